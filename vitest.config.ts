@@ -1,0 +1,42 @@
+import { defineConfig } from 'vitest/config';
+
+// Each tier is its own project so it can run alone:
+//   unit   - pure logic, no privileges, fast (host)
+//   kernel - real IPVS/netlink/packets; run inside a User-Mode Linux kernel by test/lab/run-kernel-tests.ts
+//   api    - a real etcd + kube-apiserver started by test/api/harness
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'kernel',
+          include: ['test/kernel/**/*.test.ts'],
+          environment: 'node',
+          // One UML kernel, one CPU: files run one after another and share the boot.
+          fileParallelism: false,
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'api',
+          include: ['test/api/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
+          globalSetup: ['test/api/global-setup.ts'],
+        },
+      },
+    ],
+  },
+});
