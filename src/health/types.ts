@@ -1,0 +1,84 @@
+/** Where a probe goes: the real server's address (IPv4, IPv6 or a resolvable name) and port. */
+export interface ProbeTarget {
+  address: string;
+  port: number;
+}
+
+/** Options every probe kind shares. */
+export interface CommonProbeSpec {
+  /** Deadline for the whole probe (connect + request + response). The checker aborts the probe's signal after it. */
+  timeoutMs: number;
+  /** Source address to originate the probe from (keepalived's `bindto`). */
+  bindAddress?: string;
+}
+
+/** keepalived TCP_CHECK: success when the three-way handshake completes. */
+export interface TcpProbeSpec extends CommonProbeSpec {
+  type: 'tcp';
+}
+
+/** keepalived HTTP_GET: one GET on a fresh connection. */
+export interface HttpProbeSpec extends CommonProbeSpec {
+  type: 'http';
+  /** Request path with optional query; default `/`. */
+  path?: string;
+  /** Host header (keepalived's `virtualhost`); default `address:port`. */
+  host?: string;
+  /** Accepted status codes; default `[200]`. */
+  expectStatus?: readonly number[];
+  /** Lower-case hex MD5 of the body, as printed by keepalived's `genhash`; the body is only read when set. */
+  digest?: string;
+  /** Bodies longer than this fail the probe instead of being hashed; default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+/** keepalived SSL_GET: HTTP_GET over TLS. */
+export interface HttpsProbeSpec extends Omit<HttpProbeSpec, 'type'> {
+  type: 'https';
+  /** Verify the certificate chain and name; default false, like SSL_GET. */
+  tlsVerify?: boolean;
+  /** TLS server name (SNI, and the name verified when tlsVerify). Default: the Host header's name unless it is an IP. */
+  sni?: string;
+  /** Extra trust anchors (PEM) for tlsVerify, e.g. a cluster-internal CA. */
+  ca?: string | Buffer;
+}
+
+/** How a UDP reply must look for the probe to pass. */
+export type UdpReplyMatch =
+  | { kind: 'any' }
+  | { kind: 'exact'; bytes: Uint8Array }
+  | { kind: 'prefix'; bytes: Uint8Array }
+  /** Tested against the reply decoded as latin1, so every byte maps to one character. */
+  | { kind: 'regex'; pattern: RegExp };
+
+/**
+ * keepalived UDP_CHECK: send one datagram on a connected socket. Without `expectReply`
+ * the probe passes unless an ICMP port-unreachable (ECONNREFUSED) arrives within
+ * `quietMs` (default: until the deadline).
+ */
+export interface UdpProbeSpec extends CommonProbeSpec {
+  type: 'udp';
+  /** Datagram to send; default empty. */
+  payload?: Uint8Array;
+  expectReply?: UdpReplyMatch;
+  /** Without expectReply: how long silence counts as success. Shorter than timeoutMs frees the concurrency slot sooner. */
+  quietMs?: number;
+}
+
+export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | HttpsProbeSpec | UdpProbeSpec;
+export type ProbeType = ProbeSpec['type'];
+
+export interface ProbeResult {
+  ok: boolean;
+  /** Wall time of the probe; for failures, time until the failure was known. */
+  latencyMs: number;
+  /** Why it failed, e.g. `connect ECONNREFUSED`, `status 500 not in [200]`, `digest mismatch`, `timeout after 2000ms`. */
+  reason?: string;
+}
+
+/** Every probe has this shape; the signal is its only deadline and cancellation. */
+export type Probe<S extends ProbeSpec = ProbeSpec> = (
+  target: ProbeTarget,
+  spec: S,
+  signal: AbortSignal,
+) => Promise<ProbeResult>;
