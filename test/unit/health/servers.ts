@@ -42,7 +42,10 @@ async function listen(server: net.Server, host = '127.0.0.1', port = 0): Promise
   };
 }
 
-/** Accepts TCP connections and records what it saw of each. */
+/**
+ * Accepts TCP connections, greets with a banner (as SSH or SMTP do, so a client that
+ * closes without reading it causes an RST) and records how each connection ended.
+ */
 export async function tcpServer(): Promise<
   Running & { peers: string[]; closes: Array<'fin' | 'error'>; server: net.Server }
 > {
@@ -50,6 +53,7 @@ export async function tcpServer(): Promise<
   const closes: Array<'fin' | 'error'> = [];
   const server = net.createServer((s) => {
     peers.push(s.remoteAddress ?? '?');
+    s.write('SSH-2.0-test\r\n');
     s.on('end', () => {
       closes.push('fin');
       s.end();
@@ -73,13 +77,23 @@ export async function closedPort(): Promise<number> {
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-export async function httpServer(handler: Handler): Promise<Running & { requests: http.IncomingMessage[] }> {
+export interface Peer {
+  address: string | undefined;
+  port: number | undefined;
+}
+
+/** http.Server that records each request and its peer (read at arrival: a closed socket forgets it). */
+export async function httpServer(
+  handler: Handler,
+): Promise<Running & { requests: http.IncomingMessage[]; peers: Peer[] }> {
   const requests: http.IncomingMessage[] = [];
+  const peers: Peer[] = [];
   const server = http.createServer((req, res) => {
     requests.push(req);
+    peers.push({ address: req.socket.remoteAddress, port: req.socket.remotePort });
     handler(req, res);
   });
-  return { ...(await listen(server)), requests };
+  return { ...(await listen(server)), requests, peers };
 }
 
 export interface Cert {
@@ -113,9 +127,9 @@ export function makeCert(): Cert {
 export async function httpsServer(
   cert: Cert,
   handler: Handler,
-): Promise<Running & { requests: http.IncomingMessage[]; servernames: Array<string | false> }> {
+): Promise<Running & { requests: http.IncomingMessage[]; servernames: Array<string | false | null> }> {
   const requests: http.IncomingMessage[] = [];
-  const servernames: Array<string | false> = [];
+  const servernames: Array<string | false | null> = [];
   const server = https.createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
     requests.push(req);
     handler(req, res);
@@ -127,11 +141,13 @@ export async function httpsServer(
 /** UDP server that answers every datagram with `reply(msg)` (echo by default), or not at all when it returns null. */
 export async function udpServer(
   reply: (msg: Buffer) => Buffer | null = (m) => m,
-): Promise<Running & { received: Buffer[] }> {
+): Promise<Running & { received: Buffer[]; senders: string[] }> {
   const socket = dgram.createSocket('udp4');
   const received: Buffer[] = [];
+  const senders: string[] = [];
   socket.on('message', (msg, rinfo) => {
     received.push(msg);
+    senders.push(rinfo.address);
     const out = reply(msg);
     if (out) socket.send(out, rinfo.port, rinfo.address);
   });
@@ -140,6 +156,7 @@ export async function udpServer(
   return {
     port: socket.address().port,
     received,
+    senders,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
