@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { LabelSelector, ObjectMeta, conditionsField, listMapOf, observedGenerationField, setOf } from './common.js';
+import { dnsSubdomain, interfaceName, ipAddress } from './formats.js';
+import { apiVersion } from './group.js';
+import { withRules } from './rules.js';
+
+const SecretKeyRef = z
+  .object({
+    name: dnsSubdomain('Name of the Secret.'),
+    namespace: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .describe('Namespace of the Secret (a DirectorGroup is cluster-scoped, so it is always given).'),
+    key: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[-._a-zA-Z0-9]+$/)
+      .default('password')
+      .describe('Key in the Secret holding the password (at most 8 bytes are used, as in keepalived auth_pass).'),
+  })
+  .describe('VRRPv2 simple password (auth_type PASS) taken from a Secret; only with version 2.');
+
+const Vrrp = withRules(
+  z
+    .object({
+      version: z
+        .literal([2, 3])
+        .default(3)
+        .describe('VRRP version: 3 (RFC 5798, IPv4 and IPv6, centisecond adverts) or 2 (RFC 3768, IPv4, whole-second adverts, optional PASS auth).'),
+      advertIntervalMs: z
+        .int()
+        .min(10)
+        .max(255000)
+        .default(1000)
+        .describe('Advertisement interval in milliseconds (keepalived advert_int): v3 takes multiples of 10 up to 40950, v2 whole seconds up to 255000.'),
+      priority: z
+        .int()
+        .min(1)
+        .max(254)
+        .optional()
+        .describe('Base VRRP priority of each director before health adjustments (keepalived priority); omitted: 100. Equal priorities elect the highest address.'),
+      preempt: z
+        .boolean()
+        .default(true)
+        .describe('A higher-priority director takes over from a lower-priority master (false is keepalived nopreempt).'),
+      preemptDelaySeconds: z
+        .int()
+        .min(0)
+        .max(1000)
+        .default(0)
+        .describe('Seconds to wait after start before preempting (keepalived preempt_delay); needs preempt.'),
+      unicastPeers: setOf(
+        ipAddress('A peer director address.'),
+        64,
+        'Send adverts to these director addresses (keepalived unicast_peer); empty or omitted: multicast 224.0.0.18 / ff02::12.',
+      ).optional(),
+      authSecretRef: SecretKeyRef.optional(),
+      garpRepeat: z
+        .int()
+        .min(1)
+        .max(100)
+        .default(5)
+        .describe('Gratuitous ARPs / unsolicited neighbour advertisements sent per VIP on becoming master (keepalived garp_master_repeat).'),
+      garpIntervalMs: z
+        .int()
+        .min(0)
+        .max(10000)
+        .default(0)
+        .describe('Milliseconds between those gratuitous ARPs / NAs (keepalived garp_interval).'),
+    })
+    .describe('VRRP settings shared by all VIPs of the group (keepalived vrrp_instance); router ids are allocated per VIP.'),
+  [
+    {
+      cel: 'self.version != 2 || self.advertIntervalMs % 1000 == 0',
+      holds: (v) => v.version !== 2 || v.advertIntervalMs % 1000 === 0,
+      message: 'VRRP version 2 needs advertIntervalMs in whole seconds (a multiple of 1000)',
+      fieldPath: '.advertIntervalMs',
+    },
+    {
+      cel: 'self.version != 3 || (self.advertIntervalMs % 10 == 0 && self.advertIntervalMs <= 40950)',
+      holds: (v) => v.version !== 3 || (v.advertIntervalMs % 10 === 0 && v.advertIntervalMs <= 40950),
+      message: 'VRRP version 3 needs advertIntervalMs in centiseconds: a multiple of 10 up to 40950',
+      fieldPath: '.advertIntervalMs',
+    },
+    {
+      cel: '!has(self.authSecretRef) || self.version == 2',
+      holds: (v) => v.authSecretRef === undefined || v.version === 2,
+      message: 'authSecretRef is only allowed with VRRP version 2 (RFC 5798 removed authentication)',
+      fieldPath: '.authSecretRef',
+      reason: 'FieldValueForbidden',
+    },
+    {
+      cel: 'self.preempt || self.preemptDelaySeconds == 0',
+      holds: (v) => v.preempt || v.preemptDelaySeconds === 0,
+      message: 'preemptDelaySeconds needs preempt',
+      fieldPath: '.preemptDelaySeconds',
+    },
+  ],
+);
+
+const Sync = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('Run the IPVS connection synchronisation daemon: the master sends, backups receive, so connections survive failover.'),
+    syncId: z.int().min(0).max(255).default(0).describe('Sync id (ipvsadm --syncid) shared by the directors of this group.'),
+    interface: interfaceName('Interface for sync traffic (keepalived lvs_sync_daemon_interface); defaults to the group interface.').optional(),
+  })
+  .describe('IPVS connection synchronisation between directors.');
+
+const Timeouts = z
+  .object({
+    tcpSeconds: z.int().min(1).max(31536000).optional().describe('IPVS TCP established timeout (ipvsadm --set tcp); omitted: kernel value.'),
+    tcpFinSeconds: z.int().min(1).max(31536000).optional().describe('IPVS TCP FIN_WAIT timeout (ipvsadm --set tcpfin); omitted: kernel value.'),
+    udpSeconds: z.int().min(1).max(31536000).optional().describe('IPVS UDP timeout (ipvsadm --set udp); omitted: kernel value.'),
+  })
+  .describe('IPVS connection timeouts set on the directors.');
+
+export const DirectorGroupSpec = z
+  .object({
+    nodeSelector: LabelSelector.describe('Nodes that act as directors (run IPVS and VRRP for the group).'),
+    interface: interfaceName('Interface on each director that carries the VIPs and VRRP (keepalived interface).'),
+    vrrp: Vrrp.prefault({}),
+    sync: Sync.prefault({}),
+    timeouts: Timeouts.optional(),
+    realServerNodeSelector: LabelSelector.optional().describe(
+      'Nodes allowed to act as DR/TUN real servers of this group (RealServer.nodeName must match); omitted: any node.',
+    ),
+  })
+  .describe('Desired state of the director group.');
+export type DirectorGroupSpec = z.infer<typeof DirectorGroupSpec>;
+export type DirectorGroupSpecInput = z.input<typeof DirectorGroupSpec>;
+
+const VridAllocation = z
+  .object({
+    vip: ipAddress('A VIP carried by this group.'),
+    interface: interfaceName('Interface the VIP lives on.'),
+    vrid: z.int().min(1).max(255).describe('VRRP virtual router id allocated to the VIP.'),
+  })
+  .describe('One VRRP router id allocation.');
+
+export const DirectorGroupStatus = z
+  .object({
+    observedGeneration: observedGenerationField(),
+    conditions: conditionsField(),
+    directors: setOf(z.string().max(253).describe('A node name.'), 256, 'Nodes currently selected as directors.').optional(),
+    vrids: listMapOf(VridAllocation, ['vip', 'interface'], 1024, 'VRRP router ids allocated by the controller, one per VIP and interface.').optional(),
+  })
+  .describe('Observed state of the director group.');
+export type DirectorGroupStatus = z.infer<typeof DirectorGroupStatus>;
+
+export const DirectorGroup = z
+  .object({
+    apiVersion: z.literal(apiVersion).describe('lvs.dev/v1alpha1'),
+    kind: z.literal('DirectorGroup').describe('DirectorGroup'),
+    metadata: ObjectMeta,
+    spec: DirectorGroupSpec,
+    status: DirectorGroupStatus.optional(),
+  })
+  .describe(
+    'A group of director nodes that carry VIPs with IPVS and elect a VRRP master per VIP, like a pair of keepalived LVS directors. Cluster-scoped, owned by the cluster admin.',
+  );
+export type DirectorGroup = z.infer<typeof DirectorGroup>;
+export type DirectorGroupInput = z.input<typeof DirectorGroup>;

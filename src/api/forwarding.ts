@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { setOf } from './common.js';
+import { portNumber } from './formats.js';
+import { withRules, type Rule } from './rules.js';
+
+export const forwardingMethods = ['NAT', 'DR', 'TUN'] as const;
+export const tunnelTypes = ['ipip', 'gue', 'gre'] as const;
+export const tunnelFlags = ['nocsum', 'csum', 'remcsum'] as const;
+
+interface ForwardingShape {
+  method: (typeof forwardingMethods)[number];
+  tunnelType?: (typeof tunnelTypes)[number] | undefined;
+  tunnelPort?: number | undefined;
+  tunnelFlags?: (typeof tunnelFlags)[number][] | undefined;
+}
+
+const fields = {
+  tunnelType: z
+    .enum(tunnelTypes)
+    .optional()
+    .describe('Encapsulation for TUN: ipip (the default when omitted), gue (needs tunnelPort) or gre. Only with method TUN.'),
+  tunnelPort: portNumber('Destination UDP port of GUE encapsulation; required with tunnelType gue, not allowed otherwise.').optional(),
+  tunnelFlags: setOf(
+    z.enum(tunnelFlags).describe('A tunnel checksum flag.'),
+    3,
+    'Tunnel checksum handling, at most one of nocsum, csum, remcsum (ipvsadm --tun-nocsum/--tun-csum/--tun-remcsum); gue and gre only, remcsum gue only.',
+  ).optional(),
+};
+
+const rules: Rule<ForwardingShape>[] = [
+  {
+    cel: "!has(self.tunnelType) || self.method == 'TUN'",
+    holds: (f) => f.tunnelType === undefined || f.method === 'TUN',
+    message: 'tunnelType is only allowed with method TUN',
+    fieldPath: '.tunnelType',
+    reason: 'FieldValueForbidden',
+  },
+  {
+    cel: "has(self.tunnelPort) == (has(self.tunnelType) && self.tunnelType == 'gue')",
+    holds: (f) => (f.tunnelPort !== undefined) === (f.tunnelType === 'gue'),
+    message: 'tunnelPort is required with tunnelType gue and not allowed otherwise',
+    fieldPath: '.tunnelPort',
+  },
+  {
+    cel: "!has(self.tunnelFlags) || size(self.tunnelFlags) == 0 || (has(self.tunnelType) && self.tunnelType in ['gue', 'gre'])",
+    holds: (f) => !f.tunnelFlags?.length || f.tunnelType === 'gue' || f.tunnelType === 'gre',
+    message: 'tunnelFlags are only allowed with tunnelType gue or gre',
+    fieldPath: '.tunnelFlags',
+    reason: 'FieldValueForbidden',
+  },
+  {
+    cel: '!has(self.tunnelFlags) || size(self.tunnelFlags) <= 1',
+    holds: (f) => (f.tunnelFlags?.length ?? 0) <= 1,
+    message: 'tunnelFlags takes at most one of nocsum, csum, remcsum',
+    fieldPath: '.tunnelFlags',
+  },
+  {
+    cel: "!has(self.tunnelFlags) || !('remcsum' in self.tunnelFlags) || (has(self.tunnelType) && self.tunnelType == 'gue')",
+    holds: (f) => !f.tunnelFlags?.includes('remcsum') || f.tunnelType === 'gue',
+    message: 'tunnelFlag remcsum is only allowed with tunnelType gue',
+    fieldPath: '.tunnelFlags',
+    reason: 'FieldValueForbidden',
+  },
+];
+
+const methodDescription =
+  'Packet forwarding: NAT (masquerading, the director rewrites addresses, real servers route replies back through it), DR (direct routing, same L2 segment, real servers hold the VIP on lo and answer clients directly) or TUN (IP tunneling to the real servers).';
+
+/** Forwarding of a VirtualService: the default for all its real servers; method defaults to NAT. */
+export const Forwarding = withRules(
+  z
+    .object({ method: z.enum(forwardingMethods).default('NAT').describe(methodDescription), ...fields })
+    .describe('How packets reach the real servers (ipvsadm -m/-g/-i).'),
+  rules,
+);
+export type Forwarding = z.infer<typeof Forwarding>;
+
+/** Forwarding override of one RealServer: method is required, nothing is inherited field by field. */
+export const ForwardingOverride = withRules(
+  z
+    .object({ method: z.enum(forwardingMethods).describe(methodDescription), ...fields })
+    .describe("Overrides the VirtualService's forwarding for this real server; the whole block replaces it."),
+  rules,
+);
+export type ForwardingOverride = z.infer<typeof ForwardingOverride>;
