@@ -1,0 +1,158 @@
+import type { DirectorGroup, RealServer, VirtualService } from '../api/index.js';
+import { KubeApiError, type KubeHttp, isNotFound } from './http.js';
+import { type Resource, apiVersionOf, collectionPath, objectPath, resources } from './resources.js';
+import type { EndpointSlice, Event, KubeObject, Lease, ListResult, Node, SecretMeta, Service } from './types.js';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface ApplyOptions {
+  fieldManager: string;
+  /** Take over fields another manager set; right for fields only this program may own. */
+  force?: boolean;
+}
+
+const applyPatch = 'application/apply-patch+yaml';
+const mergePatch = 'application/merge-patch+json';
+/** Ask for metadata only: the object body (Secret data) never reaches this process. */
+export const metadataOnlyAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const metadataOnlyObjectAccept = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+/** The body of an apply: whatever subset of the object this manager owns, plus identity. */
+export type ApplyBody = { metadata: { name: string; namespace?: string } & Record<string, unknown> } & Record<string, unknown>;
+
+/** Typed CRUD and server-side apply for one resource. */
+export class ResourceClient<T extends KubeObject> {
+  constructor(
+    readonly http: KubeHttp,
+    readonly resource: Resource,
+    private readonly accept?: { list: string; object: string },
+  ) {}
+
+  get apiVersion(): string {
+    return apiVersionOf(this.resource);
+  }
+
+  async list(o: ListOptions = {}): Promise<ListResult<T>> {
+    const body = await this.http.request<{ items?: T[] | null; metadata?: { resourceVersion?: string } }>(
+      'GET',
+      collectionPath(this.resource, o.namespace),
+      {
+        query: { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector },
+        ...(this.accept ? { accept: this.accept.list } : {}),
+      },
+    );
+    return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get(name: string, namespace?: string): Promise<T | undefined> {
+    try {
+      return await this.http.request<T>('GET', objectPath(this.resource, name, namespace), {
+        ...(this.accept ? { accept: this.accept.object } : {}),
+      });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  create(obj: T, fieldManager?: string): Promise<T> {
+    const body = { apiVersion: this.apiVersion, kind: this.resource.kind, ...obj };
+    return this.http.request<T>('POST', collectionPath(this.resource, obj.metadata.namespace), {
+      body,
+      query: { fieldManager },
+    });
+  }
+
+  /** PUT with the object's resourceVersion: fails with 409 Conflict when someone wrote in between. */
+  replace(obj: T, fieldManager?: string): Promise<T> {
+    const name = requireName(obj);
+    const body = { apiVersion: this.apiVersion, kind: this.resource.kind, ...obj };
+    return this.http.request<T>('PUT', objectPath(this.resource, name, obj.metadata.namespace), {
+      body,
+      query: { fieldManager },
+    });
+  }
+
+  mergePatch(name: string, namespace: string | undefined, patch: unknown, fieldManager?: string): Promise<T> {
+    return this.http.request<T>('PATCH', objectPath(this.resource, name, namespace), {
+      body: patch,
+      contentType: mergePatch,
+      query: { fieldManager },
+    });
+  }
+
+  /** Server-side apply of the main resource. */
+  apply(body: ApplyBody, o: ApplyOptions): Promise<T> {
+    return this.serverSideApply('', body, o);
+  }
+
+  /**
+   * Server-side apply on the `/status` subresource: the manager ends up owning exactly the
+   * fields in `body.status`; fields it owned before and left out are removed, fields other
+   * managers own (an agent's `directors[]` entry) are untouched.
+   */
+  applyStatus(body: ApplyBody, o: ApplyOptions): Promise<T> {
+    return this.serverSideApply('/status', body, o);
+  }
+
+  private serverSideApply(sub: string, body: ApplyBody, o: ApplyOptions): Promise<T> {
+    const full = { apiVersion: this.apiVersion, kind: this.resource.kind, ...body };
+    return this.http.request<T>('PATCH', objectPath(this.resource, body.metadata.name, body.metadata.namespace) + sub, {
+      body: full,
+      contentType: applyPatch,
+      query: { fieldManager: o.fieldManager, force: o.force ? true : undefined },
+    });
+  }
+
+  /** Deletes; true when something was deleted, false when it was already gone. */
+  async delete(name: string, namespace?: string): Promise<boolean> {
+    try {
+      await this.http.request('DELETE', objectPath(this.resource, name, namespace));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+}
+
+function requireName(obj: KubeObject): string {
+  const name = obj.metadata.name;
+  if (!name) throw new KubeApiError(400, 'Invalid', 'object has no metadata.name', undefined);
+  return name;
+}
+
+/** Every client the operator uses, typed by kind. */
+export interface KubeClients {
+  http: KubeHttp;
+  directorGroups: ResourceClient<DirectorGroup>;
+  virtualServices: ResourceClient<VirtualService>;
+  realServers: ResourceClient<RealServer>;
+  nodes: ResourceClient<Node>;
+  services: ResourceClient<Service>;
+  endpointSlices: ResourceClient<EndpointSlice>;
+  /** Metadata only. */
+  secrets: ResourceClient<SecretMeta>;
+  leases: ResourceClient<Lease>;
+  events: ResourceClient<Event>;
+}
+
+export function makeClients(http: KubeHttp): KubeClients {
+  return {
+    http,
+    directorGroups: new ResourceClient<DirectorGroup>(http, resources.directorGroups),
+    virtualServices: new ResourceClient<VirtualService>(http, resources.virtualServices),
+    realServers: new ResourceClient<RealServer>(http, resources.realServers),
+    nodes: new ResourceClient<Node>(http, resources.nodes),
+    services: new ResourceClient<Service>(http, resources.services),
+    endpointSlices: new ResourceClient<EndpointSlice>(http, resources.endpointSlices),
+    secrets: new ResourceClient<SecretMeta>(http, resources.secrets, { list: metadataOnlyAccept, object: metadataOnlyObjectAccept }),
+    leases: new ResourceClient<Lease>(http, resources.leases),
+    events: new ResourceClient<Event>(http, resources.events),
+  };
+}

@@ -1,0 +1,10 @@
+// Kubernetes plumbing shared by the controller and the agent.
+export { loadKubeConfig } from './config.js';
+export { KubeHttp, KubeApiError, isNotFound, isConflict, isAlreadyExists, isGone, type WatchEvent, type Query } from './http.js';
+export { type Resource, resources, apiVersionOf, collectionPath, objectPath } from './resources.js';
+export { ResourceClient, makeClients, type KubeClients, type ApplyBody, type ApplyOptions, type ListOptions } from './client.js';
+export { Informer, resourceListWatcher, keyOf, type InformerEvent, type InformerOptions, type ListWatcher } from './informer.js';
+export { LeaderElector, defaultIdentity, type LeaderElectorOptions } from './leader.js';
+export { EventRecorder, referenceTo, type EventType, type EventRecorderOptions } from './events.js';
+export { MetricsServer, type MetricsServerOptions, type Probe } from './metrics-server.js';
+export * from './types.js';

@@ -1,0 +1,263 @@
+import type { Logger } from 'pino';
+import { logger } from '../util/log.js';
+import type { ResourceClient } from './client.js';
+import { KubeApiError, type WatchEvent, isGone } from './http.js';
+import { collectionPath } from './resources.js';
+import type { KubeObject, ListResult } from './types.js';
+
+/**
+ * A reflector plus store, like client-go's shared informer but small: list, then watch
+ * from the list's resourceVersion; a watch the server ends is resumed from the last seen
+ * version; "410 Gone" (the version was compacted) relists; any other failure backs off
+ * exponentially and resumes. The store always holds the last full picture, so consumers
+ * read it (level-based) and treat events only as "something changed".
+ */
+
+/** Where an informer gets its objects from; a fake implements it in unit tests. */
+export interface ListWatcher<T> {
+  list(): Promise<ListResult<T>>;
+  /** Streams events after `resourceVersion` until the server ends the stream or `signal` aborts. */
+  watch(resourceVersion: string, onEvent: (ev: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
+}
+
+export interface ResourceListWatchOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Server-side watch duration; randomised per watch like client-go (default 300-600 s). */
+  watchTimeoutSeconds?: () => number;
+}
+
+export function resourceListWatcher<T extends KubeObject>(client: ResourceClient<T>, o: ResourceListWatchOptions = {}): ListWatcher<T> {
+  const timeout = o.watchTimeoutSeconds ?? (() => 300 + Math.floor(Math.random() * 300));
+  const accept = client.resource.kind === 'Secret' ? metadataOnlyWatchAccept : undefined;
+  return {
+    list: () => client.list(o),
+    watch: (resourceVersion, onEvent, signal) => {
+      const seconds = timeout();
+      return client.http.watch<T>(
+        collectionPath(client.resource, o.namespace),
+        onEvent,
+        {
+          query: {
+            resourceVersion,
+            allowWatchBookmarks: true,
+            timeoutSeconds: seconds,
+            labelSelector: o.labelSelector,
+            fieldSelector: o.fieldSelector,
+          },
+          ...(accept ? { accept } : {}),
+          // The server closes after `seconds`; anything much longer is a dead connection.
+          idleTimeoutMs: (seconds + 30) * 1000,
+          signal,
+        },
+      );
+    },
+  };
+}
+
+const metadataOnlyWatchAccept = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+export type InformerEvent<T> =
+  | { type: 'added'; obj: T }
+  | { type: 'updated'; obj: T; old: T }
+  | { type: 'deleted'; obj: T }
+  /** Periodic: nothing changed, but consumers may want to re-check everything. */
+  | { type: 'resync' };
+
+export interface InformerOptions {
+  /** Emit a `resync` event this often (0 = never). */
+  resyncMs?: number;
+  backoffInitialMs?: number;
+  backoffMaxMs?: number;
+  /** Injectable for tests. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  log?: Logger;
+}
+
+export function keyOf(obj: KubeObject): string {
+  const { namespace, name } = obj.metadata;
+  return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
+
+export class Informer<T extends KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly handlers = new Set<(ev: InformerEvent<T>) => void>();
+  private abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private rv = '';
+  private readonly log: Logger;
+  /** Counters, for metrics and tests. */
+  readonly stats = { lists: 0, watches: 0, failures: 0, relistsOnGone: 0 };
+
+  constructor(
+    readonly name: string,
+    private readonly lw: ListWatcher<T>,
+    private readonly o: InformerOptions = {},
+  ) {
+    this.log = o.log ?? logger('informer').child({ informer: name });
+  }
+
+  /** Subscribe; returns the unsubscribe function. Handlers run synchronously, so keep them cheap. */
+  on(handler: (ev: InformerEvent<T>) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  getByName(name: string, namespace?: string): T | undefined {
+    return this.store.get(namespace ? `${namespace}/${name}` : name);
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.abort = new AbortController();
+    this.loop = this.run(this.abort.signal);
+    const resync = this.o.resyncMs ?? 0;
+    if (resync > 0) {
+      this.resyncTimer = setInterval(() => {
+        if (this.synced) this.emit({ type: 'resync' });
+      }, resync);
+      this.resyncTimer.unref();
+    }
+  }
+
+  /** Resolves after the first successful list. */
+  waitForSync(signal?: AbortSignal): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.syncWaiters.push(resolve);
+      signal?.addEventListener('abort', () => reject(new Error(`informer ${this.name}: sync aborted`)));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.resyncTimer = undefined;
+    const loop = this.loop;
+    this.loop = undefined;
+    await loop;
+  }
+
+  private emit(ev: InformerEvent<T>): void {
+    for (const h of [...this.handlers]) {
+      try {
+        h(ev);
+      } catch (err) {
+        this.log.error({ err }, 'informer handler failed');
+      }
+    }
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const sleep = this.o.sleep ?? abortableSleep;
+    const initial = this.o.backoffInitialMs ?? 500;
+    const max = this.o.backoffMaxMs ?? 30_000;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (this.rv === '') {
+          this.stats.lists++;
+          const l = await this.lw.list();
+          if (signal.aborted) break;
+          this.replace(l.items);
+          this.rv = l.resourceVersion;
+          this.markSynced();
+        }
+        this.stats.watches++;
+        await this.lw.watch(this.rv, (ev) => this.handle(ev), signal);
+        failures = 0; // the server ended a healthy stream: resume at once
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isGone(err)) {
+          this.stats.relistsOnGone++;
+          this.log.info({ resourceVersion: this.rv }, 'watch expired (410 Gone), relisting');
+          this.rv = '';
+          continue;
+        }
+        failures++;
+        this.stats.failures++;
+        const delay = Math.min(max, initial * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4);
+        this.log.warn({ err: String(err), failures, delayMs: Math.round(delay) }, 'list/watch failed, retrying');
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  private markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    for (const w of this.syncWaiters.splice(0)) w();
+  }
+
+  /** A fresh list: emit the difference to what the store held, then hold the list. */
+  private replace(items: T[]): void {
+    const next = new Map(items.map((i) => [keyOf(i), i] as const));
+    for (const [k, old] of this.store) {
+      if (!next.has(k)) {
+        this.store.delete(k);
+        this.emit({ type: 'deleted', obj: old });
+      }
+    }
+    for (const [k, obj] of next) {
+      const old = this.store.get(k);
+      this.store.set(k, obj);
+      if (!old) this.emit({ type: 'added', obj });
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit({ type: 'updated', obj, old });
+    }
+  }
+
+  private handle(ev: WatchEvent<T>): void {
+    if (ev.type === 'ERROR') {
+      const status = ev.object as { code?: number; reason?: string; message?: string };
+      throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', status.message ?? 'watch error', status);
+    }
+    const obj = ev.object;
+    const rv = obj.metadata?.resourceVersion;
+    if (ev.type !== 'BOOKMARK') {
+      const k = keyOf(obj);
+      const old = this.store.get(k);
+      if (ev.type === 'DELETED') {
+        this.store.delete(k);
+        this.emit({ type: 'deleted', obj: old ?? obj });
+      } else {
+        this.store.set(k, obj);
+        if (!old) this.emit({ type: 'added', obj });
+        else this.emit({ type: 'updated', obj, old });
+      }
+    }
+    if (rv) this.rv = rv;
+  }
+}

@@ -1,0 +1,76 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+/**
+ * The HTTP endpoint every operator process exposes: Prometheus `/metrics`, liveness
+ * `/healthz` and readiness `/readyz`. Probes answer 200 or 503 with a short text reason,
+ * as kubelet and humans with curl both read it.
+ */
+
+export interface Probe {
+  /** undefined when healthy, otherwise why not. */
+  (): string | undefined;
+}
+
+export interface MetricsServerOptions {
+  registry: Registry;
+  port: number;
+  host?: string;
+  healthz?: Probe;
+  readyz?: Probe;
+}
+
+export class MetricsServer {
+  private readonly server: http.Server;
+
+  constructor(private readonly o: MetricsServerOptions) {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    try {
+      if (path === '/metrics') {
+        const body = await this.o.registry.metrics();
+        res.writeHead(200, { 'Content-Type': this.o.registry.contentType }).end(body);
+      } else if (path === '/healthz' || path === '/livez') {
+        this.probe(res, this.o.healthz);
+      } else if (path === '/readyz') {
+        this.probe(res, this.o.readyz);
+      } else {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+      }
+    } catch (err) {
+      res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${String(err)}\n`);
+    }
+  }
+
+  private probe(res: http.ServerResponse, p: Probe | undefined): void {
+    const why = p?.();
+    if (why === undefined) res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+    else res.writeHead(503, { 'Content-Type': 'text/plain' }).end(`${why}\n`);
+  }
+
+  /** Listens; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.port, this.o.host ?? '0.0.0.0', () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+}
