@@ -85,6 +85,7 @@ export interface Peer {
 /** http.Server that records each request and its peer (read at arrival: a closed socket forgets it). */
 export async function httpServer(
   handler: Handler,
+  port = 0,
 ): Promise<Running & { requests: http.IncomingMessage[]; peers: Peer[] }> {
   const requests: http.IncomingMessage[] = [];
   const peers: Peer[] = [];
@@ -93,7 +94,7 @@ export async function httpServer(
     peers.push({ address: req.socket.remoteAddress, port: req.socket.remotePort });
     handler(req, res);
   });
-  return { ...(await listen(server)), requests, peers };
+  return { ...(await listen(server, '127.0.0.1', port)), requests, peers };
 }
 
 export interface Cert {
