@@ -136,6 +136,11 @@ const specFields = z.object({
     .max(4294967295)
     .optional()
     .describe('Firewall mark (ipvsadm -f) selecting the packets of this service instead of vip/port/protocol; set by iptables/nftables rules.'),
+  fwmarkVIPs: setOf(
+    ipAddress('A VIP of the fwmark service.'),
+    16,
+    'VIPs the VRRP master holds for a fwmark service: the destination addresses your marking rules match (keepalived virtual_ipaddress). Only with fwmark.',
+  ).optional(),
   addressFamily: z
     .enum(['IPv4', 'IPv6'])
     .optional()
@@ -202,6 +207,19 @@ export const VirtualServiceSpec = withRules(specFields.describe('Desired state o
     message: 'addressFamily is only allowed with fwmark; a vip carries its own family',
     fieldPath: '.addressFamily',
     reason: 'FieldValueForbidden',
+  },
+  {
+    cel: '!has(self.fwmarkVIPs) || has(self.fwmark)',
+    holds: (s) => s.fwmarkVIPs === undefined || s.fwmark !== undefined,
+    message: 'fwmarkVIPs is only allowed with fwmark; a vip service carries its vip',
+    fieldPath: '.fwmarkVIPs',
+    reason: 'FieldValueForbidden',
+  },
+  {
+    cel: `!has(self.fwmarkVIPs) || self.fwmarkVIPs.all(a, (a.contains(':') ? 'IPv6' : 'IPv4') == ${celFamily})`,
+    holds: (s) => (s.fwmarkVIPs ?? []).every((a) => familyOf(a) === serviceFamily(s)),
+    message: 'fwmarkVIPs must all have the service address family (addressFamily, IPv4 when omitted)',
+    fieldPath: '.fwmarkVIPs',
   },
   {
     cel: "!has(self.schedulerFlags) || self.schedulerFlags.all(f, f.startsWith(self.scheduler + '-'))",

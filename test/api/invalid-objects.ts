@@ -1,0 +1,428 @@
+// Objects the lvs.dev API must refuse, with what each layer says. Shared by
+// test/api/crds.test.ts (the real API server, at admission) and
+// test/unit/api/invalid-objects.test.ts (the zod parsers), so both layers are held to
+// the same list. Cross-field rules carry one message on both layers; plain schema
+// checks (enum, range, required) are worded by each layer in its own way.
+
+export const invalidNamespace = 'lvs-invalid';
+
+// Test data is free-form on purpose: these objects are meant to break the types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+export interface InvalidObject {
+  name: string;
+  object: Obj;
+  /** Substring of the API server's refusal. */
+  server: string;
+  /** Substring of the zod layer's error (the parse* helpers). */
+  zod: string;
+}
+
+function base(kind: string, name: string, spec: Obj, namespaced = true): Obj {
+  const metadata: Obj = { name };
+  if (namespaced) metadata.namespace = invalidNamespace;
+  return { apiVersion: 'lvs.dev/v1alpha1', kind, metadata, spec };
+}
+
+export function validVirtualService(name = 'valid-vs'): Obj {
+  return base('VirtualService', name, {
+    vip: '192.0.2.10',
+    port: 80,
+    protocol: 'TCP',
+    scheduler: 'wrr',
+    forwarding: { method: 'DR' },
+    backends: { realServerSelector: { matchLabels: { app: 'web' } } },
+    directorGroup: 'edge',
+  });
+}
+
+export function validRealServer(name = 'valid-rs'): Obj {
+  return base('RealServer', name, { address: '192.0.2.21', port: 8080, weight: 1 });
+}
+
+export function validDirectorGroup(name = 'valid-dg'): Obj {
+  return base('DirectorGroup', name, { nodeSelector: { matchLabels: { 'lvs.dev/director': 'edge' } }, interface: 'eth0' }, false);
+}
+
+let counter = 0;
+function variant(make: (name: string) => Obj, mutate: (spec: Obj) => void): Obj {
+  const obj = make(`invalid-${++counter}`);
+  mutate(obj.spec);
+  return obj;
+}
+const vs = (mutate: (spec: Obj) => void) => variant(validVirtualService, mutate);
+const rs = (mutate: (spec: Obj) => void) => variant(validRealServer, mutate);
+const dg = (mutate: (spec: Obj) => void) => variant(validDirectorGroup, mutate);
+
+export const invalidObjects: InvalidObject[] = [
+  // VirtualService: which packets
+  {
+    name: 'vip and fwmark together',
+    object: vs((s) => (s.fwmark = 7)),
+    server: 'exactly one of vip (with port and protocol) or fwmark must be set',
+    zod: 'exactly one of vip (with port and protocol) or fwmark must be set',
+  },
+  {
+    name: 'neither vip nor fwmark',
+    object: vs((s) => {
+      delete s.vip;
+      delete s.port;
+      delete s.protocol;
+    }),
+    server: 'exactly one of vip (with port and protocol) or fwmark must be set',
+    zod: 'exactly one of vip (with port and protocol) or fwmark must be set',
+  },
+  {
+    name: 'vip without port',
+    object: vs((s) => delete s.port),
+    server: 'port is required with vip',
+    zod: 'port is required with vip',
+  },
+  {
+    name: 'vip without protocol',
+    object: vs((s) => delete s.protocol),
+    server: 'protocol is required with vip',
+    zod: 'protocol is required with vip',
+  },
+  {
+    name: 'port 0',
+    object: vs((s) => (s.port = 0)),
+    server: 'spec.port in body should be greater than or equal to 1',
+    zod: 'spec.port: Too small',
+  },
+  {
+    name: 'port 65536',
+    object: vs((s) => (s.port = 65536)),
+    server: 'spec.port in body should be less than or equal to 65535',
+    zod: 'spec.port: Too big',
+  },
+  {
+    name: 'fwmark with port and protocol',
+    object: vs((s) => {
+      delete s.vip;
+      s.fwmark = 1;
+    }),
+    server: 'port and protocol are not used with fwmark',
+    zod: 'port and protocol are not used with fwmark',
+  },
+  {
+    name: 'addressFamily with vip',
+    object: vs((s) => (s.addressFamily = 'IPv4')),
+    server: 'addressFamily is only allowed with fwmark',
+    zod: 'addressFamily is only allowed with fwmark',
+  },
+  {
+    name: 'fwmarkVIPs with vip',
+    object: vs((s) => (s.fwmarkVIPs = ['192.0.2.11'])),
+    server: 'fwmarkVIPs is only allowed with fwmark',
+    zod: 'fwmarkVIPs is only allowed with fwmark',
+  },
+  {
+    name: 'IPv6 fwmarkVIP on an IPv4 fwmark service',
+    object: vs((s) => {
+      delete s.vip;
+      delete s.port;
+      delete s.protocol;
+      s.fwmark = 2;
+      s.fwmarkVIPs = ['2001:db8::80'];
+    }),
+    server: 'fwmarkVIPs must all have the service address family',
+    zod: 'fwmarkVIPs must all have the service address family',
+  },
+  {
+    name: 'vip not an address',
+    object: vs((s) => (s.vip = '192.0.2.300')),
+    server: 'must be an IPv4 or IPv6 address',
+    zod: 'spec.vip: must be an IPv4 or IPv6 address',
+  },
+  {
+    name: 'unknown protocol',
+    object: vs((s) => (s.protocol = 'ICMP')),
+    server: 'Unsupported value: "ICMP"',
+    zod: 'spec.protocol: Invalid option',
+  },
+  // scheduling
+  {
+    name: 'unknown scheduler',
+    object: vs((s) => (s.scheduler = 'random')),
+    server: 'Unsupported value: "random"',
+    zod: 'spec.scheduler: Invalid option',
+  },
+  {
+    name: 'sh flag with wrr',
+    object: vs((s) => (s.schedulerFlags = ['sh-port'])),
+    server: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+    zod: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+  },
+  {
+    name: 'mh flag with sh',
+    object: vs((s) => {
+      s.scheduler = 'sh';
+      s.schedulerFlags = ['sh-fallback', 'mh-port'];
+    }),
+    server: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+    zod: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+  },
+  {
+    name: 'onePacket on TCP',
+    object: vs((s) => (s.onePacket = true)),
+    server: 'onePacket is only allowed with protocol UDP or a fwmark service',
+    zod: 'onePacket is only allowed with protocol UDP or a fwmark service',
+  },
+  // forwarding
+  {
+    name: 'tunnelType with DR',
+    object: vs((s) => (s.forwarding = { method: 'DR', tunnelType: 'gre' })),
+    server: 'tunnelType is only allowed with method TUN',
+    zod: 'tunnelType is only allowed with method TUN',
+  },
+  {
+    name: 'gue without tunnelPort',
+    object: vs((s) => (s.forwarding = { method: 'TUN', tunnelType: 'gue' })),
+    server: 'tunnelPort is required with tunnelType gue',
+    zod: 'tunnelPort is required with tunnelType gue',
+  },
+  {
+    name: 'remcsum with gre',
+    object: vs((s) => (s.forwarding = { method: 'TUN', tunnelType: 'gre', tunnelFlags: ['remcsum'] })),
+    server: 'tunnelFlag remcsum is only allowed with tunnelType gue',
+    zod: 'tunnelFlag remcsum is only allowed with tunnelType gue',
+  },
+  {
+    name: 'two tunnel checksum flags',
+    object: vs((s) => (s.forwarding = { method: 'TUN', tunnelType: 'gue', tunnelPort: 6080, tunnelFlags: ['csum', 'nocsum'] })),
+    server: 'tunnelFlags takes at most one of nocsum, csum, remcsum',
+    zod: 'tunnelFlags takes at most one of nocsum, csum, remcsum',
+  },
+  {
+    name: 'DR sorry server on another port',
+    object: vs((s) => (s.sorryServer = { address: '192.0.2.99', port: 8080 })),
+    server: 'DR and TUN cannot map ports: sorryServer.port must equal port',
+    zod: 'DR and TUN cannot map ports: sorryServer.port must equal port',
+  },
+  {
+    name: 'IPv6 sorry server for an IPv4 VIP',
+    object: vs((s) => (s.sorryServer = { address: '2001:db8::99' })),
+    server: 'sorryServer.address must have the same address family as the service',
+    zod: 'sorryServer.address must have the same address family as the service',
+  },
+  // persistence
+  {
+    name: 'IPv6 prefix length as netmask of an IPv4 service',
+    object: vs((s) => (s.persistence = { timeoutSeconds: 600, netmask: 24 })),
+    server: 'persistence.netmask must match the service family',
+    zod: 'persistence.netmask must match the service family',
+  },
+  {
+    name: 'non-contiguous netmask',
+    object: vs((s) => (s.persistence = { netmask: '255.0.255.0' })),
+    server: 'netmask must be a contiguous dotted IPv4 netmask',
+    zod: 'netmask must be a contiguous dotted IPv4 netmask',
+  },
+  {
+    name: 'persistence timeout 0',
+    object: vs((s) => (s.persistence = { timeoutSeconds: 0 })),
+    server: 'spec.persistence.timeoutSeconds in body should be greater than or equal to 1',
+    zod: 'spec.persistence.timeoutSeconds: Too small',
+  },
+  {
+    name: 'persistence timeout over a year',
+    object: vs((s) => (s.persistence = { timeoutSeconds: 31536001 })),
+    server: 'spec.persistence.timeoutSeconds in body should be less than or equal to 31536000',
+    zod: 'spec.persistence.timeoutSeconds: Too big',
+  },
+  // backends
+  {
+    name: 'backends without a source',
+    object: vs((s) => (s.backends = { defaultWeight: 3 })),
+    server: 'backends needs realServerSelector, service, or both',
+    zod: 'backends needs realServerSelector, service, or both',
+  },
+  {
+    name: 'service port out of range',
+    object: vs((s) => (s.backends = { service: { name: 'web', port: 70000 } })),
+    server: 'must be a port number 1..65535 or a port name',
+    zod: 'must be a port number 1..65535 or a port name',
+  },
+  {
+    name: 'In selector without values',
+    object: vs((s) => (s.backends = { realServerSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } })),
+    server: 'values must be non-empty for In and NotIn',
+    zod: 'values must be non-empty for In and NotIn',
+  },
+  {
+    name: 'missing directorGroup',
+    object: vs((s) => delete s.directorGroup),
+    server: 'spec.directorGroup: Required value',
+    zod: 'spec.directorGroup: Invalid input',
+  },
+  // health checks
+  {
+    name: 'rise 0',
+    object: vs((s) => (s.healthCheck = { rise: 0 })),
+    server: 'spec.healthCheck.rise in body should be greater than or equal to 1',
+    zod: 'spec.healthCheck.rise: Too small',
+  },
+  {
+    name: 'fall 0',
+    object: vs((s) => (s.healthCheck = { fall: 0 })),
+    server: 'spec.healthCheck.fall in body should be greater than or equal to 1',
+    zod: 'spec.healthCheck.fall: Too small',
+  },
+  {
+    name: 'timeout not below interval',
+    object: vs((s) => (s.healthCheck = { intervalSeconds: 5, timeoutSeconds: 5 })),
+    server: 'timeoutSeconds must be less than intervalSeconds',
+    zod: 'timeoutSeconds must be less than intervalSeconds',
+  },
+  {
+    name: 'http settings on a TCP check',
+    object: vs((s) => (s.healthCheck = { type: 'TCP', http: { path: '/healthz' } })),
+    server: 'http settings are only allowed with type HTTP or HTTPS',
+    zod: 'http settings are only allowed with type HTTP or HTTPS',
+  },
+  {
+    name: 'tlsVerify on plain HTTP',
+    object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { tlsVerify: true } })),
+    server: 'http.tlsVerify is only allowed with type HTTPS',
+    zod: 'http.tlsVerify is only allowed with type HTTPS',
+  },
+  {
+    name: 'digest not md5 hex',
+    object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { digest: 'not-a-digest' } })),
+    server: 'spec.healthCheck.http.digest in body should match',
+    zod: 'spec.healthCheck.http.digest: Invalid string',
+  },
+  {
+    name: 'status code 700',
+    object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { expectedStatus: [200, 700] } })),
+    server: 'should be less than or equal to 599',
+    zod: 'spec.healthCheck.http.expectedStatus[1]: Too big',
+  },
+  {
+    name: 'udp settings on an HTTP check',
+    object: vs((s) => (s.healthCheck = { type: 'HTTP', udp: { payload: 'ping' } })),
+    server: 'udp settings are only allowed with type UDP',
+    zod: 'udp settings are only allowed with type UDP',
+  },
+  {
+    name: 'invalid base64 UDP payload',
+    object: vs((s) => {
+      s.protocol = 'UDP';
+      s.healthCheck = { type: 'UDP', udp: { encoding: 'Base64', payload: 'not base64!' } };
+    }),
+    server: 'payload and expect must be valid base64 with encoding Base64',
+    zod: 'payload and expect must be valid base64 with encoding Base64',
+  },
+  {
+    name: 'quorum hysteresis not below minHealthy',
+    object: vs((s) => (s.quorum = { minHealthy: 2, hysteresis: 2 })),
+    server: 'quorum.hysteresis must be less than quorum.minHealthy',
+    zod: 'quorum.hysteresis must be less than quorum.minHealthy',
+  },
+  // RealServer
+  {
+    name: 'weight 65536',
+    object: rs((s) => (s.weight = 65536)),
+    server: 'spec.weight in body should be less than or equal to 65535',
+    zod: 'spec.weight: Too big',
+  },
+  {
+    name: 'negative weight',
+    object: rs((s) => (s.weight = -1)),
+    server: 'spec.weight in body should be greater than or equal to 0',
+    zod: 'spec.weight: Too small',
+  },
+  {
+    name: 'real server address not an IP',
+    object: rs((s) => (s.address = 'web-1.example.com')),
+    server: 'must be an IPv4 or IPv6 address',
+    zod: 'spec.address: must be an IPv4 or IPv6 address',
+  },
+  {
+    name: 'DR override with a mapped port',
+    object: rs((s) => (s.forwarding = { method: 'DR' })),
+    server: 'DR and TUN cannot map ports: omit port',
+    zod: 'DR and TUN cannot map ports: omit port',
+  },
+  {
+    name: 'lowerThreshold above upperThreshold',
+    object: rs((s) => {
+      s.upperThreshold = 100;
+      s.lowerThreshold = 200;
+    }),
+    server: 'lowerThreshold must not exceed upperThreshold',
+    zod: 'lowerThreshold must not exceed upperThreshold',
+  },
+  {
+    name: 'lowerThreshold without upperThreshold',
+    object: rs((s) => (s.lowerThreshold = 10)),
+    server: 'lowerThreshold needs upperThreshold',
+    zod: 'lowerThreshold needs upperThreshold',
+  },
+  {
+    name: 'tunnelType in an override without TUN',
+    object: rs((s) => {
+      delete s.port;
+      s.forwarding = { method: 'NAT', tunnelType: 'ipip' };
+    }),
+    server: 'tunnelType is only allowed with method TUN',
+    zod: 'tunnelType is only allowed with method TUN',
+  },
+  // DirectorGroup
+  {
+    name: 'VRRP v2 with a fractional advert interval',
+    object: dg((s) => (s.vrrp = { version: 2, advertIntervalMs: 1500 })),
+    server: 'VRRP version 2 needs advertIntervalMs in whole seconds',
+    zod: 'VRRP version 2 needs advertIntervalMs in whole seconds',
+  },
+  {
+    name: 'VRRP v3 interval beyond 40950 ms',
+    object: dg((s) => (s.vrrp = { advertIntervalMs: 50000 })),
+    server: 'VRRP version 3 needs advertIntervalMs in centiseconds',
+    zod: 'VRRP version 3 needs advertIntervalMs in centiseconds',
+  },
+  {
+    name: 'auth with VRRP v3',
+    object: dg((s) => (s.vrrp = { version: 3, authSecretRef: { name: 'vrrp', namespace: 'lvs-system' } })),
+    server: 'authSecretRef is only allowed with VRRP version 2',
+    zod: 'authSecretRef is only allowed with VRRP version 2',
+  },
+  {
+    name: 'VRRP version 4',
+    object: dg((s) => (s.vrrp = { version: 4 })),
+    server: 'Unsupported value: 4',
+    zod: 'spec.vrrp.version: Invalid option',
+  },
+  {
+    name: 'priority 255 (reserved for the address owner)',
+    object: dg((s) => (s.vrrp = { priority: 255 })),
+    server: 'spec.vrrp.priority in body should be less than or equal to 254',
+    zod: 'spec.vrrp.priority: Too big',
+  },
+  {
+    name: 'preempt delay without preempt',
+    object: dg((s) => (s.vrrp = { preempt: false, preemptDelaySeconds: 10 })),
+    server: 'preemptDelaySeconds needs preempt',
+    zod: 'preemptDelaySeconds needs preempt',
+  },
+  {
+    name: 'unicast peer not an address',
+    object: dg((s) => (s.vrrp = { unicastPeers: ['10.0.0.1', 'peer-b'] })),
+    server: 'must be an IPv4 or IPv6 address',
+    zod: 'spec.vrrp.unicastPeers[1]: must be an IPv4 or IPv6 address',
+  },
+  {
+    name: 'interface name longer than IFNAMSIZ',
+    object: dg((s) => (s.interface = 'averyveryverylongif0')),
+    server: 'spec.interface',
+    zod: 'spec.interface: Too big',
+  },
+  {
+    name: 'sync id 256',
+    object: dg((s) => (s.sync = { enabled: true, syncId: 256 })),
+    server: 'spec.sync.syncId in body should be less than or equal to 255',
+    zod: 'spec.sync.syncId: Too big',
+  },
+];
