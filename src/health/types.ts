@@ -53,8 +53,8 @@ export type UdpReplyMatch =
 
 /**
  * keepalived UDP_CHECK: send one datagram on a connected socket. Without `expectReply`
- * the probe passes unless an ICMP port-unreachable (ECONNREFUSED) arrives within
- * `quietMs` (default: until the deadline).
+ * the probe passes on any reply, or unless an ICMP port-unreachable (ECONNREFUSED)
+ * arrives within `quietMs` (default: until the deadline).
  */
 export interface UdpProbeSpec extends CommonProbeSpec {
   type: 'udp';

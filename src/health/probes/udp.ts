@@ -7,7 +7,7 @@ import { probeSession } from './session.js';
 /**
  * keepalived UDP_CHECK. The socket is connected, so the kernel hands an ICMP
  * port-unreachable for it back as ECONNREFUSED on the socket: that is the failure
- * signal when no reply is expected, and silence until quietMs (or the deadline) is success.
+ * signal when no reply is expected, and an answer or silence until quietMs (or the deadline) is success.
  */
 export const probeUdp: Probe<UdpProbeSpec> = (target, spec, signal) =>
   probeSession(
@@ -18,7 +18,8 @@ export const probeUdp: Probe<UdpProbeSpec> = (target, spec, signal) =>
       let quietTimer: NodeJS.Timeout | undefined;
       socket.on('error', (err) => finish(false, udpErrorText(err)));
       socket.on('message', (msg) => {
-        if (!spec.expectReply) return; // an unexpected reply still proves the port is open
+        // Without expectReply any answer proves the port open; no need to wait out the silence.
+        if (!spec.expectReply) return finish(true);
         if (matches(spec.expectReply, msg)) finish(true);
         else finish(false, `reply mismatch (${msg.length} bytes)`);
       });

@@ -65,6 +65,12 @@ describe('UDP probe against real dgram sockets', () => {
     expect(r.latencyMs).toBeLessThan(10_000);
   });
 
+  it('without expectReply, any reply passes at once', async () => {
+    const r = await probe(echo.port, { timeoutMs: 10_000 });
+    expect(r).toEqual({ ok: true, latencyMs: expect.any(Number) });
+    expect(r.latencyMs).toBeLessThan(10_000);
+  });
+
   it('fails on ICMP port unreachable, with or without expectReply', async () => {
     const port = await closedUdpPort();
     const failure = { ok: false, reason: 'port unreachable (ECONNREFUSED)' };
