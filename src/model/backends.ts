@@ -1,0 +1,190 @@
+import { type IpFamily, type RealServer, type VirtualService, familyOf } from '../api/index.js';
+import { type EndpointSlice, type Service, type ServicePort, serviceNameLabel } from '../kube/types.js';
+import { canonicalAddress } from '../link/address.js';
+import { formatSelector, matchesSelector } from './selector.js';
+import type { Backend, Issue } from './types.js';
+import { compareText } from './vrid.js';
+
+/** The objects of one namespace that backends can come from, indexed once per resolve. */
+export interface BackendSources {
+  realServers: readonly RealServer[];
+  services: ReadonlyMap<string, Service>;
+  /** EndpointSlices by the Service name they belong to. */
+  slicesByService: ReadonlyMap<string, readonly EndpointSlice[]>;
+}
+
+export interface BackendResult {
+  backends: Backend[];
+  /** Problems of the service itself (non-blocking: the other backends are still used). */
+  issues: Issue[];
+  /** RealServers the selector matched, by name. */
+  selected: string[];
+  /** RealServers used as backends, by name. */
+  used: string[];
+  /** Problems of individual RealServers, by name. */
+  realServerIssues: Map<string, Issue[]>;
+}
+
+function pushIssue(map: Map<string, Issue[]>, name: string, issue: Issue): void {
+  const list = map.get(name) ?? [];
+  list.push(issue);
+  map.set(name, list);
+}
+
+function servicePortOf(svc: Service, ref: number | string | undefined): ServicePort | string {
+  const ports = svc.spec?.ports ?? [];
+  const name = svc.metadata.name ?? '';
+  if (ref === undefined) {
+    const only = ports[0];
+    if (ports.length === 1 && only) return only;
+    return `Service ${name} has ${ports.length} ports; set backends.service.port to one of ${
+      ports.map((p) => p.name ?? String(p.port)).join(', ') || '(none)'
+    }`;
+  }
+  const found = ports.find((p) => (typeof ref === 'number' ? p.port === ref : p.name === ref));
+  return found ?? `Service ${name} has no port ${JSON.stringify(ref)}`;
+}
+
+/**
+ * The real servers of one VirtualService: RealServers matched by its label selector in
+ * its namespace, then the ready endpoints of its Service, deduplicated by address:port
+ * (a RealServer wins over an endpoint). Backends that cannot be programmed are left out
+ * with an issue that says why, so the rest still serve.
+ */
+export function resolveBackends(vs: VirtualService, family: IpFamily, src: BackendSources): BackendResult {
+  const spec = vs.spec;
+  const namespace = vs.metadata.namespace ?? '';
+  const vsName = `${namespace}/${vs.metadata.name ?? ''}`;
+  const vsPort = spec.port ?? 0;
+  const issues: Issue[] = [];
+  const selected: string[] = [];
+  const used: string[] = [];
+  const realServerIssues = new Map<string, Issue[]>();
+  const byEndpoint = new Map<string, Backend>();
+  const add = (b: Backend): boolean => {
+    const k = `${b.address}|${b.port}`;
+    if (byEndpoint.has(k)) return false;
+    byEndpoint.set(k, b);
+    return true;
+  };
+
+  const selector = spec.backends.realServerSelector;
+  if (selector) {
+    const rss = src.realServers
+      .filter((rs) => matchesSelector(selector, rs.metadata.labels))
+      .sort((a, b) => compareText(a.metadata.name ?? '', b.metadata.name ?? ''));
+    for (const rs of rss) {
+      const rsName = rs.metadata.name ?? '';
+      selected.push(rsName);
+      const forwarding = rs.spec.forwarding ?? spec.forwarding;
+      if (familyOf(rs.spec.address) !== family) {
+        const msg = `RealServer ${rsName} address ${rs.spec.address} is ${familyOf(rs.spec.address)} but VirtualService ${vsName} is ${family}`;
+        pushIssue(realServerIssues, rsName, { reason: 'FamilyMismatch', message: msg, blocking: false });
+        issues.push({ reason: 'FamilyMismatch', message: msg, blocking: false });
+        continue;
+      }
+      const rsPort = rs.spec.port ?? 0;
+      if (forwarding.method !== 'NAT' && rsPort !== 0 && rsPort !== vsPort) {
+        const msg = `RealServer ${rsName} port ${rsPort} differs from ${
+          spec.fwmark !== undefined ? 'the packet port of fwmark' : `port ${vsPort} of`
+        } VirtualService ${vsName}; ${forwarding.method} forwarding cannot map ports (use NAT or omit the port)`;
+        pushIssue(realServerIssues, rsName, { reason: 'PortMappingNotSupported', message: msg, blocking: false });
+        issues.push({ reason: 'PortMappingNotSupported', message: msg, blocking: false });
+        continue;
+      }
+      const b: Backend = {
+        address: canonicalAddress(rs.spec.address),
+        port: rsPort !== 0 ? rsPort : vsPort,
+        weight: rs.spec.weight ?? spec.backends.defaultWeight,
+        forwarding,
+        healthCheck: rs.spec.healthCheck ?? spec.healthCheck,
+        source: { kind: 'RealServer', namespace, name: rsName },
+      };
+      if (rs.spec.upperThreshold !== undefined) b.upperThreshold = rs.spec.upperThreshold;
+      if (rs.spec.lowerThreshold !== undefined) b.lowerThreshold = rs.spec.lowerThreshold;
+      if (rs.spec.nodeName !== undefined) b.nodeName = rs.spec.nodeName;
+      if (add(b)) used.push(rsName);
+    }
+  }
+
+  const ref = spec.backends.service;
+  if (ref) {
+    const svc = src.services.get(ref.name);
+    if (!svc) {
+      issues.push({ reason: 'ServiceNotFound', message: `Service ${namespace}/${ref.name} does not exist`, blocking: false });
+    } else {
+      const sp = servicePortOf(svc, ref.port);
+      if (typeof sp === 'string') {
+        issues.push({ reason: 'ServicePortNotFound', message: sp, blocking: false });
+      } else {
+        const portName = sp.name ?? '';
+        const mapped = new Set<number>();
+        const slices = [...(src.slicesByService.get(ref.name) ?? [])]
+          // Dual-stack Services have one slice family per VIP family; the other is not a mismatch.
+          .filter((s) => s.addressType === family)
+          .sort((a, b) => compareText(a.metadata.name ?? '', b.metadata.name ?? ''));
+        for (const slice of slices) {
+          const port = slice.ports?.find((p) => (p.name ?? '') === portName)?.port;
+          if (port === undefined) continue;
+          for (const ep of slice.endpoints ?? []) {
+            // An absent `ready` means ready (EndpointSlice API); terminating endpoints are not.
+            if (ep.conditions?.ready === false || ep.conditions?.terminating === true) continue;
+            const address = ep.addresses[0];
+            if (address === undefined) continue;
+            let bPort = port;
+            if (spec.forwarding.method !== 'NAT') {
+              // DR/TUN deliver the packet's own port; fwmark services have no port to compare.
+              if (spec.fwmark !== undefined) bPort = 0;
+              else if (port !== vsPort) {
+                mapped.add(port);
+                continue;
+              }
+            }
+            const b: Backend = {
+              address: canonicalAddress(address),
+              port: bPort,
+              weight: spec.backends.defaultWeight,
+              forwarding: spec.forwarding,
+              healthCheck: spec.healthCheck,
+              source: { kind: 'EndpointSlice', namespace, name: slice.metadata.name ?? '', service: ref.name },
+            };
+            if (ep.nodeName !== undefined) b.nodeName = ep.nodeName;
+            add(b);
+          }
+        }
+        if (mapped.size > 0) {
+          issues.push({
+            reason: 'PortMappingNotSupported',
+            message: `Service ${ref.name} port ${sp.port} targets port ${[...mapped].join(', ')} but VirtualService ${vsName} listens on ${vsPort}; ${spec.forwarding.method} forwarding cannot map ports (use NAT or make targetPort equal port)`,
+            blocking: false,
+          });
+        }
+      }
+    }
+  }
+
+  const backends = [...byEndpoint.values()].sort((a, b) => compareText(a.address, b.address) || a.port - b.port);
+  if (backends.length === 0) {
+    const from: string[] = [];
+    if (selector) from.push(`no usable RealServer in namespace ${namespace} matches ${formatSelector(selector)}`);
+    if (ref) from.push(`Service ${ref.name} has no ready ${family} endpoints`);
+    issues.push({ reason: 'NoBackends', message: `${from.join('; ')}`, blocking: false });
+  }
+  return { backends, issues, selected, used, realServerIssues };
+}
+
+/** EndpointSlices indexed by `namespace` then Service name. */
+export function indexSlices(slices: readonly EndpointSlice[]): Map<string, Map<string, EndpointSlice[]>> {
+  const out = new Map<string, Map<string, EndpointSlice[]>>();
+  for (const s of slices) {
+    const svc = s.metadata.labels?.[serviceNameLabel];
+    if (!svc) continue;
+    const ns = s.metadata.namespace ?? '';
+    const byName = out.get(ns) ?? new Map<string, EndpointSlice[]>();
+    out.set(ns, byName);
+    const list = byName.get(svc) ?? [];
+    list.push(s);
+    byName.set(svc, list);
+  }
+  return out;
+}

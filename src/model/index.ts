@@ -1,0 +1,8 @@
+// Pure cluster-state resolution, shared by the controller and the agent.
+export { resolve } from './resolve.js';
+export { buildSnapshot, type RawSnapshot } from './snapshot.js';
+export { allocateVrids, keepPrevious, compareText, minVrid, maxVrid, type VridRequest, type VridResult } from './vrid.js';
+export { resolveClaims, claimOrder, type Claim, type ClaimOutcome } from './conflicts.js';
+export { resolveBackends, indexSlices, type BackendSources, type BackendResult } from './backends.js';
+export { matchesSelector, formatSelector } from './selector.js';
+export type * from './types.js';

@@ -1,0 +1,139 @@
+import type {
+  DirectorGroup,
+  Forwarding,
+  HealthCheck,
+  IpFamily,
+  RealServer,
+  VirtualService,
+  VirtualServiceSpec,
+} from '../api/index.js';
+import type { EndpointSlice, Node, Service } from '../kube/types.js';
+
+/**
+ * Everything `resolve` looks at. The lvs.dev objects are already parsed (schema defaults
+ * applied); objects that failed to parse are listed in `invalid` so they can be reported
+ * instead of silently skipped.
+ */
+export interface Snapshot {
+  directorGroups: readonly DirectorGroup[];
+  virtualServices: readonly VirtualService[];
+  realServers: readonly RealServer[];
+  services: readonly Service[];
+  endpointSlices: readonly EndpointSlice[];
+  nodes: readonly Node[];
+  /** `namespace/name` of the Secrets that exist; undefined when the caller does not know (no check). */
+  secrets?: ReadonlySet<string> | undefined;
+  /** IPVS schedulers the kernel lacks, when the caller knows (an agent does, the controller does not). */
+  unsupportedSchedulers?: readonly string[] | undefined;
+  invalid?: readonly InvalidObject[] | undefined;
+}
+
+export interface InvalidObject {
+  kind: 'DirectorGroup' | 'VirtualService' | 'RealServer';
+  namespace?: string | undefined;
+  name: string;
+  generation?: number | undefined;
+  error: string;
+}
+
+/** Why something is not (fully) right; `reason` becomes a condition reason, `message` its message. */
+export type Reason =
+  | 'InvalidSpec'
+  | 'Conflict'
+  | 'DirectorGroupNotFound'
+  | 'NoDirectors'
+  | 'PortMappingNotSupported'
+  | 'FamilyMismatch'
+  | 'NoBackends'
+  | 'UnsupportedScheduler'
+  | 'VridExhausted'
+  | 'ServiceNotFound'
+  | 'ServicePortNotFound'
+  | 'AuthSecretNotFound'
+  | 'NotSelected';
+
+export interface Issue {
+  reason: Reason;
+  message: string;
+  /** Blocking issues keep the object from being programmed at all; the others degrade it. */
+  blocking: boolean;
+}
+
+export interface VridAllocation {
+  vip: string;
+  interface: string;
+  vrid: number;
+}
+
+export type BackendSource =
+  | { kind: 'RealServer'; namespace: string; name: string }
+  | { kind: 'EndpointSlice'; namespace: string; name: string; service: string };
+
+/** One IPVS destination, with everything the agent needs to program and check it. */
+export interface Backend {
+  /** Canonical text form. */
+  address: string;
+  /** 0 for fwmark services that keep the packet's port. */
+  port: number;
+  weight: number;
+  forwarding: Forwarding;
+  upperThreshold?: number | undefined;
+  lowerThreshold?: number | undefined;
+  /** The node that is this real server (its agent configures the DR/TUN side). */
+  nodeName?: string | undefined;
+  healthCheck: HealthCheck;
+  source: BackendSource;
+}
+
+export interface ServiceModel {
+  /** `namespace/name`. */
+  key: string;
+  namespace: string;
+  name: string;
+  generation: number | undefined;
+  /** Undefined when the stored object failed to parse. */
+  spec: VirtualServiceSpec | undefined;
+  /** The agents program it (on the directors of its group). */
+  accepted: boolean;
+  issues: Issue[];
+  /** `TCP 192.0.2.10:80` or `FWM 7 IPv4`, the way ipvsadm -Ln names services. */
+  ipvsKey: string | undefined;
+  family: IpFamily | undefined;
+  group: string;
+  /** Director node names (sorted); empty when the group is missing or selects nothing. */
+  directors: string[];
+  /** VIPs the VRRP master holds for this service, canonical, with their router ids. */
+  vips: VridAllocation[];
+  /** Resolved real servers, sorted by address and port. */
+  backends: Backend[];
+}
+
+export interface GroupModel {
+  name: string;
+  generation: number | undefined;
+  group: DirectorGroup | undefined;
+  directors: string[];
+  /** Sorted by interface, then VIP. */
+  vrids: VridAllocation[];
+  /** Keys of the VirtualServices that won their claims in this group, sorted. */
+  services: string[];
+  issues: Issue[];
+}
+
+export interface RealServerModel {
+  key: string;
+  namespace: string;
+  name: string;
+  generation: number | undefined;
+  /** Keys of the VirtualServices whose selector matches it (accepted or not), sorted. */
+  selectedBy: string[];
+  /** Keys of the VirtualServices that actually use it as a backend. */
+  usedBy: string[];
+  issues: Issue[];
+}
+
+export interface ClusterModel {
+  groups: Map<string, GroupModel>;
+  services: Map<string, ServiceModel>;
+  realServers: Map<string, RealServerModel>;
+}
