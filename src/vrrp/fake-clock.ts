@@ -62,7 +62,7 @@ export class FakeClock implements Clock {
     this.time = t;
   }
 
-  /** Fire the soonest timer (moving time to it); false when nothing is pending. */
+  /** Move time to the soonest pending timer and fire every timer due then; false when none is pending. */
   step(): boolean {
     const next = this.soonest();
     if (!next) return false;
