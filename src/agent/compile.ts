@@ -1,0 +1,212 @@
+// desired = compile(model, node, health, leadership): the kernel state one node should hold.
+// Pure: everything it depends on is an argument, so it is tested over a table of cases.
+import type { DirectorGroupSpec, Forwarding } from '../api/index.js';
+import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, Timeouts, TunnelFlag, VirtualServiceKey } from '../ipvs/types.js';
+import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
+import type { AddressSpec } from './link-diff.js';
+
+/** Health as this node's checker sees it; undefined = not checked yet. */
+export type HealthLookup = (service: string, backend: Backend) => boolean | undefined;
+
+/** Whether this node should hold a VIP now (VRRP master, or the only director of its group). */
+export type VipLeadership = (group: string, vip: string, iface: string) => boolean;
+
+export interface CompiledBackend {
+  address: string;
+  port: number;
+  healthy: boolean;
+  /** Weight in the kernel; undefined when the destination is left out (failed, no inhibit). */
+  weight: number | undefined;
+}
+
+export interface CompiledService {
+  /** `namespace/name` of the VirtualService. */
+  key: string;
+  generation: number | undefined;
+  group: string;
+  ipvs: IpvsServiceWithDests;
+  backends: CompiledBackend[];
+  healthy: number;
+  /** The sorry server is in the table because too few real servers are healthy. */
+  sorryActive: boolean;
+}
+
+export interface RealServerSide {
+  /** `namespace/name` of the VirtualService whose VIP this node serves as a real server. */
+  service: string;
+  vip: string;
+  method: 'DR' | 'TUN';
+}
+
+export interface NodeDesired {
+  services: CompiledService[];
+  /** Director VIPs and real-server VIPs (on lo / tunl0). */
+  addresses: AddressSpec[];
+  /** Links that must be up (tunl0 for TUN real servers). */
+  links: string[];
+  sysctls: Record<string, string>;
+  timeouts: Partial<Timeouts> | undefined;
+  realServerSide: RealServerSide[];
+}
+
+const forwardMethod: Record<Forwarding['method'], ForwardMethod> = { NAT: 'masq', DR: 'route', TUN: 'tunnel' };
+
+function ipvsKey(spec: NonNullable<ServiceModel['spec']>, family: 'IPv4' | 'IPv6'): VirtualServiceKey {
+  const af = family === 'IPv6' ? 'inet6' : 'inet';
+  if (spec.fwmark !== undefined) return { af, fwmark: spec.fwmark };
+  return { af, protocol: spec.protocol!.toLowerCase() as 'tcp' | 'udp' | 'sctp', addr: spec.vip!, port: spec.port! };
+}
+
+function serviceFlags(spec: NonNullable<ServiceModel['spec']>): ServiceFlag[] {
+  const flags: ServiceFlag[] = [];
+  if (spec.persistence) flags.push('persistent');
+  if (spec.onePacket) flags.push('one-packet');
+  for (const f of spec.schedulerFlags ?? []) flags.push(f.endsWith('-fallback') ? 'sched1' : 'sched2');
+  return flags;
+}
+
+function netmaskPrefix(netmask: string | number | undefined, family: 'IPv4' | 'IPv6'): number {
+  if (netmask === undefined) return family === 'IPv6' ? 128 : 32;
+  if (typeof netmask === 'number') return netmask;
+  return netmask.split('.').reduce((n, octet) => n + (Number(octet) >>> 0).toString(2).replace(/0/g, '').length, 0);
+}
+
+function toDest(b: { address: string; port: number; forwarding: Forwarding; upperThreshold?: number | undefined; lowerThreshold?: number | undefined }, weight: number): IpvsDest {
+  const fwd = forwardMethod[b.forwarding.method];
+  const dest: IpvsDest = {
+    addr: b.address, port: b.port, fwd, weight,
+    upperThreshold: b.upperThreshold ?? 0, lowerThreshold: b.lowerThreshold ?? 0,
+  };
+  if (fwd === 'tunnel') {
+    const flags = (b.forwarding.tunnelFlags ?? []).filter((f): f is TunnelFlag => f !== 'nocsum');
+    dest.tunnel = { type: b.forwarding.tunnelType ?? 'ipip', port: b.forwarding.tunnelPort ?? 0, flags };
+  }
+  return dest;
+}
+
+/** Quorum lost: fewer healthy real servers than the service needs (at least one by default). */
+function belowQuorum(spec: NonNullable<ServiceModel['spec']>, healthy: number): boolean {
+  return healthy < (spec.quorum?.minHealthy ?? 1);
+}
+
+export function compileService(s: ServiceModel, health: HealthLookup): CompiledService | undefined {
+  const spec = s.spec;
+  if (!spec || !s.accepted || !s.family) return undefined;
+  const noCheck = spec.healthCheck.type === 'None';
+  const backends: CompiledBackend[] = [];
+  const dests: IpvsDest[] = [];
+  for (const b of s.backends) {
+    const healthy = noCheck || (health(s.key, b) ?? false);
+    const weight = healthy ? b.weight : spec.inhibitOnFailure ? 0 : undefined;
+    backends.push({ address: b.address, port: b.port, healthy, weight });
+    if (weight !== undefined) dests.push(toDest(b, weight));
+  }
+  const healthy = backends.filter((b) => b.healthy).length;
+  const sorry = spec.sorryServer;
+  const sorryActive = sorry !== undefined && belowQuorum(spec, healthy);
+  if (sorry && sorryActive && !dests.some((d) => d.addr === sorry.address && d.port === (sorry.port ?? spec.port ?? 0))) {
+    dests.push(toDest({ address: sorry.address, port: sorry.port ?? spec.port ?? 0, forwarding: spec.forwarding }, 1));
+  }
+  return {
+    key: s.key, generation: s.generation, group: s.group, backends, healthy, sorryActive,
+    ipvs: {
+      key: ipvsKey(spec, s.family),
+      scheduler: spec.scheduler,
+      flags: serviceFlags(spec),
+      timeout: spec.persistence?.timeoutSeconds ?? 0,
+      netmask: netmaskPrefix(spec.persistence?.netmask, s.family),
+      dests,
+    },
+  };
+}
+
+function groupTimeouts(spec: DirectorGroupSpec | undefined): Partial<Timeouts> | undefined {
+  const t = spec?.timeouts;
+  if (!t || (t.tcpSeconds === undefined && t.tcpFinSeconds === undefined && t.udpSeconds === undefined)) return undefined;
+  return {
+    ...(t.tcpSeconds !== undefined ? { tcp: t.tcpSeconds } : {}),
+    ...(t.tcpFinSeconds !== undefined ? { tcpFin: t.tcpFinSeconds } : {}),
+    ...(t.udpSeconds !== undefined ? { udp: t.udpSeconds } : {}),
+  };
+}
+
+const hostPrefix = (vip: string): number => (vip.includes(':') ? 128 : 32);
+
+export function compile(model: ClusterModel, node: string, health: HealthLookup, leads: VipLeadership): NodeDesired {
+  const out: NodeDesired = { services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] };
+  const addr = new Map<string, AddressSpec>();
+  const addAddress = (a: AddressSpec): void => { addr.set(`${a.ifname}/${a.address}`, a); };
+  let director = false;
+  let nat4 = false;
+  let nat6 = false;
+
+  for (const s of [...model.services.values()].sort((a, b) => a.key.localeCompare(b.key))) {
+    if (s.directors.includes(node)) {
+      const c = compileService(s, health);
+      if (c) {
+        director = true;
+        out.services.push(c);
+        const viaNat = s.backends.some((b) => b.forwarding.method === 'NAT') || s.spec?.forwarding.method === 'NAT';
+        if (viaNat && s.family === 'IPv6') nat6 = true;
+        else if (viaNat) nat4 = true;
+        for (const v of s.vips) {
+          if (leads(s.group, v.vip, v.interface)) addAddress({ ifname: v.interface, address: v.vip, prefixLen: hostPrefix(v.vip) });
+        }
+      }
+    }
+    compileRealServerSide(s, node, out, addAddress);
+  }
+
+  const groupsHere = [...model.groups.values()].filter((g) => g.directors.includes(node));
+  for (const g of groupsHere) {
+    out.timeouts ??= groupTimeouts(g.group?.spec);
+    const iface = g.group?.spec.interface;
+    if (iface) out.sysctls[`net.ipv4.conf.${iface}.send_redirects`] = '0';
+  }
+  if (director) {
+    // A director must not tell clients to bypass it (ICMP redirects), whatever the mode.
+    out.sysctls['net.ipv4.conf.all.send_redirects'] = '0';
+  }
+  if (nat4) {
+    out.sysctls['net.ipv4.ip_forward'] = '1';
+    // IPVS NAT keeps netfilter conntrack entries so replies are matched and un-NATed.
+    out.sysctls['net.ipv4.vs.conntrack'] = '1';
+  }
+  if (nat6) out.sysctls['net.ipv6.conf.all.forwarding'] = '1';
+  out.addresses = [...addr.values()].sort((a, b) => `${a.ifname}/${a.address}`.localeCompare(`${b.ifname}/${b.address}`));
+  return out;
+}
+
+/** The real-server side of DR and TUN for backends that name this node. */
+function compileRealServerSide(s: ServiceModel, node: string, out: NodeDesired, addAddress: (a: AddressSpec) => void): void {
+  if (!s.accepted) return;
+  for (const b of s.backends) {
+    if (b.nodeName !== node) continue;
+    const method = b.forwarding.method;
+    if (method === 'NAT') continue;
+    for (const v of s.vips) {
+      if (out.realServerSide.some((r) => r.service === s.key && r.vip === v.vip && r.method === method)) continue;
+      out.realServerSide.push({ service: s.key, vip: v.vip, method });
+      const v6 = v.vip.includes(':');
+      if (method === 'DR') {
+        addAddress({ ifname: 'lo', address: v.vip, prefixLen: hostPrefix(v.vip) });
+      } else {
+        const tun = v6 ? 'ip6tnl0' : 'tunl0';
+        addAddress({ ifname: tun, address: v.vip, prefixLen: hostPrefix(v.vip) });
+        if (!out.links.includes(tun)) out.links.push(tun);
+        if (!v6) {
+          out.sysctls['net.ipv4.conf.tunl0.rp_filter'] = '0';
+          out.sysctls['net.ipv4.conf.all.rp_filter'] = '0';
+        }
+      }
+      if (!v6) {
+        // Answer ARP only for addresses on the asking interface, announce only the best local
+        // source: the real server must never claim the VIP on the LAN (the director holds it).
+        out.sysctls['net.ipv4.conf.all.arp_ignore'] = '1';
+        out.sysctls['net.ipv4.conf.all.arp_announce'] = '2';
+        out.sysctls['net.ipv4.conf.lo.arp_ignore'] = '1';
+        out.sysctls['net.ipv4.conf.lo.arp_announce'] = '2';
+      }
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { compile, type HealthLookup } from '../../../src/agent/compile.js';
+import { resolve } from '../../../src/model/index.js';
+import type { Snapshot } from '../../../src/model/types.js';
+import { dg, node, rs, snapshot, web } from '../model/fixtures.js';
+
+const allHealthy: HealthLookup = () => true;
+const leadsAll = (): boolean => true;
+const leadsNone = (): boolean => false;
+
+/** The seed's classic setup: VIP, wrr, DR, two real servers weighted 1 and 2, TCP check. */
+function classic(extra: Partial<Snapshot> = {}, vsSpec: Parameters<typeof web>[3] = {}): Snapshot {
+  return snapshot({
+    directorGroups: [dg('g1', {}, { vrids: [{ vip: '192.168.10.100', interface: 'eth0', vrid: 51 }] })],
+    virtualServices: [web('shop', 'web', '192.168.10.100', { scheduler: 'wrr', forwarding: { method: 'DR' }, ...vsSpec })],
+    realServers: [
+      rs('shop', 'web-1', { address: '192.168.10.101', weight: 1, nodeName: 'rs-1' }, { app: 'web' }),
+      rs('shop', 'web-2', { address: '192.168.10.102', weight: 2 }, { app: 'web' }),
+    ],
+    nodes: [node('d1', { 'lvs.dev/director': 'g1' }), node('d2', { 'lvs.dev/director': 'g1' }), node('rs-1')],
+    ...extra,
+  });
+}
+
+describe('compile (director side)', () => {
+  it('turns the classic DR setup into one wrr service with weights 1 and 2 and the VIP', () => {
+    const d = compile(resolve(classic()), 'd1', allHealthy, leadsAll);
+    expect(d.services).toHaveLength(1);
+    expect(d.services[0]!.ipvs).toEqual({
+      key: { af: 'inet', protocol: 'tcp', addr: '192.168.10.100', port: 80 },
+      scheduler: 'wrr', flags: [], timeout: 0, netmask: 32,
+      dests: [
+        { addr: '192.168.10.101', port: 80, fwd: 'route', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
+        { addr: '192.168.10.102', port: 80, fwd: 'route', weight: 2, upperThreshold: 0, lowerThreshold: 0 },
+      ],
+    });
+    expect(d.addresses).toEqual([{ ifname: 'eth0', address: '192.168.10.100', prefixLen: 32 }]);
+    expect(d.sysctls).toMatchObject({ 'net.ipv4.conf.all.send_redirects': '0', 'net.ipv4.conf.eth0.send_redirects': '0' });
+    expect(d.sysctls['net.ipv4.ip_forward']).toBeUndefined(); // DR does not route
+  });
+
+  it('holds no VIP while another director leads, but still programs IPVS (ready for takeover)', () => {
+    const d = compile(resolve(classic()), 'd2', allHealthy, leadsNone);
+    expect(d.addresses).toEqual([]);
+    expect(d.services[0]!.ipvs.dests).toHaveLength(2);
+  });
+
+  it('programs nothing on a node that is not a director', () => {
+    const d = compile(resolve(classic()), 'elsewhere', allHealthy, leadsAll);
+    expect(d).toMatchObject({ services: [], addresses: [], sysctls: {} });
+  });
+
+  it('drops a failed real server, or keeps it at weight 0 with inhibitOnFailure', () => {
+    const down: HealthLookup = (_s, b) => b.address !== '192.168.10.102';
+    const removed = compile(resolve(classic()), 'd1', down, leadsAll).services[0]!;
+    expect(removed.ipvs.dests.map((x) => x.addr)).toEqual(['192.168.10.101']);
+    expect(removed.healthy).toBe(1);
+    const inhibited = compile(resolve(classic({}, { inhibitOnFailure: true })), 'd1', down, leadsAll).services[0]!;
+    expect(inhibited.ipvs.dests.map((x) => [x.addr, x.weight])).toEqual([['192.168.10.101', 1], ['192.168.10.102', 0]]);
+  });
+
+  it('treats unchecked real servers as down until the checker says otherwise', () => {
+    const d = compile(resolve(classic()), 'd1', () => undefined, leadsAll);
+    expect(d.services[0]!.ipvs.dests).toEqual([]);
+  });
+
+  it('needs no checker with healthCheck type None', () => {
+    const d = compile(resolve(classic({}, { healthCheck: { type: 'None' } })), 'd1', () => undefined, leadsAll);
+    expect(d.services[0]!.ipvs.dests).toHaveLength(2);
+  });
+
+  it('adds the sorry server when no real server is healthy, or below quorum', () => {
+    const none = compile(resolve(classic({}, { sorryServer: { address: '192.168.10.200' } })), 'd1', () => false, leadsAll).services[0]!;
+    expect(none.sorryActive).toBe(true);
+    expect(none.ipvs.dests).toEqual([{ addr: '192.168.10.200', port: 80, fwd: 'route', weight: 1, upperThreshold: 0, lowerThreshold: 0 }]);
+    const oneOfTwo: HealthLookup = (_s, b) => b.address === '192.168.10.101';
+    const quorum = compile(resolve(classic({}, { sorryServer: { address: '192.168.10.200' }, quorum: { minHealthy: 2 } })), 'd1', oneOfTwo, leadsAll).services[0]!;
+    expect(quorum.ipvs.dests.map((x) => x.addr)).toEqual(['192.168.10.101', '192.168.10.200']);
+    const healthy = compile(resolve(classic({}, { sorryServer: { address: '192.168.10.200' } })), 'd1', allHealthy, leadsAll).services[0]!;
+    expect(healthy.sorryActive).toBe(false);
+  });
+
+  it('maps persistence, one-packet and scheduler flags to IPVS flags', () => {
+    const s = snapshot({
+      directorGroups: [dg('g1')],
+      virtualServices: [
+        web('a', 'p', '10.0.0.1', { scheduler: 'sh', schedulerFlags: ['sh-port', 'sh-fallback'], persistence: { timeoutSeconds: 600, netmask: '255.255.255.0' } }),
+        web('a', 'u', '10.0.0.2', { protocol: 'UDP', port: 53, onePacket: true, healthCheck: { type: 'None' } }),
+      ],
+      realServers: [rs('a', 'r', { address: '10.1.0.1' }, { app: 'p' }), rs('a', 'r2', { address: '10.1.0.2' }, { app: 'u' })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+    });
+    const [p, u] = compile(resolve(s), 'd1', allHealthy, leadsAll).services;
+    expect(p!.ipvs).toMatchObject({ scheduler: 'sh', timeout: 600, netmask: 24 });
+    expect([...p!.ipvs.flags].sort()).toEqual(['persistent', 'sched1', 'sched2']);
+    expect(u!.ipvs).toMatchObject({ key: { protocol: 'udp', port: 53 }, flags: ['one-packet'] });
+  });
+
+  it('routes and keeps conntrack for NAT; maps TUN with its tunnel type', () => {
+    const s = snapshot({
+      directorGroups: [dg('g1', { timeouts: { tcpSeconds: 900, udpSeconds: 60 } })],
+      virtualServices: [
+        web('a', 'n', '10.0.0.1', { forwarding: { method: 'NAT' } }),
+        web('a', 't', '10.0.0.2', { forwarding: { method: 'TUN', tunnelType: 'gue', tunnelPort: 6080, tunnelFlags: ['csum'] } }),
+      ],
+      realServers: [rs('a', 'r', { address: '10.1.0.1', port: 8080 }, { app: 'n' }), rs('a', 'r2', { address: '10.1.0.2' }, { app: 't' })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+    });
+    const d = compile(resolve(s), 'd1', allHealthy, leadsAll);
+    expect(d.services[0]!.ipvs.dests[0]).toMatchObject({ addr: '10.1.0.1', port: 8080, fwd: 'masq' });
+    expect(d.services[1]!.ipvs.dests[0]).toMatchObject({ fwd: 'tunnel', tunnel: { type: 'gue', port: 6080, flags: ['csum'] } });
+    expect(d.sysctls).toMatchObject({ 'net.ipv4.ip_forward': '1', 'net.ipv4.vs.conntrack': '1' });
+    expect(d.timeouts).toEqual({ tcp: 900, udp: 60 });
+  });
+
+  it('programs nothing for a VirtualService that lost a conflict', () => {
+    const s = classic();
+    const loser = web('other', 'web', '192.168.10.100', { forwarding: { method: 'DR' } });
+    const d = compile(resolve({ ...s, virtualServices: [...s.virtualServices, loser] }), 'd1', allHealthy, leadsAll);
+    expect(d.services.map((x) => x.key)).toEqual(['shop/web']);
+  });
+});
+
+describe('compile (real-server side)', () => {
+  it('puts the DR VIP on lo and sets arp_ignore/arp_announce on the node named by the RealServer', () => {
+    const d = compile(resolve(classic()), 'rs-1', allHealthy, leadsAll);
+    expect(d.services).toEqual([]);
+    expect(d.addresses).toEqual([{ ifname: 'lo', address: '192.168.10.100', prefixLen: 32 }]);
+    expect(d.sysctls).toEqual({
+      'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.all.arp_announce': '2',
+      'net.ipv4.conf.lo.arp_ignore': '1', 'net.ipv4.conf.lo.arp_announce': '2',
+    });
+    expect(d.realServerSide).toEqual([{ service: 'shop/web', vip: '192.168.10.100', method: 'DR' }]);
+  });
+
+  it('puts the TUN VIP on tunl0 with rp_filter off', () => {
+    const d = compile(resolve(classic({}, { forwarding: { method: 'TUN' } })), 'rs-1', allHealthy, leadsAll);
+    expect(d.addresses).toEqual([{ ifname: 'tunl0', address: '192.168.10.100', prefixLen: 32 }]);
+    expect(d.links).toEqual(['tunl0']);
+    expect(d.sysctls).toMatchObject({ 'net.ipv4.conf.tunl0.rp_filter': '0', 'net.ipv4.conf.all.rp_filter': '0' });
+  });
+
+  it('does nothing on the real server for NAT', () => {
+    const d = compile(resolve(classic({}, { forwarding: { method: 'NAT' } })), 'rs-1', allHealthy, leadsAll);
+    expect(d).toMatchObject({ addresses: [], sysctls: {}, realServerSide: [] });
+  });
+});
