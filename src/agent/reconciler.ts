@@ -1,0 +1,168 @@
+// apply(diff(desired, observed)): one level-based pass over the node's kernel state.
+// The same pass runs on every change and on a periodic resync, so drift heals; it touches only
+// what the ownership record says this agent created.
+import type { IpvsClient } from '../ipvs/api.js';
+import type { IpvsOp, Timeouts } from '../ipvs/types.js';
+import type { LinkClient, Sysctl } from '../link/types.js';
+import { diffIpvs } from './ipvs-diff.js';
+import { serviceKeyString } from './ipvs-keys.js';
+import { diffAddresses, diffSysctls } from './link-diff.js';
+import type { OwnedState, OwnershipStore } from './ownership.js';
+import type { NodeDesired } from './compile.js';
+
+export interface ReconcileError {
+  /** What failed, e.g. `add-dest tcp/10.0.0.1:80 -> 10.1.0.1:80` or `address eth0/10.0.0.1`. */
+  what: string;
+  message: string;
+  /** VirtualService keys the failure concerns, when known. */
+  services: string[];
+}
+
+export interface ReconcileResult {
+  ipvsOps: number;
+  addressOps: number;
+  sysctlOps: number;
+  /** Desired IPVS services that somebody else holds: left untouched. */
+  foreign: string[];
+  errors: ReconcileError[];
+  durationMs: number;
+}
+
+export interface ReconcilerDeps {
+  ipvs: IpvsClient;
+  link: LinkClient;
+  sysctl: Sysctl;
+  store: OwnershipStore;
+}
+
+function describeOp(op: IpvsOp): string {
+  switch (op.op) {
+    case 'add-service':
+    case 'edit-service':
+      return `${op.op} ${serviceKeyString(op.service.key)}`;
+    case 'del-service':
+      return `${op.op} ${serviceKeyString(op.key)}`;
+    case 'add-dest':
+    case 'edit-dest':
+    case 'del-dest':
+      return `${op.op} ${serviceKeyString(op.key)} -> ${op.dest.addr}:${op.dest.port}`;
+    default:
+      return op.op;
+  }
+}
+
+const opServiceKey = (op: IpvsOp): string | undefined =>
+  'service' in op ? serviceKeyString(op.service.key) : 'key' in op && op.key ? serviceKeyString(op.key) : undefined;
+
+export class Reconciler {
+  private owned: OwnedState | undefined;
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** The ownership record as last saved (loads it on first use). */
+  async ownedState(): Promise<OwnedState> {
+    this.owned ??= await this.deps.store.load();
+    return this.owned;
+  }
+
+  private async save(next: OwnedState): Promise<void> {
+    await this.deps.store.save(next);
+    this.owned = next;
+  }
+
+  async reconcile(desired: NodeDesired): Promise<ReconcileResult> {
+    const started = performance.now();
+    const errors: ReconcileError[] = [];
+    const ipvs = await this.reconcileIpvs(desired, errors);
+    const addressOps = await this.reconcileAddresses(desired, errors);
+    const sysctlOps = await this.reconcileSysctls(desired, errors);
+    if (desired.timeouts) await this.reconcileTimeouts(desired.timeouts, errors);
+    return { ipvsOps: ipvs.ops, foreign: ipvs.foreign, addressOps, sysctlOps, errors, durationMs: performance.now() - started };
+  }
+
+  private async reconcileIpvs(desired: NodeDesired, errors: ReconcileError[]): Promise<{ ops: number; foreign: string[] }> {
+    const owned = await this.ownedState();
+    const observed = await this.deps.ipvs.listServicesWithDests();
+    const plan = diffIpvs(desired.services.map((s) => s.ipvs), observed, new Set(owned.services));
+    const byIpvsKey = new Map(desired.services.map((s) => [serviceKeyString(s.ipvs.key), s.key]));
+    for (const f of plan.foreign) {
+      errors.push({ what: `service ${f}`, message: `${f} already exists in the kernel and was not created by lvs-operator (kube-proxy, keepalived or a human?): left untouched`, services: [byIpvsKey.get(f) ?? f].filter(Boolean) });
+    }
+    if (plan.ops.length === 0) {
+      if (owned.services.length !== plan.owned.size) await this.save({ ...owned, services: [...plan.owned].sort() });
+      return { ops: 0, foreign: plan.foreign };
+    }
+    // Record the intent first: a crash between the kernel change and the save must not leave a
+    // service of ours looking foreign to the next agent.
+    const intent = new Set([...owned.services, ...plan.owned]);
+    await this.save({ ...owned, services: [...intent].sort() });
+    const results = await this.deps.ipvs.apply(plan.ops);
+    const finalOwned = new Set(plan.owned);
+    results.forEach((r, i) => {
+      const op = plan.ops[i]!;
+      if (r.ok) return;
+      const key = opServiceKey(op);
+      if (op.op === 'add-service' && key && r.error.code === 'EEXIST') finalOwned.delete(key); // lost a race to someone else
+      if (op.op === 'del-service' && key && r.error.code !== 'ESRCH') finalOwned.add(key); // still there: still ours
+      errors.push({ what: describeOp(op), message: r.error.message, services: key && byIpvsKey.has(key) ? [byIpvsKey.get(key)!] : [] });
+    });
+    await this.save({ ...(await this.ownedState()), services: [...finalOwned].sort() });
+    return { ops: plan.ops.length, foreign: plan.foreign };
+  }
+
+  private async reconcileAddresses(desired: NodeDesired, errors: ReconcileError[]): Promise<number> {
+    const owned = await this.ownedState();
+    for (const l of desired.links) {
+      await this.deps.link.setUp(l).catch((e: Error) => errors.push({ what: `link ${l}`, message: e.message, services: [] }));
+    }
+    const observed = await this.deps.link.listAddresses();
+    const plan = diffAddresses(desired.addresses, observed, owned.addresses);
+    if (plan.add.length === 0 && plan.remove.length === 0) {
+      if (plan.owned.length !== owned.addresses.length) await this.save({ ...owned, addresses: plan.owned });
+      return 0;
+    }
+    await this.save({ ...owned, addresses: [...owned.addresses, ...plan.add] });
+    const failedAdds = new Set<string>();
+    const keptRemoves: typeof plan.remove = [];
+    for (const a of plan.remove) {
+      await this.deps.link.deleteAddress(a.ifname, a.address, a.prefixLen).catch((e: Error) => {
+        keptRemoves.push(a);
+        errors.push({ what: `address ${a.ifname}/${a.address}`, message: e.message, services: [] });
+      });
+    }
+    for (const a of plan.add) {
+      await this.deps.link.addAddress(a.ifname, a.address, a.prefixLen).catch((e: Error) => {
+        failedAdds.add(`${a.ifname}/${a.address}`);
+        errors.push({ what: `address ${a.ifname}/${a.address}`, message: e.message, services: [] });
+      });
+    }
+    const next = [...plan.owned.filter((a) => !failedAdds.has(`${a.ifname}/${a.address}`)), ...keptRemoves];
+    await this.save({ ...(await this.ownedState()), addresses: next });
+    return plan.add.length + plan.remove.length;
+  }
+
+  private async reconcileSysctls(desired: NodeDesired, errors: ReconcileError[]): Promise<number> {
+    const owned = await this.ownedState();
+    const keys = new Set([...Object.keys(desired.sysctls), ...Object.keys(owned.sysctls)]);
+    const current: Record<string, string | undefined> = {};
+    for (const k of keys) current[k] = await this.deps.sysctl.get(k);
+    const plan = diffSysctls(desired.sysctls, current, owned.sysctls);
+    if (plan.set.length === 0 && plan.restore.length === 0) {
+      if (JSON.stringify(plan.owned) !== JSON.stringify(owned.sysctls)) await this.save({ ...owned, sysctls: plan.owned });
+      return 0;
+    }
+    await this.save({ ...owned, sysctls: { ...owned.sysctls, ...plan.owned } });
+    for (const { key, value } of [...plan.set, ...plan.restore]) {
+      await this.deps.sysctl.set(key, value).catch((e: Error) => errors.push({ what: `sysctl ${key}`, message: e.message, services: [] }));
+    }
+    await this.save({ ...(await this.ownedState()), sysctls: plan.owned });
+    return plan.set.length + plan.restore.length;
+  }
+
+  private async reconcileTimeouts(want: Partial<Timeouts>, errors: ReconcileError[]): Promise<void> {
+    const have = await this.deps.ipvs.getTimeouts();
+    const differs = (Object.keys(want) as (keyof Timeouts)[]).some((k) => want[k] !== undefined && want[k] !== have[k]);
+    if (!differs) return;
+    await this.deps.ipvs.setTimeouts(want).catch((e: Error) => errors.push({ what: 'timeouts', message: e.message, services: [] }));
+  }
+}
