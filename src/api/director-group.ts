@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LabelSelector, ObjectMeta, conditionsField, listMapOf, observedGenerationField, setOf } from './common.js';
-import { dnsSubdomain, interfaceName, ipAddress } from './formats.js';
+import { addressText, dnsSubdomain, interfaceName, ipAddress } from './formats.js';
 import { apiVersion } from './group.js';
 import { withRules } from './rules.js';
 
@@ -137,7 +137,7 @@ export type DirectorGroupSpecInput = z.input<typeof DirectorGroupSpec>;
 
 const VridAllocation = z
   .object({
-    vip: ipAddress('A VIP carried by this group.'),
+    vip: addressText('A VIP carried by this group.'),
     interface: interfaceName('Interface the VIP lives on.'),
     vrid: z.int().min(1).max(255).describe('VRRP virtual router id allocated to the VIP.'),
   })

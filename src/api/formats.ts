@@ -77,6 +77,15 @@ export function ipAddress(description: string) {
   ]);
 }
 
+/**
+ * An address in status, written by our own agents: length-bounded text without the
+ * regex rule, which multiplied by the list sizes of status would exceed the CRD's CEL
+ * cost budget.
+ */
+export function addressText(description: string) {
+  return z.string().min(1).max(maxAddressLength).describe(description);
+}
+
 /** A TCP/UDP/SCTP port number. */
 export function portNumber(description: string) {
   return z.int().min(1).max(65535).describe(description);

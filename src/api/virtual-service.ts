@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LabelSelector, ObjectMeta, conditionsField, listMapOf, observedGenerationField, setOf } from './common.js';
 import {
   type IpFamily,
+  addressText,
   dnsLabel,
   dnsSubdomain,
   familyOf,
@@ -263,7 +264,7 @@ export type VirtualServiceSpecInput = z.input<typeof VirtualServiceSpec>;
 
 const BackendStatus = z
   .object({
-    address: ipAddress('Real server address.'),
+    address: addressText('Real server address.'),
     port: z.int().min(0).max(65535).describe('Real server port (0 for fwmark services with ports left to the packet).'),
     healthy: z.boolean().describe('Whether the last health check result of this director says healthy.'),
     weight: z.int().min(0).max(65535).describe('Weight currently programmed in the kernel (0 while inhibited).'),

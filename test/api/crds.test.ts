@@ -31,6 +31,17 @@ function exampleDocs(): Record<string, unknown>[] {
   return out;
 }
 
+/** kubectl's table output as rows keyed by header; columns are cut at the header offsets (cells may be empty). */
+function table(text: string): Record<string, string>[] {
+  const [header = '', ...lines] = text.replace(/\n+$/, '').split('\n');
+  const starts = [...header.matchAll(/\S+/g)].map((m) => ({ name: m[0], at: m.index }));
+  return lines.map((line) =>
+    Object.fromEntries(
+      starts.map((c, i) => [c.name, line.slice(c.at, starts[i + 1]?.at ?? line.length).trim()]),
+    ),
+  );
+}
+
 async function ensureNamespace(name: string): Promise<void> {
   const r = await api.kubectl(['create', 'namespace', name]);
   if (r.code !== 0 && !r.stderr.includes('AlreadyExists')) throw new Error(r.stderr);
@@ -109,16 +120,26 @@ describe('examples', () => {
 
   it('print VirtualServices like ipvsadm -Ln', async () => {
     ok(await api.kubectl(['apply', '-f', examplesDir]));
-    const table = ok(await api.kubectl(['get', 'lvsvs', '-n', 'lvs-demo']));
-    const [header, ...rows] = table.trim().split('\n');
-    expect(header?.split(/\s+/)).toEqual([
+    const vs = table(ok(await api.kubectl(['get', 'lvsvs', '-n', 'lvs-demo'])));
+    expect(Object.keys(vs[0] ?? {})).toEqual([
       'NAME', 'VIP', 'PORT', 'PROTOCOL', 'FWMARK', 'SCHEDULER', 'MODE', 'MASTER', 'HEALTHY', 'TOTAL', 'READY', 'AGE',
     ]);
-    const row = (name: string) => rows.find((r) => r.startsWith(`${name} `))?.split(/\s+/);
-    expect(row('web')?.slice(0, 7)).toEqual(['web', '192.168.10.100', '80', 'TCP', '<none>', 'wrr', 'DR']);
-    expect(row('shop')?.slice(0, 7)).toEqual(['shop', '<none>', '<none>', '<none>', '1', 'wlc', 'TUN']);
-    const rs = ok(await api.kubectl(['get', 'lvsrs', '-n', 'lvs-demo', 'web-2']));
-    expect(rs.split('\n')[1]?.split(/\s+/).slice(0, 4)).toEqual(['web-2', '192.168.10.102', '<none>', '2']);
+    const pick = (row: Record<string, string> | undefined, cols: string[]) => cols.map((c) => row?.[c]);
+    const cols = ['VIP', 'PORT', 'PROTOCOL', 'FWMARK', 'SCHEDULER', 'MODE', 'MASTER', 'READY'];
+    // no controller runs here, so status columns stay empty
+    expect(pick(vs.find((r) => r['NAME'] === 'web'), cols)).toEqual(['192.168.10.100', '80', 'TCP', '', 'wrr', 'DR', '', '']);
+    expect(pick(vs.find((r) => r['NAME'] === 'dns'), cols)).toEqual(['192.0.2.53', '53', 'UDP', '', 'rr', 'NAT', '', '']);
+    expect(pick(vs.find((r) => r['NAME'] === 'shop'), cols)).toEqual(['', '', '', '1', 'wlc', 'TUN', '', '']);
+    const rs = table(ok(await api.kubectl(['get', 'lvsrs', '-n', 'lvs-demo', 'web-2', 'shop-1'])));
+    expect(rs.map((r) => pick(r, ['NAME', 'ADDRESS', 'PORT', 'WEIGHT', 'MODE']))).toEqual([
+      ['web-2', '192.168.10.102', '', '2', ''],
+      ['shop-1', '203.0.113.11', '', '100', ''],
+    ]);
+    const dg = table(ok(await api.kubectl(['get', 'lvsdg', 'edge', 'internal'])));
+    expect(dg.map((r) => pick(r, ['NAME', 'INTERFACE', 'VRRP']))).toEqual([
+      ['edge', 'eth0', '2'],
+      ['internal', 'eth1', '3'],
+    ]);
   });
 });
 

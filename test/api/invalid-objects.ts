@@ -60,7 +60,7 @@ export const invalidObjects: InvalidObject[] = [
   {
     name: 'vip and fwmark together',
     object: vs((s) => (s.fwmark = 7)),
-    server: 'exactly one of vip (with port and protocol) or fwmark must be set',
+    server: 'spec: Invalid value: exactly one of vip (with port and protocol) or fwmark must be set',
     zod: 'exactly one of vip (with port and protocol) or fwmark must be set',
   },
   {
@@ -70,31 +70,31 @@ export const invalidObjects: InvalidObject[] = [
       delete s.port;
       delete s.protocol;
     }),
-    server: 'exactly one of vip (with port and protocol) or fwmark must be set',
+    server: 'spec: Invalid value: exactly one of vip (with port and protocol) or fwmark must be set',
     zod: 'exactly one of vip (with port and protocol) or fwmark must be set',
   },
   {
     name: 'vip without port',
     object: vs((s) => delete s.port),
-    server: 'port is required with vip',
+    server: 'spec.port: Required value: port is required with vip',
     zod: 'port is required with vip',
   },
   {
     name: 'vip without protocol',
     object: vs((s) => delete s.protocol),
-    server: 'protocol is required with vip',
+    server: 'spec.protocol: Required value: protocol is required with vip',
     zod: 'protocol is required with vip',
   },
   {
     name: 'port 0',
     object: vs((s) => (s.port = 0)),
-    server: 'spec.port in body should be greater than or equal to 1',
+    server: 'spec.port: Invalid value: 0: spec.port in body should be greater than or equal to 1',
     zod: 'spec.port: Too small',
   },
   {
     name: 'port 65536',
     object: vs((s) => (s.port = 65536)),
-    server: 'spec.port in body should be less than or equal to 65535',
+    server: 'spec.port: Invalid value: 65536: spec.port in body should be less than or equal to 65535',
     zod: 'spec.port: Too big',
   },
   {
@@ -103,19 +103,19 @@ export const invalidObjects: InvalidObject[] = [
       delete s.vip;
       s.fwmark = 1;
     }),
-    server: 'port and protocol are not used with fwmark',
+    server: 'spec.fwmark: Forbidden: port and protocol are not used with fwmark: the firewall mark selects the packets',
     zod: 'port and protocol are not used with fwmark',
   },
   {
     name: 'addressFamily with vip',
     object: vs((s) => (s.addressFamily = 'IPv4')),
-    server: 'addressFamily is only allowed with fwmark',
+    server: 'spec.addressFamily: Forbidden: addressFamily is only allowed with fwmark; a vip carries its own family',
     zod: 'addressFamily is only allowed with fwmark',
   },
   {
     name: 'fwmarkVIPs with vip',
     object: vs((s) => (s.fwmarkVIPs = ['192.0.2.11'])),
-    server: 'fwmarkVIPs is only allowed with fwmark',
+    server: 'spec.fwmarkVIPs: Forbidden: fwmarkVIPs is only allowed with fwmark; a vip service carries its vip',
     zod: 'fwmarkVIPs is only allowed with fwmark',
   },
   {
@@ -127,32 +127,32 @@ export const invalidObjects: InvalidObject[] = [
       s.fwmark = 2;
       s.fwmarkVIPs = ['2001:db8::80'];
     }),
-    server: 'fwmarkVIPs must all have the service address family',
+    server: 'spec.fwmarkVIPs: Invalid value: fwmarkVIPs must all have the service address family (addressFamily, IPv4 when omitted)',
     zod: 'fwmarkVIPs must all have the service address family',
   },
   {
     name: 'vip not an address',
     object: vs((s) => (s.vip = '192.0.2.300')),
-    server: 'must be an IPv4 or IPv6 address',
+    server: 'spec.vip: Invalid value: "192.0.2.300": must be an IPv4 or IPv6 address (for example 192.0.2.10 or 2001:db8::10)',
     zod: 'spec.vip: must be an IPv4 or IPv6 address',
   },
   {
     name: 'unknown protocol',
     object: vs((s) => (s.protocol = 'ICMP')),
-    server: 'Unsupported value: "ICMP"',
+    server: 'spec.protocol: Unsupported value: "ICMP": supported values: "TCP", "UDP", "SCTP"',
     zod: 'spec.protocol: Invalid option',
   },
   // scheduling
   {
     name: 'unknown scheduler',
     object: vs((s) => (s.scheduler = 'random')),
-    server: 'Unsupported value: "random"',
+    server: 'spec.scheduler: Unsupported value: "random": supported values: "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"',
     zod: 'spec.scheduler: Invalid option',
   },
   {
     name: 'sh flag with wrr',
     object: vs((s) => (s.schedulerFlags = ['sh-port'])),
-    server: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+    server: 'spec.schedulerFlags: Invalid value: schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
     zod: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
   },
   {
@@ -161,94 +161,94 @@ export const invalidObjects: InvalidObject[] = [
       s.scheduler = 'sh';
       s.schedulerFlags = ['sh-fallback', 'mh-port'];
     }),
-    server: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+    server: 'spec.schedulerFlags: Invalid value: schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
     zod: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
   },
   {
     name: 'onePacket on TCP',
     object: vs((s) => (s.onePacket = true)),
-    server: 'onePacket is only allowed with protocol UDP or a fwmark service',
+    server: 'spec.onePacket: Forbidden: onePacket is only allowed with protocol UDP or a fwmark service',
     zod: 'onePacket is only allowed with protocol UDP or a fwmark service',
   },
   // forwarding
   {
     name: 'tunnelType with DR',
     object: vs((s) => (s.forwarding = { method: 'DR', tunnelType: 'gre' })),
-    server: 'tunnelType is only allowed with method TUN',
+    server: 'spec.forwarding.tunnelType: Forbidden: tunnelType is only allowed with method TUN',
     zod: 'tunnelType is only allowed with method TUN',
   },
   {
     name: 'gue without tunnelPort',
     object: vs((s) => (s.forwarding = { method: 'TUN', tunnelType: 'gue' })),
-    server: 'tunnelPort is required with tunnelType gue',
+    server: 'spec.forwarding.tunnelPort: Invalid value: tunnelPort is required with tunnelType gue and not allowed otherwise',
     zod: 'tunnelPort is required with tunnelType gue',
   },
   {
     name: 'remcsum with gre',
     object: vs((s) => (s.forwarding = { method: 'TUN', tunnelType: 'gre', tunnelFlags: ['remcsum'] })),
-    server: 'tunnelFlag remcsum is only allowed with tunnelType gue',
+    server: 'spec.forwarding.tunnelFlags: Forbidden: tunnelFlag remcsum is only allowed with tunnelType gue',
     zod: 'tunnelFlag remcsum is only allowed with tunnelType gue',
   },
   {
     name: 'two tunnel checksum flags',
     object: vs((s) => (s.forwarding = { method: 'TUN', tunnelType: 'gue', tunnelPort: 6080, tunnelFlags: ['csum', 'nocsum'] })),
-    server: 'tunnelFlags takes at most one of nocsum, csum, remcsum',
+    server: 'spec.forwarding.tunnelFlags: Invalid value: tunnelFlags takes at most one of nocsum, csum, remcsum',
     zod: 'tunnelFlags takes at most one of nocsum, csum, remcsum',
   },
   {
     name: 'DR sorry server on another port',
     object: vs((s) => (s.sorryServer = { address: '192.0.2.99', port: 8080 })),
-    server: 'DR and TUN cannot map ports: sorryServer.port must equal port',
+    server: 'spec.sorryServer.port: Invalid value: DR and TUN cannot map ports: sorryServer.port must equal port (or be omitted)',
     zod: 'DR and TUN cannot map ports: sorryServer.port must equal port',
   },
   {
     name: 'IPv6 sorry server for an IPv4 VIP',
     object: vs((s) => (s.sorryServer = { address: '2001:db8::99' })),
-    server: 'sorryServer.address must have the same address family as the service',
+    server: 'spec.sorryServer.address: Invalid value: sorryServer.address must have the same address family as the service',
     zod: 'sorryServer.address must have the same address family as the service',
   },
   // persistence
   {
     name: 'IPv6 prefix length as netmask of an IPv4 service',
     object: vs((s) => (s.persistence = { timeoutSeconds: 600, netmask: 24 })),
-    server: 'persistence.netmask must match the service family',
+    server: 'spec.persistence.netmask: Invalid value: persistence.netmask must match the service family: a dotted netmask for IPv4, a prefix length for IPv6',
     zod: 'persistence.netmask must match the service family',
   },
   {
     name: 'non-contiguous netmask',
     object: vs((s) => (s.persistence = { netmask: '255.0.255.0' })),
-    server: 'netmask must be a contiguous dotted IPv4 netmask',
+    server: 'spec.persistence.netmask: Invalid value: "255.0.255.0": netmask must be a contiguous dotted IPv4 netmask (255.255.255.0) or an IPv6 prefix length 1..128',
     zod: 'netmask must be a contiguous dotted IPv4 netmask',
   },
   {
     name: 'persistence timeout 0',
     object: vs((s) => (s.persistence = { timeoutSeconds: 0 })),
-    server: 'spec.persistence.timeoutSeconds in body should be greater than or equal to 1',
+    server: 'spec.persistence.timeoutSeconds: Invalid value: 0: spec.persistence.timeoutSeconds in body should be greater than or equal to 1',
     zod: 'spec.persistence.timeoutSeconds: Too small',
   },
   {
     name: 'persistence timeout over a year',
     object: vs((s) => (s.persistence = { timeoutSeconds: 31536001 })),
-    server: 'spec.persistence.timeoutSeconds in body should be less than or equal to 31536000',
+    server: 'spec.persistence.timeoutSeconds: Invalid value: 31536001: spec.persistence.timeoutSeconds in body should be less than or equal to 31536000',
     zod: 'spec.persistence.timeoutSeconds: Too big',
   },
   // backends
   {
     name: 'backends without a source',
     object: vs((s) => (s.backends = { defaultWeight: 3 })),
-    server: 'backends needs realServerSelector, service, or both',
+    server: 'spec.backends: Required value: backends needs realServerSelector, service, or both',
     zod: 'backends needs realServerSelector, service, or both',
   },
   {
     name: 'service port out of range',
     object: vs((s) => (s.backends = { service: { name: 'web', port: 70000 } })),
-    server: 'must be a port number 1..65535 or a port name',
+    server: 'spec.backends.service.port: Invalid value: 70000: must be a port number 1..65535 or a port name (lower case letters, digits and "-", at most 15)',
     zod: 'must be a port number 1..65535 or a port name',
   },
   {
     name: 'In selector without values',
     object: vs((s) => (s.backends = { realServerSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } })),
-    server: 'values must be non-empty for In and NotIn',
+    server: 'spec.backends.realServerSelector.matchExpressions[0].values: Invalid value: values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist',
     zod: 'values must be non-empty for In and NotIn',
   },
   {
@@ -261,31 +261,31 @@ export const invalidObjects: InvalidObject[] = [
   {
     name: 'rise 0',
     object: vs((s) => (s.healthCheck = { rise: 0 })),
-    server: 'spec.healthCheck.rise in body should be greater than or equal to 1',
+    server: 'spec.healthCheck.rise: Invalid value: 0: spec.healthCheck.rise in body should be greater than or equal to 1',
     zod: 'spec.healthCheck.rise: Too small',
   },
   {
     name: 'fall 0',
     object: vs((s) => (s.healthCheck = { fall: 0 })),
-    server: 'spec.healthCheck.fall in body should be greater than or equal to 1',
+    server: 'spec.healthCheck.fall: Invalid value: 0: spec.healthCheck.fall in body should be greater than or equal to 1',
     zod: 'spec.healthCheck.fall: Too small',
   },
   {
     name: 'timeout not below interval',
     object: vs((s) => (s.healthCheck = { intervalSeconds: 5, timeoutSeconds: 5 })),
-    server: 'timeoutSeconds must be less than intervalSeconds',
+    server: 'spec.healthCheck.timeoutSeconds: Invalid value: timeoutSeconds must be less than intervalSeconds',
     zod: 'timeoutSeconds must be less than intervalSeconds',
   },
   {
     name: 'http settings on a TCP check',
     object: vs((s) => (s.healthCheck = { type: 'TCP', http: { path: '/healthz' } })),
-    server: 'http settings are only allowed with type HTTP or HTTPS',
+    server: 'spec.healthCheck.http: Forbidden: http settings are only allowed with type HTTP or HTTPS',
     zod: 'http settings are only allowed with type HTTP or HTTPS',
   },
   {
     name: 'tlsVerify on plain HTTP',
     object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { tlsVerify: true } })),
-    server: 'http.tlsVerify is only allowed with type HTTPS',
+    server: 'spec.healthCheck.http.tlsVerify: Forbidden: http.tlsVerify is only allowed with type HTTPS',
     zod: 'http.tlsVerify is only allowed with type HTTPS',
   },
   {
@@ -297,13 +297,13 @@ export const invalidObjects: InvalidObject[] = [
   {
     name: 'status code 700',
     object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { expectedStatus: [200, 700] } })),
-    server: 'should be less than or equal to 599',
+    server: 'spec.healthCheck.http.expectedStatus[1]: Invalid value: 700: spec.healthCheck.http.expectedStatus[1] in body should be less than or equal to 599',
     zod: 'spec.healthCheck.http.expectedStatus[1]: Too big',
   },
   {
     name: 'udp settings on an HTTP check',
     object: vs((s) => (s.healthCheck = { type: 'HTTP', udp: { payload: 'ping' } })),
-    server: 'udp settings are only allowed with type UDP',
+    server: 'spec.healthCheck.udp: Forbidden: udp settings are only allowed with type UDP',
     zod: 'udp settings are only allowed with type UDP',
   },
   {
@@ -312,38 +312,38 @@ export const invalidObjects: InvalidObject[] = [
       s.protocol = 'UDP';
       s.healthCheck = { type: 'UDP', udp: { encoding: 'Base64', payload: 'not base64!' } };
     }),
-    server: 'payload and expect must be valid base64 with encoding Base64',
+    server: 'spec.healthCheck.udp: Invalid value: payload and expect must be valid base64 with encoding Base64',
     zod: 'payload and expect must be valid base64 with encoding Base64',
   },
   {
     name: 'quorum hysteresis not below minHealthy',
     object: vs((s) => (s.quorum = { minHealthy: 2, hysteresis: 2 })),
-    server: 'quorum.hysteresis must be less than quorum.minHealthy',
+    server: 'spec.quorum.hysteresis: Invalid value: quorum.hysteresis must be less than quorum.minHealthy',
     zod: 'quorum.hysteresis must be less than quorum.minHealthy',
   },
   // RealServer
   {
     name: 'weight 65536',
     object: rs((s) => (s.weight = 65536)),
-    server: 'spec.weight in body should be less than or equal to 65535',
+    server: 'spec.weight: Invalid value: 65536: spec.weight in body should be less than or equal to 65535',
     zod: 'spec.weight: Too big',
   },
   {
     name: 'negative weight',
     object: rs((s) => (s.weight = -1)),
-    server: 'spec.weight in body should be greater than or equal to 0',
+    server: 'spec.weight: Invalid value: -1: spec.weight in body should be greater than or equal to 0',
     zod: 'spec.weight: Too small',
   },
   {
     name: 'real server address not an IP',
     object: rs((s) => (s.address = 'web-1.example.com')),
-    server: 'must be an IPv4 or IPv6 address',
+    server: 'spec.address: Invalid value: "web-1.example.com": must be an IPv4 or IPv6 address (for example 192.0.2.10 or 2001:db8::10)',
     zod: 'spec.address: must be an IPv4 or IPv6 address',
   },
   {
     name: 'DR override with a mapped port',
     object: rs((s) => (s.forwarding = { method: 'DR' })),
-    server: 'DR and TUN cannot map ports: omit port',
+    server: 'spec.port: Forbidden: DR and TUN cannot map ports: omit port (or set 0) so the real server receives the virtual service port',
     zod: 'DR and TUN cannot map ports: omit port',
   },
   {
@@ -352,13 +352,13 @@ export const invalidObjects: InvalidObject[] = [
       s.upperThreshold = 100;
       s.lowerThreshold = 200;
     }),
-    server: 'lowerThreshold must not exceed upperThreshold',
+    server: 'spec.lowerThreshold: Invalid value: lowerThreshold must not exceed upperThreshold',
     zod: 'lowerThreshold must not exceed upperThreshold',
   },
   {
     name: 'lowerThreshold without upperThreshold',
     object: rs((s) => (s.lowerThreshold = 10)),
-    server: 'lowerThreshold needs upperThreshold',
+    server: 'spec.lowerThreshold: Forbidden: lowerThreshold needs upperThreshold',
     zod: 'lowerThreshold needs upperThreshold',
   },
   {
@@ -367,62 +367,62 @@ export const invalidObjects: InvalidObject[] = [
       delete s.port;
       s.forwarding = { method: 'NAT', tunnelType: 'ipip' };
     }),
-    server: 'tunnelType is only allowed with method TUN',
+    server: 'spec.forwarding.tunnelType: Forbidden: tunnelType is only allowed with method TUN',
     zod: 'tunnelType is only allowed with method TUN',
   },
   // DirectorGroup
   {
     name: 'VRRP v2 with a fractional advert interval',
     object: dg((s) => (s.vrrp = { version: 2, advertIntervalMs: 1500 })),
-    server: 'VRRP version 2 needs advertIntervalMs in whole seconds',
+    server: 'spec.vrrp.advertIntervalMs: Invalid value: VRRP version 2 needs advertIntervalMs in whole seconds (a multiple of 1000)',
     zod: 'VRRP version 2 needs advertIntervalMs in whole seconds',
   },
   {
     name: 'VRRP v3 interval beyond 40950 ms',
     object: dg((s) => (s.vrrp = { advertIntervalMs: 50000 })),
-    server: 'VRRP version 3 needs advertIntervalMs in centiseconds',
+    server: 'spec.vrrp.advertIntervalMs: Invalid value: VRRP version 3 needs advertIntervalMs in centiseconds: a multiple of 10 up to 40950',
     zod: 'VRRP version 3 needs advertIntervalMs in centiseconds',
   },
   {
     name: 'auth with VRRP v3',
     object: dg((s) => (s.vrrp = { version: 3, authSecretRef: { name: 'vrrp', namespace: 'lvs-system' } })),
-    server: 'authSecretRef is only allowed with VRRP version 2',
+    server: 'spec.vrrp.authSecretRef: Forbidden: authSecretRef is only allowed with VRRP version 2 (RFC 5798 removed authentication)',
     zod: 'authSecretRef is only allowed with VRRP version 2',
   },
   {
     name: 'VRRP version 4',
     object: dg((s) => (s.vrrp = { version: 4 })),
-    server: 'Unsupported value: 4',
+    server: 'spec.vrrp.version: Unsupported value: 4: supported values: "2", "3"',
     zod: 'spec.vrrp.version: Invalid option',
   },
   {
     name: 'priority 255 (reserved for the address owner)',
     object: dg((s) => (s.vrrp = { priority: 255 })),
-    server: 'spec.vrrp.priority in body should be less than or equal to 254',
+    server: 'spec.vrrp.priority: Invalid value: 255: spec.vrrp.priority in body should be less than or equal to 254',
     zod: 'spec.vrrp.priority: Too big',
   },
   {
     name: 'preempt delay without preempt',
     object: dg((s) => (s.vrrp = { preempt: false, preemptDelaySeconds: 10 })),
-    server: 'preemptDelaySeconds needs preempt',
+    server: 'spec.vrrp.preemptDelaySeconds: Invalid value: preemptDelaySeconds needs preempt',
     zod: 'preemptDelaySeconds needs preempt',
   },
   {
     name: 'unicast peer not an address',
     object: dg((s) => (s.vrrp = { unicastPeers: ['10.0.0.1', 'peer-b'] })),
-    server: 'must be an IPv4 or IPv6 address',
+    server: 'spec.vrrp.unicastPeers[1]: Invalid value: "peer-b": must be an IPv4 or IPv6 address (for example 192.0.2.10 or 2001:db8::10)',
     zod: 'spec.vrrp.unicastPeers[1]: must be an IPv4 or IPv6 address',
   },
   {
     name: 'interface name longer than IFNAMSIZ',
     object: dg((s) => (s.interface = 'averyveryverylongif0')),
-    server: 'spec.interface',
+    server: 'spec.interface: Too long: may not be more than 15 bytes',
     zod: 'spec.interface: Too big',
   },
   {
     name: 'sync id 256',
     object: dg((s) => (s.sync = { enabled: true, syncId: 256 })),
-    server: 'spec.sync.syncId in body should be less than or equal to 255',
+    server: 'spec.sync.syncId: Invalid value: 256: spec.sync.syncId in body should be less than or equal to 255',
     zod: 'spec.sync.syncId: Too big',
   },
 ];

@@ -99,8 +99,8 @@ function openAPIV3Schema(kind: KindName): SchemaNode {
           'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. In CamelCase.',
         type: 'string',
       },
-      // Kubernetes validates metadata itself and allows nothing but `type: object` here.
-      metadata: { description: 'Standard object metadata.', type: 'object' },
+      // Kubernetes validates metadata itself and refuses anything but `type: object` here (not even a description).
+      metadata: { type: 'object' },
       spec: zodToStructural(s.spec, 'spec'),
       status: zodToStructural(s.status, 'status'),
     },

@@ -112,7 +112,29 @@ export function toStructural(json: Record<string, unknown>, path = ''): SchemaNo
       out[key] = v;
     }
   }
-  return out as SchemaNode;
+  const node = out as SchemaNode;
+  if (isPlainObject(node.default)) node.default = withNestedDefaults(node.default, node);
+  return node;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The API server validates a default (CEL rules included) as written, without first
+ * applying the defaults nested inside it; so `default: {}` on an object whose rules read
+ * its defaulted fields is refused. Spell the default out in full instead: the stored
+ * result is the same as applying the nested defaults.
+ */
+function withNestedDefaults(value: Record<string, unknown>, node: SchemaNode): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...value };
+  for (const [name, child] of Object.entries(node.properties ?? {})) {
+    if (out[name] === undefined && child.default !== undefined) out[name] = structuredClone(child.default);
+    const v = out[name];
+    if (isPlainObject(v)) out[name] = withNestedDefaults(v, child);
+  }
+  return out;
 }
 
 /** A zod schema as a structural CRD schema node (the input shape: defaulted fields are optional). */
