@@ -92,11 +92,10 @@ function belowQuorum(spec: NonNullable<ServiceModel['spec']>, healthy: number): 
 export function compileService(s: ServiceModel, health: HealthLookup): CompiledService | undefined {
   const spec = s.spec;
   if (!spec || !s.accepted || !s.family) return undefined;
-  const noCheck = spec.healthCheck.type === 'None';
   const backends: CompiledBackend[] = [];
   const dests: IpvsDest[] = [];
   for (const b of s.backends) {
-    const healthy = noCheck || (health(s.key, b) ?? false);
+    const healthy = b.healthCheck.type === 'None' || (health(s.key, b) ?? false);
     const weight = healthy ? b.weight : spec.inhibitOnFailure ? 0 : undefined;
     backends.push({ address: b.address, port: b.port, healthy, weight });
     if (weight !== undefined) dests.push(toDest(b, weight));
