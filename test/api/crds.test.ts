@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { apiVersion, kinds, parseLvsObject, type LvsObject } from '../../src/api/index.js';
 import { connectApiServer, type KubectlResult } from './harness.js';
@@ -93,6 +93,11 @@ describe('examples', () => {
     }
     for (const ns of namespaces) await ensureNamespace(ns);
   });
+  // Other API test files share this server: leave no cluster-scoped DirectorGroups behind.
+  // (Namespaces stay: without kube-controller-manager they would hang in Terminating.)
+  afterAll(async () => {
+    ok(await api.kubectl(['delete', '-f', examplesDir, '--ignore-not-found', '--wait=false']));
+  });
 
   it('apply cleanly (server-side dry run, then for real)', async () => {
     ok(await api.kubectl(['apply', '--dry-run=server', '-f', examplesDir]));
@@ -170,6 +175,9 @@ describe('status', () => {
     const vs = validVirtualService('status-web');
     vs.metadata.namespace = ns;
     ok(await api.kubectl(['apply', '-f', '-'], { input: JSON.stringify(vs) }));
+  });
+  afterAll(async () => {
+    ok(await api.kubectl(['delete', 'lvsvs', 'status-web', '-n', ns, '--ignore-not-found']));
   });
 
   const applyStatus = (manager: string, status: unknown) =>
