@@ -44,9 +44,8 @@ function fieldTable(root: SchemaNode, prefix: string): string {
     for (const r of n.required ?? []) requiredPaths.add(p ? `${p}.${r}` : r);
   });
   walk(root, (n, p) => {
-    if (p === '' || p.endsWith('{}')) return;
-    if (p.endsWith('[]') && n.type !== 'object') return;
-    if (p.endsWith('[]')) return; // object items: their fields follow as `x[].field`
+    // list items and map values are described by their list or map; object items' fields follow as `x[].field`
+    if (p === '' || p.endsWith('{}') || p.endsWith('[]')) return;
     const extra = constraints(n);
     const desc = n.description ?? '';
     const def = n.default === undefined ? '' : `\`${JSON.stringify(n.default)}\``;
@@ -62,7 +61,7 @@ function rulesList(root: SchemaNode, prefix: string): string[] {
   walk(root, (n, p) => {
     for (const v of n['x-kubernetes-validations'] ?? []) {
       const at = `${prefix}${p ? `.${p}` : ''}${v.fieldPath ?? ''}`;
-      // Regex checks of addresses are long; their message says what they check.
+      // the message, not the CEL (address regexes run to a thousand characters)
       out.push(`- \`${at}\`: ${v.message}`);
     }
   });
