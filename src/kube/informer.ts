@@ -251,7 +251,7 @@ export class Informer<T extends KubeObject> {
       const old = this.store.get(k);
       if (ev.type === 'DELETED') {
         this.store.delete(k);
-        this.emit({ type: 'deleted', obj: old ?? obj });
+        if (old) this.emit({ type: 'deleted', obj });
       } else {
         this.store.set(k, obj);
         if (!old) this.emit({ type: 'added', obj });

@@ -1,0 +1,133 @@
+import { parseArgs } from 'node:util';
+import { logger, rootLogger } from '../util/log.js';
+import { type Subcommand, UsageError } from './command.js';
+import { parseDuration } from './duration.js';
+
+const usage = `Usage: lvs-operator controller [flags]
+
+Watches DirectorGroups, VirtualServices and RealServers (plus Nodes, Services,
+EndpointSlices and Secret metadata), allocates VRRP router ids, resolves backends and
+writes status, conditions and Events. One replica is active at a time (Lease).
+
+Flags (environment variable in brackets):
+  --kubeconfig PATH                 kubeconfig file [KUBECONFIG]; default: in-cluster
+                                    service account, then ~/.kube/config
+  --context NAME                    kubeconfig context to use
+  --metrics-port N                  port of /metrics, /healthz, /readyz; 0 disables
+                                    [LVS_METRICS_PORT] (default 8080)
+  --metrics-host ADDR               address to bind the metrics port (default 0.0.0.0)
+  --leader-elect true|false         campaign for the Lease before reconciling (default true)
+  --leader-election-namespace NS    namespace of the Lease [POD_NAMESPACE] (default lvs-system)
+  --leader-election-id NAME         name of the Lease (default lvs-operator-controller)
+  --lease-duration D                how long a silent leader keeps the Lease (default 15s)
+  --renew-deadline D                leader steps down when it cannot renew for D (default 10s)
+  --retry-period D                  between Lease attempts and renewals (default 2s)
+  --resync D                        full reconcile at least this often (default 10m)
+  --log-level LEVEL                 trace, debug, info, warn, error [LOG_LEVEL] (default info)
+  -h, --help                        show this help
+
+Durations take Go syntax: 500ms, 15s, 2m, 1h.`;
+
+function parseBool(name: string, v: string): boolean {
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new UsageError(`--${name} takes true or false, not ${JSON.stringify(v)}`);
+}
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--metrics-port takes a port number 0..65535, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+function duration(name: string, v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+export const controllerCommand: Subcommand = {
+  name: 'controller',
+  summary: 'Run the controller (status, conditions, VRRP router ids, Events)',
+  usage,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        'metrics-port': { type: 'string', default: process.env.LVS_METRICS_PORT ?? '8080' },
+        'metrics-host': { type: 'string', default: '0.0.0.0' },
+        'leader-elect': { type: 'string', default: 'true' },
+        'leader-election-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'lvs-system' },
+        'leader-election-id': { type: 'string', default: 'lvs-operator-controller' },
+        'lease-duration': { type: 'string', default: '15s' },
+        'renew-deadline': { type: 'string', default: '10s' },
+        'retry-period': { type: 'string', default: '2s' },
+        resync: { type: 'string', default: '10m' },
+        'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    rootLogger.level = values['log-level'];
+    const log = logger('controller');
+    const port = parsePort(values['metrics-port']);
+    const leaseDurationMs = duration('lease-duration', values['lease-duration']);
+    const renewDeadlineMs = duration('renew-deadline', values['renew-deadline']);
+    const retryPeriodMs = duration('retry-period', values['retry-period']);
+    if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
+      throw new UsageError('need --retry-period < --renew-deadline < --lease-duration');
+    }
+    const resyncMs = duration('resync', values.resync);
+    const leaderElect = parseBool('leader-elect', values['leader-elect']);
+    // Loaded on demand: `lvs-operator version` and `help` need no Kubernetes client.
+    const [{ Controller }, { loadKubeConfig }, { defaultIdentity }, { collectDefaultMetrics }] = await Promise.all([
+      import('../controller/controller.js'),
+      import('../kube/config.js'),
+      import('../kube/leader.js'),
+      import('prom-client'),
+    ]);
+    const kubeConfig = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context });
+    const controller = new Controller({
+      kubeConfig,
+      resyncMs,
+      ...(port > 0 ? { metrics: { port, host: values['metrics-host'] } } : {}),
+      ...(leaderElect
+        ? {
+            leaderElection: {
+              namespace: values['leader-election-namespace'],
+              name: values['leader-election-id'],
+              identity: defaultIdentity(),
+              leaseDurationMs,
+              renewDeadlineMs,
+              retryPeriodMs,
+            },
+          }
+        : {}),
+      log,
+    });
+    collectDefaultMetrics({ register: controller.metrics.registry });
+    await controller.start();
+    log.info({ server: kubeConfig.getCurrentCluster()?.server, metricsPort: controller.metricsPort }, 'controller started');
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: NodeJS.Signals) => {
+        log.info({ signal: sig }, 'shutting down');
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        resolve();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+    await controller.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,401 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Condition, DirectorGroup, RealServer, VirtualService } from '../api/index.js';
+import { type KubeClients, type ResourceClient, makeClients } from '../kube/client.js';
+import { EventRecorder, referenceTo } from '../kube/events.js';
+import { KubeHttp, isNotFound } from '../kube/http.js';
+import { Informer, type InformerOptions, keyOf, resourceListWatcher } from '../kube/informer.js';
+import { LeaderElector } from '../kube/leader.js';
+import { MetricsServer } from '../kube/metrics-server.js';
+import type { EndpointSlice, KubeObject, Node, SecretMeta, Service } from '../kube/types.js';
+import { buildSnapshot } from '../model/snapshot.js';
+import { resolve } from '../model/resolve.js';
+import type { ClusterModel } from '../model/types.js';
+import { logger } from '../util/log.js';
+import { type DesiredCondition, type Transition, isBad, transitions } from './conditions.js';
+import { ControllerMetrics } from './metrics.js';
+import { type RealServerView, groupStatus, ownedFieldsEqual, ownedStatusFields, realServerStatus, serviceStatus } from './status.js';
+import { WrittenCache } from './written.js';
+
+export const defaultFieldManager = 'lvs-controller';
+export const reportingController = 'lvs.dev/controller';
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  name: string;
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  /** Field manager of every status write (default `lvs-controller`). */
+  fieldManager?: string;
+  /** Full reconcile at least this often even when nothing changed (default 10 min). */
+  resyncMs?: number;
+  /** Changes within this window are coalesced into one reconcile (default 50 ms). */
+  debounceMs?: number;
+  /** Serve /metrics, /healthz, /readyz; port 0 picks a free port (see metricsPort). */
+  metrics?: { port: number; host?: string };
+  /** Campaign for this Lease and reconcile only while holding it; omitted: always active. */
+  leaderElection?: LeaderElectionOptions;
+  registry?: Registry;
+  informer?: Pick<InformerOptions, 'backoffInitialMs' | 'backoffMaxMs'>;
+  log?: Logger;
+  /** Wall clock for condition times; injectable for tests. */
+  now?: () => Date;
+}
+
+type Kind = 'DirectorGroup' | 'VirtualService' | 'RealServer';
+
+/** metav1.Time: RFC 3339 in whole seconds. */
+function metaTime(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * The lvs-operator controller: watches the lvs.dev kinds and the core objects they refer
+ * to, resolves the cluster model and writes each object's status (with server-side apply,
+ * owning only its own fields) whenever it changes. Informers run on every replica so a
+ * standby is warm; only the Lease holder reconciles.
+ */
+export class Controller {
+  readonly metrics: ControllerMetrics;
+  private readonly log: Logger;
+  private readonly fieldManager: string;
+  private readonly debounceMs: number;
+  private readonly now: () => Date;
+  private http: KubeHttp | undefined;
+  private clients: KubeClients | undefined;
+  private informers:
+    | {
+        directorGroups: Informer<DirectorGroup>;
+        virtualServices: Informer<VirtualService>;
+        realServers: Informer<RealServer>;
+        nodes: Informer<Node>;
+        services: Informer<Service>;
+        endpointSlices: Informer<EndpointSlice>;
+        secrets: Informer<SecretMeta>;
+      }
+    | undefined;
+  private readonly written = {
+    DirectorGroup: new WrittenCache<DirectorGroup>(),
+    VirtualService: new WrittenCache<VirtualService>(),
+    RealServer: new WrittenCache<RealServer>(),
+  };
+  private recorder: EventRecorder | undefined;
+  private elector: LeaderElector | undefined;
+  private server: MetricsServer | undefined;
+  private leading = false;
+  private stopped = true;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private failures = 0;
+  private model: ClusterModel | undefined;
+  /** The bound metrics port, once started. */
+  metricsPort: number | undefined;
+  /** Counters for tests. */
+  readonly stats = { reconciles: 0, writes: 0, skipped: 0 };
+
+  constructor(private readonly o: ControllerOptions) {
+    this.metrics = new ControllerMetrics(o.registry);
+    this.log = o.log ?? logger('controller');
+    this.fieldManager = o.fieldManager ?? defaultFieldManager;
+    this.debounceMs = o.debounceMs ?? 50;
+    this.now = o.now ?? (() => new Date());
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  get identity(): string | undefined {
+    return this.elector?.identity;
+  }
+
+  /** The model of the last reconcile (tests, debugging). */
+  get lastModel(): ClusterModel | undefined {
+    return this.model;
+  }
+
+  private get synced(): boolean {
+    return !!this.informers && Object.values(this.informers).every((i) => i.hasSynced);
+  }
+
+  async start(): Promise<void> {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.http = new KubeHttp(this.o.kubeConfig);
+    const c = makeClients(this.http);
+    this.clients = c;
+    const resyncMs = this.o.resyncMs ?? 10 * 60_000;
+    const io = { ...this.o.informer, log: this.log };
+    const make = <T extends KubeObject>(name: string, client: ResourceClient<T>, resync = 0) =>
+      new Informer<T>(name, resourceListWatcher(client), { ...io, resyncMs: resync, log: this.log.child({ informer: name }) });
+    this.informers = {
+      // Resync only one informer: the reconcile is global, one tick re-checks everything.
+      directorGroups: make('directorgroups', c.directorGroups, resyncMs),
+      virtualServices: make('virtualservices', c.virtualServices),
+      realServers: make('realservers', c.realServers),
+      nodes: make('nodes', c.nodes),
+      services: make('services', c.services),
+      endpointSlices: make('endpointslices', c.endpointSlices),
+      secrets: make('secrets', c.secrets),
+    };
+    const watchWritten = <T extends KubeObject>(inf: Informer<T>, cache: WrittenCache<T>) =>
+      inf.on((ev) => {
+        if (ev.type !== 'resync') cache.observe(keyOf(ev.obj), ev.type === 'deleted' ? undefined : ev.obj);
+      });
+    watchWritten(this.informers.directorGroups, this.written.DirectorGroup);
+    watchWritten(this.informers.virtualServices, this.written.VirtualService);
+    watchWritten(this.informers.realServers, this.written.RealServer);
+    for (const inf of Object.values(this.informers)) {
+      (inf as Informer<KubeObject>).on(() => this.schedule());
+      inf.start();
+    }
+    this.recorder = new EventRecorder({ events: c.events, controller: reportingController, ...(this.o.leaderElection?.identity ? { instance: this.o.leaderElection.identity } : {}), log: this.log.child({ component: 'events' }) });
+
+    if (this.o.metrics) {
+      this.server = new MetricsServer({
+        registry: this.metrics.registry,
+        port: this.o.metrics.port,
+        ...(this.o.metrics.host ? { host: this.o.metrics.host } : {}),
+        healthz: () => undefined,
+        readyz: () => (this.synced ? undefined : 'informer caches not synced yet'),
+      });
+      this.metricsPort = await this.server.listen();
+    }
+
+    const le = this.o.leaderElection;
+    if (le) {
+      this.elector = new LeaderElector({
+        leases: c.leases,
+        namespace: le.namespace,
+        name: le.name,
+        ...(le.identity ? { identity: le.identity } : {}),
+        ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
+        ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+        ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
+        onStartedLeading: () => this.lead(),
+        onStoppedLeading: () => this.unlead(),
+        onNewLeader: (id) => this.log.info({ leader: id }, 'leader observed'),
+        log: this.log.child({ component: 'leader-election' }),
+      });
+      this.elector.start();
+    } else {
+      await this.lead();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    // Stop reconciling first, then give up the Lease so a standby takes over at once.
+    this.unlead();
+    await this.running;
+    await this.elector?.stop();
+    this.elector = undefined;
+    await Promise.all(Object.values(this.informers ?? {}).map((i) => (i as Informer<KubeObject>).stop()));
+    await this.recorder?.flush();
+    await this.server?.close();
+    this.server = undefined;
+    this.http?.close();
+  }
+
+  private async lead(): Promise<void> {
+    if (this.stopped) return;
+    this.leading = true;
+    this.metrics.leader.set(1);
+    this.log.info('leading: reconciling');
+    await Promise.all(Object.values(this.informers ?? {}).map((i) => (i as Informer<KubeObject>).waitForSync()));
+    this.schedule(0);
+  }
+
+  private unlead(): void {
+    if (this.leading) this.log.info('no longer leading: reconciling stopped');
+    this.leading = false;
+    this.metrics.leader.set(0);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Coalesces changes: one reconcile per debounce window; a change during a reconcile queues exactly one more. */
+  private schedule(delayMs = this.debounceMs): void {
+    if (!this.leading || this.stopped || !this.synced) return;
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.loop().finally(() => {
+        this.running = undefined;
+      });
+    }, delayMs);
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.dirty = false;
+      if (!this.leading || this.stopped) return;
+      const ok = await this.reconcile();
+      if (!ok) {
+        this.failures++;
+        const retry = Math.min(60_000, 500 * 2 ** (this.failures - 1));
+        this.log.warn({ retryMs: retry, failures: this.failures }, 'reconcile incomplete, retrying');
+        setTimeout(() => this.schedule(0), retry).unref();
+        return;
+      }
+      this.failures = 0;
+    } while (this.dirty);
+  }
+
+  /** One full pass: resolve the model, write the statuses that changed. True when every write succeeded. */
+  private async reconcile(): Promise<boolean> {
+    const inf = this.informers;
+    if (!inf) return true;
+    const end = this.metrics.reconcileDuration.startTimer();
+    let ok = true;
+    try {
+      const snapshot = buildSnapshot({
+        directorGroups: inf.directorGroups.list(),
+        virtualServices: inf.virtualServices.list(),
+        realServers: inf.realServers.list(),
+        services: inf.services.list(),
+        endpointSlices: inf.endpointSlices.list(),
+        nodes: inf.nodes.list(),
+        secrets: new Set(inf.secrets.list().map(keyOf)),
+      });
+      const model = resolve(snapshot);
+      this.model = model;
+      const now = metaTime(this.now());
+      const jobs: (() => Promise<boolean>)[] = [];
+
+      for (const g of model.groups.values()) {
+        const obj = this.written.DirectorGroup.current(g.name, inf.directorGroups.getByName(g.name));
+        if (!obj) continue;
+        const prev = obj.status?.conditions;
+        const { fields, desired } = groupStatus(g, prev, now);
+        jobs.push(() => this.write('DirectorGroup', obj, fields, prev, desired));
+      }
+      for (const s of model.services.values()) {
+        const obj = this.written.VirtualService.current(s.key, inf.virtualServices.get(s.key));
+        if (!obj) continue;
+        const prev = obj.status?.conditions;
+        const { fields, desired } = serviceStatus(s, obj.status?.directors, prev, now);
+        jobs.push(() => this.write('VirtualService', obj, fields, prev, desired));
+      }
+      for (const r of model.realServers.values()) {
+        const obj = this.written.RealServer.current(r.key, inf.realServers.get(r.key));
+        if (!obj) continue;
+        const prev = obj.status?.conditions;
+        const views = obj.status?.directors as RealServerView[] | undefined;
+        const { fields, desired } = realServerStatus(r, views, prev, now);
+        jobs.push(() => this.write('RealServer', obj, fields, prev, desired));
+      }
+      await pool(jobs, 8, async (job) => {
+        if (!(await job())) ok = false;
+      });
+      this.recordMetrics(model);
+      this.stats.reconciles++;
+      this.metrics.reconciles.inc({ result: ok ? 'success' : 'error' });
+      return ok;
+    } catch (err) {
+      this.log.error({ err }, 'reconcile failed');
+      this.metrics.reconciles.inc({ result: 'error' });
+      return false;
+    } finally {
+      end();
+    }
+  }
+
+  private clientFor(kind: Kind): ResourceClient<KubeObject> {
+    const c = this.clients;
+    if (!c) throw new Error('controller not started');
+    const byKind = { DirectorGroup: c.directorGroups, VirtualService: c.virtualServices, RealServer: c.realServers };
+    return byKind[kind] as unknown as ResourceClient<KubeObject>;
+  }
+
+  /** Writes one status if it differs, then reports condition transitions as Events. */
+  private async write(
+    kind: Kind,
+    obj: KubeObject & { status?: object | undefined },
+    fields: object,
+    previous: readonly Condition[] | undefined,
+    desired: DesiredCondition[],
+  ): Promise<boolean> {
+    if (ownedFieldsEqual(obj.status as Record<string, unknown> | undefined, fields, ownedStatusFields[kind])) {
+      this.stats.skipped++;
+      return true;
+    }
+    if (!this.leading) return true;
+    const { name = '', namespace } = obj.metadata;
+    try {
+      const written = await this.clientFor(kind).applyStatus(
+        { metadata: { name, ...(namespace ? { namespace } : {}) }, status: fields as Record<string, unknown> },
+        { fieldManager: this.fieldManager, force: true },
+      );
+      this.written[kind].remember(keyOf(obj), written as never);
+      this.stats.writes++;
+      this.metrics.statusWrites.inc({ kind, result: 'success' });
+    } catch (err) {
+      if (isNotFound(err)) return true; // deleted meanwhile: nothing to report on
+      this.metrics.statusWrites.inc({ kind, result: 'error' });
+      this.log.warn({ err: String(err), kind, name, namespace }, 'status write failed');
+      return false;
+    }
+    this.report(kind, obj, transitions(previous, desired));
+    return true;
+  }
+
+  /** One Event per reason per object and pass: Ready, Programmed and Degraded often share one cause. */
+  private report(kind: Kind, obj: KubeObject, ts: Transition[]): void {
+    const rec = this.recorder;
+    if (!rec) return;
+    const ref = referenceTo(obj, 'lvs.dev/v1alpha1', kind);
+    const seen = new Set<string>();
+    for (const t of ts) {
+      const bad = isBad(t);
+      const goodReady = t.type === 'Ready' && t.to.status === 'True';
+      if (!bad && !goodReady) continue;
+      if (seen.has(t.to.reason)) continue;
+      seen.add(t.to.reason);
+      const type = bad ? 'Warning' : 'Normal';
+      this.metrics.events.inc({ type, reason: t.to.reason });
+      void rec.record(ref, type, t.to.reason, t.to.message, 'Reconcile');
+    }
+  }
+
+  private recordMetrics(model: ClusterModel): void {
+    this.metrics.objects.reset();
+    this.metrics.vrids.reset();
+    const count = (kind: Kind, conditions: readonly Condition[] | undefined) => {
+      for (const c of conditions ?? []) this.metrics.objects.inc({ kind, condition: c.type, status: c.status, reason: c.reason });
+    };
+    const inf = this.informers;
+    if (!inf) return;
+    for (const g of model.groups.values()) {
+      count('DirectorGroup', this.written.DirectorGroup.current(g.name, inf.directorGroups.getByName(g.name))?.status?.conditions);
+      for (const a of g.vrids) this.metrics.vrids.inc({ group: g.name, interface: a.interface });
+    }
+    for (const s of model.services.values()) count('VirtualService', this.written.VirtualService.current(s.key, inf.virtualServices.get(s.key))?.status?.conditions);
+    for (const r of model.realServers.values()) count('RealServer', this.written.RealServer.current(r.key, inf.realServers.get(r.key))?.status?.conditions);
+  }
+}

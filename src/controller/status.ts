@@ -1,0 +1,255 @@
+import type { Condition, DirectorView } from '../api/index.js';
+import type { GroupModel, Issue, RealServerModel, ServiceModel } from '../model/types.js';
+import { type DesiredCondition, mergeConditions } from './conditions.js';
+
+/**
+ * What the controller writes into each kind's status, computed from the model and from
+ * what the agents reported. Pure: the same inputs give the same status, which is how the
+ * controller knows when a write can be skipped.
+ */
+
+/** The status fields the controller owns on a VirtualService (agents own `directors[]`). */
+export interface ServiceStatusFields {
+  observedGeneration?: number;
+  conditions: Condition[];
+  master?: string;
+  vrrpState: 'Master' | 'NoMaster' | 'SplitBrain' | 'Unknown';
+  backends: { healthy: number; total: number };
+}
+
+export interface GroupStatusFields {
+  observedGeneration?: number;
+  conditions: Condition[];
+  directors?: string[];
+  vrids?: { vip: string; interface: string; vrid: number }[];
+}
+
+export interface RealServerStatusFields {
+  observedGeneration?: number;
+  conditions: Condition[];
+  healthy: number;
+  total: number;
+}
+
+function summary(issues: readonly Issue[]): string {
+  return issues.map((i) => i.message).join('; ');
+}
+
+function list(xs: readonly string[], max = 10): string {
+  return xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`;
+}
+
+/** Director views that count: from current directors of the group. */
+export function countedViews(model: ServiceModel, views: readonly DirectorView[] | undefined): DirectorView[] {
+  const directors = new Set(model.directors);
+  return (views ?? []).filter((v) => directors.has(v.node));
+}
+
+export interface ServiceDecision {
+  fields: ServiceStatusFields;
+  desired: DesiredCondition[];
+}
+
+export function serviceStatus(
+  model: ServiceModel,
+  views: readonly DirectorView[] | undefined,
+  previous: readonly Condition[] | undefined,
+  now: string,
+): ServiceDecision {
+  const generation = model.generation;
+  const counted = countedViews(model, views);
+  const programmed = counted.filter((v) => generation !== undefined && v.programmedGeneration === generation);
+  const masters = counted.filter((v) => v.vrrpState === 'Master').map((v) => v.node).sort();
+  const vrrpState = masters.length === 1 ? 'Master' : masters.length > 1 ? 'SplitBrain' : counted.some((v) => v.vrrpState) ? 'NoMaster' : 'Unknown';
+  const master = masters.length === 1 ? masters[0] : undefined;
+  const masterView = counted.find((v) => v.node === master);
+  const healthy = masterView?.healthy ?? Math.max(0, ...counted.map((v) => v.healthy ?? 0));
+  const total = model.backends.length;
+  const blocking = model.issues.filter((i) => i.blocking);
+  const soft = model.issues.filter((i) => !i.blocking);
+  const quorum = model.spec?.quorum;
+
+  let ready: DesiredCondition;
+  let prog: DesiredCondition;
+  if (blocking.length > 0) {
+    const first = blocking[0] as Issue;
+    ready = { type: 'Ready', status: 'False', reason: first.reason, message: summary(blocking) };
+    prog = { type: 'Programmed', status: 'False', reason: first.reason, message: `not programmed: ${summary(blocking)}` };
+  } else {
+    if (programmed.length > 0) {
+      prog = {
+        type: 'Programmed',
+        status: 'True',
+        reason: 'Programmed',
+        message: `generation ${generation} programmed on ${programmed.length} of ${model.directors.length} directors (${list(programmed.map((v) => v.node))})`,
+      };
+    } else if (model.directors.length === 0) {
+      prog = { type: 'Programmed', status: 'False', reason: 'NoDirectors', message: `DirectorGroup ${model.group} has no director nodes` };
+    } else {
+      prog = {
+        type: 'Programmed',
+        status: 'False',
+        reason: 'Pending',
+        message: `waiting for a director (${list(model.directors)}) to program generation ${generation}`,
+      };
+    }
+    if (prog.status !== 'True') ready = { type: 'Ready', status: 'False', reason: prog.reason, message: prog.message };
+    else if (total === 0) ready = { type: 'Ready', status: 'False', reason: 'NoBackends', message: summary(soft.filter((i) => i.reason === 'NoBackends')) || 'no real servers' };
+    else if (healthy === 0) ready = { type: 'Ready', status: 'False', reason: 'NoHealthyBackends', message: `none of ${total} real servers passes its health check` };
+    else if (quorum && healthy < quorum.minHealthy)
+      ready = { type: 'Ready', status: 'False', reason: 'QuorumNotMet', message: `${healthy} of ${total} real servers healthy, quorum needs ${quorum.minHealthy}` };
+    else
+      ready = {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Ready',
+        message: `${healthy}/${total} real servers healthy${master ? `, master ${master}` : ''}`,
+      };
+  }
+
+  const degradedBy: { reason: string; message: string }[] = [...model.issues];
+  if (blocking.length === 0 && programmed.length > 0 && programmed.length < model.directors.length) {
+    const behind = model.directors.filter((d) => !programmed.some((v) => v.node === d));
+    degradedBy.push({ reason: 'PartiallyProgrammed', message: `generation ${generation} not yet programmed on ${list(behind)}` });
+  }
+  if (masters.length > 1) degradedBy.push({ reason: 'SplitBrain', message: `several directors are VRRP master: ${list(masters)}` });
+  if (blocking.length === 0 && healthy > 0 && healthy < total) degradedBy.push({ reason: 'BackendsUnhealthy', message: `${total - healthy} of ${total} real servers fail their health check` });
+  const degraded: DesiredCondition =
+    degradedBy.length > 0
+      ? { type: 'Degraded', status: 'True', reason: degradedBy[0]?.reason ?? 'Degraded', message: degradedBy.map((d) => d.message).join('; ') }
+      : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no problems found' };
+
+  const desired = [ready, prog, degraded];
+  const fields: ServiceStatusFields = {
+    conditions: mergeConditions(previous, desired, generation, now),
+    vrrpState,
+    backends: { healthy, total },
+  };
+  if (generation !== undefined) fields.observedGeneration = generation;
+  if (master) fields.master = master;
+  return { fields, desired };
+}
+
+export function groupStatus(model: GroupModel, previous: readonly Condition[] | undefined, now: string): { fields: GroupStatusFields; desired: DesiredCondition[] } {
+  const blocking = model.issues.filter((i) => i.blocking);
+  const soft = model.issues.filter((i) => !i.blocking);
+  const ready: DesiredCondition =
+    blocking.length > 0
+      ? { type: 'Ready', status: 'False', reason: blocking[0]?.reason ?? 'NotReady', message: summary(blocking) }
+      : {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Ready',
+          message: `${model.directors.length} director(s): ${list(model.directors)}; ${model.vrids.length} VIP(s) for ${model.services.length} VirtualService(s)`,
+        };
+  const degraded: DesiredCondition =
+    soft.length > 0
+      ? { type: 'Degraded', status: 'True', reason: soft[0]?.reason ?? 'Degraded', message: summary(soft) }
+      : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no problems found' };
+  const desired = [ready, degraded];
+  // Empty lists are left out rather than written as []: an absent field and an empty
+  // one must compare equal, or every reconcile would rewrite the status.
+  const fields: GroupStatusFields = { conditions: mergeConditions(previous, desired, model.generation, now) };
+  if (model.directors.length > 0) fields.directors = model.directors;
+  if (model.vrids.length > 0) fields.vrids = model.vrids;
+  if (model.generation !== undefined) fields.observedGeneration = model.generation;
+  return { fields, desired };
+}
+
+export interface RealServerView {
+  node: string;
+  healthy: boolean;
+  message?: string | undefined;
+}
+
+export function realServerStatus(
+  model: RealServerModel,
+  views: readonly RealServerView[] | undefined,
+  previous: readonly Condition[] | undefined,
+  now: string,
+): { fields: RealServerStatusFields; desired: DesiredCondition[] } {
+  const total = views?.length ?? 0;
+  const healthy = (views ?? []).filter((v) => v.healthy).length;
+  const blocking = model.issues.filter((i) => i.blocking);
+  let ready: DesiredCondition;
+  if (blocking.length > 0) ready = { type: 'Ready', status: 'False', reason: blocking[0]?.reason ?? 'NotReady', message: summary(blocking) };
+  else if (model.selectedBy.length === 0) ready = { type: 'Ready', status: 'False', reason: 'NotSelected', message: 'no VirtualService selects this RealServer' };
+  else if (model.usedBy.length === 0)
+    ready = {
+      type: 'Ready',
+      status: 'False',
+      reason: model.issues[0]?.reason ?? 'NotUsed',
+      message: model.issues.length > 0 ? summary(model.issues) : `selected by ${list(model.selectedBy)}, which are not programmed`,
+    };
+  else if (total > 0 && healthy === 0)
+    ready = {
+      type: 'Ready',
+      status: 'False',
+      reason: 'Unhealthy',
+      message: `failing its health check on all ${total} directors${(views ?? [])[0]?.message ? `: ${(views ?? [])[0]?.message}` : ''}`,
+    };
+  else
+    ready = {
+      type: 'Ready',
+      status: 'True',
+      reason: 'InUse',
+      message: `used by VirtualService ${list(model.usedBy)}${total > 0 ? `; healthy on ${healthy} of ${total} directors` : ''}`,
+    };
+  const problems = model.issues.filter((i) => i.reason !== 'NotSelected').map((i) => ({ reason: i.reason as string, message: i.message }));
+  if (total > 0 && healthy > 0 && healthy < total) problems.push({ reason: 'PartiallyUnhealthy', message: `failing its health check on ${total - healthy} of ${total} directors` });
+  const degraded: DesiredCondition =
+    problems.length > 0
+      ? { type: 'Degraded', status: 'True', reason: problems[0]?.reason ?? 'Degraded', message: problems.map((p) => p.message).join('; ') }
+      : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no problems found' };
+  const desired = [ready, degraded];
+  const fields: RealServerStatusFields = { conditions: mergeConditions(previous, desired, model.generation, now), healthy, total };
+  if (model.generation !== undefined) fields.observedGeneration = model.generation;
+  return { fields, desired };
+}
+
+/** The status fields the controller owns, per kind; everything else belongs to agents. */
+export const ownedStatusFields = {
+  VirtualService: ['observedGeneration', 'conditions', 'master', 'vrrpState', 'backends'],
+  DirectorGroup: ['observedGeneration', 'conditions', 'directors', 'vrids'],
+  RealServer: ['observedGeneration', 'conditions', 'healthy', 'total'],
+} as const;
+
+/**
+ * Whether `current` (the status as stored) already holds `wanted` in every owned field,
+ * so the write can be skipped. A field absent from `wanted` (no master any more) must be
+ * absent from `current` too.
+ */
+export function ownedFieldsEqual(current: Record<string, unknown> | undefined, wanted: object, owned: readonly string[]): boolean {
+  const cur = current ?? {};
+  const want = wanted as Record<string, unknown>;
+  for (const k of owned) {
+    if (k === 'conditions') {
+      if (!conditionsEqual(cur.conditions as Condition[] | undefined, (want.conditions ?? []) as Condition[])) return false;
+    } else if (stable(cur[k]) !== stable(want[k])) return false;
+  }
+  return true;
+}
+
+function conditionsEqual(a: readonly Condition[] | undefined, b: readonly Condition[]): boolean {
+  if (!a || a.length !== b.length) return false;
+  return b.every((c) => {
+    const o = a.find((x) => x.type === c.type);
+    return (
+      o !== undefined &&
+      o.status === c.status &&
+      o.reason === c.reason &&
+      o.message === c.message &&
+      o.observedGeneration === c.observedGeneration &&
+      o.lastTransitionTime === c.lastTransitionTime
+    );
+  });
+}
+
+/** JSON with sorted keys, for order-insensitive comparison of plain data. */
+function stable(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([p], [q]) => (p < q ? -1 : 1)))
+      : x,
+  );
+}
