@@ -35,7 +35,7 @@ function svcModel(m: ClusterModel, key: string) {
   return s;
 }
 
-function cond(list: { type: string }[], type: string) {
+function cond<C extends { type: string }>(list: C[], type: string): C | undefined {
   return list.find((c) => c.type === type);
 }
 
