@@ -1,0 +1,131 @@
+// The agent loop: on every change (cluster, health, leadership) and on a periodic resync,
+// desired = compile(resolve(snapshot), node), then the reconciler applies the diff to the kernel.
+// Passes never overlap; changes during a pass schedule exactly one more.
+import type { Logger } from 'pino';
+import { HealthChecker } from '../health/index.js';
+import { resolve } from '../model/index.js';
+import type { ClusterModel } from '../model/types.js';
+import { logger } from '../util/log.js';
+import { compile, type NodeDesired, type VipLeadership } from './compile.js';
+import { checkKey, healthChecks } from './health-config.js';
+import type { ReconcileResult, Reconciler } from './reconciler.js';
+import type { SnapshotSource } from './source.js';
+
+export interface AgentPass {
+  model: ClusterModel;
+  desired: NodeDesired;
+  result: ReconcileResult;
+}
+
+export interface AgentOptions {
+  node: string;
+  source: SnapshotSource;
+  reconciler: Reconciler;
+  checker?: HealthChecker;
+  /** Who holds which VIP; default: a director holds the VIPs of groups where it is the only director. */
+  leadership?: VipLeadership;
+  resyncMs?: number;
+  /** Quiet time that coalesces bursts of changes into one pass. */
+  debounceMs?: number;
+  /** Called after every pass (status reporting, metrics, tests). */
+  onPass?: (pass: AgentPass) => void;
+  log?: Logger;
+}
+
+export class Agent {
+  readonly checker: HealthChecker;
+  private readonly log: Logger;
+  private model: ClusterModel | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private debounce: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private stopped = false;
+  private known: Set<string> | undefined;
+  lastPass: AgentPass | undefined;
+
+  constructor(private readonly o: AgentOptions) {
+    this.checker = o.checker ?? new HealthChecker();
+    this.log = o.log ?? logger('agent');
+  }
+
+  /** Holds VIPs where this node is the group's only director (until VRRP decides). */
+  private soleDirector: VipLeadership = (group) => {
+    const g = this.model?.groups.get(group);
+    return g !== undefined && g.directors.length === 1 && g.directors[0] === this.o.node;
+  };
+
+  async start(): Promise<void> {
+    this.known = await this.keysInKernel();
+    this.checker.on('change', () => this.schedule());
+    this.unsubscribe = this.o.source.onChange(() => this.schedule());
+    await this.pass();
+    this.resync = setInterval(() => this.schedule(0), this.o.resyncMs ?? 30_000);
+  }
+
+  /** Health-check keys of real servers that are already in the kernel: they start healthy. */
+  private async keysInKernel(): Promise<Set<string>> {
+    const owned = new Set((await this.o.reconciler.ownedState()).services);
+    const model = resolve(this.o.source.snapshot());
+    const desired = compile(model, this.o.node, () => true, () => false);
+    const keys = new Set<string>();
+    for (const s of desired.services) {
+      for (const b of s.backends) keys.add(checkKey(s.key, b));
+    }
+    return owned.size > 0 ? keys : new Set();
+  }
+
+  /** Requests a pass soon; many requests in a burst make one pass. */
+  schedule(delayMs = this.o.debounceMs ?? 20): void {
+    if (this.stopped) return;
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => void this.pass(), delayMs);
+  }
+
+  /** Runs one pass now (or right after the one in flight). Resolves when the kernel is reconciled. */
+  async pass(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.runPasses().finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  private async runPasses(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.passOnce();
+      } catch (e) {
+        this.log.error({ err: e }, 'reconcile pass failed; the kernel keeps its last state');
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async passOnce(): Promise<void> {
+    const model = resolve(this.o.source.snapshot());
+    this.model = model;
+    this.checker.sync(healthChecks(model, this.o.node, this.known));
+    this.known = undefined; // only the first pass adopts kernel state as healthy
+    const health = (service: string, b: { address: string; port: number }): boolean | undefined =>
+      this.checker.get(checkKey(service, b))?.healthy;
+    const desired = compile(model, this.o.node, health, this.o.leadership ?? this.soleDirector);
+    const result = await this.o.reconciler.reconcile(desired);
+    const pass = { model, desired, result };
+    this.lastPass = pass;
+    const level = result.errors.length ? 'warn' : 'debug';
+    this.log[level]({ ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
+    this.o.onPass?.(pass);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.debounce);
+    clearInterval(this.resync);
+    this.unsubscribe?.();
+    this.checker.close();
+    await this.running;
+  }
+}

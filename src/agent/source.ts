@@ -1,0 +1,57 @@
+// Where the agent learns the cluster's desired state. The API source (informers) is the normal
+// one; the file source reads the same manifests from disk, for the lab demo and for directors
+// that must come up before the API server does.
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import type { Node } from '../kube/types.js';
+import { buildSnapshot, type RawSnapshot } from '../model/index.js';
+import type { Snapshot } from '../model/types.js';
+
+export interface SnapshotSource {
+  /** The current cluster picture, schema defaults applied, invalid objects set aside. */
+  snapshot(): Snapshot;
+  /** Called after every change; the agent coalesces. Returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** Splits multi-document YAML manifests into the snapshot's kinds (others, e.g. Secrets, are skipped). */
+export function rawSnapshotFromManifests(texts: string[], nodes: Node[]): RawSnapshot {
+  const raw = { directorGroups: [] as unknown[], virtualServices: [] as unknown[], realServers: [] as unknown[], services: [], endpointSlices: [], nodes };
+  for (const text of texts) {
+    for (const doc of parseAllDocuments(text)) {
+      if (doc.errors.length) throw new Error(`invalid YAML: ${doc.errors[0]!.message}`);
+      const obj = doc.toJS() as { apiVersion?: string; kind?: string; metadata?: Record<string, unknown> } | null;
+      if (!obj || obj.apiVersion !== 'lvs.dev/v1alpha1') continue;
+      // The API server would stamp these; order in the files stands in for creation time.
+      const n = raw.directorGroups.length + raw.virtualServices.length + raw.realServers.length;
+      obj.metadata = { generation: 1, creationTimestamp: new Date(Date.UTC(2000, 0, 1, 0, 0, n)).toISOString().replace('.000', ''), ...obj.metadata };
+      if (obj.kind === 'DirectorGroup') raw.directorGroups.push(obj);
+      else if (obj.kind === 'VirtualService') raw.virtualServices.push(obj);
+      else if (obj.kind === 'RealServer') raw.realServers.push(obj);
+    }
+  }
+  return raw;
+}
+
+/** A fixed snapshot read from manifest files; `reload()` reads them again and notifies. */
+export class FileSource implements SnapshotSource {
+  private current: Snapshot = buildSnapshot({ directorGroups: [], virtualServices: [], realServers: [], services: [], endpointSlices: [], nodes: [] });
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly files: string[], private readonly nodes: Node[]) {}
+
+  async reload(): Promise<void> {
+    const texts = await Promise.all(this.files.map((f) => readFile(f, 'utf8')));
+    this.current = buildSnapshot(rawSnapshotFromManifests(texts, this.nodes));
+    for (const l of this.listeners) l();
+  }
+
+  snapshot(): Snapshot {
+    return this.current;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
