@@ -75,7 +75,7 @@ function checkDest(key: VirtualServiceKey, d: IpvsDest): { errno: 'EINVAL' | 'ER
     if (!TUN.includes(d.tunnel.type)) return { errno: 'EINVAL', why: `tunnel type must be ipip, gue or gre, not ${JSON.stringify(d.tunnel.type)}` };
     if (!isInt(d.tunnel.port, 0, 65535)) return { errno: 'EINVAL', why: `tunnel port must be an integer 0-65535` };
     if (d.tunnel.flags.some((f) => !TUNNEL_FLAGS.includes(f))) return { errno: 'EINVAL', why: 'tunnel flags must be csum and/or remcsum' };
-    if (d.fwd === 'tunnel' && d.tunnel.type === 'gue' && d.tunnel.port === 0) return { errno: 'EINVAL', why: 'a GUE tunnel needs a tunnel port' };
+    if (d.tunnel.type === 'gue' && d.tunnel.port === 0) return { errno: 'EINVAL', why: 'a GUE tunnel needs a tunnel port' };
   }
   return undefined;
 }

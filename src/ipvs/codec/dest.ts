@@ -51,8 +51,11 @@ export function encodeDestKey(w: NlWriter, type: number, d: DestKey): void {
   w.endNest(nest);
 }
 
-/** Full destination for NEW_DEST / SET_DEST; read-back counters only on request (the codec's round trip). */
-export function encodeDest(w: NlWriter, type: number, d: IpvsDest, withCounters = false): void {
+/**
+ * Full destination for NEW_DEST / SET_DEST. `readBack` adds the read-only counters, as the kernel
+ * reports them: only for the codec's own round trip and for tests, never sent.
+ */
+export function encodeDest(w: NlWriter, type: number, d: IpvsDest, readBack = false): void {
   const nest = w.beginNest(type);
   encodeKeyAttrs(w, d);
   w.u32(A.FWD_METHOD, FWD[d.fwd]);
@@ -64,12 +67,12 @@ export function encodeDest(w: NlWriter, type: number, d: IpvsDest, withCounters 
     w.be16(A.TUN_PORT, d.tunnel.port);
     w.u16(A.TUN_FLAGS, tunnelFlagsToBits(d.tunnel.flags));
   }
-  if (withCounters) {
+  if (readBack) {
     if (d.activeConns !== undefined) w.u32(A.ACTIVE_CONNS, d.activeConns);
     if (d.inactConns !== undefined) w.u32(A.INACT_CONNS, d.inactConns);
     if (d.persistConns !== undefined) w.u32(A.PERSIST_CONNS, d.persistConns);
   }
-  if (withCounters && d.stats) {
+  if (readBack && d.stats) {
     encodeStats32(w, A.STATS, d.stats);
     encodeStats64(w, A.STATS64, d.stats);
   }

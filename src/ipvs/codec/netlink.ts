@@ -55,12 +55,12 @@ export function splitMessages(buf: Buffer): NlMessage[] {
 /** NLMSG_ERROR payload: {int error; struct nlmsghdr msg; ...}. error is 0 for an ACK, else -errno. */
 export function parseErrorPayload(payload: Buffer): { errno: number; origSeq: number } {
   if (payload.length < 4 + NLMSG_HDRLEN) throw new NlDecodeError('short NLMSG_ERROR message');
-  return { errno: -readI32(payload, 0), origSeq: readU32(payload, 4 + 8) };
+  return { errno: 0 - readI32(payload, 0) || 0, origSeq: readU32(payload, 4 + 8) };
 }
 
 /** NLMSG_DONE payload is an int: 0, or -errno when the dump failed. */
 export function parseDonePayload(payload: Buffer): number {
-  return payload.length >= 4 ? -readI32(payload, 0) : 0;
+  return payload.length >= 4 ? 0 - readI32(payload, 0) || 0 : 0;
 }
 
 export interface GenlMessage {

@@ -28,10 +28,13 @@ const FLAG_BITS: Record<ServiceFlag, number> = {
   sched3: IP_VS_SVC_F.SCHED3,
 };
 
-/** Flag names to bits. `hashed` is dropped: the kernel sets it itself and mis-hashes a new service given it. */
-export function flagsToBits(flags: readonly ServiceFlag[]): number {
+/**
+ * Flag names to bits. `hashed` is dropped from requests: the kernel sets it itself (older kernels
+ * refuse to hash a new service that already carries it).
+ */
+export function flagsToBits(flags: readonly ServiceFlag[], keepHashed = false): number {
   let bits = 0;
-  for (const f of flags) if (f !== 'hashed') bits |= FLAG_BITS[f];
+  for (const f of flags) if (keepHashed || f !== 'hashed') bits |= FLAG_BITS[f];
   return bits;
 }
 
@@ -61,22 +64,23 @@ export function encodeServiceKey(w: NlWriter, type: number, key: VirtualServiceK
 
 /**
  * Full service, for NEW_SERVICE / SET_SERVICE (flags replace the kernel's: mask is all ones).
- * Stats are read-only: encoded only on request (the codec's own round trip), never sent.
+ * `readBack` encodes it as the kernel reports it instead (with `hashed` and stats): only for the
+ * codec's own round trip and for tests, never sent.
  */
-export function encodeService(w: NlWriter, type: number, s: IpvsService, withStats = false): void {
+export function encodeService(w: NlWriter, type: number, s: IpvsService, readBack = false): void {
   const nest = w.beginNest(type);
   encodeKeyAttrs(w, s.key);
   w.string(A.SCHED_NAME, s.scheduler);
   if (s.peName !== undefined) w.string(A.PE_NAME, s.peName);
   // struct ip_vs_flags { __u32 flags; __u32 mask; } in host byte order
   const flags = Buffer.alloc(8);
-  writeU32(flags, flagsToBits(s.flags), 0);
+  writeU32(flags, flagsToBits(s.flags, readBack), 0);
   writeU32(flags, 0xffffffff, 4);
   w.bytes(A.FLAGS, flags);
   w.u32(A.TIMEOUT, s.timeout);
   if (s.key.af === 'inet') w.be32(A.NETMASK, prefixToV4Mask(s.netmask));
   else w.u32(A.NETMASK, s.netmask);
-  if (withStats && s.stats) {
+  if (readBack && s.stats) {
     encodeStats32(w, A.STATS, s.stats);
     encodeStats64(w, A.STATS64, s.stats);
   }
