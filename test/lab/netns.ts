@@ -60,15 +60,20 @@ export class Topology {
     return ns;
   }
 
-  /** A veth pair with one end in each namespace; both ends up. Interface names must be <= 15 chars. */
-  async veth(a: Netns, aIf: string, b: Netns, bIf: string): Promise<void> {
+  /**
+   * A veth pair with one end in each namespace; both ends up. Interface names must be <= 15 chars
+   * and unique in the root namespace where the pair is born; `renameB` renames b's end once it is in
+   * its namespace (e.g. to `eth0`).
+   */
+  async veth(a: Netns, aIf: string, b: Netns, bIf: string, renameB?: string): Promise<void> {
     await run('ip', ['link', 'add', aIf, 'type', 'veth', 'peer', 'name', bIf]);
     if (a.name === null) this.rootLinks.push(aIf);
     else await run('ip', ['link', 'set', aIf, 'netns', a.name]);
     if (b.name === null) this.rootLinks.push(bIf);
     else await run('ip', ['link', 'set', bIf, 'netns', b.name]);
+    if (renameB) await b.ip('link', 'set', bIf, 'name', renameB);
     await a.up(aIf);
-    await b.up(bIf);
+    await b.up(renameB ?? bIf);
   }
 
   /** A bridge in `ns`, up. */

@@ -1,0 +1,137 @@
+// The demo scenario, run inside the lab kernel: the classic LVS-DR setup of the seed articles
+// driven by lvs-operator agents from manifests. The lab kernel's root namespace is the director
+// (its LAN bridge is called eth0, as in the manifests); a client and two real servers live in
+// namespaces on that LAN, each real server with its own agent doing the real-server side.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Agent } from '../../src/agent/agent.js';
+import { openKernel } from '../../src/agent/kernel.js';
+import { FileSource } from '../../src/agent/source.js';
+import { formatIpvsTable } from '../../src/ipvs/format.js';
+import type { Node } from '../../src/kube/types.js';
+import { Topology, rootNs, type Netns } from '../../test/lab/netns.js';
+import { startNameServer, tallyConnections, type RunningServer } from '../../test/lab/servers.js';
+import { projectRoot } from '../../test/lab/uml.js';
+
+const manifest = join(projectRoot, 'scripts/demo/manifests.yaml');
+const stateRoot = join(projectRoot, '.lab/demo-state');
+const vip = '192.168.10.100';
+const checks: { what: string; ok: boolean }[] = [];
+const color = process.env.FORCE_COLOR === '1';
+const paint = (code: number, s: string): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+function step(text: string): void {
+  console.log(`\n${paint(1, '==>')} ${text}`);
+}
+function check(what: string, ok: boolean, detail = ''): void {
+  checks.push({ what, ok });
+  console.log(`    ${ok ? paint(32, 'ok  ') : paint(31, 'FAIL')} ${what}${detail ? ` (${detail})` : ''}`);
+}
+const spread = (t: Record<string, number>): string => Object.entries(t).sort().map(([k, v]) => `${k}=${v}`).join(' ');
+
+async function startNodeAgent(ns: Netns, node: string): Promise<ChildProcess> {
+  const [cmd, ...args] = ns.command(process.execPath, ['--import', 'tsx', 'scripts/demo/node-agent.ts', node, manifest, join(stateRoot, node)]);
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: projectRoot });
+  const first = await new Promise<string>((res, rej) => {
+    createInterface({ input: child.stdout! }).once('line', res);
+    child.once('exit', (c) => rej(new Error(`agent ${node} exited (${c})`)));
+  });
+  if (!first.startsWith('ready')) throw new Error(first);
+  return child;
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
+
+const topo = new Topology('demo');
+const servers: RunningServer[] = [];
+const children: ChildProcess[] = [];
+let exitCode = 1;
+try {
+  rmSync(stateRoot, { recursive: true, force: true });
+  mkdirSync(stateRoot, { recursive: true });
+
+  step('Building the lab LAN: director (eth0), client, real servers rs-1 and rs-2');
+  await topo.bridge(rootNs, 'eth0');
+  await rootNs.addr('eth0', '192.168.10.2/24');
+  const client = await topo.ns('client');
+  await topo.veth(rootNs, 'demo-hc', client, 'demo-c0', 'eth0');
+  await topo.attach(rootNs, 'demo-hc', 'eth0');
+  await client.addr('eth0', '192.168.10.50/24');
+  const rs: Netns[] = [];
+  for (const i of [1, 2]) {
+    const ns = await topo.ns(`rs${i}`);
+    await topo.veth(rootNs, `demo-h${i}`, ns, `demo-r${i}`, 'eth0');
+    await topo.attach(rootNs, `demo-h${i}`, 'eth0');
+    await ns.addr('eth0', `192.168.10.10${i}/24`);
+    servers.push(await startNameServer(ns, '0.0.0.0', 80, `rs-${i}`));
+    rs.push(ns);
+  }
+  console.log('    client 192.168.10.50, director 192.168.10.2, rs-1 192.168.10.101, rs-2 192.168.10.102, VIP 192.168.10.100');
+
+  step('Real-server agents apply the RS side of DR from the RealServer objects (nodeName rs-1, rs-2)');
+  for (const [i, ns] of rs.entries()) children.push(await startNodeAgent(ns, `rs-${i + 1}`));
+  for (const [i, ns] of rs.entries()) {
+    const lo = (await ns.ip('-o', 'addr', 'show', 'dev', 'lo')).stdout;
+    const ignore = (await ns.exec('sysctl', ['-n', 'net.ipv4.conf.all.arp_ignore'])).stdout.trim();
+    const announce = (await ns.exec('sysctl', ['-n', 'net.ipv4.conf.all.arp_announce'])).stdout.trim();
+    check(`rs-${i + 1}: VIP on lo, arp_ignore=1, arp_announce=2`, lo.includes(`${vip}/32`) && ignore === '1' && announce === '2');
+  }
+
+  step('Director agent (node director-1, label lvs.dev/director=edge) programs IPVS and the VIP');
+  const kernel = await openKernel(join(stateRoot, 'director-1'));
+  const source = new FileSource([manifest], [
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'director-1', labels: { 'lvs.dev/director': 'edge' } } },
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'rs-1' } },
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'rs-2' } },
+  ]);
+  await source.reload();
+  const agent = new Agent({ node: 'director-1', source, reconciler: kernel.reconciler, resyncMs: 5000, debounceMs: 10 });
+  await agent.start();
+  const healthyCount = (): number => agent.lastPass?.desired.services[0]?.healthy ?? 0;
+  check('both real servers pass their TCP check', await waitFor(() => healthyCount() === 2, 15_000), `${healthyCount()}/2 healthy`);
+  console.log(`\n${formatIpvsTable(await kernel.ipvs.listServicesWithDests())}`);
+  const vipOnEth0 = (await rootNs.ip('-o', 'addr', 'show', 'dev', 'eth0')).stdout.includes(`${vip}/32`);
+  check('VIP held by the director on eth0', vipOnEth0);
+
+  step('Client sends 30 connections to the VIP: wrr with weights 1 and 2');
+  const t1 = await tallyConnections(client, vip, 80, 30);
+  check('spread 1:2 across real servers', t1['rs-1'] === 10 && t1['rs-2'] === 20, spread(t1));
+
+  step('rs-2 fails (its server is killed): the TCP check takes it out after fall=2 checks');
+  await servers[1]!.stop();
+  check('rs-2 leaves the table', await waitFor(() => healthyCount() === 1 && agent.lastPass!.desired.services[0]!.ipvs.dests.length === 1, 15_000));
+  const t2 = await tallyConnections(client, vip, 80, 10);
+  check('every connection answered by rs-1', t2['rs-1'] === 10, spread(t2));
+
+  step('rs-2 comes back: it returns after rise=1 check');
+  servers[1] = await startNameServer(rs[1]!, '0.0.0.0', 80, 'rs-2');
+  check('rs-2 back in the table', await waitFor(() => healthyCount() === 2, 15_000));
+  const t3 = await tallyConnections(client, vip, 80, 30);
+  check('spread 1:2 again', t3['rs-1'] === 10 && t3['rs-2'] === 20, spread(t3));
+
+  step('Cleanup: the VirtualService goes away; the agents remove exactly what they created');
+  await agent.stop();
+  await kernel.reconciler.reconcile({ services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] });
+  const left = await kernel.ipvs.listServicesWithDests();
+  check('IPVS table empty, VIP released', left.length === 0 && !(await rootNs.ip('-o', 'addr', 'show', 'dev', 'eth0')).stdout.includes(`${vip}/32`));
+  kernel.close();
+  exitCode = checks.every((c) => c.ok) ? 0 : 1;
+} catch (e) {
+  console.log(`    ${paint(31, 'FAIL')} ${(e as Error).message}`);
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  for (const s of servers) await s.stop();
+  await topo.destroy();
+}
+const failed = checks.filter((c) => !c.ok).length;
+console.log(`\ndemo: ${exitCode === 0 ? 'PASS' : 'FAIL'} (${checks.length - failed} of ${checks.length} checks passed)`);
+process.exit(exitCode);
