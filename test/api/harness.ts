@@ -5,7 +5,7 @@
 // watchdog on their stdin) even when this process is killed outright.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -84,7 +84,9 @@ export async function ensureK8sBins(): Promise<string> {
 
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
   const binDir = opts.binDir ?? (await ensureK8sBins());
-  const workDir = mkdtempSync(join(tmpdir(), 'lvs-apiserver-'));
+  sweepOrphanWorkDirs();
+  const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
+  writeFileSync(join(workDir, OWNER_FILE), String(process.pid));
   const procs: Proc[] = [];
   const cleanup = (): void => {
     for (const p of procs) p.killNow();
@@ -98,6 +100,35 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     await Promise.all(procs.map((p) => p.stop()));
     rmSync(workDir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+const WORKDIR_PREFIX = 'lvs-apiserver-';
+const OWNER_FILE = 'owner.pid';
+
+// A test process killed outright (SIGKILL, OOM) cannot remove its work dir; the
+// watchdog still ends its servers. The next start removes such dirs.
+function sweepOrphanWorkDirs(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(WORKDIR_PREFIX)) continue;
+    const dir = join(tmpdir(), entry);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, OWNER_FILE), 'utf8'));
+    } catch {
+      continue; // being created right now, or not ours
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) continue;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
