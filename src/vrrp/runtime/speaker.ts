@@ -1,0 +1,378 @@
+// The VRRP runtime: real sockets, the real clock and takeover actions around pure VrrpInstances.
+// One receive/send channel per interface and family is shared by every instance on it (routed by
+// VRID through a VrrpDemux, as keepalived shares its sockets); each instance runs its takeover
+// actions one at a time, in transition order, and aborts a running one when it changes state again.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { LinkClient } from '../../link/index.js';
+import { logger } from '../../util/log.js';
+import { canonicalIp, parseIp, type IpFamily } from '../addr.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { VrrpAuthConfig } from '../config.js';
+import { VrrpDemux, type DemuxCounters } from '../demux.js';
+import { VrrpInstance, type TransitionReason, type VrrpCounters, type VrrpState } from '../instance.js';
+import { encodeAdvert, VRRP_MULTICAST_IPV4, VRRP_MULTICAST_IPV6, type VrrpAdvert } from '../packet.js';
+import { rawChannelFactory, type ChannelCounters, type ChannelFactory, type VrrpChannel } from './channel.js';
+import type { TakeoverActions, TakeoverContext, Vip } from './takeover.js';
+
+export interface VrrpInstanceSpec {
+  /** Unique in this speaker, e.g. "web/10.0.0.100"; names logs, status and metrics. */
+  name: string;
+  interface: string;
+  version: 2 | 3;
+  vrid: number;
+  priority: number;
+  advertIntervalMs: number;
+  /** "10.0.0.100" (a /32), "10.0.0.100/24", "2001:db8::100" (a /128); all of one family. */
+  vips: string[];
+  preempt?: boolean;
+  preemptDelayMs?: number;
+  /** v2 only. */
+  auth?: VrrpAuthConfig;
+  /** Send adverts to these addresses instead of the multicast group (TTL is then not checked, as in keepalived). */
+  unicastPeers?: string[];
+  /** Advert source and tie-breaker; default: the interface's first IPv4 address that is no VIP, or its IPv6 link-local. */
+  primaryAddress?: string;
+  /** Announcements per VIP on becoming master (default 5) and the pause between them (default 0 ms). */
+  garpRepeat?: number;
+  garpIntervalMs?: number;
+}
+
+export interface VrrpTransition {
+  instance: string;
+  interface: string;
+  family: IpFamily;
+  vrid: number;
+  from: VrrpState;
+  to: VrrpState;
+  reason: TransitionReason;
+  priority: number;
+  /** Backup: the master's address when known; Master: our own. */
+  masterAddress?: string;
+  at: Date;
+}
+
+export interface VrrpInstanceStatus {
+  name: string;
+  interface: string;
+  family: IpFamily;
+  vrid: number;
+  state: VrrpState;
+  priority: number;
+  primaryAddress: string;
+  vips: string[];
+  master?: { address: string; priority: number };
+  /** When the current state was entered. */
+  since: Date;
+  reason?: TransitionReason;
+  counters: VrrpCounters;
+  /** Adverts the socket refused to send (e.g. interface down). */
+  sendErrors: number;
+  /** Takeover actions that failed. */
+  actionErrors: number;
+}
+
+export interface VrrpSpeakerStats {
+  channels: Record<string, ChannelCounters & { demux: DemuxCounters; receiveErrors: number }>;
+}
+
+export interface VrrpSpeakerEvents {
+  transition: [VrrpTransition];
+  /** A takeover action failed (the state machine goes on; the agent's reconcile repairs addresses). */
+  actionError: [{ instance: string; action: 'becomeMaster' | 'becomeBackup'; error: unknown }];
+}
+
+export interface VrrpSpeakerOptions {
+  actions: TakeoverActions;
+  /** Finds the advert source address when a spec gives none. */
+  link: Pick<LinkClient, 'listAddresses'>;
+  channels?: ChannelFactory;
+  clock?: Clock;
+  log?: Logger;
+}
+
+interface ChannelEntry {
+  key: string;
+  channel: VrrpChannel;
+  demux: VrrpDemux;
+  users: number;
+}
+
+interface Entry {
+  spec: VrrpInstanceSpec;
+  family: IpFamily;
+  vips: Vip[];
+  primary: string;
+  destinations: string[];
+  instance: VrrpInstance;
+  channel: ChannelEntry;
+  queue: Promise<void>;
+  abort: AbortController | undefined;
+  since: Date;
+  reason: TransitionReason | undefined;
+  sendErrors: number;
+  actionErrors: number;
+  lastSendErrorLog: number;
+}
+
+const SEND_ERROR_LOG_EVERY_MS = 10_000;
+
+/** "addr" or "addr/len" -> family, canonical address, prefix length (default host route). */
+export function parseVip(text: string): Vip & { family: IpFamily } {
+  const [addr = '', len, extra] = text.split('/');
+  const family: IpFamily | undefined = parseIp('ipv4', addr) ? 'ipv4' : parseIp('ipv6', addr) ? 'ipv6' : undefined;
+  if (!family || extra !== undefined) throw new TypeError(`VIP ${JSON.stringify(text)} is not an address or address/prefix`);
+  const max = family === 'ipv4' ? 32 : 128;
+  const prefixLen = len === undefined ? max : Number(len);
+  if (!/^\d{1,3}$/.test(len ?? '0') || prefixLen < 0 || prefixLen > max) {
+    throw new RangeError(`VIP ${JSON.stringify(text)}: prefix length must be 0..${max}`);
+  }
+  return { family, address: canonicalIp(family, addr), prefixLen };
+}
+
+export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
+  private readonly entries = new Map<string, Entry>();
+  private readonly channels = new Map<string, ChannelEntry>();
+  private readonly actions: TakeoverActions;
+  private readonly link: Pick<LinkClient, 'listAddresses'>;
+  private readonly openChannel: ChannelFactory;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly channelErrors = new Map<string, number>();
+
+  constructor(o: VrrpSpeakerOptions) {
+    super();
+    this.actions = o.actions;
+    this.link = o.link;
+    this.openChannel = o.channels ?? rawChannelFactory;
+    this.clock = o.clock ?? systemClock;
+    this.log = o.log ?? logger('vrrp');
+  }
+
+  /** Starts an instance (in Backup, or Master at once for priority 255). Throws on a bad spec or socket. */
+  async addInstance(spec: VrrpInstanceSpec): Promise<void> {
+    if (this.entries.has(spec.name)) throw new Error(`VRRP instance ${spec.name} already exists`);
+    const parsed = spec.vips.map(parseVip);
+    const family = parsed[0]?.family;
+    if (!family) throw new RangeError(`VRRP instance ${spec.name}: needs at least one VIP`);
+    if (parsed.some((v) => v.family !== family)) throw new RangeError(`VRRP instance ${spec.name}: VIPs mix IPv4 and IPv6`);
+    const vips = parsed.map(({ address, prefixLen }) => ({ address, prefixLen }));
+    const peers = (spec.unicastPeers ?? []).map((p) => {
+      if (!parseIp(family, p)) throw new TypeError(`VRRP instance ${spec.name}: unicast peer ${p} is not ${family}`);
+      return canonicalIp(family, p);
+    });
+    const primary = spec.primaryAddress ?? (await this.findPrimary(spec.interface, family));
+    if (this.entries.has(spec.name)) throw new Error(`VRRP instance ${spec.name} already exists`);
+
+    const channel = this.acquireChannel(spec.interface, family);
+    const destinations = peers.length > 0 ? peers : [family === 'ipv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6];
+    // `instance` is set just below: its listener needs the entry, the entry needs it.
+    const entry = {
+      spec, family, vips, primary, destinations, channel,
+      queue: Promise.resolve(), abort: undefined, since: new Date(), reason: undefined,
+      sendErrors: 0, actionErrors: 0, lastSendErrorLog: -Infinity,
+    } as Omit<Entry, 'instance'> as Entry;
+    try {
+      if (peers.length === 0) channel.channel.joinMulticast();
+      entry.instance = new VrrpInstance(
+        {
+          name: spec.name,
+          version: spec.version,
+          family,
+          vrid: spec.vrid,
+          priority: spec.priority,
+          advertIntervalMs: spec.advertIntervalMs,
+          primaryAddress: primary,
+          virtualAddresses: vips.map((v) => v.address),
+          preempt: spec.preempt ?? true,
+          preemptDelayMs: spec.preemptDelayMs ?? 0,
+          ...(spec.auth ? { auth: spec.auth } : {}),
+          checkTtl: peers.length === 0,
+        },
+        {
+          clock: this.clock,
+          log: this.log,
+          listener: {
+            sendAdvert: (_priority, advert) => this.sendAdvert(entry, advert),
+            becomeMaster: () => this.enqueue(entry, 'becomeMaster'),
+            becomeBackup: () => this.enqueue(entry, 'becomeBackup'),
+            stateChanged: (from, to, reason) => this.transitioned(entry, from, to, reason),
+          },
+        },
+      );
+      channel.demux.add(entry.instance);
+    } catch (err) {
+      this.releaseChannel(channel);
+      throw err;
+    }
+    this.entries.set(spec.name, entry);
+    entry.instance.start();
+  }
+
+  /**
+   * Stops an instance: a master sends priority 0 (so a backup takes over after Skew_Time) and
+   * gives its VIPs up. Resolves when its takeover actions have finished.
+   */
+  async removeInstance(name: string): Promise<void> {
+    const e = this.entries.get(name);
+    if (!e) return;
+    this.entries.delete(name);
+    e.instance.shutdown();
+    e.channel.demux.remove(e.instance);
+    await e.queue;
+    this.releaseChannel(e.channel);
+  }
+
+  /** Priority follows health: a master advertises the new value at once. */
+  setPriority(name: string, priority: number): void {
+    const e = this.entries.get(name);
+    if (!e) throw new Error(`no VRRP instance ${name}`);
+    e.instance.setPriority(priority);
+  }
+
+  /** Graceful shutdown of every instance (priority 0 adverts, VIPs removed), then the sockets close. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((n) => this.removeInstance(n)));
+  }
+
+  instanceNames(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  status(name?: string): VrrpInstanceStatus[] {
+    const out: VrrpInstanceStatus[] = [];
+    for (const e of this.entries.values()) {
+      if (name !== undefined && e.spec.name !== name) continue;
+      const master = e.instance.currentMaster;
+      out.push({
+        name: e.spec.name,
+        interface: e.spec.interface,
+        family: e.family,
+        vrid: e.spec.vrid,
+        state: e.instance.state,
+        priority: e.instance.priority,
+        primaryAddress: e.primary,
+        vips: e.vips.map((v) => `${v.address}/${v.prefixLen}`),
+        ...(master ? { master } : {}),
+        since: e.since,
+        ...(e.reason ? { reason: e.reason } : {}),
+        counters: e.instance.stats(),
+        sendErrors: e.sendErrors,
+        actionErrors: e.actionErrors,
+      });
+    }
+    return out;
+  }
+
+  stats(): VrrpSpeakerStats {
+    const channels: VrrpSpeakerStats['channels'] = {};
+    for (const c of this.channels.values()) {
+      const s = c.channel.stats();
+      channels[c.key] = { ...s, demux: c.demux.stats(), receiveErrors: s.receiveErrors };
+    }
+    return { channels };
+  }
+
+  private async findPrimary(ifname: string, family: IpFamily): Promise<string> {
+    const vips = new Set([...this.entries.values()].flatMap((e) => e.vips.map((v) => v.address)));
+    const addrs = await this.link.listAddresses(ifname);
+    const found = addrs.find((a) => {
+      if (a.family !== (family === 'ipv4' ? 4 : 6)) return false;
+      if (family === 'ipv6') return /^fe[89ab]/i.test(a.address);
+      return !vips.has(a.address);
+    });
+    if (!found) {
+      throw new Error(
+        `no ${family === 'ipv4' ? 'IPv4' : 'IPv6 link-local'} address on ${ifname} to send VRRP adverts from (set primaryAddress)`,
+      );
+    }
+    return canonicalIp(family, found.address);
+  }
+
+  private acquireChannel(ifname: string, family: IpFamily): ChannelEntry {
+    const key = `${ifname}/${family}`;
+    let c = this.channels.get(key);
+    if (!c) {
+      const demux = new VrrpDemux(family);
+      const channel = this.openChannel({
+        ifname,
+        family,
+        demux,
+        onError: (err) => this.channelError(key, err),
+      });
+      c = { key, channel, demux, users: 0 };
+      this.channels.set(key, c);
+    }
+    c.users++;
+    return c;
+  }
+
+  private releaseChannel(c: ChannelEntry): void {
+    if (--c.users > 0) return;
+    this.channels.delete(c.key);
+    c.channel.close();
+  }
+
+  private channelError(key: string, err: Error): void {
+    const n = (this.channelErrors.get(key) ?? 0) + 1;
+    this.channelErrors.set(key, n);
+    // ENETDOWN and friends repeat while a link is down: log the first and then every 100th.
+    if (n === 1 || n % 100 === 0) this.log.warn({ err, channel: key, count: n }, 'VRRP receive error');
+  }
+
+  private sendAdvert(e: Entry, advert: VrrpAdvert): void {
+    for (const dst of e.destinations) {
+      try {
+        e.channel.channel.send(encodeAdvert(advert, { src: e.primary, dst }), e.primary, dst);
+      } catch (err) {
+        e.sendErrors++;
+        const now = this.clock.now();
+        if (now - e.lastSendErrorLog >= SEND_ERROR_LOG_EVERY_MS) {
+          e.lastSendErrorLog = now;
+          this.log.warn({ err, vrrp: e.spec.name, dst, sendErrors: e.sendErrors }, 'VRRP advert not sent');
+        }
+      }
+    }
+  }
+
+  private enqueue(e: Entry, action: 'becomeMaster' | 'becomeBackup'): void {
+    e.abort?.abort();
+    const abort = new AbortController();
+    e.abort = abort;
+    const ctx: TakeoverContext = {
+      instance: e.spec.name,
+      ifname: e.spec.interface,
+      family: e.family,
+      vrid: e.spec.vrid,
+      vips: e.vips,
+      garpRepeat: e.spec.garpRepeat ?? 5,
+      garpIntervalMs: e.spec.garpIntervalMs ?? 0,
+      signal: abort.signal,
+    };
+    e.queue = e.queue
+      .then(() => this.actions[action](ctx))
+      .catch((error: unknown) => {
+        e.actionErrors++;
+        this.log.error({ err: error, vrrp: e.spec.name, action }, 'VRRP takeover action failed');
+        this.emit('actionError', { instance: e.spec.name, action, error });
+      });
+  }
+
+  private transitioned(e: Entry, from: VrrpState, to: VrrpState, reason: TransitionReason): void {
+    e.since = new Date();
+    e.reason = reason;
+    const master = e.instance.currentMaster;
+    this.emit('transition', {
+      instance: e.spec.name,
+      interface: e.spec.interface,
+      family: e.family,
+      vrid: e.spec.vrid,
+      from,
+      to,
+      reason,
+      priority: e.instance.priority,
+      ...(master ? { masterAddress: master.address } : {}),
+      at: e.since,
+    });
+  }
+}

@@ -1,0 +1,108 @@
+// What a router does on entering Master or Backup, behind an interface so the speaker can be
+// tested with a recording fake and the agent can add its own steps (the IPVS sync daemon).
+import type { LinkClient } from '../../link/index.js';
+import type { IpFamily } from '../addr.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import type { NeighbourAnnouncer } from './announcer.js';
+
+export interface Vip {
+  address: string;
+  prefixLen: number;
+}
+
+export interface TakeoverContext {
+  /** The VRRP instance name. */
+  instance: string;
+  ifname: string;
+  family: IpFamily;
+  vrid: number;
+  vips: readonly Vip[];
+  /** Gratuitous ARPs / NAs per VIP and the pause between them (keepalived garp_master_repeat, garp_interval). */
+  garpRepeat: number;
+  garpIntervalMs: number;
+  /** Aborted when the instance changes state again before this action finished (stop announcing). */
+  signal: AbortSignal;
+}
+
+/** Run one at a time per instance, in transition order; a rejection is logged and counted, never fatal. */
+export interface TakeoverActions {
+  becomeMaster(ctx: TakeoverContext): Promise<void>;
+  becomeBackup(ctx: TakeoverContext): Promise<void>;
+}
+
+export interface LinkTakeoverOptions {
+  link: LinkClient;
+  announcer: NeighbourAnnouncer;
+  /** After the VIPs are up and the first announcement is out (the agent switches the IPVS sync daemon to master). */
+  onMaster?(ctx: TakeoverContext): void | Promise<void>;
+  /** After the VIPs are gone (sync daemon to backup). */
+  onBackup?(ctx: TakeoverContext): void | Promise<void>;
+  clock?: Clock;
+}
+
+/** The real takeover: VIPs through the LinkClient, announcements through the NeighbourAnnouncer. */
+export class LinkTakeover implements TakeoverActions {
+  private readonly clock: Clock;
+
+  constructor(private readonly o: LinkTakeoverOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
+
+  async becomeMaster(ctx: TakeoverContext): Promise<void> {
+    const errors: unknown[] = [];
+    const added: string[] = [];
+    for (const v of ctx.vips) {
+      try {
+        await this.o.link.addAddress(ctx.ifname, v.address, v.prefixLen);
+        added.push(v.address);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (ctx.signal.aborted) return finish(errors);
+    // The first announcement goes out before the hook: the LAN must learn the new MAC first.
+    // The hook then runs while the remaining repeats are paced out.
+    await this.o.announcer.announce(ctx.ifname, added).catch((e: unknown) => errors.push(e));
+    const repeats = (async () => {
+      for (let i = 1; i < ctx.garpRepeat; i++) {
+        await this.sleep(ctx.garpIntervalMs, ctx.signal);
+        if (ctx.signal.aborted) return;
+        await this.o.announcer.announce(ctx.ifname, added).catch((e: unknown) => errors.push(e));
+      }
+    })();
+    const hook = Promise.resolve().then(() => this.o.onMaster?.(ctx)).catch((e: unknown) => errors.push(e));
+    await Promise.all([repeats, hook]);
+    return finish(errors);
+  }
+
+  async becomeBackup(ctx: TakeoverContext): Promise<void> {
+    const errors: unknown[] = [];
+    for (const v of ctx.vips) {
+      await this.o.link.deleteAddress(ctx.ifname, v.address, v.prefixLen).catch((e: unknown) => errors.push(e));
+    }
+    await Promise.resolve().then(() => this.o.onBackup?.(ctx)).catch((e: unknown) => errors.push(e));
+    return finish(errors);
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (ms <= 0 || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const handle = this.clock.setTimer(ms, done);
+      const onAbort = (): void => {
+        this.clock.cancel(handle);
+        done();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+function finish(errors: unknown[]): void {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, errors.map((e) => (e as Error).message ?? String(e)).join('; '));
+}

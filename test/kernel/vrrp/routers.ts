@@ -1,0 +1,184 @@
+// Test-side handles on VRRP routers running in lab namespaces: ours (speaker-proc.ts) and a real
+// keepalived 2.2.7, both as process groups so a SIGKILL to the group is a crash with no goodbye.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
+import { projectRoot } from '../../lab/uml.js';
+import type { Netns } from '../../lab/netns.js';
+
+const speakerScript = fileURLToPath(new URL('./speaker-proc.ts', import.meta.url));
+
+export type RouterState = 'MASTER' | 'BACKUP' | 'INIT' | 'FAULT';
+
+export interface StateChange {
+  instance: string;
+  state: RouterState;
+  /** Date.now() when it was reported. */
+  t: number;
+}
+
+export async function waitUntil<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs: number, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Common to ours and keepalived: a process group with a log of state changes. */
+abstract class Router {
+  readonly changes: StateChange[] = [];
+  protected child: ChildProcess | undefined;
+  protected output = '';
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(readonly label: string, readonly ns: Netns) {}
+
+  protected launch(cmd: string, args: string[]): void {
+    const [c, ...a] = this.ns.command(cmd, args);
+    const child = spawn(c!, a, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd: projectRoot });
+    this.child = child;
+    this.exited = new Promise((r) => child.once('close', () => r()));
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      this.output += d;
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        this.line(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+  }
+
+  protected abstract line(text: string): void;
+
+  /** The last reported state of `instance`. */
+  state(instance: string): RouterState | undefined {
+    return this.changes.filter((c) => c.instance === instance).at(-1)?.state;
+  }
+
+  /** Resolves with the change when `instance` reports `state` at or after `since` (Date.now() ms). */
+  waitState(instance: string, state: RouterState, timeoutMs: number, since = 0): Promise<StateChange> {
+    return waitUntil(`${this.label} ${instance} ${state}`,
+      () => this.changes.find((c) => c.instance === instance && c.state === state && c.t >= since), timeoutMs)
+      .catch((e: Error) => { throw new Error(`${e.message}\n--- ${this.label} output ---\n${this.output.slice(-4000)}`); });
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** A crash: SIGKILL to the whole process group, no priority 0 advert, no cleanup. */
+  async kill(): Promise<number> {
+    const t = Date.now();
+    if (this.child?.pid !== undefined && this.running) {
+      try { process.kill(-this.child.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    await this.exited;
+    return t;
+  }
+
+  /** A graceful stop (SIGTERM); resolves when it has exited. */
+  async stop(): Promise<number> {
+    const t = Date.now();
+    if (this.child?.pid !== undefined && this.running) this.child.kill('SIGTERM');
+    await this.exited;
+    return t;
+  }
+
+  get log(): string {
+    return this.output;
+  }
+}
+
+/** Our speaker in a namespace. */
+export class OurRouter extends Router {
+  readonly events: Record<string, unknown>[] = [];
+
+  static async start(label: string, ns: Netns, specs: VrrpInstanceSpec[]): Promise<OurRouter> {
+    const r = new OurRouter(label, ns);
+    r.launch(process.execPath, ['--import', 'tsx', speakerScript, JSON.stringify({ specs })]);
+    await waitUntil(`${label} ready`, () => r.events.some((e) => e.ev === 'ready') || (!r.running && 'exited'), 30_000);
+    if (!r.running) throw new Error(`${label} exited at startup:\n${r.output}`);
+    return r;
+  }
+
+  protected line(text: string): void {
+    if (!text.startsWith('{')) return;
+    let o: Record<string, unknown>;
+    try { o = JSON.parse(text) as Record<string, unknown>; } catch { return; }
+    if (typeof o.ev !== 'string') return;
+    this.events.push(o);
+    if (o.ev === 'transition') {
+      const to = String(o.to).toUpperCase() as RouterState;
+      this.changes.push({ instance: String(o.instance), state: to === ('INITIALIZE' as RouterState) ? 'INIT' : to, t: Number(o.at) });
+    }
+  }
+
+  /** The speaker's status() and stats() as it prints them. */
+  async status(): Promise<{ status: Record<string, unknown>[]; stats: Record<string, unknown>; announced: number }> {
+    const n = this.events.length;
+    this.child!.stdin!.write('{"cmd":"status"}\n');
+    const e = await waitUntil('status', () => this.events.slice(n).find((x) => x.ev === 'status'), 10_000);
+    return e as unknown as { status: Record<string, unknown>[]; stats: Record<string, unknown>; announced: number };
+  }
+}
+
+export interface KeepalivedInstance {
+  name: string;
+  interface: string;
+  vrid: number;
+  priority: number;
+  /** Seconds, fractions allowed for v3 (keepalived advert_int). */
+  advertInt: number;
+  vips: string[];
+  nopreempt?: boolean;
+  authPass?: string;
+  unicastSrc?: string;
+  unicastPeers?: string[];
+}
+
+/** keepalived.conf for one or more instances; keepalived wants one keyword per line. */
+export function keepalivedConf(version: 2 | 3, routerId: string, instances: KeepalivedInstance[]): string {
+  const lines = ['global_defs {', `  router_id ${routerId}`, `  vrrp_version ${version}`, '  vrrp_garp_master_delay 0', '}'];
+  for (const i of instances) {
+    lines.push(`vrrp_instance ${i.name} {`,
+      `  state ${i.nopreempt ? 'BACKUP' : 'MASTER'}`,
+      `  interface ${i.interface}`,
+      `  virtual_router_id ${i.vrid}`,
+      `  priority ${i.priority}`,
+      `  advert_int ${i.advertInt}`);
+    if (i.nopreempt) lines.push('  nopreempt');
+    if (i.authPass) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${i.authPass}`, '  }');
+    if (i.unicastSrc) lines.push(`  unicast_src_ip ${i.unicastSrc}`);
+    if (i.unicastPeers) lines.push('  unicast_peer {', ...i.unicastPeers.map((p) => `    ${p}`), '  }');
+    lines.push('  virtual_ipaddress {', ...i.vips.map((v) => `    ${v}`), '  }', '}');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A real keepalived (VRRP subsystem only) in a namespace, state read from its log. */
+export class KeepalivedRouter extends Router {
+  static start(label: string, ns: Netns, conf: string): KeepalivedRouter {
+    const dir = join(projectRoot, '.lab', 'keepalived', `${label}-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'keepalived.conf'), conf);
+    const r = new KeepalivedRouter(label, ns);
+    r.launch('keepalived', ['-n', '-l', '-D', '-P', '--no-syslog', '-f', join(dir, 'keepalived.conf'),
+      '-p', join(dir, 'keepalived.pid'), '-r', join(dir, 'vrrp.pid'), '-i', label]);
+    return r;
+  }
+
+  protected line(text: string): void {
+    const m = /\((\S+)\) Entering (MASTER|BACKUP|FAULT) STATE/.exec(text);
+    if (m) this.changes.push({ instance: m[1]!, state: m[2] as RouterState, t: Date.now() });
+  }
+}

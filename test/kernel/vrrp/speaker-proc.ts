@@ -1,0 +1,52 @@
+// One of our VRRP routers as its own process, so a test can run it inside a network namespace
+// (`ip netns exec NS node --import tsx speaker-proc.ts '<json>'`) and kill it like a real crash.
+// Prints JSON lines with an "ev" field: ready, transition, status, stopped. SIGTERM stops it
+// gracefully (priority 0 adverts, VIPs removed); stdin lines {"cmd":"status"} or
+// {"cmd":"priority","name":...,"value":...} query or change it.
+import { createInterface } from 'node:readline';
+import { RtLinkClient } from '../../../src/link/index.js';
+import { LinkTakeover, PacketAnnouncer, VrrpSpeaker, type VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
+
+const { specs } = JSON.parse(process.argv[2] ?? '{}') as { specs: VrrpInstanceSpec[] };
+const print = (o: object): void => {
+  process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
+};
+
+const link = new RtLinkClient();
+const announcer = new PacketAnnouncer(link);
+const speaker = new VrrpSpeaker({
+  link,
+  actions: new LinkTakeover({
+    link,
+    announcer,
+    onMaster: (ctx) => print({ ev: 'vips-up', instance: ctx.instance }),
+    onBackup: (ctx) => print({ ev: 'vips-down', instance: ctx.instance }),
+  }),
+});
+speaker.on('transition', (e) => print({ ev: 'transition', ...e, at: e.at.getTime() }));
+speaker.on('actionError', (e) => print({ ev: 'action-error', instance: e.instance, action: e.action, error: String(e.error) }));
+
+let stopping = false;
+process.on('SIGTERM', () => {
+  if (stopping) return;
+  stopping = true;
+  void speaker.stop().then(() => {
+    print({ ev: 'stopped', stats: speaker.stats() });
+    announcer.close();
+    link.close();
+    process.exit(0);
+  });
+});
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  try {
+    const c = JSON.parse(line) as { cmd: string; name?: string; value?: number };
+    if (c.cmd === 'priority') speaker.setPriority(c.name ?? '', c.value ?? 0);
+    print({ ev: 'status', status: speaker.status(), stats: speaker.stats(), announced: announcer.sent });
+  } catch (err) {
+    print({ ev: 'command-error', error: String(err) });
+  }
+});
+
+for (const s of specs) await speaker.addInstance(s);
+print({ ev: 'ready' });
