@@ -85,20 +85,36 @@ export async function ensureK8sBins(): Promise<string> {
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
   const binDir = opts.binDir ?? (await ensureK8sBins());
   sweepOrphanWorkDirs();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binDir, opts);
+    } catch (err) {
+      // Free ports are picked before the servers bind them; another process may win the race.
+      if (attempt < 3 && /address already in use/.test((err as Error).message)) continue;
+      throw err;
+    }
+  }
+}
+
+async function startOnce(binDir: string, opts: ApiServerOptions): Promise<ApiServer> {
   const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
   writeFileSync(join(workDir, OWNER_FILE), String(process.pid));
+  // LVS_API_KEEP_WORKDIR=1 keeps certs, etcd data and logs for a post-mortem.
+  const removeWorkDir = (): void => {
+    if (process.env['LVS_API_KEEP_WORKDIR'] !== '1') rmSync(workDir, { recursive: true, force: true });
+  };
   const procs: Proc[] = [];
   const cleanup = (): void => {
     for (const p of procs) p.killNow();
-    rmSync(workDir, { recursive: true, force: true });
+    removeWorkDir();
   };
   liveCleanups.add(cleanup);
   try {
-    return await boot(binDir, workDir, procs, cleanup, opts);
+    return await boot(binDir, workDir, procs, cleanup, removeWorkDir, opts);
   } catch (err) {
     liveCleanups.delete(cleanup);
     await Promise.all(procs.map((p) => p.stop()));
-    rmSync(workDir, { recursive: true, force: true });
+    removeWorkDir();
     throw err;
   }
 }
@@ -137,6 +153,7 @@ async function boot(
   workDir: string,
   procs: Proc[],
   cleanup: () => void,
+  removeWorkDir: () => void,
   opts: ApiServerOptions,
 ): Promise<ApiServer> {
   const deadline = Date.now() + (opts.startupTimeoutMs ?? 120_000);
@@ -171,6 +188,9 @@ async function boot(
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
+    // The `kubernetes` Service may not point at a loopback address: without this the
+    // reconciler logs a validation error every 10 s. Nothing here runs in-cluster.
+    '--endpoint-reconciler-type=none',
     `--secure-port=${apiPort}`,
     `--tls-cert-file=${pki.serving.cert}`,
     `--tls-private-key-file=${pki.serving.key}`,
@@ -209,7 +229,7 @@ async function boot(
         // API server first so it does not log a storm of etcd errors on the way down.
         await apiserver.stop();
         await etcd.stop();
-        rmSync(workDir, { recursive: true, force: true });
+        removeWorkDir();
       })();
       return stopped;
     },
