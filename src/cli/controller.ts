@@ -89,15 +89,15 @@ export const controllerCommand: Subcommand = {
     const resyncMs = duration('resync', values.resync);
     const leaderElect = parseBool('leader-elect', values['leader-elect']);
     // Loaded on demand: `lvs-operator version` and `help` need no Kubernetes client.
-    const [{ Controller }, { loadKubeConfig }, { defaultIdentity }, { collectDefaultMetrics }] = await Promise.all([
+    const [{ Controller }, { loadClusterAccess }, { defaultIdentity }, { collectDefaultMetrics }] = await Promise.all([
       import('../controller/controller.js'),
       import('../kube/config.js'),
       import('../kube/leader.js'),
       import('prom-client'),
     ]);
-    const kubeConfig = loadKubeConfig({ kubeconfig: values.kubeconfig, context: values.context });
+    const access = loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context });
     const controller = new Controller({
-      kubeConfig,
+      access,
       resyncMs,
       ...(port > 0 ? { metrics: { port, host: values['metrics-host'] } } : {}),
       ...(leaderElect
@@ -116,7 +116,7 @@ export const controllerCommand: Subcommand = {
     });
     collectDefaultMetrics({ register: controller.metrics.registry });
     await controller.start();
-    log.info({ server: kubeConfig.getCurrentCluster()?.server, metricsPort: controller.metricsPort }, 'controller started');
+    log.info({ server: access.server, via: access.source, metricsPort: controller.metricsPort }, 'controller started');
     await new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals) => {
         log.info({ signal: sig }, 'shutting down');

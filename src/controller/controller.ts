@@ -1,8 +1,8 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Condition, DirectorGroup, RealServer, VirtualService } from '../api/index.js';
 import { type KubeClients, type ResourceClient, makeClients } from '../kube/client.js';
+import type { ClusterAccess } from '../kube/config.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { KubeHttp, isNotFound } from '../kube/http.js';
 import { Informer, type InformerOptions, keyOf, resourceListWatcher } from '../kube/informer.js';
@@ -31,7 +31,8 @@ export interface LeaderElectionOptions {
 }
 
 export interface ControllerOptions {
-  kubeConfig: KubeConfig;
+  /** Where the API server is and how to authenticate (see loadClusterAccess). */
+  access: ClusterAccess;
   /** Field manager of every status write (default `lvs-controller`). */
   fieldManager?: string;
   /** Full reconcile at least this often even when nothing changed (default 10 min). */
@@ -141,7 +142,7 @@ export class Controller {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    this.http = new KubeHttp(this.o.kubeConfig);
+    this.http = new KubeHttp(this.o.access);
     const c = makeClients(this.http);
     this.clients = c;
     const resyncMs = this.o.resyncMs ?? 10 * 60_000;

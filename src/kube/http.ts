@@ -1,15 +1,14 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterAccess } from './config.js';
 
 /**
- * A JSON-over-HTTP transport for the Kubernetes API that takes authentication from
- * client-node's KubeConfig (certificates, tokens, exec plugins, in-cluster token file)
- * but leaves requests to us. Why not the generated clients: they turn timestamps into
- * Date objects while watches deliver strings, so one cache would hold two shapes; and
- * server-side apply, metadata-only lists and watch timeouts each need exact control of
- * content type, Accept header and query that is simplest to give here.
+ * A small JSON-over-HTTP transport for the Kubernetes API. Why not client-node's generated
+ * clients: client-node 2.x does not load on Node 20 (see config.ts); they also turn
+ * timestamps into Date objects while watches deliver strings, so one cache would hold two
+ * shapes; and server-side apply, metadata-only lists and watch timeouts each need exact
+ * control of content type, Accept header and query, simplest to give here.
  */
 
 export class KubeApiError extends Error {
@@ -89,36 +88,30 @@ function statusError(status: number, text: string): KubeApiError {
 export class KubeHttp {
   private agent: http.Agent | undefined;
 
-  constructor(readonly kubeConfig: KubeConfig) {}
+  constructor(readonly access: ClusterAccess) {}
 
   get server(): string {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    return cluster.server;
+    return this.access.server;
   }
 
   /** Connection options for one request; re-read every time so rotated tokens are picked up. */
   private async connect(url: URL): Promise<{ mod: typeof http | typeof https; opts: https.RequestOptions }> {
-    const opts: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const auth = await this.access.requestOptions();
     const isHttps = url.protocol === 'https:';
     if (!this.agent) {
       // The certificate material is fixed for the life of the process; only headers rotate.
       this.agent = isHttps
         ? new https.Agent({
             keepAlive: true,
-            ca: opts.ca,
-            cert: opts.cert,
-            key: opts.key,
-            ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-            ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+            ca: auth.ca,
+            cert: auth.cert,
+            key: auth.key,
+            ...(auth.rejectUnauthorized !== undefined ? { rejectUnauthorized: auth.rejectUnauthorized } : {}),
+            ...(auth.servername !== undefined ? { servername: auth.servername } : {}),
           })
         : new http.Agent({ keepAlive: true });
     }
-    return {
-      mod: isHttps ? https : http,
-      opts: { headers: { ...(opts.headers as Record<string, string> | undefined) }, auth: opts.auth, agent: this.agent },
-    };
+    return { mod: isHttps ? https : http, opts: { headers: { ...auth.headers }, agent: this.agent } };
   }
 
   /** One request; resolves with the parsed JSON body, rejects with KubeApiError on a non-2xx status. */
@@ -209,6 +202,8 @@ export class KubeHttp {
             finish(err);
           }
         });
+        // readline re-emits input errors; the response's own handler above deals with them.
+        lines.on('error', () => undefined);
         lines.on('close', () => finish());
       });
       req.on('error', (e) => finish(o.signal.aborted ? undefined : e));
