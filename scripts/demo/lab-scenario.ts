@@ -2,15 +2,14 @@
 // driven by lvs-operator agents from manifests. The lab kernel's root namespace is the director
 // (its LAN bridge is called eth0, as in the manifests); a client and two real servers live in
 // namespaces on that LAN, each real server with its own agent doing the real-server side.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Agent } from '../../src/agent/agent.js';
 import { openKernel } from '../../src/agent/kernel.js';
 import { FileSource } from '../../src/agent/source.js';
 import { formatIpvsTable } from '../../src/ipvs/format.js';
-import type { Node } from '../../src/kube/types.js';
+import { startNodeAgent, toNodes, waitFor, type LabNode } from '../../test/lab/agents.js';
 import { Topology, rootNs, type Netns } from '../../test/lab/netns.js';
 import { startNameServer, tallyConnections, type RunningServer } from '../../test/lab/servers.js';
 import { projectRoot } from '../../test/lab/uml.js';
@@ -29,27 +28,8 @@ function check(what: string, ok: boolean, detail = ''): void {
   checks.push({ what, ok });
   console.log(`    ${ok ? paint(32, 'ok  ') : paint(31, 'FAIL')} ${what}${detail ? ` (${detail})` : ''}`);
 }
+const labNodes: LabNode[] = [{ name: 'director-1', labels: { 'lvs.dev/director': 'edge' } }, { name: 'rs-1' }, { name: 'rs-2' }];
 const spread = (t: Record<string, number>): string => Object.entries(t).sort().map(([k, v]) => `${k}=${v}`).join(' ');
-
-async function startNodeAgent(ns: Netns, node: string): Promise<ChildProcess> {
-  const [cmd, ...args] = ns.command(process.execPath, ['--import', 'tsx', 'scripts/demo/node-agent.ts', node, manifest, join(stateRoot, node)]);
-  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'], cwd: projectRoot });
-  const first = await new Promise<string>((res, rej) => {
-    createInterface({ input: child.stdout! }).once('line', res);
-    child.once('exit', (c) => rej(new Error(`agent ${node} exited (${c})`)));
-  });
-  if (!first.startsWith('ready')) throw new Error(first);
-  return child;
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
-}
 
 const topo = new Topology('demo');
 const servers: RunningServer[] = [];
@@ -78,7 +58,7 @@ try {
   console.log('    client 192.168.10.50, director 192.168.10.2, rs-1 192.168.10.101, rs-2 192.168.10.102, VIP 192.168.10.100');
 
   step('Real-server agents apply the RS side of DR from the RealServer objects (nodeName rs-1, rs-2)');
-  for (const [i, ns] of rs.entries()) children.push(await startNodeAgent(ns, `rs-${i + 1}`));
+  for (const [i, ns] of rs.entries()) children.push(await startNodeAgent(ns, `rs-${i + 1}`, manifest, join(stateRoot, `rs-${i + 1}`), labNodes));
   for (const [i, ns] of rs.entries()) {
     const lo = (await ns.ip('-o', 'addr', 'show', 'dev', 'lo')).stdout;
     const ignore = (await ns.exec('sysctl', ['-n', 'net.ipv4.conf.all.arp_ignore'])).stdout.trim();
@@ -88,11 +68,7 @@ try {
 
   step('Director agent (node director-1, label lvs.dev/director=edge) programs IPVS and the VIP');
   const kernel = await openKernel(join(stateRoot, 'director-1'));
-  const source = new FileSource([manifest], [
-    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'director-1', labels: { 'lvs.dev/director': 'edge' } } },
-    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'rs-1' } },
-    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'rs-2' } },
-  ]);
+  const source = new FileSource([manifest], toNodes(labNodes));
   await source.reload();
   const agent = new Agent({ node: 'director-1', source, reconciler: kernel.reconciler, resyncMs: 5000, debounceMs: 10 });
   await agent.start();
