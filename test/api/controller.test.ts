@@ -64,6 +64,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await k.stopAll();
+  // No namespace controller runs here, so empty the namespace by hand before deleting it.
+  await k.api.kubectl(['delete', 'virtualservices,realservers,services,endpointslices', '--all', '-n', ns, '--wait=false']);
   await k.api.kubectl(['delete', 'namespace', ns, '--wait=false']);
   for (const o of created) {
     if (o.kind === 'node') await c.nodes.delete(o.name);
