@@ -8,7 +8,7 @@
 // as ENOBUFS ("outcome unknown") rather than guessed.
 import { expectOk, type IpvsClient, type IpvsOpResult, type ListOptions } from './api.js';
 import { IPVS_GENL_NAME } from './codec/constants.js';
-import { decodeFamilyReply, encodeGetFamily } from './codec/netlink.js';
+import { NLM_F_ACK, decodeFamilyReply, encodeGetFamily } from './codec/netlink.js';
 import {
   decodeConfigReply, decodeDaemonReply, decodeDestReply, decodeInfoReply, decodeServiceReply, encodeDumpDaemons,
   encodeDumpDests, encodeDumpServices, encodeGetConfig, encodeGetInfo, encodeGetService, encodeOp,
@@ -33,6 +33,11 @@ export interface NetlinkIpvsClientOptions extends GenlSocketOptions {
   batchSize?: number;
   /** Sockets used in parallel to dump the destinations of many services. Default 4. */
   dumpConcurrency?: number;
+  /**
+   * Check operations before sending (default true). Off sends them as they are, to see what the
+   * kernel itself answers (tests, diagnostics).
+   */
+  validate?: boolean;
 }
 
 export class NetlinkIpvsClient implements IpvsClient {
@@ -156,30 +161,48 @@ export class NetlinkIpvsClient implements IpvsClient {
   async apply(ops: readonly IpvsOp[]): Promise<IpvsOpResult[]> {
     const results: IpvsOpResult[] = new Array<IpvsOpResult>(ops.length);
     const toSend: number[] = [];
+    const check = this.opts.validate ?? true;
     ops.forEach((op, i) => {
-      const err = validateOp(op);
+      const err = check ? validateOp(op) : undefined;
       if (err) results[i] = { ok: false, error: err };
       else toSend.push(i);
     });
     for (let start = 0; start < toSend.length; start += this.batchSize) {
-      const idx = toSend.slice(start, start + this.batchSize);
-      const first = this.sock.reserveSeqs(idx.length);
-      idx.forEach((opIndex, k) => encodeOp(this.writer, this.familyId, ops[opIndex]!, first + k, k === idx.length - 1));
+      const chunk = toSend.slice(start, start + this.batchSize);
+      const first = this.sock.reserveSeqs(chunk.length);
+      // Sequence number first + k belongs to ops[chunk[k]]; only encodable operations are sent.
+      const sent: number[] = [];
+      let lastStart = -1;
+      chunk.forEach((opIndex, k) => {
+        const at = this.writer.length;
+        try {
+          encodeOp(this.writer, this.familyId, ops[opIndex]!, first + k, false);
+          sent.push(k);
+          lastStart = at;
+        } catch (e) {
+          this.writer.truncate(at);
+          results[opIndex] = { ok: false, error: toIpvsError(ops[opIndex]!.op, e, opObject(ops[opIndex]!), errnoNumber('EINVAL')) };
+        }
+      });
+      if (sent.length === 0) continue;
+      this.writer.addMessageFlags(lastStart, NLM_F_ACK);
+      const lastSeq = first + sent[sent.length - 1]!;
       let outcome;
       try {
-        outcome = await this.sock.batch(this.writer.take(), first, first + idx.length - 1);
+        outcome = await this.sock.batch(this.writer.take(), first, lastSeq);
       } catch (e) {
         // The batch never got through (send failure, timeout): none of its operations is known to be done.
-        for (const i of idx) results[i] = { ok: false, error: toIpvsError(ops[i]!.op, e, opObject(ops[i]!)) };
+        for (const k of sent) results[chunk[k]!] = { ok: false, error: toIpvsError(ops[chunk[k]!]!.op, e, opObject(ops[chunk[k]!]!)) };
         continue;
       }
-      idx.forEach((opIndex, k) => {
+      for (const k of sent) {
+        const opIndex = chunk[k]!;
         const op = ops[opIndex]!;
         const errno = outcome.errors.get(first + k);
         if (errno !== undefined) results[opIndex] = { ok: false, error: ipvsError(op.op, errno, opObject(op)) };
         else if (outcome.lost !== undefined) results[opIndex] = { ok: false, error: ipvsError(op.op, errnoNumber('ENOBUFS'), opObject(op)) };
         else results[opIndex] = { ok: true };
-      });
+      }
     }
     return results;
   }
@@ -201,8 +224,8 @@ export class NetlinkIpvsClient implements IpvsClient {
   zero(key?: VirtualServiceKey): Promise<void> { return this.one(key ? { op: 'zero', key } : { op: 'zero' }); }
 }
 
-function toIpvsError(op: IpvsOp['op'] | IpvsReadOperation, e: unknown, object: IpvsErrorObject): IpvsError {
+function toIpvsError(op: IpvsOp['op'] | IpvsReadOperation, e: unknown, object: IpvsErrorObject, fallbackErrno = errnoNumber('EIO')): IpvsError {
   if (e instanceof IpvsError) return e;
   if (e instanceof NetlinkErrno) return ipvsError(op, e.errno, object);
-  return ipvsError(op, errnoNumber('EIO'), object, e instanceof Error ? e.message : String(e));
+  return ipvsError(op, fallbackErrno, object, e instanceof Error ? e.message : String(e));
 }

@@ -110,6 +110,18 @@ export class NlWriter {
     this.u32At(start, this.off - start);
   }
 
+  /** Adds flags to the header of the message written at `start` (e.g. NLM_F_ACK on a batch's last). */
+  addMessageFlags(start: number, flags: number): void {
+    const b = this.buf;
+    const cur = HOST_LE ? b[start + 6]! | (b[start + 7]! << 8) : (b[start + 6]! << 8) | b[start + 7]!;
+    this.u16At(start + 6, cur | flags);
+  }
+
+  /** Drops everything written after `length` (an encoding that failed half-way). */
+  truncate(length: number): void {
+    this.off = Math.min(this.off, length);
+  }
+
   /** genlmsghdr {u8 cmd, u8 version, u16 reserved}. */
   genlHeader(cmd: number, version: number): void {
     this.ensure(GENL_HDRLEN);
