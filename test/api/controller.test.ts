@@ -10,6 +10,7 @@ import type {
   VirtualServiceSpecInput,
 } from '../../src/api/index.js';
 import type { Controller } from '../../src/controller/controller.js';
+import { EventRecorder, referenceTo } from '../../src/kube/events.js';
 import type { EndpointSlice, Service } from '../../src/kube/types.js';
 import { condition, eventsFor, eventually, installCrds, kit, nodeObject, sleep, unique } from './controller-kit.js';
 
@@ -395,5 +396,22 @@ describe('metrics', () => {
     expect(text).toMatch(/^lvs_controller_objects\{kind="VirtualService",condition="Ready",status="False",reason="DirectorGroupNotFound"\} 1$/m);
     expect(text).toMatch(/^lvs_controller_leader 1$/m);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+});
+
+describe('Event recorder', () => {
+  it('folds repeats of one event into a series instead of new Events', async () => {
+    const rec = new EventRecorder({ events: c.events, controller: 'lvs.dev/controller', instance: 'test' });
+    const vs = await getVS('web');
+    const ref = referenceTo(vs, 'lvs.dev/v1alpha1', 'VirtualService');
+    for (let i = 0; i < 3; i++) void rec.record(ref, 'Warning', 'Flapping', 'the same thing again');
+    void rec.record(ref, 'Warning', 'Flapping', 'something else');
+    await rec.flush();
+    const evs = (await eventsFor(c, ns, 'web')).filter((e) => e.reason === 'Flapping');
+    expect(evs.map((e) => [e.note, e.series?.count]).sort()).toEqual([
+      ['something else', undefined],
+      ['the same thing again', 3],
+    ]);
+    expect(rec.stats).toEqual({ created: 2, updated: 2, failed: 0 });
   });
 });
