@@ -1,0 +1,68 @@
+// The agent's normal source: informers on the API server. The store keeps the last full picture
+// when the API server goes away, so the agent keeps reconciling from it (the data plane never
+// depends on the control plane) and catches up when watches resume.
+import type { Logger } from 'pino';
+import type { DirectorGroup, RealServer, VirtualService } from '../api/index.js';
+import { Informer, resourceListWatcher, type KubeClients, type ResourceClient } from '../kube/index.js';
+import type { EndpointSlice, KubeObject, Node, Service } from '../kube/types.js';
+import { buildSnapshot } from '../model/index.js';
+import type { Snapshot } from '../model/types.js';
+import type { SnapshotSource } from './source.js';
+
+export class ApiSource implements SnapshotSource {
+  private readonly informers: {
+    directorGroups: Informer<DirectorGroup>;
+    virtualServices: Informer<VirtualService>;
+    realServers: Informer<RealServer>;
+    nodes: Informer<Node>;
+    services: Informer<Service>;
+    endpointSlices: Informer<EndpointSlice>;
+  };
+
+  constructor(clients: KubeClients, log: Logger, opts: { backoffMaxMs?: number } = {}) {
+    const make = <T extends KubeObject>(name: string, client: ResourceClient<T>): Informer<T> =>
+      new Informer<T>(name, resourceListWatcher(client), { log: log.child({ informer: name }), ...(opts.backoffMaxMs ? { backoffMaxMs: opts.backoffMaxMs } : {}) });
+    this.informers = {
+      directorGroups: make('directorgroups', clients.directorGroups),
+      virtualServices: make('virtualservices', clients.virtualServices),
+      realServers: make('realservers', clients.realServers),
+      nodes: make('nodes', clients.nodes),
+      services: make('services', clients.services),
+      endpointSlices: make('endpointslices', clients.endpointSlices),
+    };
+  }
+
+  private all(): Informer<KubeObject>[] {
+    return Object.values(this.informers) as Informer<KubeObject>[];
+  }
+
+  start(): void {
+    for (const i of this.all()) i.start();
+  }
+
+  /** Resolves when every informer has listed once (or `signal` aborts). */
+  async waitForSync(signal?: AbortSignal): Promise<void> {
+    await Promise.all(this.all().map((i) => i.waitForSync(signal)));
+  }
+
+  get synced(): boolean {
+    return this.all().every((i) => i.hasSynced);
+  }
+
+  snapshot(): Snapshot {
+    const i = this.informers;
+    return buildSnapshot({
+      directorGroups: i.directorGroups.list(), virtualServices: i.virtualServices.list(), realServers: i.realServers.list(),
+      services: i.services.list(), endpointSlices: i.endpointSlices.list(), nodes: i.nodes.list(),
+    });
+  }
+
+  onChange(listener: () => void): () => void {
+    const offs = this.all().map((i) => i.on((ev) => { if (ev.type !== 'resync') listener(); }));
+    return () => offs.forEach((off) => off());
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all().map((i) => i.stop()));
+  }
+}

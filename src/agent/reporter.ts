@@ -1,0 +1,66 @@
+// Turns each agent pass into status writes and Events: the cluster sees what this node sees.
+import type { Logger } from 'pino';
+import { apiVersion } from '../api/index.js';
+import type { HealthChange } from '../health/index.js';
+import type { EventRecorder } from '../kube/index.js';
+import type { AgentPass } from './agent.js';
+import { nodeViews, type FailureReasons, type NodeViews } from './status-views.js';
+import { StatusWriter, type StatusTarget } from './status-writer.js';
+
+export interface ReporterOptions {
+  node: string;
+  virtualServices: StatusTarget;
+  realServers: StatusTarget;
+  events?: EventRecorder;
+  reasons?: FailureReasons;
+  log: Logger;
+  minIntervalMs?: number;
+}
+
+export class StatusReporter {
+  private previous: NodeViews | undefined;
+  readonly vsWriter: StatusWriter;
+  readonly rsWriter: StatusWriter;
+  private lastPass: AgentPass | undefined;
+
+  constructor(private readonly o: ReporterOptions) {
+    const common = { fieldManager: `lvs-agent/${o.node}`, log: o.log, ...(o.minIntervalMs !== undefined ? { minIntervalMs: o.minIntervalMs } : {}) };
+    this.vsWriter = new StatusWriter(o.virtualServices, common);
+    this.rsWriter = new StatusWriter(o.realServers, common);
+  }
+
+  report(pass: AgentPass): void {
+    this.lastPass = pass;
+    const views = nodeViews(pass, this.o.node, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), this.previous, this.o.reasons);
+    for (const [key, view] of views.services) this.vsWriter.set(key, { directors: [view] });
+    for (const key of this.vsWriter.keys()) if (!views.services.has(key)) this.vsWriter.set(key, {});
+    for (const [key, view] of views.realServers) this.rsWriter.set(key, { directors: [view] });
+    for (const key of this.rsWriter.keys()) if (!views.realServers.has(key)) this.rsWriter.set(key, {});
+    this.previous = views;
+  }
+
+  /** An Event on the RealServer (or VirtualService for Service-backed servers) for each health transition. */
+  healthEvent(change: HealthChange): void {
+    const events = this.o.events;
+    const [service = '', address, port] = change.key.split('|'); // see checkKey()
+    const model = this.lastPass?.model.services.get(service);
+    if (!events || !model) return;
+    const backend = model.backends.find((b) => b.address === address && String(b.port) === port);
+    const src = backend?.source;
+    const regarding = src?.kind === 'RealServer'
+      ? { apiVersion, kind: 'RealServer', namespace: src.namespace, name: src.name }
+      : { apiVersion, kind: 'VirtualService', namespace: model.namespace, name: model.name };
+    const where = `${change.target.address}:${change.target.port}`;
+    void events.record(regarding, change.healthy ? 'Normal' : 'Warning', change.healthy ? 'RealServerUp' : 'RealServerDown',
+      change.healthy ? `${where} passes its check on ${this.o.node}` : `${where} fails its check on ${this.o.node}: ${change.reason}`, 'HealthCheck');
+  }
+
+  async flush(timeoutMs?: number): Promise<boolean> {
+    return (await this.vsWriter.flush(timeoutMs)) && (await this.rsWriter.flush(timeoutMs));
+  }
+
+  close(): void {
+    this.vsWriter.close();
+    this.rsWriter.close();
+  }
+}
