@@ -8,6 +8,8 @@ import { compareText } from './vrid.js';
 /** The objects of one namespace that backends can come from, indexed once per resolve. */
 export interface BackendSources {
   realServers: readonly RealServer[];
+  /** RealServers by `key=value` of each label, so matchLabels selectors need not scan them all. */
+  realServersByLabel?: ReadonlyMap<string, readonly RealServer[]>;
   services: ReadonlyMap<string, Service>;
   /** EndpointSlices by the Service name they belong to. */
   slicesByService: ReadonlyMap<string, readonly EndpointSlice[]>;
@@ -70,7 +72,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
 
   const selector = spec.backends.realServerSelector;
   if (selector) {
-    const rss = src.realServers
+    const rss = candidates(selector, src)
       .filter((rs) => matchesSelector(selector, rs.metadata.labels))
       .sort((a, b) => compareText(a.metadata.name ?? '', b.metadata.name ?? ''));
     for (const rs of rss) {
@@ -171,6 +173,33 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
     issues.push({ reason: 'NoBackends', message: `${from.join('; ')}`, blocking: false });
   }
   return { backends, issues, selected, used, realServerIssues };
+}
+
+/** The smallest set of RealServers that can match: those carrying the rarest matchLabels pair. */
+function candidates(selector: NonNullable<VirtualService['spec']['backends']['realServerSelector']>, src: BackendSources): readonly RealServer[] {
+  const index = src.realServersByLabel;
+  const pairs = Object.entries(selector.matchLabels ?? {});
+  if (!index || pairs.length === 0) return src.realServers;
+  let best: readonly RealServer[] | undefined;
+  for (const [k, v] of pairs) {
+    const list = index.get(`${k}=${v}`) ?? [];
+    if (!best || list.length < best.length) best = list;
+  }
+  return best ?? src.realServers;
+}
+
+/** RealServers indexed by each `key=value` label pair. */
+export function indexByLabel(rss: readonly RealServer[]): Map<string, RealServer[]> {
+  const out = new Map<string, RealServer[]>();
+  for (const rs of rss) {
+    for (const [k, v] of Object.entries(rs.metadata.labels ?? {})) {
+      const pair = `${k}=${v}`;
+      const list = out.get(pair) ?? [];
+      list.push(rs);
+      out.set(pair, list);
+    }
+  }
+  return out;
 }
 
 /** EndpointSlices indexed by `namespace` then Service name. */

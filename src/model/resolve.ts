@@ -1,7 +1,7 @@
 import { type DirectorGroup, type IpFamily, type RealServer, type VirtualService, serviceFamily } from '../api/index.js';
 import type { Service } from '../kube/types.js';
 import { canonicalAddress } from '../link/address.js';
-import { type BackendSources, indexSlices, resolveBackends } from './backends.js';
+import { type BackendSources, indexByLabel, indexSlices, resolveBackends } from './backends.js';
 import { type Claim, resolveClaims } from './conflicts.js';
 import { formatSelector, matchesSelector } from './selector.js';
 import type { ClusterModel, GroupModel, Issue, RealServerModel, ServiceModel, Snapshot, VridAllocation } from './types.js';
@@ -72,11 +72,12 @@ export function resolve(s: Snapshot): ClusterModel {
   // 4. Per service: router ids, scheduler support, directors, backends.
   const namespaces = indexNamespaces(s);
   const unsupported = new Set(s.unsupportedSchedulers ?? []);
+  const idsByGroup = new Map([...groups.values()].map((g) => [g.name, new Map(g.vrids.map((a) => [a.vip, a] as const))] as const));
   for (const w of winners) {
     const m = w.model;
     const g = groups.get(m.group);
     if (!g) continue;
-    const ids = new Map(g.vrids.map((a) => [a.vip, a] as const));
+    const ids = idsByGroup.get(g.name) ?? new Map<string, VridAllocation>();
     m.vips = m.vips.map((v) => ids.get(v.vip) ?? v);
     const missing = m.vips.filter((v) => !ids.has(v.vip)).map((v) => v.vip);
     if (missing.length > 0) {
@@ -336,6 +337,7 @@ function indexNamespaces(s: Snapshot): Map<string, BackendSources> {
   for (const ns of new Set([...rss.keys(), ...svcs.keys(), ...slices.keys()])) {
     result.set(ns, {
       realServers: rss.get(ns) ?? [],
+      realServersByLabel: indexByLabel(rss.get(ns) ?? []),
       services: svcs.get(ns) ?? new Map(),
       slicesByService: slices.get(ns) ?? new Map(),
     });
