@@ -3,11 +3,13 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { type Subcommand, UsageError } from './command.js';
+import { agentCommand } from './agent.js';
 import { controllerCommand } from './controller.js';
 import { packageVersion, versionCommand } from './version.js';
 
 const commands: Subcommand[] = [
   controllerCommand,
+  agentCommand,
   versionCommand,
 ];
 

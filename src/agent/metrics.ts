@@ -1,0 +1,49 @@
+// Prometheus metrics of one agent: what it programmed, how reconciling goes, how checks go.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HealthChecker } from '../health/index.js';
+import type { AgentPass } from './agent.js';
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly services = new Gauge({ name: 'lvs_agent_programmed_services', help: 'IPVS services this agent programs', registers: [this.registry] });
+  private readonly dests = new Gauge({ name: 'lvs_agent_programmed_destinations', help: 'IPVS destinations this agent programs', registers: [this.registry] });
+  private readonly healthyBackends = new Gauge({ name: 'lvs_agent_healthy_backends', help: 'Healthy real servers per virtual service as this node sees them', labelNames: ['virtualservice'], registers: [this.registry] });
+  private readonly vips = new Gauge({ name: 'lvs_agent_vips_held', help: 'Addresses (director VIPs and real-server VIPs) this agent holds', registers: [this.registry] });
+  private readonly duration = new Histogram({ name: 'lvs_agent_reconcile_duration_seconds', help: 'Duration of one reconcile pass (read back, diff, apply)', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [this.registry] });
+  private readonly passes = new Counter({ name: 'lvs_agent_reconcile_total', help: 'Reconcile passes by result', labelNames: ['result'], registers: [this.registry] });
+  private readonly ops = new Counter({ name: 'lvs_agent_kernel_operations_total', help: 'Kernel changes applied, by kind', labelNames: ['kind'], registers: [this.registry] });
+  private readonly errors = new Counter({ name: 'lvs_agent_kernel_errors_total', help: 'Kernel operations that failed (netlink errors and others)', registers: [this.registry] });
+  private readonly foreign = new Gauge({ name: 'lvs_agent_foreign_conflicts', help: 'Desired IPVS services held by someone else and left alone', registers: [this.registry] });
+
+  constructor(checker: HealthChecker) {
+    const reg = [this.registry];
+    new Gauge({ name: 'lvs_agent_healthcheck_targets', help: 'Real servers under health check', registers: reg, collect() { this.set(checker.stats().targets); } });
+    new Gauge({ name: 'lvs_agent_healthcheck_healthy', help: 'Real servers passing their health check', registers: reg, collect() { this.set(checker.stats().healthy); } });
+    new Gauge({ name: 'lvs_agent_healthcheck_probes_total', help: 'Health probes run since start', registers: reg, collect() { this.set(checker.stats().probesTotal); } });
+    new Gauge({ name: 'lvs_agent_healthcheck_failures_total', help: 'Health probes that failed since start', registers: reg, collect() { this.set(checker.stats().failuresTotal); } });
+    new Gauge({
+      name: 'lvs_agent_healthcheck_latency_seconds_sum', help: 'Total probe latency by probe type', labelNames: ['type'], registers: reg,
+      collect() { for (const [type, h] of Object.entries(checker.stats().latency)) this.set({ type }, h.sum / 1000); },
+    });
+    new Gauge({
+      name: 'lvs_agent_healthcheck_latency_seconds_count', help: 'Probes measured by probe type', labelNames: ['type'], registers: reg,
+      collect() { for (const [type, h] of Object.entries(checker.stats().latency)) this.set({ type }, h.count); },
+    });
+  }
+
+  observe(pass: AgentPass): void {
+    const r = pass.result;
+    this.duration.observe(r.durationMs / 1000);
+    this.passes.inc({ result: r.errors.length ? 'error' : 'ok' });
+    this.ops.inc({ kind: 'ipvs' }, r.ipvsOps);
+    this.ops.inc({ kind: 'address' }, r.addressOps);
+    this.ops.inc({ kind: 'sysctl' }, r.sysctlOps);
+    this.errors.inc(r.errors.length - r.foreign.length);
+    this.foreign.set(r.foreign.length);
+    this.services.set(pass.desired.services.length);
+    this.dests.set(pass.desired.services.reduce((n, s) => n + s.ipvs.dests.length, 0));
+    this.vips.set(pass.desired.addresses.length);
+    this.healthyBackends.reset();
+    for (const s of pass.desired.services) this.healthyBackends.set({ virtualservice: s.key }, s.healthy);
+  }
+}

@@ -1,0 +1,88 @@
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { logger, rootLogger } from '../util/log.js';
+import { type Subcommand, UsageError } from './command.js';
+import { duration, parsePort, untilSignalled } from './flags.js';
+
+const usage = `Usage: lvs-operator agent [flags]
+
+Runs on every director and real-server node (privileged DaemonSet, hostNetwork). Reconciles
+the node's kernel to the cluster's VirtualServices: IPVS services and destinations, VIPs,
+sysctls, health checks; the real-server side of DR/TUN for RealServers naming this node.
+Touches only the kernel state it created (recorded under --state-dir) and adopts it after a
+restart without flushing, so no connection drops. Keeps serving when the API server is gone.
+
+Flags (environment variable in brackets):
+  --node NAME              this node's name [NODE_NAME] (default: the host name)
+  --state-dir DIR          where the ownership record lives (default /var/lib/lvs-operator)
+  --kubeconfig PATH        kubeconfig file [KUBECONFIG]; default: in-cluster service account
+  --context NAME           kubeconfig context to use
+  --manifests FILE         standalone mode: read lvs.dev manifests from FILE instead of the API
+                           server (repeatable); no status is written
+  --node-label KEY=VALUE   standalone mode: a label of this node, for DirectorGroup nodeSelectors
+                           (repeatable)
+  --metrics-port N         port of /metrics, /healthz, /readyz; 0 picks a free one
+                           [LVS_METRICS_PORT] (default 9477)
+  --metrics-host ADDR      address to bind the metrics port (default 0.0.0.0)
+  --resync D               full reconcile at least this often, healing drift (default 30s)
+  --log-level LEVEL        trace, debug, info, warn, error [LOG_LEVEL] (default info)
+  -h, --help               show this help`;
+
+function labels(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new UsageError(`--node-label takes KEY=VALUE, not ${JSON.stringify(p)}`);
+    out[p.slice(0, i)] = p.slice(i + 1);
+  }
+  return out;
+}
+
+export const agentCommand: Subcommand = {
+  name: 'agent',
+  summary: 'Run the node agent (IPVS, VIPs, health checks, real-server side)',
+  usage,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        node: { type: 'string', default: process.env.NODE_NAME ?? hostname() },
+        'state-dir': { type: 'string', default: '/var/lib/lvs-operator' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        manifests: { type: 'string', multiple: true },
+        'node-label': { type: 'string', multiple: true },
+        'metrics-port': { type: 'string', default: process.env.LVS_METRICS_PORT ?? '9477' },
+        'metrics-host': { type: 'string', default: '0.0.0.0' },
+        resync: { type: 'string', default: '30s' },
+        'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    rootLogger.level = values['log-level'];
+    const log = logger('agent');
+    const port = parsePort('metrics-port', values['metrics-port']);
+    const resyncMs = duration('resync', values.resync);
+    const manifests = values.manifests ?? [];
+    if (manifests.length === 0 && values['node-label']?.length) throw new UsageError('--node-label only goes with --manifests');
+    const [{ startAgentDaemon }, { loadClusterAccess }] = await Promise.all([import('../agent/daemon.js'), import('../kube/config.js')]);
+    const daemon = await startAgentDaemon({
+      node: values.node,
+      stateDir: values['state-dir'],
+      resyncMs,
+      metrics: { port, host: values['metrics-host'] },
+      log,
+      ...(manifests.length
+        ? { manifests: { files: manifests, nodes: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: values.node, labels: labels(values['node-label'] ?? []) } }] } }
+        : { access: loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context }) }),
+    });
+    await untilSignalled((signal) => log.info({ signal }, 'shutting down; kernel state stays'));
+    await daemon.stop();
+    return 0;
+  },
+};
