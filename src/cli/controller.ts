@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { logger, rootLogger } from '../util/log.js';
 import { type Subcommand, UsageError } from './command.js';
-import { parseDuration } from './duration.js';
+import { duration, parseBool, parsePort, untilSignalled } from './flags.js';
 
 const usage = `Usage: lvs-operator controller [flags]
 
@@ -27,26 +27,6 @@ Flags (environment variable in brackets):
   -h, --help                        show this help
 
 Durations take Go syntax: 500ms, 15s, 2m, 1h.`;
-
-function parseBool(name: string, v: string): boolean {
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new UsageError(`--${name} takes true or false, not ${JSON.stringify(v)}`);
-}
-
-function parsePort(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--metrics-port takes a port number 0..65535, not ${JSON.stringify(v)}`);
-  return n;
-}
-
-function duration(name: string, v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    throw new UsageError(`--${name}: ${(err as Error).message}`);
-  }
-}
 
 export const controllerCommand: Subcommand = {
   name: 'controller',
@@ -79,7 +59,7 @@ export const controllerCommand: Subcommand = {
     }
     rootLogger.level = values['log-level'];
     const log = logger('controller');
-    const port = parsePort(values['metrics-port']);
+    const port = parsePort('metrics-port', values['metrics-port']);
     const leaseDurationMs = duration('lease-duration', values['lease-duration']);
     const renewDeadlineMs = duration('renew-deadline', values['renew-deadline']);
     const retryPeriodMs = duration('retry-period', values['retry-period']);
@@ -117,16 +97,7 @@ export const controllerCommand: Subcommand = {
     collectDefaultMetrics({ register: controller.metrics.registry });
     await controller.start();
     log.info({ server: access.server, via: access.source, metricsPort: controller.metricsPort }, 'controller started');
-    await new Promise<void>((resolve) => {
-      const onSignal = (sig: NodeJS.Signals) => {
-        log.info({ signal: sig }, 'shutting down');
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
-        resolve();
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    });
+    await untilSignalled((signal) => log.info({ signal }, 'shutting down'));
     await controller.stop();
     return 0;
   },
