@@ -2,6 +2,7 @@
 // first use so that code and tests that never open a socket do not need it.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface NativeConstants {
@@ -65,19 +66,35 @@ export interface PacketSocketBinding {
   constants: NativeConstants;
 }
 
-// src/vrrp/runtime/ and dist/vrrp/runtime/ are both three levels below the package root.
-const addonPath = fileURLToPath(new URL('../../../native/build/Release/packet_socket.node', import.meta.url));
+const ADDON = join('native', 'build', 'Release', 'packet_socket.node');
+
+/**
+ * The addon under the package root: three levels up from src/vrrp/runtime/ or dist/vrrp/runtime/,
+ * but searched upwards so that a bundle elsewhere in the package finds it too.
+ */
+function addonPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const p = join(dir, ADDON);
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', ADDON);
+}
 
 let loaded: PacketSocketBinding | undefined;
 
 export function nativeBinding(): PacketSocketBinding {
   if (loaded) return loaded;
-  if (!existsSync(addonPath)) {
+  const path = addonPath();
+  if (!existsSync(path)) {
     throw new Error(
-      `the VRRP packet socket addon is not built (${addonPath}): run \`npm install\` (or \`node native/build.mjs\`); ` +
+      `the VRRP packet socket addon is not built (${path}): run \`npm install\` (or \`node native/build.mjs\`); ` +
         'it needs python3, make, a C compiler and the node headers',
     );
   }
-  loaded = createRequire(import.meta.url)(addonPath) as PacketSocketBinding;
+  loaded = createRequire(import.meta.url)(path) as PacketSocketBinding;
   return loaded;
 }

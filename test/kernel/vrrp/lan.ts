@@ -1,6 +1,8 @@
 // One Ethernet segment for VRRP tests: a bridge in the lab's root namespace with two router
 // namespaces (a, b) and a client (c), each on a veth whose root end is a bridge port.
-import { Topology, rootNs, type Netns } from '../../lab/netns.js';
+// (Not test/lab/netns.ts's Topology: that runs a process per step, and here steps are many.)
+import { run, sh, type ExecResult } from '../../lab/inside.js';
+import { Netns } from '../../lab/netns.js';
 import { waitUntil } from './routers.js';
 
 export interface LanNode {
@@ -14,59 +16,82 @@ export interface LanNode {
   mac: string;
 }
 
+/**
+ * `ip -n NS ...`: iproute2 enters the namespace itself, cheaper than `ip netns exec NS ip`
+ * (which also remounts /sys) — it matters in UML, where every process start is dear.
+ */
+export function ipIn(ns: Netns, ...args: string[]): Promise<ExecResult> {
+  return ns.name === null ? run('ip', args) : run('ip', ['-n', ns.name, ...args]);
+}
+
 export interface VrrpLan {
-  topo: Topology;
   a: LanNode;
   b: LanNode;
   client: LanNode;
   destroy(): Promise<void>;
 }
 
-/** `prefix` (<= 4 chars) names the namespaces and links; `n` picks 10.22n.0.0/24 and fd00:22n::/64. */
+/**
+ * `prefix` (<= 4 chars) names the namespaces and links; `n` picks 10.22n.0.0/24 and fd00:22n::/64.
+ * Built by one shell script (each process start costs ~0.1-0.2 s in UML, and there are dozens).
+ */
 export async function vrrpLan(prefix: string, n: number): Promise<VrrpLan> {
-  const topo = new Topology(prefix);
   const br = `${prefix}-br`;
-  await topo.bridge(rootNs, br);
-  // No MLD/IGMP snooping: ff02::12 must reach every port whatever reports were seen.
-  await rootNs.ip('link', 'set', br, 'type', 'bridge', 'mcast_snooping', '0');
-  const node = async (name: string, host: number): Promise<LanNode> => {
-    const ns = await topo.ns(name);
-    // Addresses usable at once: no duplicate address detection on this private segment.
-    await ns.sysctl('net.ipv6.conf.default.accept_dad', 0);
-    await ns.sysctl('net.ipv6.conf.all.accept_dad', 0);
-    const dev = `${prefix}-${name}0`;
-    const port = `${prefix}-h${name}`;
-    await topo.veth(ns, dev, rootNs, port);
-    await topo.attach(rootNs, port, br);
-    const ipv4 = `10.22${n}.0.${host}`;
-    const ipv6 = `fd00:22${n}::${host}`;
-    await ns.addr(dev, `${ipv4}/24`);
-    await ns.ip('-6', 'addr', 'add', `${ipv6}/64`, 'dev', dev, 'nodad');
-    const mac = JSON.parse((await ns.ip('-j', 'link', 'show', dev)).stdout)[0].address as string;
-    return { ns, dev, port, ipv4, ipv6, mac };
+  const nodes = [['a', 1], ['b', 2], ['c', 9]] as const;
+  const script = [
+    'set -e',
+    // No MLD/IGMP snooping: ff02::12 must reach every port whatever reports were seen.
+    `ip link add ${br} type bridge mcast_snooping 0`,
+    `ip link set ${br} up`,
+    ...nodes.flatMap(([name, host]) => {
+      const ns = `${prefix}-${name}`;
+      const dev = `${prefix}-${name}0`;
+      const port = `${prefix}-h${name}`;
+      return [
+        `ip netns add ${ns}`,
+        // Addresses usable at once: no duplicate address detection on this private segment.
+        `ip netns exec ${ns} sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0`,
+        `ip link add ${dev} type veth peer name ${port}`,
+        `ip link set ${dev} netns ${ns}`,
+        `ip link set ${port} master ${br} up`,
+        `ip -n ${ns} link set lo up`,
+        `ip -n ${ns} link set ${dev} up`,
+        `ip -n ${ns} addr add 10.22${n}.0.${host}/24 dev ${dev}`,
+        `ip -n ${ns} -6 addr add fd00:22${n}::${host}/64 dev ${dev} nodad`,
+      ];
+    }),
+  ].join('\n');
+  const destroy = async (): Promise<void> => {
+    // Deleting a namespace deletes its veth end, and with it the peer on the bridge.
+    await sh(`${nodes.map(([name]) => `ip netns del ${prefix}-${name}`).join('; ')}; ip link del ${br}`).catch(() => undefined);
   };
-  const a = await node('a', 1);
-  const b = await node('b', 2);
-  const client = await node('c', 9);
-  // Link-local addresses (VRRPv3 IPv6 sources) must have left the tentative state.
-  for (const x of [a, b, client]) {
+  await destroy(); // leftovers of an interrupted run
+  await sh(script);
+  const made = nodes.map(([name, host]) => {
+    const ns = new Netns(`${prefix}-${name}`);
+    return { ns, dev: `${prefix}-${name}0`, port: `${prefix}-h${name}`, ipv4: `10.22${n}.0.${host}`, ipv6: `fd00:22${n}::${host}`, mac: '' };
+  });
+  for (const x of made) {
+    x.mac = (JSON.parse((await ipIn(x.ns, '-j', 'link', 'show', x.dev)).stdout) as { address: string }[])[0]!.address;
+    // Link-local addresses (VRRPv3 IPv6 sources) must have left the tentative state.
     await waitUntil(`${x.dev} link-local`, async () => {
-      const out = (await x.ns.ip('-6', 'addr', 'show', 'dev', x.dev, 'scope', 'link')).stdout;
+      const out = (await ipIn(x.ns, '-6', 'addr', 'show', 'dev', x.dev, 'scope', 'link')).stdout;
       return out.includes('fe80::') && !out.includes('tentative');
     }, 10_000, 100);
   }
-  return { topo, a, b, client, destroy: () => topo.destroy() };
+  const [a, b, client] = made as [LanNode, LanNode, LanNode];
+  return { a, b, client, destroy };
 }
 
 /** Is `address` configured on `dev` in `ns`? */
 export async function hasAddress(node: LanNode, address: string): Promise<boolean> {
-  const j = JSON.parse((await node.ns.ip('-j', 'addr', 'show', 'dev', node.dev)).stdout) as { addr_info: { local: string }[] }[];
+  const j = JSON.parse((await ipIn(node.ns, '-j', 'addr', 'show', 'dev', node.dev)).stdout) as { addr_info: { local: string }[] }[];
   return j.some((l) => l.addr_info.some((x) => x.local === address));
 }
 
 /** The MAC the client's neighbour table holds for `ip`, if any. */
 export async function neighbourMac(node: LanNode, ip: string): Promise<string | undefined> {
-  const j = JSON.parse((await node.ns.ip('-j', 'neigh', 'show', ip, 'dev', node.dev)).stdout) as { lladdr?: string }[];
+  const j = JSON.parse((await ipIn(node.ns, '-j', 'neigh', 'show', ip, 'dev', node.dev)).stdout) as { lladdr?: string }[];
   return j[0]?.lladdr;
 }
 
