@@ -1,7 +1,7 @@
 // Whole IPVS generic netlink requests (header + genl header + attributes) and reply decoders.
 import { IPVS_CMD as CMD, IPVS_CMD_ATTR as CA, IPVS_GENL_VERSION } from './constants.js';
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, parseGenl } from './netlink.js';
-import { NlDecodeError, type Attrs, type NlWriter } from './nla.js';
+import { NlDecodeError, NlWriter, type Attrs } from './nla.js';
 import { decodeService, encodeService, encodeServiceKey } from './service.js';
 import { decodeDest, encodeDest, encodeDestKey } from './dest.js';
 import { decodeDaemon, encodeDaemon, encodeDaemonState } from './daemon.js';
@@ -41,11 +41,11 @@ export function encodeOp(w: NlWriter, family: number, op: IpvsOp, seq: number, a
       break;
     case 'add-dest':
     case 'edit-dest':
-      encodeServiceKey(w, CA.SERVICE, op.key);
+      serviceKeyNest(w, op.key);
       encodeDest(w, CA.DEST, op.dest);
       break;
     case 'del-dest':
-      encodeServiceKey(w, CA.SERVICE, op.key);
+      serviceKeyNest(w, op.key);
       encodeDestKey(w, CA.DEST, op.dest);
       break;
     case 'zero':
@@ -64,6 +64,26 @@ export function encodeOp(w: NlWriter, family: number, op: IpvsOp, seq: number, a
       break;
   }
   w.endMessage(m);
+}
+
+/**
+ * The identifying SERVICE nest of the last key seen, kept encoded: a table's destinations come
+ * right after their service, so ten thousand destinations encode about a thousand keys. Compared by
+ * content (a caller may reuse and change a key object).
+ */
+let lastKey: { af: string; protocol?: string; addr?: string; port?: number; fwmark?: number; nest: Buffer } | undefined;
+const keyWriter = new NlWriter(256);
+
+function serviceKeyNest(w: NlWriter, key: VirtualServiceKey): void {
+  const k = key as { af: string; protocol?: string; addr?: string; port?: number; fwmark?: number };
+  const c = lastKey;
+  if (c && c.af === k.af && c.fwmark === k.fwmark && c.addr === k.addr && c.port === k.port && c.protocol === k.protocol) {
+    w.raw(c.nest);
+    return;
+  }
+  encodeServiceKey(keyWriter, CA.SERVICE, key);
+  lastKey = { af: k.af, protocol: k.protocol, addr: k.addr, port: k.port, fwmark: k.fwmark, nest: keyWriter.take() };
+  w.raw(lastKey.nest);
 }
 
 function request(w: NlWriter, family: number, cmd: number, seq: number, dump: boolean, body?: () => void): void {

@@ -192,6 +192,13 @@ export class NlWriter {
     this.off += 8;
   }
 
+  /** Appends bytes that are already a complete, aligned attribute (e.g. a cached nest). */
+  raw(data: Uint8Array): void {
+    this.ensure(data.length);
+    this.buf.set(data, this.off);
+    this.off += data.length;
+  }
+
   bytes(type: number, data: Uint8Array): void {
     this.attrHeader(type, data.length);
     this.buf.set(data, this.off);
