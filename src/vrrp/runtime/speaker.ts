@@ -161,7 +161,13 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
       if (!parseIp(family, p)) throw new TypeError(`VRRP instance ${spec.name}: unicast peer ${p} is not ${family}`);
       return canonicalIp(family, p);
     });
-    const primary = spec.primaryAddress ?? (await this.findPrimary(spec.interface, family));
+    if (spec.primaryAddress !== undefined && !parseIp(family, spec.primaryAddress)) {
+      throw new TypeError(`VRRP instance ${spec.name}: primaryAddress ${spec.primaryAddress} is not ${family}`);
+    }
+    const primary =
+      spec.primaryAddress !== undefined
+        ? canonicalIp(family, spec.primaryAddress)
+        : await this.findPrimary(spec.interface, family, vips);
     if (this.entries.has(spec.name)) throw new Error(`VRRP instance ${spec.name} already exists`);
 
     const channel = this.acquireChannel(spec.interface, family);
@@ -273,8 +279,9 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     return { channels };
   }
 
-  private async findPrimary(ifname: string, family: IpFamily): Promise<string> {
-    const vips = new Set([...this.entries.values()].flatMap((e) => e.vips.map((v) => v.address)));
+  private async findPrimary(ifname: string, family: IpFamily, own: Vip[]): Promise<string> {
+    // A VIP may already sit on the interface (we were master before a restart): never send from one.
+    const vips = new Set([...own, ...[...this.entries.values()].flatMap((e) => e.vips)].map((v) => v.address));
     const addrs = await this.link.listAddresses(ifname);
     const found = addrs.find((a) => {
       if (a.family !== (family === 'ipv4' ? 4 : 6)) return false;
