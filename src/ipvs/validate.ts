@@ -3,6 +3,7 @@
 // kernel would give. Nothing here refuses what the kernel accepts, except port 0 on a non-persistent
 // address service, which ipvsadm refuses too ("Zero port specified for non-persistent service").
 import { familyOf } from './codec/addr.js';
+import { utf8Length } from './codec/nla.js';
 import { IPPROTO, IP_VS_PENAME_MAXLEN, IP_VS_SCHEDNAME_MAXLEN, IP_VS_IFNAME_MAXLEN } from './codec/constants.js';
 import { errnoNumber, ipvsError, opObject, type IpvsError } from './errors.js';
 import { SERVICE_FLAGS, TUNNEL_FLAGS, type DestKey, type IpvsDest, type IpvsOp, type IpvsService, type SyncDaemon, type Timeouts, type VirtualServiceKey } from './types.js';
@@ -31,10 +32,10 @@ function checkKey(k: VirtualServiceKey): string | undefined {
 function checkService(s: IpvsService): string | undefined {
   const keyProblem = checkKey(s.key);
   if (keyProblem) return keyProblem;
-  if (typeof s.scheduler !== 'string' || s.scheduler === '' || Buffer.byteLength(s.scheduler) >= IP_VS_SCHEDNAME_MAXLEN) {
+  if (typeof s.scheduler !== 'string' || s.scheduler === '' || utf8Length(s.scheduler) >= IP_VS_SCHEDNAME_MAXLEN) {
     return `scheduler name must be 1-${IP_VS_SCHEDNAME_MAXLEN - 1} bytes, not ${JSON.stringify(s.scheduler)}`;
   }
-  if (s.peName !== undefined && (s.peName === '' || Buffer.byteLength(s.peName) >= IP_VS_PENAME_MAXLEN)) {
+  if (s.peName !== undefined && (s.peName === '' || utf8Length(s.peName) >= IP_VS_PENAME_MAXLEN)) {
     return `persistence engine name must be 1-${IP_VS_PENAME_MAXLEN - 1} bytes, not ${JSON.stringify(s.peName)}`;
   }
   const bad = s.flags.find((f) => !SERVICE_FLAGS.includes(f));
@@ -82,7 +83,7 @@ function checkDest(key: VirtualServiceKey, d: IpvsDest): { errno: 'EINVAL' | 'ER
 
 function checkDaemon(d: SyncDaemon): string | undefined {
   if (d.state !== 'master' && d.state !== 'backup') return `sync daemon state must be master or backup, not ${JSON.stringify(d.state)}`;
-  if (typeof d.mcastIfn !== 'string' || d.mcastIfn === '' || Buffer.byteLength(d.mcastIfn) >= IP_VS_IFNAME_MAXLEN) {
+  if (typeof d.mcastIfn !== 'string' || d.mcastIfn === '' || utf8Length(d.mcastIfn) >= IP_VS_IFNAME_MAXLEN) {
     return `sync interface name must be 1-${IP_VS_IFNAME_MAXLEN - 1} bytes, not ${JSON.stringify(d.mcastIfn)}`;
   }
   if (!isInt(d.syncId, 0, 255)) return `sync id must be an integer 0-255, not ${JSON.stringify(d.syncId)}`;

@@ -208,12 +208,22 @@ export class NlWriter {
 
   /** NUL-terminated string (NLA_NUL_STRING). */
   string(type: number, s: string): void {
-    const len = Buffer.byteLength(s);
+    const ascii = isAscii(s);
+    const len = ascii ? s.length : Buffer.byteLength(s);
     this.attrHeader(type, len + 1);
-    this.buf.write(s, this.off, 'utf8');
+    if (ascii) for (let i = 0; i < len; i++) this.buf[this.off + i] = s.charCodeAt(i);
+    else this.buf.write(s, this.off, 'utf8');
     this.off += len;
     this.buf[this.off++] = 0;
     this.pad(len + 1);
+  }
+
+  /** Two u32 in host order as one 8-byte attribute (struct ip_vs_flags). */
+  u32Pair(type: number, a: number, b: number): void {
+    this.attrHeader(type, 8);
+    this.u32At(this.off, a);
+    this.u32At(this.off + 4, b);
+    this.off += 8;
   }
 
   /** Starts a nested attribute (NLA_F_NESTED set); returns its offset for {@link endNest}. */
@@ -303,17 +313,21 @@ export class Attrs {
   }
 }
 
+/** Scheduler and interface names are ASCII: skip the UTF-8 machinery for them. */
+export function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** UTF-8 length, cheaply for ASCII. */
+export const utf8Length = (s: string): number => (isAscii(s) ? s.length : Buffer.byteLength(s));
+
 export function readU16(buf: Buffer, off = 0): number {
   return HOST_LE ? buf.readUInt16LE(off) : buf.readUInt16BE(off);
 }
 
 export function readU32(buf: Buffer, off = 0): number {
   return HOST_LE ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
-}
-
-export function writeU32(buf: Buffer, v: number, off = 0): void {
-  if (HOST_LE) buf.writeUInt32LE(v >>> 0, off);
-  else buf.writeUInt32BE(v >>> 0, off);
 }
 
 export function readI32(buf: Buffer, off = 0): number {

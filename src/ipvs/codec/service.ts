@@ -2,7 +2,7 @@
 // PROTOCOL+ADDR+PORT; adding or editing one also needs SCHED_NAME, FLAGS, TIMEOUT and NETMASK.
 import { AF_INET, AF_INET6, IPPROTO, IPVS_SVC_ATTR as A, IP_VS_SVC_F } from './constants.js';
 import { decodeAddr, prefixToV4Mask, v4MaskToPrefix, writeAddr } from './addr.js';
-import { Attrs, NlDecodeError, readU32, writeU32, type NlWriter } from './nla.js';
+import { Attrs, NlDecodeError, readU32, type NlWriter } from './nla.js';
 import { decodeStats32, decodeStats64, encodeStats32, encodeStats64 } from './stats.js';
 import { SERVICE_FLAGS, type AddressFamily, type IpvsService, type Protocol, type ServiceFlag, type VirtualServiceKey } from '../types.js';
 
@@ -73,10 +73,7 @@ export function encodeService(w: NlWriter, type: number, s: IpvsService, readBac
   w.string(A.SCHED_NAME, s.scheduler);
   if (s.peName !== undefined) w.string(A.PE_NAME, s.peName);
   // struct ip_vs_flags { __u32 flags; __u32 mask; } in host byte order
-  const flags = Buffer.alloc(8);
-  writeU32(flags, flagsToBits(s.flags, readBack), 0);
-  writeU32(flags, 0xffffffff, 4);
-  w.bytes(A.FLAGS, flags);
+  w.u32Pair(A.FLAGS, flagsToBits(s.flags, readBack), 0xffffffff);
   w.u32(A.TIMEOUT, s.timeout);
   if (s.key.af === 'inet') w.be32(A.NETMASK, prefixToV4Mask(s.netmask));
   else w.u32(A.NETMASK, s.netmask);
