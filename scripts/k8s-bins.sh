@@ -5,7 +5,7 @@
 #   ${LVS_CACHE:-$HOME/.cache/lvs-operator}/k8s/<k8s version>/{kube-apiserver,kubectl,etcd,helm}
 # Idempotent: a binary is rebuilt only when its module pins change. Progress goes to
 # stderr; the last line on stdout is the bin dir, so `dir=$(bash scripts/k8s-bins.sh)`.
-# First run on 2 cores: ~15-20 minutes (see docs/testing-api.md); cached: under a second.
+# First run on 2 cores: ~13 minutes (see docs/testing-api.md); cached: a quarter second.
 # K8S_BINS_SKIP_HELM=1 skips helm.
 set -euo pipefail
 
