@@ -7,7 +7,6 @@
 // the largest read buffer it has seen (capped near 32 KiB), so dumps come in few large datagrams.
 import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { NETLINK_GENERIC, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, parseDonePayload, parseErrorPayload, splitMessages, type NlMessage } from './codec/netlink.js';
-import { NlWriter } from './codec/nla.js';
 import { errnoNumber } from './errors.js';
 
 export const RECV_BUFFER_BYTES = 32 * 1024;
@@ -61,8 +60,6 @@ export class GenlSocket {
   readonly recvBufferBytes: number;
   readonly sendBufferBytes: number;
   private readonly timeoutMs: number;
-  /** Scratch writer for callers that encode one request at a time. */
-  readonly writer = new NlWriter(64 * 1024);
 
   constructor(opts: GenlSocketOptions = {}) {
     this.raw = new RawNetlinkSocket(NETLINK_GENERIC, {
