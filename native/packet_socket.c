@@ -183,6 +183,7 @@ typedef struct {
   int stopped;   // recvStop (or the finalizer) ran: no more callbacks
   int closed;    // libuv is done with the poll handle
   int finalized; // the JS handle was garbage collected
+  int in_cleanup; // the environment is being torn down (worker exit)
   unsigned char buf[RECV_BUFFER];
 } receiver_t;
 
@@ -193,9 +194,12 @@ static void receiver_closed(uv_handle_t *h) {
   if (r->finalized) free(r);
 }
 
+static void receiver_env_cleanup(void *arg);
+
 static void receiver_stop(receiver_t *r) {
   if (r->stopped) return;
   r->stopped = 1;
+  if (!r->in_cleanup) napi_remove_env_cleanup_hook(r->env, receiver_env_cleanup, r);
   uv_poll_stop(&r->poll);
   napi_delete_reference(r->env, r->callback);
   napi_async_destroy(r->env, r->async);
@@ -278,6 +282,13 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
+// A worker thread's environment going away must not leave an active poll handle on its loop.
+static void receiver_env_cleanup(void *arg) {
+  receiver_t *r = arg;
+  r->in_cleanup = 1;
+  receiver_stop(r);
+}
+
 static void receiver_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -314,6 +325,7 @@ static napi_value js_recv_start(napi_env env, napi_callback_info info) {
   napi_create_string_utf8(env, "lvs:packet-socket", NAPI_AUTO_LENGTH, &name);
   napi_create_reference(env, argv[1], 1, &r->callback);
   napi_async_init(env, NULL, name, &r->async);
+  napi_add_env_cleanup_hook(env, receiver_env_cleanup, r);
   rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
   if (rc < 0) {
     r->finalized = 1; // no JS handle will exist: free when libuv closes

@@ -73,7 +73,8 @@ export interface VrrpInstanceStatus {
 }
 
 export interface VrrpSpeakerStats {
-  channels: Record<string, ChannelCounters & { demux: DemuxCounters; receiveErrors: number }>;
+  /** Keyed "<interface>/<family>". */
+  channels: Record<string, ChannelCounters & { demux: DemuxCounters }>;
 }
 
 export interface VrrpSpeakerEvents {
@@ -273,8 +274,7 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
   stats(): VrrpSpeakerStats {
     const channels: VrrpSpeakerStats['channels'] = {};
     for (const c of this.channels.values()) {
-      const s = c.channel.stats();
-      channels[c.key] = { ...s, demux: c.demux.stats(), receiveErrors: s.receiveErrors };
+      channels[c.key] = { ...c.channel.stats(), demux: c.demux.stats() };
     }
     return { channels };
   }

@@ -103,7 +103,9 @@ describe('VRRPv3 (100 ms adverts): our speaker and keepalived 2.2.7 on one LAN',
     // A crashed keepalived leaves its VIP behind, as a dead machine would not: remove it like a reboot.
     await lan.b.ns.ip('addr', 'del', `${VIP}/32`, 'dev', lan.b.dev);
     const oMaster = await o.waitState('VI_1', 'MASTER', 5000, killed);
-    console.log(`v3/IPv4: ours took over ${oMaster.t - killed} ms after keepalived was killed`);
+    const vipsUp = await waitUntil('VIPs up', () => o.events.find((e) => e.ev === 'vips-up' && Number(e.t) >= killed), 3000);
+    console.log(`v3/IPv4: ours took over ${oMaster.t - killed} ms after keepalived was killed; ` +
+      `VIP added and first gratuitous ARP sent ${Number(vipsUp.t) - killed} ms after`);
     await waitVip(lan, VIP, 'a', 3000);
     await clientSees(VIP, lan.a, 'client ARP entry -> ours');
 
