@@ -4,11 +4,11 @@ import { createInterface } from 'node:readline';
 import type { ClusterAccess } from './config.js';
 
 /**
- * A small JSON-over-HTTP transport for the Kubernetes API. Why not client-node's generated
- * clients: client-node 2.x does not load on Node 20 (see config.ts); they also turn
- * timestamps into Date objects while watches deliver strings, so one cache would hold two
- * shapes; and server-side apply, metadata-only lists and watch timeouts each need exact
- * control of content type, Accept header and query, simplest to give here.
+ * A small JSON-over-HTTP transport for the Kubernetes API (authentication comes from
+ * client-node's KubeConfig, see config.ts). Why not client-node's generated clients: they
+ * turn timestamps into Date objects while watches deliver strings, so one cache would hold
+ * two shapes; and server-side apply on /status, metadata-only lists and watch timeouts each
+ * need exact control of content type, Accept header and query, simplest to give here.
  */
 
 export class KubeApiError extends Error {

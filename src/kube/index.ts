@@ -1,5 +1,5 @@
 // Kubernetes plumbing shared by the controller and the agent.
-export { loadClusterAccess, fromKubeconfigFiles, inCluster, fromClientNodeKubeConfig, type ClusterAccess, type RequestAuth } from './config.js';
+export { loadClusterAccess, fromKubeconfigFile, fromClientNodeKubeConfig, type ClusterAccess, type RequestAuth } from './config.js';
 export { KubeHttp, KubeApiError, isNotFound, isConflict, isAlreadyExists, isGone, type WatchEvent, type Query } from './http.js';
 export { type Resource, resources, apiVersionOf, collectionPath, objectPath } from './resources.js';
 export { ResourceClient, makeClients, type KubeClients, type ApplyBody, type ApplyOptions, type ListOptions } from './client.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Controller, type ControllerOptions } from '../../src/controller/controller.js';
 import { makeClients, type KubeClients } from '../../src/kube/client.js';
-import { fromKubeconfigFiles } from '../../src/kube/config.js';
+import { fromKubeconfigFile } from '../../src/kube/config.js';
 import { KubeHttp } from '../../src/kube/http.js';
 import type { Event } from '../../src/kube/types.js';
 import { type ApiConnection, connectApiServer } from './harness.js';
@@ -35,7 +35,7 @@ export function testLogger(name: string) {
 
 export function kit(kubeconfig: string, binDir: string, name: string): Kit {
   const api = connectApiServer(kubeconfig, binDir);
-  const http = new KubeHttp(fromKubeconfigFiles([kubeconfig]));
+  const http = new KubeHttp(fromKubeconfigFile(kubeconfig));
   const clients = makeClients(http);
   const controllers: Controller[] = [];
   return {
@@ -45,7 +45,7 @@ export function kit(kubeconfig: string, binDir: string, name: string): Kit {
     controllers,
     async startController(o = {}) {
       const c = new Controller({
-        access: fromKubeconfigFiles([kubeconfig]),
+        access: fromKubeconfigFile(kubeconfig),
         debounceMs: 20,
         informer: { backoffInitialMs: 100, backoffMaxMs: 1000 },
         log: testLogger(name),
