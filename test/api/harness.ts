@@ -26,6 +26,11 @@ export interface ApiServerOptions {
   startupTimeoutMs?: number;
   /** Service CIDR; its first address is the `kubernetes` Service IP. */
   serviceClusterIpRange?: string;
+  /**
+   * Also serve on this address (in the serving certificate, and bound on all addresses), for
+   * clients outside the host's loopback such as agents in lab kernels.
+   */
+  externalAddress?: string;
 }
 
 export interface KubectlResult {
@@ -158,7 +163,7 @@ async function boot(
 ): Promise<ApiServer> {
   const deadline = Date.now() + (opts.startupTimeoutMs ?? 120_000);
   const serviceRange = opts.serviceClusterIpRange ?? '10.96.0.0/24';
-  const pki = await createPki(workDir, firstIp(serviceRange));
+  const pki = await createPki(workDir, firstIp(serviceRange), opts.externalAddress ? [opts.externalAddress] : []);
   const admin = await issueClientCert(workDir, 'admin', 'lvs-test-admin', ['system:masters']);
 
   const [etcdClient, etcdPeer, apiPort] = await freePorts(3);
@@ -186,7 +191,7 @@ async function boot(
   const server = `https://127.0.0.1:${apiPort}`;
   const apiserver = startProc('kube-apiserver', join(binDir, 'kube-apiserver'), workDir, [
     `--etcd-servers=${etcdUrl}`,
-    '--bind-address=127.0.0.1',
+    `--bind-address=${opts.externalAddress ? '0.0.0.0' : '127.0.0.1'}`,
     '--advertise-address=127.0.0.1',
     // The `kubernetes` Service may not point at a loopback address: without this the
     // reconciler logs a validation error every 10 s. Nothing here runs in-cluster.

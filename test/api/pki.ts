@@ -62,8 +62,8 @@ async function signed(
   return { cert, key };
 }
 
-/** Creates the CA, a serving cert for 127.0.0.1/localhost and the SA key pair in dir. */
-export async function createPki(dir: string, serviceClusterIp: string): Promise<Pki> {
+/** Creates the CA, a serving cert for 127.0.0.1/localhost (and `extraIps`) and the SA key pair in dir. */
+export async function createPki(dir: string, serviceClusterIp: string, extraIps: string[] = []): Promise<Pki> {
   await openssl(
     ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', DAYS,
       '-subj', '/CN=lvs-operator-test-ca',
@@ -75,7 +75,7 @@ export async function createPki(dir: string, serviceClusterIp: string): Promise<
 
   // In-cluster clients reach the API through the first service IP and these names.
   const sans = [
-    'IP:127.0.0.1', `IP:${serviceClusterIp}`, 'DNS:localhost', 'DNS:kubernetes',
+    'IP:127.0.0.1', `IP:${serviceClusterIp}`, ...extraIps.map((ip) => `IP:${ip}`), 'DNS:localhost', 'DNS:kubernetes',
     'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local',
   ];
   const serving = await signed(dir, 'serving', '/CN=kube-apiserver', [
