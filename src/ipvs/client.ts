@@ -42,11 +42,12 @@ export interface NetlinkIpvsClientOptions extends GenlSocketOptions {
 
 export class NetlinkIpvsClient implements IpvsClient {
   readonly batchSize: number;
+  private closed = false;
   private readonly writer = new NlWriter(256 * 1024);
   private readonly dumpSockets: GenlSocket[] = [];
 
   private constructor(
-    private readonly sock: GenlSocket,
+    private sock: GenlSocket,
     readonly familyId: number,
     private readonly opts: NetlinkIpvsClientOptions,
   ) {
@@ -73,14 +74,21 @@ export class NetlinkIpvsClient implements IpvsClient {
     }
   }
 
+  /** The main socket, replaced if the binding closed it after a socket failure. */
+  private live(): GenlSocket {
+    if (!this.sock.usable && !this.closed) this.sock = new GenlSocket(this.opts);
+    return this.sock;
+  }
+
   close(): void {
+    this.closed = true;
     this.sock.close();
     for (const s of this.dumpSockets) s.close();
   }
 
   // ---- reads
 
-  private async get(op: IpvsReadOperation, object: IpvsErrorObject, encode: (w: NlWriter, seq: number) => void, sock = this.sock) {
+  private async get(op: IpvsReadOperation, object: IpvsErrorObject, encode: (w: NlWriter, seq: number) => void, sock = this.live()) {
     const seq = sock.reserveSeqs(1);
     encode(this.writer, seq);
     try {
@@ -123,7 +131,7 @@ export class NetlinkIpvsClient implements IpvsClient {
   }
 
   async listDests(key: VirtualServiceKey, opts: ListOptions = {}): Promise<IpvsDest[]> {
-    const dests = await this.dumpDests(key, this.sock, opts.stats ?? true);
+    const dests = await this.dumpDests(key, this.live(), opts.stats ?? true);
     // The kernel answers a dump for a missing service with an empty list; tell the two apart.
     if (dests.length === 0 && !(await this.getService(key))) {
       throw ipvsError('list-dests', errnoNumber('ESRCH'), { service: key });
@@ -138,8 +146,10 @@ export class NetlinkIpvsClient implements IpvsClient {
     const width = Math.max(1, Math.min(this.opts.dumpConcurrency ?? 4, out.length));
     // Small read buffers: a destination dump of a typical service fits one NLMSG_GOODSIZE datagram,
     // and a 32 KiB allocation per datagram (thousands here) only feeds the garbage collector.
-    while (this.dumpSockets.length < width) {
-      this.dumpSockets.push(new GenlSocket({ ...this.opts, recvBufferBytes: 256 * 1024, recvMessageBytes: DUMP_READ_BYTES }));
+    const dumpOpts = { ...this.opts, recvBufferBytes: 256 * 1024, recvMessageBytes: DUMP_READ_BYTES };
+    for (let i = 0; i < width; i++) {
+      const s = this.dumpSockets[i];
+      if (!s || !s.usable) this.dumpSockets[i] = new GenlSocket(dumpOpts);
     }
     let next = 0;
     await Promise.all(this.dumpSockets.slice(0, width).map(async (sock) => {
@@ -169,7 +179,8 @@ export class NetlinkIpvsClient implements IpvsClient {
     });
     for (let start = 0; start < toSend.length; start += this.batchSize) {
       const chunk = toSend.slice(start, start + this.batchSize);
-      const first = this.sock.reserveSeqs(chunk.length);
+      const sock = this.live();
+      const first = sock.reserveSeqs(chunk.length);
       // Sequence number first + k belongs to ops[chunk[k]]; only encodable operations are sent.
       const sent: number[] = [];
       let lastStart = -1;
@@ -189,7 +200,7 @@ export class NetlinkIpvsClient implements IpvsClient {
       const lastSeq = first + sent[sent.length - 1]!;
       let outcome;
       try {
-        outcome = await this.sock.batch(this.writer.take(), first, lastSeq);
+        outcome = await sock.batch(this.writer.take(), first, lastSeq);
       } catch (e) {
         // The batch never got through (send failure, timeout): none of its operations is known to be done.
         for (const k of sent) results[chunk[k]!] = { ok: false, error: toIpvsError(ops[chunk[k]!]!.op, e, opObject(ops[chunk[k]!]!)) };

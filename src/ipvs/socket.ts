@@ -55,6 +55,7 @@ export class GenlSocket {
   private current: Exchange | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private dead = false;
   private watchdog: NodeJS.Timeout | undefined;
   private deadline = 0;
   readonly recvBufferBytes: number;
@@ -75,11 +76,19 @@ export class GenlSocket {
     this.raw.on('message', (buf) => this.receive(buf));
     this.raw.on('truncatedMessage', () => this.socketError(errnoNumber('EMSGSIZE'), 'a netlink reply did not fit the receive buffer'));
     this.raw.on('error', (err) => {
-      const e = err as { errno?: number; message: string };
+      const e = err as { errno?: number; syscall?: string; message: string };
+      // A failed recvmsg (ENOBUFS: replies dropped) leaves the socket usable; a polling error
+      // makes the binding close it.
+      if (e.syscall !== 'recvmsg') this.dead = true;
       this.socketError(Math.abs(e.errno ?? errnoNumber('EIO')), e.message);
     });
     // The socket must not keep the process alive when idle.
     this.raw.unref();
+  }
+
+  /** Closed, by us or by a socket failure: a new socket is needed. */
+  get usable(): boolean {
+    return !this.closed && !this.dead;
   }
 
   /** Reserves `n` consecutive sequence numbers and returns the first. */
@@ -130,7 +139,7 @@ export class GenlSocket {
 
   private run<T>(data: Buffer, first: number, last: number, make: (done: (v: T) => void, fail: (e: Error) => void) => Omit<Exchange, 'first' | 'last' | 'fail'>): Promise<T> {
     return this.serialize(() => new Promise<T>((resolve, reject) => {
-      if (this.closed) {
+      if (!this.usable) {
         reject(new NetlinkErrno(errnoNumber('EBADF'), 'netlink socket closed'));
         return;
       }
@@ -148,10 +157,16 @@ export class GenlSocket {
       this.current = ex;
       this.deadline = Date.now() + this.timeoutMs;
       this.armWatchdog();
-      this.raw.ref();
-      this.raw.send(data, { port: 0 }, (err) => {
-        if (err) fail(new NetlinkErrno(Math.abs(err.errno), `sendmsg: ${err.message}`));
-      });
+      try {
+        this.raw.ref();
+        this.raw.send(data, { port: 0 }, (err) => {
+          if (err) fail(new NetlinkErrno(Math.abs(err.errno), `sendmsg: ${err.message}`));
+        });
+      } catch (e) {
+        // The binding throws once it has closed the socket itself.
+        this.dead = true;
+        fail(new NetlinkErrno(errnoNumber('EBADF'), `netlink socket unusable: ${(e as Error).message}`));
+      }
     }));
   }
 
