@@ -4,6 +4,7 @@ export * from './announcer.js';
 export * from './channel.js';
 export * from './frames.js';
 export * from './native.js';
+export * from './serial-link.js';
 export * from './sockaddr.js';
 export * from './speaker.js';
 export * from './takeover.js';

@@ -32,6 +32,10 @@ export interface TakeoverActions {
 }
 
 export interface LinkTakeoverOptions {
+  /**
+   * Share one SerialLinkClient between this, the announcer and the speaker: instances act
+   * concurrently, and one RtLinkClient refuses overlapping requests (EBUSY).
+   */
   link: LinkClient;
   announcer: NeighbourAnnouncer;
   /** After the VIPs are up and the first announcement is out (the agent switches the IPVS sync daemon to master). */

@@ -26,7 +26,9 @@ describe('two of our speakers', () => {
   });
   afterEach(async () => {
     for (const r of running.splice(0)) await r.kill();
-    for (const n of [lan.a, lan.b]) await n.ns.ip('addr', 'del', `${VIP}/32`, 'dev', n.dev).catch(() => undefined);
+    for (const n of [lan.a, lan.b]) {
+      await n.ns.sh(`ip addr flush dev ${n.dev} scope global; ip addr add ${n.ipv4}/24 dev ${n.dev}; ip -6 addr add ${n.ipv6}/64 dev ${n.dev} nodad`);
+    }
     await run('ip', ['link', 'set', lan.b.port, 'up']);
   });
   afterAll(async () => {
@@ -53,6 +55,25 @@ describe('two of our speakers', () => {
     expect(back.t - healed).toBeLessThanOrEqual(3 * ADVERT_MS);
     expect(a.state('VI_3')).toBe('MASTER');
     await waitVip(lan, VIP, 'a', 3000);
+  });
+
+  it('several instances of one speaker take over at the same moment, each VIP with them', async () => {
+    const vips: Record<number, string> = { 53: '10.223.0.53', 54: '10.223.0.54', 55: 'fd00:223::55' };
+    const specs = (node: 'a' | 'b', priority: number): VrrpInstanceSpec[] => [53, 54, 55].map((vrid) => ({
+      name: `VI_${vrid}`, interface: lan[node].dev, version: 3, vrid, priority, advertIntervalMs: ADVERT_MS, vips: [vips[vrid]!],
+    }));
+    const a = await OurRouter.start('a', lan.a.ns, specs('a', 200));
+    running.push(a);
+    await a.waitState('VI_55', 'MASTER', 5000);
+    const b = await OurRouter.start('b', lan.b.ns, specs('b', 100));
+    running.push(b);
+    await b.waitState('VI_55', 'BACKUP', 5000);
+    const killed = await a.kill();
+    for (const vrid of [53, 54, 55]) await b.waitState(`VI_${vrid}`, 'MASTER', 5000, killed);
+    await waitUntil('every VIP on b', async () =>
+      (await hasAddress(lan.b, '10.223.0.53')) && (await hasAddress(lan.b, '10.223.0.54')) && (await hasAddress(lan.b, 'fd00:223::55')), 3000);
+    const { status } = await b.status();
+    expect(status.map((s) => s.actionErrors)).toEqual([0, 0, 0]);
   });
 
   it('priority follows health: lowering the master priority hands over, raising it takes back', async () => {

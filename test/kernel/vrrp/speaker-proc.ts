@@ -5,14 +5,15 @@
 // {"cmd":"priority","name":...,"value":...} query or change it.
 import { createInterface } from 'node:readline';
 import { RtLinkClient } from '../../../src/link/index.js';
-import { LinkTakeover, PacketAnnouncer, VrrpSpeaker, type VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
+import { LinkTakeover, PacketAnnouncer, SerialLinkClient, VrrpSpeaker, type VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
 
 const { specs } = JSON.parse(process.argv[2] ?? '{}') as { specs: VrrpInstanceSpec[] };
 const print = (o: object): void => {
   process.stdout.write(`${JSON.stringify({ ...o, t: Date.now() })}\n`);
 };
 
-const link = new RtLinkClient();
+// One netlink socket, one request at a time (see SerialLinkClient).
+const link = new SerialLinkClient(new RtLinkClient());
 const announcer = new PacketAnnouncer(link);
 const speaker = new VrrpSpeaker({
   link,
