@@ -140,6 +140,8 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly channelErrors = new Map<string, number>();
+  /** Takeover actions of removed instances still running: a re-added instance (same VIPs, new settings) waits for them. */
+  private readonly draining = new Set<Promise<void>>();
 
   constructor(o: VrrpSpeakerOptions) {
     super();
@@ -176,7 +178,9 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     // `instance` is set just below: its listener needs the entry, the entry needs it.
     const entry = {
       spec, family, vips, primary, destinations, channel,
-      queue: Promise.resolve(), abort: undefined, since: new Date(), reason: undefined,
+      // Its first action (becomeBackup at start) must not overtake a removed instance's last one.
+      queue: Promise.all([...this.draining]).then(() => undefined),
+      abort: undefined, since: new Date(), reason: undefined,
       sendErrors: 0, actionErrors: 0, lastSendErrorLog: -Infinity,
     } as Omit<Entry, 'instance'> as Entry;
     try {
@@ -226,8 +230,14 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     this.entries.delete(name);
     e.instance.shutdown();
     e.channel.demux.remove(e.instance);
-    await e.queue;
-    this.releaseChannel(e.channel);
+    const done = e.queue;
+    this.draining.add(done);
+    try {
+      await done;
+    } finally {
+      this.draining.delete(done);
+      this.releaseChannel(e.channel);
+    }
   }
 
   /** Priority follows health: a master advertises the new value at once. */

@@ -175,6 +175,25 @@ describe('VrrpSpeaker', () => {
     expect(a.actions.calls[1]!.ctx.signal.aborted).toBe(false);
   });
 
+  it('a re-added instance waits for the removed one to give its VIPs up before acting', async () => {
+    const { node } = setup();
+    const a = node('a', '10.0.0.1');
+    await a.speaker.addInstance(spec({ priority: 255 }));
+    await flush();
+    let release!: () => void;
+    a.actions.hold = (c) => (c.action === 'becomeBackup' ? new Promise((r) => { release = r; }) : Promise.resolve());
+    const removed = a.speaker.removeInstance('web');
+    await flush();
+    a.actions.hold = undefined;
+    await a.speaker.addInstance(spec({ priority: 200, advertIntervalMs: 500 })); // new settings, same VIP
+    await flush();
+    expect(a.actions.names()).toEqual(['becomeMaster(web)', 'becomeBackup(web)']); // the new one waits
+    release();
+    await removed;
+    await flush();
+    expect(a.actions.names()).toEqual(['becomeMaster(web)', 'becomeBackup(web)', 'becomeBackup(web)']);
+  });
+
   it('counts failed actions, reports them, and the state machine goes on', async () => {
     const { clock, node } = setup();
     const a = node('a', '10.0.0.1');
@@ -257,6 +276,7 @@ describe('VrrpSpeaker', () => {
     const a = node('a', '2001:db8::1', ['fe80::1/64']);
     await a.speaker.addInstance(spec({ priority: 255, vips: ['2001:db8::100/64'] }));
     clock.advance(10);
+    await flush();
     const s = lan.sent.find((x) => x.from === 'a')!;
     expect(s).toMatchObject({ src: 'fe80::1', dst: 'ff02::12' });
     expect(decodeAdvert(s.vrrp, { family: 'ipv6', src: s.src, dst: s.dst, ttl: 255 })).toMatchObject({
