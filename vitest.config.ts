@@ -37,6 +37,19 @@ export default defineConfig({
           globalSetup: ['test/api/global-setup.ts'],
         },
       },
+      {
+        test: {
+          // The lab cluster: a real API server, agents in UML kernels, real servers and a client
+          // in namespaces (test/lab/cluster.ts). Needs root; one file at a time.
+          name: 'e2e',
+          include: ['e2e/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          pool: 'forks',
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

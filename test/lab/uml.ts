@@ -30,6 +30,8 @@ export interface UmlRunOptions {
   kernelArgs?: string[];
   /** Give the command a terminal (the UML console); default: whether our own stdout is one, so logs stay plain in CI. */
   tty?: boolean;
+  /** Shell lines run as root before the command (e.g. configuring eth0). */
+  setup?: string[];
   /** Wrap linux.uml in another command, e.g. ['ip', 'netns', 'exec', 'LAB'] to give it a tap in a namespace. */
   wrapper?: string[];
 }
@@ -52,7 +54,7 @@ export class LabError extends Error {
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function initScript(o: { command: string[]; env: Record<string, string>; tty: boolean }, runDir: string): string {
+function initScript(o: { command: string[]; env: Record<string, string>; setup: string[]; tty: boolean }, runDir: string): string {
   const envLines = Object.entries(o.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
   const modules = labModules.join(' ');
   return `#!/bin/sh
@@ -69,6 +71,7 @@ for m in ${modules}; do
   modprobe "$m" 2>/dev/null || echo "lab: module $m failed to load" >> ${shellQuote(join(runDir, 'modules.err'))}
 done
 ip link set lo up
+${o.setup.join('\n')}
 ${envLines.join('\n')}
 cd ${shellQuote(projectRoot)}
 echo "lab: kernel $(uname -r) up, running: ${o.command.map((a) => a.replace(/[`$"\\]/g, '')).join(' ')}"
@@ -78,8 +81,23 @@ halt -f
 `;
 }
 
+export interface UmlHandle {
+  /** The UML process (the kernel) id; its process group holds the kernel's helper processes. */
+  pid: number;
+  runDir: string;
+  /** Settles when the kernel halts: the command's status, or a LabError. */
+  result: Promise<UmlRunResult>;
+  /** Pulls the plug: the kernel and everything in it die at once (a crashed node). */
+  kill(): void;
+}
+
 /** Boots one UML kernel, runs `command` inside and returns its status. Rejects on boot failure or timeout. */
 export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
+  return startUml(opts).result;
+}
+
+/** Boots one UML kernel in the background; see UmlHandle. */
+export function startUml(opts: UmlRunOptions): UmlHandle {
   if (!existsSync('/usr/bin/linux.uml')) {
     throw new LabError('linux.uml not found: run `bash scripts/setup.sh` (installs Debian user-mode-linux)', '', '');
   }
@@ -87,7 +105,7 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
   const runDir = join(projectRoot, '.lab', 'runs', `${label}-${Date.now()}-${process.pid}`);
   mkdirSync(runDir, { recursive: true });
   const initPath = join(runDir, 'init.sh');
-  writeFileSync(initPath, initScript({ command: opts.command, env: opts.env ?? {}, tty: opts.tty ?? Boolean(process.stdout.isTTY) }, runDir));
+  writeFileSync(initPath, initScript({ command: opts.command, env: opts.env ?? {}, setup: opts.setup ?? [], tty: opts.tty ?? Boolean(process.stdout.isTTY) }, runDir));
   chmodSync(initPath, 0o755);
 
   const kernelArgs = [
@@ -114,31 +132,34 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
     timedOut = true;
     try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
   }, timeoutMs);
-  const killOnExit = (): void => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
-  process.once('exit', killOnExit);
-  await new Promise<void>((res, rej) => {
-    child.once('error', rej);
-    child.once('close', () => res());
-  });
-  clearTimeout(timer);
-  process.off('exit', killOnExit);
-  await new Promise<void>((res) => log.end(res));
-  const output = Buffer.concat(chunks).toString('utf8');
-  const durationMs = Date.now() - started;
-  if (timedOut) {
-    throw new LabError(`lab run '${label}' timed out after ${timeoutMs} ms\n${tail(output)}`, output, runDir);
-  }
-  const rcPath = join(runDir, 'rc');
-  if (!existsSync(rcPath)) {
-    throw new LabError(
-      `lab run '${label}': the UML kernel stopped without reporting the command's status (boot failure?)\n${tail(output)}`,
-      output, runDir);
-  }
-  const modErr = join(runDir, 'modules.err');
-  if (existsSync(modErr)) {
-    throw new LabError(`lab run '${label}': ${readFileSync(modErr, 'utf8').trim()}`, output, runDir);
-  }
-  return { code: Number(readFileSync(rcPath, 'utf8').trim()), output, runDir, durationMs };
+  const kill = (): void => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } };
+  process.once('exit', kill);
+  const result = (async (): Promise<UmlRunResult> => {
+    await new Promise<void>((res, rej) => {
+      child.once('error', rej);
+      child.once('close', () => res());
+    });
+    clearTimeout(timer);
+    process.off('exit', kill);
+    await new Promise<void>((res) => log.end(res));
+    const output = Buffer.concat(chunks).toString('utf8');
+    const durationMs = Date.now() - started;
+    if (timedOut) {
+      throw new LabError(`lab run '${label}' timed out after ${timeoutMs} ms\n${tail(output)}`, output, runDir);
+    }
+    const rcPath = join(runDir, 'rc');
+    if (!existsSync(rcPath)) {
+      throw new LabError(
+        `lab run '${label}': the UML kernel stopped without reporting the command's status (boot failure or killed)\n${tail(output)}`,
+        output, runDir);
+    }
+    const modErr = join(runDir, 'modules.err');
+    if (existsSync(modErr)) {
+      throw new LabError(`lab run '${label}': ${readFileSync(modErr, 'utf8').trim()}`, output, runDir);
+    }
+    return { code: Number(readFileSync(rcPath, 'utf8').trim()), output, runDir, durationMs };
+  })();
+  return { pid: child.pid!, runDir, result, kill };
 }
 
 function tail(s: string, lines = 40): string {

@@ -1,0 +1,220 @@
+// The lab cluster (host side): a real API server, and nodes that are User-Mode Linux kernels on
+// one LAN with real servers and a client in namespaces of the host. The LAN is a bridge in a
+// network namespace this lab creates; each UML kernel gets a tap on it; a veth links the host to
+// it so kernels reach the API server. Only addresses inside that namespace are used.
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { startApiServer, type ApiServer } from '../api/harness.js';
+import { run } from './inside.js';
+import { Netns } from './netns.js';
+import { projectRoot, startUml, type UmlHandle } from './uml.js';
+
+export const labSubnet = '10.250.0';
+export const hostAddress = `${labSubnet}.1`;
+
+export interface LabNodeHandle {
+  name: string;
+  address: string;
+  uml: UmlHandle;
+  /** Runs a shell script inside the node's kernel; resolves with its output (rejects on failure). */
+  exec(script: string, timeoutMs?: number): Promise<string>;
+  /** Restarts the agent process inside the node (a rolling update of the DaemonSet pod). */
+  restartAgent(): Promise<void>;
+  /** Stops the agent and halts the kernel cleanly. */
+  stop(): Promise<void>;
+  /** Kills the kernel at once: a node that dies. */
+  crash(): void;
+}
+
+export interface LabClusterOptions {
+  /** Short unique name: the namespace is `lvsc-<name>`. */
+  name: string;
+  /** Log of progress lines (default: none). */
+  progress?: (line: string) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class LabCluster {
+  readonly ns: Netns;
+  readonly dir: string;
+  api!: ApiServer;
+  /** Kubeconfig (embedded credentials) that reaches the API server from inside the lab. */
+  labKubeconfig!: string;
+  private taps = 0;
+  private hostLink: string;
+  private readonly nodes: LabNodeHandle[] = [];
+  private readonly hosts: Netns[] = [];
+
+  private constructor(readonly o: LabClusterOptions) {
+    this.ns = new Netns(`lvsc-${o.name}`);
+    this.dir = join(projectRoot, '.lab', 'cluster', o.name);
+    this.hostLink = `lvsc-${o.name}`.slice(0, 15);
+  }
+
+  static async create(o: LabClusterOptions): Promise<LabCluster> {
+    const c = new LabCluster(o);
+    await c.setUp();
+    return c;
+  }
+
+  private say(line: string): void {
+    this.o.progress?.(line);
+  }
+
+  private async setUp(): Promise<void> {
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+    await run('ip', ['netns', 'del', this.ns.name!]).catch(() => undefined);
+    await run('ip', ['link', 'del', this.hostLink]).catch(() => undefined);
+    this.say(`lab: LAN ${labSubnet}.0/24 in namespace ${this.ns.name}`);
+    await run('ip', ['netns', 'add', this.ns.name!]);
+    await this.ns.up('lo');
+    await this.ns.ip('link', 'add', 'br0', 'type', 'bridge');
+    await this.ns.up('br0');
+    await run('ip', ['link', 'add', this.hostLink, 'type', 'veth', 'peer', 'name', 'uplink']);
+    await run('ip', ['link', 'set', 'uplink', 'netns', this.ns.name!]);
+    await this.ns.ip('link', 'set', 'uplink', 'master', 'br0');
+    await this.ns.up('uplink');
+    await run('ip', ['addr', 'add', `${hostAddress}/24`, 'dev', this.hostLink]);
+    await run('ip', ['link', 'set', this.hostLink, 'up']);
+    this.say('lab: starting etcd and kube-apiserver (built from Go modules, cached)');
+    this.api = await startApiServer({ externalAddress: hostAddress });
+    this.labKubeconfig = this.writeLabKubeconfig();
+    const crds = await this.api.kubectl(['apply', '-f', join(projectRoot, 'crds')]);
+    if (crds.code !== 0) throw new Error(`installing CRDs failed: ${crds.stderr}`);
+    await this.api.kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(projectRoot, 'crds')]);
+  }
+
+  /** The admin kubeconfig with certificates embedded and the lab address as server. */
+  private writeLabKubeconfig(): string {
+    const kc = parse(readFileSync(this.api.kubeconfigPath, 'utf8')) as {
+      clusters: { cluster: Record<string, string> }[];
+      users: { user: Record<string, string> }[];
+    };
+    const embed = (o: Record<string, string>, from: string, to: string): void => {
+      if (o[from]) {
+        o[to] = readFileSync(o[from]!).toString('base64');
+        delete o[from];
+      }
+    };
+    for (const c of kc.clusters) {
+      c.cluster.server = c.cluster.server!.replace('127.0.0.1', hostAddress);
+      embed(c.cluster, 'certificate-authority', 'certificate-authority-data');
+    }
+    for (const u of kc.users) {
+      embed(u.user, 'client-certificate', 'client-certificate-data');
+      embed(u.user, 'client-key', 'client-key-data');
+    }
+    const path = join(this.dir, 'kubeconfig');
+    writeFileSync(path, stringify(kc), { mode: 0o600 });
+    return path;
+  }
+
+  /** A host namespace on the LAN (a real server or a client), with `address`/24 on its eth0. */
+  async host(name: string, address: string): Promise<Netns> {
+    const ns = new Netns(`lvsc-${this.o.name}-${name}`);
+    await run('ip', ['netns', 'del', ns.name!]).catch(() => undefined);
+    await run('ip', ['netns', 'add', ns.name!]);
+    await ns.up('lo');
+    const br = `v${this.o.name}-${name}`.slice(0, 15);
+    await this.ns.ip('link', 'add', br, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name!);
+    await this.ns.ip('link', 'set', br, 'master', 'br0');
+    await this.ns.up(br);
+    await ns.addr('eth0', `${address}/24`);
+    await ns.up('eth0');
+    this.hosts.push(ns);
+    return ns;
+  }
+
+  /**
+   * Boots a node kernel at `address` on the LAN running the agent under a small supervisor
+   * (restart on request, stop on request, commands on request, all through files on hostfs).
+   */
+  async node(name: string, address: string, opts: { agentArgs?: string[]; env?: Record<string, string> } = {}): Promise<LabNodeHandle> {
+    const tap = `tap${this.taps++}`;
+    await this.ns.ip('tuntap', 'add', tap, 'mode', 'tap');
+    await this.ns.ip('link', 'set', tap, 'master', 'br0');
+    await this.ns.up(tap);
+    const ctl = join(this.dir, 'nodes', name);
+    rmSync(ctl, { recursive: true, force: true });
+    mkdirSync(join(ctl, 'exec'), { recursive: true });
+    const agent = [
+      process.execPath, '--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), 'agent',
+      '--node', name, '--kubeconfig', this.labKubeconfig, '--state-dir', '/run/lvs-operator',
+      '--metrics-port', '9477', '--resync', '10s', ...(opts.agentArgs ?? []),
+    ];
+    const uml = startUml({
+      label: `node-${name}`,
+      memMb: 768,
+      wrapper: ['ip', 'netns', 'exec', this.ns.name!],
+      kernelArgs: [`eth0=tuntap,${tap}`],
+      setup: [`ip link set eth0 up`, `ip addr add ${address}/24 dev eth0`, `hostname ${name}`],
+      command: ['sh', join(projectRoot, 'test/lab/node-supervisor.sh'), ctl, ...agent],
+      env: { LOG_LEVEL: opts.env?.LOG_LEVEL ?? 'info', ...opts.env },
+      echo: null,
+      timeoutMs: 60 * 60_000,
+    });
+    uml.result.catch(() => undefined);
+    const handle = this.nodeHandle(name, address, uml, ctl);
+    this.nodes.push(handle);
+    this.say(`lab: node ${name} (${address}) booting, agent starting`);
+    await this.waitForFile(join(ctl, 'agent-started.1'), 120_000, uml);
+    return handle;
+  }
+
+  private async waitForFile(path: string, timeoutMs: number, uml: UmlHandle): Promise<void> {
+    let dead = false;
+    void uml.result.then(() => { dead = true; }, () => { dead = true; });
+    const end = Date.now() + timeoutMs;
+    while (!existsSync(path)) {
+      if (dead) throw new Error(`node kernel stopped before ${path} appeared; see ${uml.runDir}/console.log`);
+      if (Date.now() > end) throw new Error(`timed out waiting for ${path}; see ${uml.runDir}/console.log`);
+      await sleep(100);
+    }
+  }
+
+  private nodeHandle(name: string, address: string, uml: UmlHandle, ctl: string): LabNodeHandle {
+    let seq = 0;
+    const exec = async (script: string, timeoutMs = 60_000): Promise<string> => {
+      const id = `${Date.now()}-${seq++}`;
+      const file = join(ctl, 'exec', `${id}.sh`);
+      writeFileSync(`${file}.tmp`, script);
+      // Renamed into place so the supervisor never runs a half-written script.
+      await run('mv', [`${file}.tmp`, file]);
+      const rc = join(ctl, 'exec', `${id}.rc`);
+      await this.waitForFile(rc, timeoutMs, uml);
+      const out = readFileSync(join(ctl, 'exec', `${id}.out`), 'utf8');
+      const code = Number(readFileSync(rc, 'utf8').trim());
+      if (code !== 0) throw new Error(`on ${name}: script failed (${code}): ${out.trim()}`);
+      return out;
+    };
+    return {
+      name, address, uml, exec,
+      async restartAgent() {
+        const before = readdirSync(ctl).filter((f) => f.startsWith('agent-started')).length;
+        writeFileSync(join(ctl, 'restart'), '');
+        const end = Date.now() + 90_000;
+        while (readdirSync(ctl).filter((f) => f.startsWith('agent-started')).length <= before) {
+          if (Date.now() > end) throw new Error(`agent on ${name} did not come back`);
+          await sleep(100);
+        }
+      },
+      async stop() {
+        writeFileSync(join(ctl, 'stop'), '');
+        await Promise.race([uml.result.catch(() => undefined), sleep(30_000)]);
+        uml.kill();
+      },
+      crash: () => uml.kill(),
+    };
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop().catch(() => undefined)));
+    for (const h of this.hosts) await run('ip', ['netns', 'del', h.name!]).catch(() => undefined);
+    await run('ip', ['netns', 'del', this.ns.name!]).catch(() => undefined);
+    await run('ip', ['link', 'del', this.hostLink]).catch(() => undefined);
+    await this.api?.stop();
+  }
+}
