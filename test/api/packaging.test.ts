@@ -1,0 +1,354 @@
+// The install paths against the real helm and the real kube-apiserver of the API tier: the
+// chart lints and renders (defaults and every option), its schema refuses bad values, every
+// rendered object passes a server-side dry run, deploy/ is what the chart renders and what
+// kustomize builds, and the RBAC holds: the agent's ServiceAccount can write status but not
+// specs (proved with a token of that ServiceAccount, not only with `auth can-i`).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
+import { kinds } from '../../src/api/index.js';
+import { chartDir, renderDeploy } from '../../scripts/deploy/render.js';
+import { connectApiServer, type KubectlResult } from './harness.js';
+
+const api = connectApiServer(inject('kubeconfig'), inject('binDir'));
+const helmBin = join(inject('binDir'), 'helm');
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const chart = join(root, chartDir);
+const allOptions = join(chart, 'ci', 'all-options-values.yaml');
+const ns = 'lvs-packaging';
+const crdNames = Object.values(kinds).map((k) => `${k.plural}.lvs.dev`);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+function run(bin: string, args: string[], input?: string): Promise<KubectlResult> {
+  const env = { ...process.env };
+  delete env['KUBECONFIG'];
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.end(input ?? '');
+  return new Promise((res) => {
+    child.once('error', (err) => res({ code: 127, stdout, stderr: stderr + String(err) }));
+    child.once('close', (code) => res({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+const helm = (args: string[]): Promise<KubectlResult> => run(helmBin, args);
+
+function ok(r: KubectlResult, what = 'command'): string {
+  expect(r.code, `${what} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout.slice(0, 2000)}`).toBe(0);
+  return r.stdout;
+}
+
+function docs(text: string): Obj[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Obj | null)
+    .filter((d): d is Obj => d !== null && typeof d === 'object');
+}
+
+async function render(args: string[] = [], release = 'lvs-operator', namespace = ns): Promise<Obj[]> {
+  return docs(ok(await helm(['template', release, chart, '--namespace', namespace, ...args]), 'helm template'));
+}
+
+const id = (o: Obj): string => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+const one = (objs: Obj[], kind: string, component?: string): Obj => {
+  const found = objs.filter((o) => o.kind === kind && (!component || o.metadata?.labels?.['app.kubernetes.io/component'] === component));
+  expect(found.map(id), `exactly one ${kind} ${component ?? ''}`).toHaveLength(1);
+  return found[0]!;
+};
+
+async function ensureNamespace(name: string): Promise<void> {
+  const r = await api.kubectl(['create', 'namespace', name]);
+  if (r.code !== 0 && !r.stderr.includes('AlreadyExists')) throw new Error(r.stderr);
+}
+
+beforeAll(async () => {
+  expect(existsSync(helmBin), `no helm in ${inject('binDir')}: scripts/k8s-bins.sh builds it unless K8S_BINS_SKIP_HELM=1`).toBe(true);
+  await ensureNamespace(ns);
+  ok(await api.kubectl(['apply', '-f', join(root, 'crds')]), 'apply CRDs');
+  ok(await api.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crdNames.map((n) => `crd/${n}`)]), 'wait CRDs');
+});
+
+describe('helm lint and template', () => {
+  it.each([
+    ['default values', []],
+    ['every option (ci/all-options-values.yaml)', ['-f', allOptions]],
+  ])('lint --strict passes with %s', async (_name, args) => {
+    const out = ok(await helm(['lint', '--strict', chart, ...args]), 'helm lint');
+    expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(out).not.toMatch(/\[(ERROR|WARNING)\]/);
+  });
+
+  it('renders the default install: controller, agent, RBAC, metrics Services, PDB; no ServiceMonitor', async () => {
+    const objs = await render();
+    expect(objs.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'DaemonSet', 'Deployment',
+      'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount',
+    ]);
+    for (const o of objs) {
+      if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) expect(o.metadata.namespace, id(o)).toBe(ns);
+    }
+  });
+
+  it('controller: 2 replicas, Lease in the pod namespace, probes on the metrics port, non-root', async () => {
+    const objs = await render();
+    const d = one(objs, 'Deployment', 'controller');
+    expect(d.spec.replicas).toBe(2);
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.args).toEqual(expect.arrayContaining([
+      'controller', '--leader-elect=true', '--leader-election-namespace=$(POD_NAMESPACE)',
+      '--leader-election-id=lvs-operator-controller', '--metrics-port=8080',
+    ]));
+    expect(c.env).toEqual(expect.arrayContaining([
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ]));
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(c.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.serviceAccountName).toBe('lvs-operator-controller');
+    const role = one(objs, 'Role');
+    expect(role.rules).toContainEqual({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['lvs-operator-controller'], verbs: ['get', 'update'] });
+    expect(one(objs, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+  });
+
+  it('agent: hostNetwork, NODE_NAME, NET_ADMIN + NET_RAW only, not privileged, state on the host, rolling one node at a time', async () => {
+    const ds = one(await render(), 'DaemonSet', 'agent');
+    const pod = ds.spec.template.spec;
+    const c = pod.containers[0];
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
+    expect(pod.initContainers).toBeUndefined();
+    expect(c.env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+    expect(c.args).toEqual(expect.arrayContaining(['agent', '--node=$(NODE_NAME)', '--state-dir=/var/lib/lvs-operator', '--metrics-port=9477']));
+    expect(c.securityContext).toEqual({
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+    });
+    expect(pod.volumes).toEqual([{ name: 'state', hostPath: { path: '/var/lib/lvs-operator', type: 'DirectoryOrCreate' } }]);
+    expect(c.volumeMounts).toEqual([{ name: 'state', mountPath: '/var/lib/lvs-operator' }]);
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(ds.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } });
+    expect(pod.affinity).toBeUndefined();
+  });
+
+  it('every option: privileged agent, SYS_MODULE only in the module loader, director/real-server affinity, ServiceMonitors', async () => {
+    const objs = await render(['-f', allOptions]);
+    const pod = one(objs, 'DaemonSet', 'agent').spec.template.spec;
+    const agent = pod.containers[0];
+    expect(agent.securityContext.privileged).toBe(true);
+    expect(agent.securityContext.capabilities.add).toEqual(['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE']);
+    const [loader] = pod.initContainers;
+    expect(loader.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['SYS_MODULE'] });
+    expect(loader.volumeMounts).toEqual([{ name: 'lib-modules', mountPath: '/lib/modules', readOnly: true }]);
+    expect(loader.args.slice(1)).toEqual(['load-modules', 'ip_vs', 'ip_vs_wrr', 'ip_vs_sh', 'ipip']);
+    expect(pod.volumes).toContainEqual({ name: 'state', hostPath: { path: '/var/lib/lvs-operator-edge', type: 'DirectoryOrCreate' } });
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
+      { matchExpressions: [{ key: 'lvs.dev/director', operator: 'Exists' }] },
+      { matchExpressions: [{ key: 'lvs.dev/real-server', operator: 'In', values: ['true'] }] },
+    ]);
+    const monitors = objs.filter((o) => o.kind === 'ServiceMonitor');
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(['lvs-agent', 'lvs-controller']);
+    const ctl = one(objs, 'Deployment', 'controller').spec.template.spec.containers[0];
+    expect(ctl.args).toEqual(expect.arrayContaining(['--leader-election-id=lvs-leader', '--metrics-port=9090', '--context=ignored-in-cluster']));
+    expect(one(objs, 'Role').rules).toContainEqual({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['lvs-leader'], verbs: ['get', 'update'] });
+  });
+
+  it.each([
+    ['a string for a number', ['--set', 'controller.replicas=two'], "at '/controller/replicas': got string, want integer"],
+    ['a misspelt key', ['--set', 'agent.privilegd=true'], "at '/agent': additional properties 'privilegd' not allowed"],
+    ['SYS_ADMIN as an extra capability', ['--set', 'agent.extraCapabilities[0]=SYS_ADMIN'], "at '/agent/extraCapabilities/0': value must be one of"],
+    ['a duration kubectl would not parse', ['--set', 'agent.resync=30 seconds'], "at '/agent/resync'"],
+    ['an unknown pull policy', ['--set', 'image.pullPolicy=Sometimes'], "at '/image/pullPolicy': value must be one of 'Always', 'IfNotPresent', 'Never'"],
+    ['a bad node selector operator', ['--set', 'agent.nodes.directors[0].key=a', '--set', 'agent.nodes.directors[0].operator=Has'], "at '/agent/nodes/directors/0/operator'"],
+    ['agent.affinity together with agent.nodes', ['--set', 'agent.nodes.directors[0].key=a', '--set', 'agent.nodes.directors[0].operator=Exists', '--set', 'agent.affinity.nodeAffinity.x=1'], 'agent.affinity replaces the affinity built from agent.nodes'],
+  ])('refuses %s with a clear error', async (_name, args, message) => {
+    const r = await helm(['template', 'bad', chart, ...args]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(message);
+  });
+});
+
+describe('server-side dry run on the test API server', () => {
+  it('accepts every object of the default install', async () => {
+    const objs = await render();
+    const out = ok(await api.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: objs.map((o) => `---\n${stringify(o)}`).join('') }), 'dry run');
+    for (const o of objs) expect(out).toContain(`${o.metadata.name}`);
+    expect(out.match(/\(server dry run\)/g)).toHaveLength(objs.length);
+  });
+
+  it('accepts every object with every option (ServiceMonitors aside: no prometheus-operator CRDs here)', async () => {
+    const objs = (await render(['-f', allOptions], 'opts')).filter((o) => o.kind !== 'ServiceMonitor');
+    const out = ok(await api.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: objs.map((o) => `---\n${stringify(o)}`).join('') }), 'dry run');
+    expect(out.match(/\(server dry run\)/g)).toHaveLength(objs.length);
+  });
+
+  it('accepts `kubectl apply -k deploy/` (namespace created for real first, like apply would)', async () => {
+    await ensureNamespace('lvs-system');
+    const out = ok(await api.kubectl(['apply', '--dry-run=server', '-k', join(root, 'deploy')]), 'dry run -k');
+    expect(out).toContain('daemonset.apps/lvs-operator-agent');
+    expect(out).toContain('deployment.apps/lvs-operator-controller');
+  });
+});
+
+describe('deploy/ (run `npm run gen:deploy` if this fails)', () => {
+  const files = renderDeploy(helmBin, root);
+
+  it.each([...files.keys()])('%s is up to date', (path) => {
+    expect(readFileSync(join(root, path), 'utf8')).toBe(files.get(path));
+  });
+
+  it('holds no other manifest', () => {
+    for (const dir of ['deploy', 'deploy/crds', `${chartDir}/crds`]) {
+      const onDisk = readdirSync(join(root, dir)).filter((f) => f.endsWith('.yaml')).map((f) => `${dir}/${f}`);
+      expect(onDisk.sort()).toEqual([...files.keys()].filter((p) => p.startsWith(`${dir}/`) && !p.slice(dir.length + 1).includes('/')).sort());
+    }
+  });
+
+  it('kubectl kustomize builds exactly the committed objects', async () => {
+    const built = docs(ok(await api.kubectl(['kustomize', join(root, 'deploy')]), 'kubectl kustomize'));
+    const committed: Obj[] = [];
+    for (const path of files.keys()) {
+      if (path.startsWith('deploy/') && path !== 'deploy/kustomization.yaml') committed.push(...docs(readFileSync(join(root, path), 'utf8')));
+    }
+    const byId = (list: Obj[]) => Object.fromEntries(list.map((o) => [id(o), o]));
+    expect(Object.keys(byId(built)).sort()).toEqual(Object.keys(byId(committed)).sort());
+    expect(byId(built)).toEqual(byId(committed));
+  });
+
+  it('is the chart with default values, minus Helm bookkeeping labels', async () => {
+    const chartObjs = await render([], 'lvs-operator', 'lvs-system');
+    const deployed = [...files].filter(([p]) => /^deploy\/(rbac|controller|agent)\.yaml$/.test(p)).flatMap(([, c]) => docs(c));
+    expect(deployed.map(id).sort()).toEqual(chartObjs.map(id).sort());
+    for (const o of deployed) {
+      expect(o.metadata.labels['helm.sh/chart'], id(o)).toBeUndefined();
+      expect(o.metadata.labels['app.kubernetes.io/managed-by'], id(o)).toBeUndefined();
+    }
+  });
+});
+
+describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens', () => {
+  const release = 'rbac-proof';
+  const agentSa = `${release}-lvs-operator-agent`;
+  const controllerSa = `${release}-lvs-operator-controller`;
+  let rbacObjs: Obj[] = [];
+  let asAgent = '';
+  let asController = '';
+
+  const vs = {
+    apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name: 'web', namespace: ns },
+    spec: { vip: '192.0.2.80', port: 80, protocol: 'TCP', backends: { realServerSelector: { matchLabels: { app: 'web' } } }, directorGroup: 'edge' },
+  };
+  const rs = { apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name: 'web-1', namespace: ns, labels: { app: 'web' } }, spec: { address: '192.0.2.81' } };
+  const dg = { apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: 'rbac-proof-edge' }, spec: { nodeSelector: { matchLabels: { 'lvs.dev/director': 'edge' } }, interface: 'eth0' } };
+
+  beforeAll(async () => {
+    const rendered = await render([], release);
+    // The harness creates the ServiceAccounts (as plain as the chart's) and issues their tokens.
+    expect(rendered.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).sort()).toEqual([agentSa, controllerSa]);
+    asAgent = await api.kubeconfigForServiceAccount(ns, agentSa);
+    asController = await api.kubeconfigForServiceAccount(ns, controllerSa);
+    rbacObjs = rendered.filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind));
+    ok(await api.kubectl(['apply', '-f', '-'], { input: [...rbacObjs, vs, rs, dg].map((o) => `---\n${stringify(o)}`).join('') }), 'apply RBAC and objects');
+  });
+
+  afterAll(async () => {
+    const cluster = rbacObjs.filter((o) => o.kind.startsWith('Cluster')).map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
+    await api.kubectl(['delete', '--ignore-not-found', ...cluster]);
+    await api.kubectl(['delete', '--ignore-not-found', `directorgroup/${dg.metadata.name}`]);
+  });
+
+  const agentEntry = (kind: string, name: string, namespace?: string) => stringify({
+    apiVersion: 'lvs.dev/v1alpha1', kind, metadata: { name, ...(namespace ? { namespace } : {}) },
+    status: kind === 'VirtualService' ? { directors: [{ node: 'node-a', programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 }] } : { directors: [{ node: 'node-a', healthy: true }] },
+  });
+
+  it('the agent writes its status entry (server-side apply on /status under its own field manager)', async () => {
+    for (const [kind, name] of [['VirtualService', 'web'], ['RealServer', 'web-1']] as const) {
+      ok(await api.kubectl(['apply', '--server-side', '--subresource=status', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig: asAgent, input: agentEntry(kind, name, ns) }), `agent status apply on ${kind}`);
+    }
+    const got = JSON.parse(ok(await api.kubectl(['get', 'virtualservice', 'web', '-n', ns, '-o', 'json']))) as Obj;
+    expect(got.status.directors).toEqual([expect.objectContaining({ node: 'node-a', vrrpState: 'Master' })]);
+  });
+
+  it.each([
+    ['patch a VirtualService spec', ['patch', 'virtualservice', 'web', '-n', ns, '--type=merge', '-p', '{"spec":{"port":81}}'], 'cannot patch resource "virtualservices"'],
+    ['patch a RealServer spec', ['patch', 'realserver', 'web-1', '-n', ns, '--type=merge', '-p', '{"spec":{"weight":5}}'], 'cannot patch resource "realservers"'],
+    ['patch a DirectorGroup spec', ['patch', 'directorgroup', 'rbac-proof-edge', '--type=merge', '-p', '{"spec":{"interface":"eth1"}}'], 'cannot patch resource "directorgroups"'],
+    ['write DirectorGroup status (the controller’s)', ['apply', '--server-side', '--subresource=status', '--field-manager=lvs-agent/node-a', '-f', '-'], 'cannot patch resource "directorgroups/status"'],
+    ['delete a VirtualService', ['delete', 'virtualservice', 'web', '-n', ns], 'cannot delete resource "virtualservices"'],
+    ['create a VirtualService', ['create', '-f', '-'], 'cannot create resource "virtualservices"'],
+    ['read Secrets', ['get', 'secrets', '-n', ns], 'cannot list resource "secrets"'],
+    ['touch Leases', ['get', 'leases', '-n', ns], 'cannot list resource "leases"'],
+  ])('the agent may not %s', async (_what, args, message) => {
+    const input = args[0] === 'create'
+      ? stringify({ ...vs, metadata: { name: 'sneaky', namespace: ns } })
+      : args[0] === 'apply'
+        ? stringify({ apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: dg.metadata.name }, status: { directors: ['node-a'] } })
+        : undefined;
+    const r = await api.kubectl(args, { kubeconfig: asAgent, ...(input ? { input } : {}) });
+    expect(r.code, r.stdout).not.toBe(0);
+    expect(r.stderr).toContain('Forbidden');
+    expect(r.stderr).toContain(message);
+  });
+
+  it('the spec is unchanged after the agent’s attempts', async () => {
+    const got = JSON.parse(ok(await api.kubectl(['get', 'virtualservice', 'web', '-n', ns, '-o', 'json']))) as Obj;
+    expect(got.spec.port).toBe(80);
+    expect(got.metadata.generation).toBe(1);
+  });
+
+  async function can(kubeconfig: string, args: string[]): Promise<boolean> {
+    const r = await api.kubectl(['auth', 'can-i', ...args], { kubeconfig });
+    if (r.code !== 0 && r.stdout.trim() !== 'no') throw new Error(`auth can-i ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim() === 'yes';
+  }
+
+  it.each([
+    // [who, verb and resource, expected]
+    ['agent', ['watch', 'virtualservices.lvs.dev', '-A'], true],
+    ['agent', ['list', 'endpointslices.discovery.k8s.io', '-A'], true],
+    ['agent', ['watch', 'nodes'], true],
+    ['agent', ['create', 'events.events.k8s.io', '-n', 'default'], true],
+    ['agent', ['patch', 'realservers.lvs.dev', '--subresource=status', '-n', ns], true],
+    ['agent', ['update', 'virtualservices.lvs.dev', '--subresource=status', '-n', ns], false],
+    ['agent', ['update', 'virtualservices.lvs.dev', '-n', ns], false],
+    ['agent', ['delete', 'events.events.k8s.io', '-n', ns], false],
+    ['controller', ['patch', 'directorgroups.lvs.dev', '--subresource=status'], true],
+    ['controller', ['patch', 'virtualservices.lvs.dev', '--subresource=status', '-n', ns], true],
+    ['controller', ['patch', 'virtualservices.lvs.dev', '-n', ns], false],
+    ['controller', ['delete', 'realservers.lvs.dev', '-n', ns], false],
+    ['controller', ['list', 'secrets', '-A'], true],
+    ['controller', ['get', 'secrets', '-n', ns], false],
+    ['controller', ['create', 'leases.coordination.k8s.io', '-n', ns], true],
+    ['controller', ['update', `leases.coordination.k8s.io/${controllerSa}`, '-n', ns], true],
+    ['controller', ['update', 'leases.coordination.k8s.io/someone-else', '-n', ns], false],
+    ['controller', ['create', 'leases.coordination.k8s.io', '-n', 'kube-system'], false],
+    ['controller', ['delete', `leases.coordination.k8s.io/${controllerSa}`, '-n', ns], false],
+    ['controller', ['create', 'events.events.k8s.io', '-n', 'default'], true],
+  ] as const)('%s: can-i %j is %s', async (who, args, expected) => {
+    expect(await can(who === 'agent' ? asAgent : asController, [...args])).toBe(expected);
+  });
+
+  it('the controller writes status but not specs (real requests with its token)', async () => {
+    ok(await api.kubectl(['apply', '--server-side', '--subresource=status', '--field-manager=lvs-controller', '--force-conflicts', '-f', '-'], {
+      kubeconfig: asController,
+      input: stringify({ apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: dg.metadata.name }, status: { directors: ['node-a'] } }),
+    }), 'controller status apply');
+    const r = await api.kubectl(['patch', 'directorgroup', dg.metadata.name, '--type=merge', '-p', '{"spec":{"interface":"eth1"}}'], { kubeconfig: asController });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('cannot patch resource "directorgroups"');
+  });
+});
