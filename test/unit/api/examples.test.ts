@@ -7,6 +7,8 @@ import { apiVersion, parseLvsObject, type LvsObject } from '../../../src/api/ind
 
 const dir = resolve(fileURLToPath(new URL('../../../examples', import.meta.url)));
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+/** Files with lvs.dev objects (00-namespaces.yaml holds only the namespaces they need). */
+const serviceFiles = files.filter((f) => !f.startsWith('00-'));
 
 function docs(file: string): Record<string, unknown>[] {
   return parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => {
@@ -28,7 +30,13 @@ function lvsObjects(): LvsObject[] {
 }
 
 describe('examples/', () => {
-  it.each(files)('%s: every lvs.dev object validates', (file) => {
+  it('creates every namespace the examples use, in a file applied first', () => {
+    const namespaces = new Set(docs('00-namespaces.yaml').filter((d) => d['kind'] === 'Namespace').map((d) => (d['metadata'] as { name: string }).name));
+    const used = serviceFiles.flatMap((f) => docs(f).map((d) => (d['metadata'] as { namespace?: string }).namespace).filter((n): n is string => !!n));
+    expect([...new Set(used)].filter((n) => !namespaces.has(n))).toEqual([]);
+  });
+
+  it.each(serviceFiles)('%s: every lvs.dev object validates', (file) => {
     const lvs = docs(file).filter((d) => d['apiVersion'] === apiVersion);
     expect(lvs.length).toBeGreaterThan(0);
     for (const d of lvs) {
