@@ -195,6 +195,20 @@ describe('server-side dry run on the test API server', () => {
     expect(out.match(/\(server dry run\)/g)).toHaveLength(objs.length);
   });
 
+  // Why agent.privileged exists: net.* sysctls need a writable /proc/sys, which runtimes give
+  // only to privileged containers or to procMount Unmasked, and the API refuses Unmasked here.
+  it('refuses procMount Unmasked for the hostNetwork agent, with or without user namespaces', async () => {
+    const ds = one(await render(), 'DaemonSet', 'agent');
+    ds.spec.template.spec.containers[0].securityContext.procMount = 'Unmasked';
+    const plain = await api.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: stringify(ds) });
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toContain('`hostUsers` must be false to use `Unmasked`');
+    ds.spec.template.spec.hostUsers = false;
+    const userns = await api.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: stringify(ds) });
+    expect(userns.code).not.toBe(0);
+    expect(userns.stderr).toContain('spec.template.spec.hostNetwork: Forbidden: when `hostUsers` is false');
+  });
+
   it('accepts `kubectl apply -k deploy/` (namespace created for real first, like apply would)', async () => {
     await ensureNamespace('lvs-system');
     const out = ok(await api.kubectl(['apply', '--dry-run=server', '-k', join(root, 'deploy')]), 'dry run -k');
