@@ -18,6 +18,7 @@ const helmBin = join(inject('binDir'), 'helm');
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const chart = join(root, chartDir);
 const allOptions = join(chart, 'ci', 'all-options-values.yaml');
+const kindValues = join(root, 'e2e', 'kind', 'values.yaml');
 const ns = 'lvs-packaging';
 const crdNames = Object.values(kinds).map((k) => `${k.plural}.lvs.dev`);
 
@@ -79,6 +80,7 @@ describe('helm lint and template', () => {
   it.each([
     ['default values', []],
     ['every option (ci/all-options-values.yaml)', ['-f', allOptions]],
+    ['the kind end-to-end values (e2e/kind/values.yaml)', ['-f', kindValues]],
   ])('lint --strict passes with %s', async (_name, args) => {
     const out = ok(await helm(['lint', '--strict', chart, ...args]), 'helm lint');
     expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
@@ -189,8 +191,11 @@ describe('server-side dry run on the test API server', () => {
     expect(out.match(/\(server dry run\)/g)).toHaveLength(objs.length);
   });
 
-  it('accepts every object with every option (ServiceMonitors aside: no prometheus-operator CRDs here)', async () => {
-    const objs = (await render(['-f', allOptions], 'opts')).filter((o) => o.kind !== 'ServiceMonitor');
+  it.each([
+    ['every option (ServiceMonitors aside: no prometheus-operator CRDs here)', allOptions, 'opts'],
+    ['the kind end-to-end values', kindValues, 'kind'],
+  ])('accepts every object with %s', async (_name, values, release) => {
+    const objs = (await render(['-f', values], release)).filter((o) => o.kind !== 'ServiceMonitor');
     const out = ok(await api.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: objs.map((o) => `---\n${stringify(o)}`).join('') }), 'dry run');
     expect(out.match(/\(server dry run\)/g)).toHaveLength(objs.length);
   });
