@@ -2,14 +2,13 @@
 // agents), real servers with their own agents (host namespaces: real-server side only, no
 // ip_vs there) and a client. Everything the suite asserts goes through the API server, the
 // kernels' own tools (ipvsadm, ip) and real TCP.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabCluster, hostAddress, labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
+import { LabCluster, labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
 import type { Netns } from '../test/lab/netns.js';
 import { startNameServer, type RunningServer } from '../test/lab/servers.js';
-import { projectRoot } from '../test/lab/uml.js';
+import { startLvsOperator } from '../test/lab/programs.js';
 
 export const vip = `${labSubnet}.100`;
 
@@ -34,25 +33,6 @@ export interface E2eEnv {
   destroy(): Promise<void>;
 }
 
-/** Starts `lvs-operator <args>` on the host (optionally in a namespace); resolves when its log says `started`. */
-async function startProgram(args: string[], ns: Netns | undefined, logFile: string): Promise<ChildProcess> {
-  const argv = [process.execPath, '--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args];
-  const [cmd, ...rest] = ns ? ns.command(argv[0]!, argv.slice(1)) : argv;
-  const child = spawn(cmd!, rest, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
-  const { createWriteStream } = await import('node:fs');
-  const log = createWriteStream(logFile);
-  child.stderr!.pipe(log);
-  await new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (l) => {
-      log.write(`${l}\n`);
-      if (/"msg":"(agent|controller) started"/.test(l)) resolve();
-    });
-    child.once('exit', (c) => reject(new Error(`lvs-operator ${args[0]} exited (${c}); see ${logFile}`)));
-  });
-  return child;
-}
-
 export async function createEnv(name: string, directorCount: number, progress: (l: string) => void): Promise<E2eEnv> {
   const lab = await LabCluster.create({ name, progress });
   const logs = join(lab.dir, 'logs');
@@ -67,7 +47,7 @@ export async function createEnv(name: string, directorCount: number, progress: (
 
   await apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lvs-system' } }]);
   progress('lab: controller starting (leader election on)');
-  const controller = await startProgram(['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', '0', '--leader-election-namespace', 'lvs-system'], undefined, join(logs, 'controller.log'));
+  const controller = await startLvsOperator(['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', '0', '--leader-election-namespace', 'lvs-system'], undefined, join(logs, 'controller.log'));
 
   const nodes: object[] = [];
   const directors: LabNodeHandle[] = [];
@@ -82,11 +62,10 @@ export async function createEnv(name: string, directorCount: number, progress: (
     const ns = await lab.host(`rs${i}`, address);
     const server = await startNameServer(ns, '0.0.0.0', 80, `rs-${i}`);
     progress(`lab: real server rs-${i} (${address}) with its agent`);
-    const agent = await startProgram(['agent', '--node', `rs-${i}`, '--kubeconfig', lab.labKubeconfig, '--state-dir', join(lab.dir, `state-rs-${i}`), '--metrics-port', '0', '--resync', '5s'], ns, join(logs, `agent-rs-${i}.log`));
+    const agent = await startLvsOperator(['agent', '--node', `rs-${i}`, '--kubeconfig', lab.labKubeconfig, '--state-dir', join(lab.dir, `state-rs-${i}`), '--metrics-port', '0', '--resync', '5s'], ns, join(logs, `agent-rs-${i}.log`));
     realServers.push({ name: `rs-${i}`, address, ns, server, agent });
   }
   const client = await lab.host('client', `${labSubnet}.50`);
-  void hostAddress;
 
   return {
     lab, directors, realServers, client, controller, apply, getJson,

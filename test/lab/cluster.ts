@@ -132,7 +132,7 @@ export class LabCluster {
    * Boots a node kernel at `address` on the LAN running the agent under a small supervisor
    * (restart on request, stop on request, commands on request, all through files on hostfs).
    */
-  async node(name: string, address: string, opts: { agentArgs?: string[]; env?: Record<string, string> } = {}): Promise<LabNodeHandle> {
+  async node(name: string, address: string, opts: { agentArgs?: string[]; env?: Record<string, string>; memMb?: number } = {}): Promise<LabNodeHandle> {
     const tap = `tap${this.taps++}`;
     await this.ns.ip('tuntap', 'add', tap, 'mode', 'tap');
     await this.ns.ip('link', 'set', tap, 'master', 'br0');
@@ -147,10 +147,10 @@ export class LabCluster {
     ];
     const uml = startUml({
       label: `node-${name}`,
-      memMb: 768,
+      memMb: opts.memMb ?? 768,
       wrapper: ['ip', 'netns', 'exec', this.ns.name!],
       kernelArgs: [`eth0=tuntap,${tap}`],
-      setup: [`ip link set eth0 up`, `ip addr add ${address}/24 dev eth0`, `hostname ${name}`],
+      setup: [`ip link set eth0 up`, `ip addr add ${address}/24 dev eth0`, `ip route add default via ${hostAddress}`, `hostname ${name}`],
       command: ['sh', join(projectRoot, 'test/lab/node-supervisor.sh'), ctl, ...agent],
       env: { LOG_LEVEL: opts.env?.LOG_LEVEL ?? 'info', ...opts.env },
       echo: null,

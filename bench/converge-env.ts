@@ -1,0 +1,39 @@
+// The lab cluster as bench:converge needs it: API server, controller, one director kernel.
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabCluster, type LabNodeHandle } from '../test/lab/cluster.js';
+import { startLvsOperator } from '../test/lab/programs.js';
+import { projectRoot } from '../test/lab/uml.js';
+
+export interface BenchEnv {
+  director: LabNodeHandle;
+  kubeconfig: string;
+  controllerPid: number;
+  dir: string;
+  projectRoot: string;
+  destroy(): Promise<void>;
+}
+
+export async function createEnvForBench(log: (s: string) => void): Promise<BenchEnv> {
+  const lab = await LabCluster.create({ name: 'bench', progress: log });
+  const logs = join(lab.dir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const objs = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lvs-system' } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } },
+    { apiVersion: 'v1', kind: 'Node', metadata: { name: 'd1', labels: { 'lvs.dev/director': 'bench' } } },
+    { apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: 'bench' }, spec: { nodeSelector: { matchLabels: { 'lvs.dev/director': 'bench' } }, interface: 'eth0' } },
+  ];
+  const r = await lab.api.kubectl(['apply', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n') });
+  if (r.code !== 0) throw new Error(r.stderr);
+  const controller: ChildProcess = await startLvsOperator(['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', '0', '--leader-election-namespace', 'lvs-system'], undefined, join(logs, 'controller.log'));
+  const director = await lab.node('d1', '10.250.0.11', { memMb: 2048, env: { LOG_LEVEL: 'warn' } });
+  return {
+    director, kubeconfig: lab.api.kubeconfigPath, controllerPid: controller.pid!, dir: lab.dir, projectRoot,
+    async destroy() {
+      controller.kill('SIGTERM');
+      await lab.destroy();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// `npm run bench:converge [-- --services N --backends M --samples K]`: on the lab cluster (real
+// API server, controller, one director kernel running the agent), time
+//   1. from creating N VirtualServices x M RealServers in the API server until the director's
+//      kernel holds all of them (and, for reference, `ipvsadm -R` of the same table in a fresh
+//      namespace of the same kernel: the floor set by the kernel itself);
+//   2. from a single RealServer weight change in the API server until the kernel has it (p50/p99),
+//      watched inside the director by bench/weight-probe.ts;
+//   3. controller and agent resident memory.
+// Prints progress, then one JSON object as the last line.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { KubeHttp, makeClients, type KubeClients } from '../src/kube/index.js';
+import { fromKubeconfigFile } from '../src/kube/config.js';
+import { createEnvForBench } from './converge-env.js';
+
+const { values } = parseArgs({ options: { services: { type: 'string', default: '1000' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '30' } } });
+const services = Number(values.services);
+const backends = Number(values.backends);
+const samples = Number(values.samples);
+const log = (s: string): void => console.error(`bench: ${s}`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const vipOf = (i: number): string => `10.252.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+const rsOf = (i: number, j: number): string => `10.253.${Math.floor((i * backends + j) / 250)}.${((i * backends + j) % 250) + 1}`;
+
+async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const env = await createEnvForBench(log);
+try {
+  const c: KubeClients = makeClients(new KubeHttp(fromKubeconfigFile(env.kubeconfig)));
+  const d1 = env.director;
+  const countDests = async (): Promise<number> => Number((await d1.exec("ipvsadm -Sn | grep -c '^-a' || true")).trim());
+
+  log(`creating ${services} VirtualServices x ${backends} RealServers`);
+  const vsObjs = Array.from({ length: services }, (_, i) => ({
+    apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name: `vs-${i}`, namespace: 'bench' },
+    spec: { vip: vipOf(i), port: 80, protocol: 'TCP', scheduler: 'wrr', forwarding: { method: 'DR' }, healthCheck: { type: 'None' }, backends: { realServerSelector: { matchLabels: { vs: `vs-${i}` } } }, directorGroup: 'bench' },
+  }));
+  const rsObjs = Array.from({ length: services * backends }, (_, k) => {
+    const i = Math.floor(k / backends);
+    const j = k % backends;
+    return { apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name: `rs-${i}-${j}`, namespace: 'bench', labels: { vs: `vs-${i}` } }, spec: { address: rsOf(i, j), weight: 1 } };
+  });
+  const t0 = Date.now();
+  await pool(rsObjs, 32, (o) => c.realServers.create(o as never));
+  await pool(vsObjs, 32, (o) => c.virtualServices.create(o as never));
+  const createdMs = Date.now() - t0;
+  log(`objects created in ${createdMs} ms; waiting for the director's kernel`);
+  const want = services * backends;
+  let have = 0;
+  while ((have = await countDests()) < want) {
+    if (Date.now() - t0 > 30 * 60_000) throw new Error(`kernel has ${have}/${want} destinations after 30 min`);
+    await sleep(250);
+  }
+  const fullMs = Date.now() - t0;
+  log(`kernel complete (${want} destinations) ${fullMs} ms after the first create`);
+
+  log('reference: ipvsadm -R of the same table in a fresh namespace of the director kernel');
+  const ref = await d1.exec([
+    'ipvsadm -Sn > /tmp/rules', 'ip netns add ref', 'ip netns exec ref ip link set lo up',
+    's=$(date +%s%N)', 'ip netns exec ref ipvsadm -R < /tmp/rules', 'e=$(date +%s%N)',
+    'echo $(( (e - s) / 1000000 ))', 'ip netns del ref',
+  ].join(' && '), 600_000);
+  const ipvsadmMs = Number(ref.trim().split('\n').pop());
+
+  log(`incremental: ${samples} weight changes of one RealServer`);
+  const probeOut = join(env.dir, 'weight-probe.txt');
+  await d1.exec(`cd ${JSON.stringify(env.projectRoot)} && (nohup node --import tsx bench/weight-probe.ts ${vipOf(0)} 80 ${rsOf(0, 0)} ${probeOut} > /dev/null 2>&1 &)`);
+  const seen = (w: number): number | undefined => (existsSync(probeOut) ? readFileSync(probeOut, 'utf8') : '').split('\n').filter(Boolean).map((l) => l.split(' ').map(Number)).find(([, weight]) => weight === w)?.[0];
+  while (seen(1) === undefined) await sleep(50);
+  const latencies: number[] = [];
+  for (let k = 0; k < samples; k++) {
+    const w = 2 + k;
+    const sent = Date.now();
+    await c.realServers.mergePatch('rs-0-0', 'bench', { spec: { weight: w } });
+    let at: number | undefined;
+    while ((at = seen(w)) === undefined) {
+      if (Date.now() - sent > 60_000) throw new Error(`weight ${w} never reached the kernel`);
+      await sleep(2);
+    }
+    latencies.push(at - sent);
+    await sleep(100 + Math.random() * 200);
+  }
+  latencies.sort((a, b) => a - b);
+
+  const controllerRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${env.controllerPid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^/usr/bin/node .*main.ts agent' | head -1)/status"))?.[1] ?? 0) / 1024;
+  console.log(JSON.stringify({
+    virtualservices: services, backends, destinations: want,
+    full_converge_ms: fullMs, objects_created_ms: createdMs, ipvsadm_restore_ms: ipvsadmMs,
+    incremental_p50_ms: percentile(latencies, 50), incremental_p99_ms: percentile(latencies, 99), incremental_samples: latencies.length,
+    controller_rss_mb: Math.round(controllerRss), agent_rss_mb: Math.round(agentRss),
+  }));
+} finally {
+  await env.destroy();
+}

@@ -1,0 +1,26 @@
+// Running `lvs-operator <command>` from the checkout on the host (or in a host namespace), the way
+// a pod would run it: the lab cluster's controller and real-server agents, benchmarks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Netns } from './netns.js';
+import { projectRoot } from './uml.js';
+
+/** Starts the program; resolves once its log says `<command> started`; its output goes to `logFile`. */
+export async function startLvsOperator(args: string[], ns: Netns | undefined, logFile: string): Promise<ChildProcess> {
+  const argv = [process.execPath, '--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args];
+  const [cmd, ...rest] = ns ? ns.command(argv[0]!, argv.slice(1)) : argv;
+  const child = spawn(cmd!, rest, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } });
+  const log = createWriteStream(logFile);
+  child.stderr!.pipe(log);
+  await new Promise<void>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (l) => {
+      log.write(`${l}\n`);
+      if (/"msg":"(agent|controller) started"/.test(l)) resolve();
+    });
+    child.once('exit', (c) => reject(new Error(`lvs-operator ${args[0]} exited (${c}); see ${logFile}`)));
+  });
+  return child;
+}
