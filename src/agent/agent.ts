@@ -42,6 +42,8 @@ export class Agent {
   private resync: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
+  /** The next pass reads back everything (start-up, resync) rather than only what changed. */
+  private fullPending = true;
   private known: Set<string> | undefined;
   lastPass: AgentPass | undefined;
 
@@ -61,7 +63,10 @@ export class Agent {
     this.checker.on('change', () => this.schedule());
     this.unsubscribe = this.o.source.onChange(() => this.schedule());
     await this.pass();
-    this.resync = setInterval(() => this.schedule(0), this.o.resyncMs ?? 30_000);
+    this.resync = setInterval(() => {
+      this.fullPending = true;
+      this.schedule(0);
+    }, this.o.resyncMs ?? 30_000);
   }
 
   /** Health-check keys of real servers that are already in the kernel: they start healthy. */
@@ -112,11 +117,16 @@ export class Agent {
     const health = (service: string, b: { address: string; port: number }): boolean | undefined =>
       this.checker.get(checkKey(service, b))?.healthy;
     const desired = compile(model, this.o.node, health, this.o.leadership ?? this.soleDirector);
-    const result = await this.o.reconciler.reconcile(desired);
+    const full = this.fullPending;
+    this.fullPending = false;
+    const result = await this.o.reconciler.reconcile(desired, { full }).catch((e: unknown) => {
+      this.fullPending = true; // after a failure, look at everything again
+      throw e;
+    });
     const pass = { model, desired, result };
     this.lastPass = pass;
     const level = result.errors.length ? 'warn' : 'debug';
-    this.log[level]({ ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
+    this.log[level]({ full, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
     this.o.onPass?.(pass);
   }
 

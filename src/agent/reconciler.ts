@@ -2,10 +2,10 @@
 // The same pass runs on every change and on a periodic resync, so drift heals; it touches only
 // what the ownership record says this agent created.
 import type { IpvsClient } from '../ipvs/api.js';
-import type { IpvsOp, Timeouts } from '../ipvs/types.js';
+import type { IpvsOp, IpvsServiceWithDests, Timeouts, VirtualServiceKey } from '../ipvs/types.js';
 import type { LinkClient, Sysctl } from '../link/types.js';
 import { diffIpvs } from './ipvs-diff.js';
-import { serviceKeyString } from './ipvs-keys.js';
+import { parseServiceKey, serviceKeyString } from './ipvs-keys.js';
 import { diffAddresses, diffSysctls } from './link-diff.js';
 import type { OwnedState, OwnershipStore } from './ownership.js';
 import type { NodeDesired } from './compile.js';
@@ -54,8 +54,24 @@ function describeOp(op: IpvsOp): string {
 const opServiceKey = (op: IpvsOp): string | undefined =>
   'service' in op ? serviceKeyString(op.service.key) : 'key' in op && op.key ? serviceKeyString(op.key) : undefined;
 
+export interface ReconcileOptions {
+  /**
+   * Read back the whole table and every address and sysctl (start-up, periodic resync: heals
+   * drift). Otherwise only the services whose desired state changed since they were last applied
+   * are read back and diffed, so one weight change costs two netlink requests, not a dump of
+   * thousands of services.
+   */
+  full?: boolean;
+}
+
+/** Identity of a desired service's content, to see what changed since it was last applied. */
+const fingerprint = (s: IpvsServiceWithDests): string => JSON.stringify(s);
+
 export class Reconciler {
   private owned: OwnedState | undefined;
+  /** Fingerprints of services applied without error; cleared by a full pass. */
+  private applied = new Map<string, string>();
+  private appliedLinks: string | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -70,26 +86,67 @@ export class Reconciler {
     this.owned = next;
   }
 
-  async reconcile(desired: NodeDesired): Promise<ReconcileResult> {
+  async reconcile(desired: NodeDesired, opts: ReconcileOptions = { full: true }): Promise<ReconcileResult> {
     const started = performance.now();
     const errors: ReconcileError[] = [];
-    const ipvs = await this.reconcileIpvs(desired, errors);
-    const addressOps = await this.reconcileAddresses(desired, errors);
-    const sysctlOps = await this.reconcileSysctls(desired, errors);
-    if (desired.timeouts) await this.reconcileTimeouts(desired.timeouts, errors);
+    const full = opts.full ?? true;
+    const ipvs = await this.reconcileIpvs(desired, errors, full);
+    // Addresses, links, sysctls and timeouts are few; they are re-read whenever they change or
+    // on a full pass.
+    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts]);
+    let addressOps = 0;
+    let sysctlOps = 0;
+    if (full || links !== this.appliedLinks) {
+      const before = errors.length;
+      addressOps = await this.reconcileAddresses(desired, errors);
+      sysctlOps = await this.reconcileSysctls(desired, errors);
+      if (desired.timeouts) await this.reconcileTimeouts(desired.timeouts, errors);
+      this.appliedLinks = errors.length === before ? links : undefined;
+    }
     return { ipvsOps: ipvs.ops, foreign: ipvs.foreign, addressOps, sysctlOps, errors, durationMs: performance.now() - started };
   }
 
-  private async reconcileIpvs(desired: NodeDesired, errors: ReconcileError[]): Promise<{ ops: number; foreign: string[] }> {
+  /** The kernel's view of exactly these services (absent ones are left out). */
+  private async observe(keys: VirtualServiceKey[]): Promise<IpvsServiceWithDests[]> {
+    const out: IpvsServiceWithDests[] = [];
+    for (const key of keys) {
+      const svc = await this.deps.ipvs.getService(key);
+      if (svc) out.push({ ...svc, dests: await this.deps.ipvs.listDests(key, { stats: false }) });
+    }
+    return out;
+  }
+
+  private async reconcileIpvs(desired: NodeDesired, errors: ReconcileError[], full: boolean): Promise<{ ops: number; foreign: string[] }> {
     const owned = await this.ownedState();
-    const observed = await this.deps.ipvs.listServicesWithDests();
-    const plan = diffIpvs(desired.services.map((s) => s.ipvs), observed, new Set(owned.services));
+    let want = desired.services.map((s) => s.ipvs);
+    let observed: IpvsServiceWithDests[];
+    let ownedScope = new Set(owned.services);
+    if (full) {
+      this.applied.clear();
+      observed = await this.deps.ipvs.listServicesWithDests({ stats: false });
+    } else {
+      const wantKeys = new Set(want.map((s) => serviceKeyString(s.key)));
+      want = want.filter((s) => this.applied.get(serviceKeyString(s.key)) !== fingerprint(s));
+      // Owned services that are no longer desired must be looked at too (to delete them).
+      const gone = owned.services.filter((k) => !wantKeys.has(k));
+      const goneKeys = gone.map(parseServiceKey);
+      if (want.length === 0 && goneKeys.length === 0) return { ops: 0, foreign: [] };
+      observed = await this.observe([...want.map((s) => s.key), ...goneKeys]);
+      ownedScope = new Set([...want.map((s) => serviceKeyString(s.key)), ...gone].filter((k) => owned.services.includes(k)));
+    }
+    const plan = diffIpvs(want, observed, ownedScope);
+    if (!full) {
+      // diffIpvs saw only a slice: keep ownership of everything outside it.
+      const outside = owned.services.filter((k) => !ownedScope.has(k) && !want.some((s) => serviceKeyString(s.key) === k));
+      for (const k of outside) plan.owned.add(k);
+    }
     const byIpvsKey = new Map(desired.services.map((s) => [serviceKeyString(s.ipvs.key), s.key]));
     for (const f of plan.foreign) {
       errors.push({ what: `service ${f}`, message: `${f} already exists in the kernel and was not created by lvs-operator (kube-proxy, keepalived or a human?): left untouched`, services: [byIpvsKey.get(f) ?? f].filter(Boolean) });
     }
     if (plan.ops.length === 0) {
       if (owned.services.length !== plan.owned.size) await this.save({ ...owned, services: [...plan.owned].sort() });
+      this.remember(want, [], [], plan.foreign);
       return { ops: 0, foreign: plan.foreign };
     }
     // Record the intent first: a crash between the kernel change and the save must not leave a
@@ -107,7 +164,23 @@ export class Reconciler {
       errors.push({ what: describeOp(op), message: r.error.message, services: key && byIpvsKey.has(key) ? [byIpvsKey.get(key)!] : [] });
     });
     await this.save({ ...(await this.ownedState()), services: [...finalOwned].sort() });
+    this.remember(want, plan.ops, results, plan.foreign);
     return { ops: plan.ops.length, foreign: plan.foreign };
+  }
+
+  /** Records which desired services are now in the kernel as wanted (no failed op touched them). */
+  private remember(want: IpvsServiceWithDests[], ops: IpvsOp[], results: { ok: boolean }[], foreign: string[]): void {
+    const failed = new Set<string>(foreign);
+    ops.forEach((op, i) => {
+      const k = opServiceKey(op);
+      if (!results[i]!.ok && k) failed.add(k);
+    });
+    for (const s of want) {
+      const k = serviceKeyString(s.key);
+      if (failed.has(k)) this.applied.delete(k);
+      else this.applied.set(k, fingerprint(s));
+    }
+    for (const op of ops) if (op.op === 'del-service') this.applied.delete(serviceKeyString(op.key));
   }
 
   private async reconcileAddresses(desired: NodeDesired, errors: ReconcileError[]): Promise<number> {

@@ -106,6 +106,26 @@ describe('Reconciler on the lab kernel', () => {
     expect(await ipvsadmSave()).toEqual(expect.arrayContaining(foreignRules));
   });
 
+  it('incremental passes touch only what changed; a full pass heals drift elsewhere', async () => {
+    const r = make();
+    const two = (w: number) => desired([service('10.220.0.100', [dest('10.220.1.1', 1), dest('10.220.1.2', 2)]), service('10.220.0.101', [dest('10.220.1.1', w)])], ['10.220.0.100']);
+    expect((await r.reconcile(two(1), { full: true })).errors).toEqual([]);
+    const changed = await r.reconcile(two(5), { full: false });
+    expect(changed).toMatchObject({ ipvsOps: 1, errors: [] });
+    expect(await ipvsadmSave()).toContain('-a -t 10.220.0.101:80 -r 10.220.1.1:80 -g -w 5');
+    // Drift on a service whose desired state did not change: an incremental pass does not look ...
+    await run('ipvsadm', ['-d', '-t', '10.220.0.100:80', '-r', '10.220.1.2:80']);
+    expect((await r.reconcile(two(5), { full: false })).ipvsOps).toBe(0);
+    // ... the periodic full pass does, and heals it.
+    expect((await r.reconcile(two(5), { full: true })).ipvsOps).toBe(1);
+    expect(await ipvsadmSave()).toContain('-a -t 10.220.0.100:80 -r 10.220.1.2:80 -g -w 2');
+    // An owned service no longer desired goes away on an incremental pass too.
+    const gone = await r.reconcile(desired([service('10.220.0.100', [dest('10.220.1.1', 1), dest('10.220.1.2', 2)])], ['10.220.0.100']), { full: false });
+    expect(gone.ipvsOps).toBe(1);
+    expect((await ipvsadmSave()).some((l) => l.includes('10.220.0.101'))).toBe(false);
+    expect(await ipvsadmSave()).toEqual(expect.arrayContaining(foreignRules));
+  });
+
   it('removes exactly what it created when nothing is desired any more', async () => {
     const res = await make().reconcile(desired([], []));
     expect(res.errors).toEqual([]);

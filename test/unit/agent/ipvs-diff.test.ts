@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffIpvs } from '../../../src/agent/ipvs-diff.js';
-import { serviceKeyString } from '../../../src/agent/ipvs-keys.js';
+import { parseServiceKey, serviceKeyString } from '../../../src/agent/ipvs-keys.js';
 import type { IpvsDest, IpvsServiceWithDests } from '../../../src/ipvs/types.js';
 
 const dest = (addr: string, weight = 1, extra: Partial<IpvsDest> = {}): IpvsDest =>
@@ -68,5 +68,16 @@ describe('diffIpvs', () => {
     const v6 = svc('2001:db8::1', [dest('2001:db8:1::1')], { key: { af: 'inet6', protocol: 'tcp', addr: '2001:db8::1', port: 80 } });
     const d = diffIpvs([fw, v6], [], new Set());
     expect([...d.owned].sort()).toEqual(['fwmark/inet/1', 'tcp/[2001:db8::1]:80']);
+  });
+});
+
+describe('service keys', () => {
+  it.each([
+    { af: 'inet', protocol: 'tcp', addr: '10.0.0.1', port: 80 },
+    { af: 'inet6', protocol: 'udp', addr: '2001:db8::1', port: 53 },
+    { af: 'inet', protocol: 'sctp', addr: '192.0.2.1', port: 9 },
+    { af: 'inet6', fwmark: 7 },
+  ] as const)('round-trips %o', (k) => {
+    expect(parseServiceKey(serviceKeyString(k))).toEqual(k);
   });
 });
