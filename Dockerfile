@@ -8,12 +8,11 @@
 
 ARG NODE_VERSION=20
 
-# 1. Compile TypeScript (needs the dev dependencies).
+# 1. Compile TypeScript (needs the dev dependencies; not the native addon: no install scripts).
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-COPY native/binding.gyp native/build.mjs native/packet_socket.c native/
-RUN npm ci --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src/ src/
 RUN npm run build
