@@ -21,7 +21,10 @@ const samples = Number(values.samples);
 const log = (s: string): void => console.error(`bench: ${s}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const vipOf = (i: number): string => `10.252.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+// A VIP needs a VRRP router id (1..255 per interface), so services share 50 VIPs on many ports,
+// as large LVS sites do.
+const vipOf = (i: number): string => `10.252.0.${(i % 50) + 1}`;
+const portOf = (i: number): number => 1000 + i;
 const rsOf = (i: number, j: number): string => `10.253.${Math.floor((i * backends + j) / 250)}.${((i * backends + j) % 250) + 1}`;
 
 async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
@@ -44,7 +47,7 @@ try {
   log(`creating ${services} VirtualServices x ${backends} RealServers`);
   const vsObjs = Array.from({ length: services }, (_, i) => ({
     apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name: `vs-${i}`, namespace: 'bench' },
-    spec: { vip: vipOf(i), port: 80, protocol: 'TCP', scheduler: 'wrr', forwarding: { method: 'DR' }, healthCheck: { type: 'None' }, backends: { realServerSelector: { matchLabels: { vs: `vs-${i}` } } }, directorGroup: 'bench' },
+    spec: { vip: vipOf(i), port: portOf(i), protocol: 'TCP', scheduler: 'wrr', forwarding: { method: 'DR' }, healthCheck: { type: 'None' }, backends: { realServerSelector: { matchLabels: { vs: `vs-${i}` } } }, directorGroup: 'bench' },
   }));
   const rsObjs = Array.from({ length: services * backends }, (_, k) => {
     const i = Math.floor(k / backends);
@@ -75,7 +78,7 @@ try {
 
   log(`incremental: ${samples} weight changes of one RealServer`);
   const probeOut = join(env.dir, 'weight-probe.txt');
-  await d1.exec(`cd ${JSON.stringify(env.projectRoot)} && (nohup node --import tsx bench/weight-probe.ts ${vipOf(0)} 80 ${rsOf(0, 0)} ${probeOut} > /dev/null 2>&1 &)`);
+  await d1.exec(`cd ${JSON.stringify(env.projectRoot)} && (nohup node --import tsx bench/weight-probe.ts ${vipOf(0)} ${portOf(0)} ${rsOf(0, 0)} ${probeOut} > /dev/null 2>&1 &)`);
   const seen = (w: number): number | undefined => (existsSync(probeOut) ? readFileSync(probeOut, 'utf8') : '').split('\n').filter(Boolean).map((l) => l.split(' ').map(Number)).find(([, weight]) => weight === w)?.[0];
   while (seen(1) === undefined) await sleep(50);
   const latencies: number[] = [];
