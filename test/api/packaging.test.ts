@@ -268,9 +268,9 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
 
   const vs = {
     apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name: 'web', namespace: ns },
-    spec: { vip: '192.0.2.80', port: 80, protocol: 'TCP', backends: { realServerSelector: { matchLabels: { app: 'web' } } }, directorGroup: 'edge' },
+    spec: { vip: '198.18.80.80', port: 80, protocol: 'TCP', backends: { realServerSelector: { matchLabels: { app: 'web' } } }, directorGroup: 'edge' },
   };
-  const rs = { apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name: 'web-1', namespace: ns, labels: { app: 'web' } }, spec: { address: '192.0.2.81' } };
+  const rs = { apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name: 'web-1', namespace: ns, labels: { app: 'web' } }, spec: { address: '198.18.80.81' } };
   const dg = { apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: 'rbac-proof-edge' }, spec: { nodeSelector: { matchLabels: { 'lvs.dev/director': 'edge' } }, interface: 'eth0' } };
 
   beforeAll(async () => {
@@ -286,7 +286,9 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
   afterAll(async () => {
     const cluster = rbacObjs.filter((o) => o.kind.startsWith('Cluster')).map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
     await api.kubectl(['delete', '--ignore-not-found', ...cluster]);
+    // Other API test files share this server: leave no claim on a VIP behind.
     await api.kubectl(['delete', '--ignore-not-found', `directorgroup/${dg.metadata.name}`]);
+    await api.kubectl(['delete', '--ignore-not-found', '-n', ns, 'virtualservice/web', 'realserver/web-1']);
   });
 
   const agentEntry = (kind: string, name: string, namespace?: string) => stringify({
