@@ -1,5 +1,6 @@
 // `lvs-operator agent`: the agent loop wired to the real kernel, a source (the API server, or
 // manifest files for standalone directors), status reporting, Events and metrics.
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { EventRecorder, KubeHttp, MetricsServer, makeClients } from '../kube/index.js';
 import type { ClusterAccess } from '../kube/config.js';
@@ -11,6 +12,9 @@ import { StatusReporter } from './reporter.js';
 import { FileSource, type SnapshotSource } from './source.js';
 import type { VipLeadership } from './compile.js';
 import type { Node } from '../kube/types.js';
+import { RtLinkClient } from '../link/index.js';
+import { PacketAnnouncer, SerialLinkClient } from '../vrrp/runtime/index.js';
+import { VrrpLeadership } from './vrrp-leadership.js';
 
 export interface AgentDaemonOptions {
   node: string;
@@ -20,6 +24,7 @@ export interface AgentDaemonOptions {
   manifests?: { files: string[]; nodes: Node[] };
   metrics?: { port: number; host?: string };
   resyncMs?: number;
+  /** Overrides VRRP (tests); by default VRRP elects the holder in groups with two or more directors. */
   leadership?: VipLeadership;
   log: Logger;
 }
@@ -29,6 +34,7 @@ export interface AgentDaemon {
   kernel: KernelHandles;
   metrics: AgentMetrics;
   reporter: StatusReporter | undefined;
+  vrrp: VrrpLeadership | undefined;
   metricsPort: number | undefined;
   stop(): Promise<void>;
 }
@@ -37,6 +43,8 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
   const kernel = await openKernel(o.stateDir);
   let source: SnapshotSource;
   let reporter: StatusReporter | undefined;
+  let events: EventRecorder | undefined;
+  let vrrp: VrrpLeadership | undefined;
   let stopSource: () => Promise<void> = async () => undefined;
   if (o.access) {
     const clients = makeClients(new KubeHttp(o.access));
@@ -47,8 +55,8 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     await api.waitForSync();
     source = api;
     stopSource = () => api.stop();
-    const events = new EventRecorder({ events: clients.events, controller: 'lvs.dev/agent', instance: o.node, log: o.log.child({ component: 'events' }) });
-    reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, realServers: clients.realServers, events, log: o.log.child({ component: 'status' }) });
+    events = new EventRecorder({ events: clients.events, controller: 'lvs.dev/agent', instance: o.node, log: o.log.child({ component: 'events' }) });
+    reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, realServers: clients.realServers, events, vrrpState: (group, vips) => vrrp?.stateOf(group, vips), log: o.log.child({ component: 'status' }) });
   } else if (o.manifests) {
     const files = new FileSource(o.manifests.files, o.manifests.nodes);
     await files.reload();
@@ -57,17 +65,37 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     throw new Error('agent needs the API server or manifest files');
   }
 
+  // VRRP: one link client (serialised) for every instance of this process; the reconciler keeps its own.
+  let vrrpLink: SerialLinkClient | undefined;
+  let announcer: PacketAnnouncer | undefined;
+  if (!o.leadership) {
+    vrrpLink = new SerialLinkClient(new RtLinkClient());
+    announcer = new PacketAnnouncer(vrrpLink);
+    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, ipvs: kernel.ipvs, recordPath: join(o.stateDir, 'vrrp.json'), events, log: o.log.child({ component: 'vrrp' }) });
+    await vrrp.start();
+  }
+  const leadership: VipLeadership | undefined = o.leadership ?? vrrp?.leadership;
   let metrics: AgentMetrics | undefined;
   const agent = new Agent({
     node: o.node, source, reconciler: kernel.reconciler, log: o.log,
     ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
-    ...(o.leadership ? { leadership: o.leadership } : {}),
+    ...(leadership ? { leadership } : {}),
     onPass: (pass) => {
       metrics?.observe(pass);
       reporter?.report(pass);
     },
   });
   metrics = new AgentMetrics(agent.checker);
+  let stopVrrpWatch: () => void = () => undefined;
+  if (vrrp) {
+    vrrp.attachMetrics(metrics.registry);
+    // A transition changes what status reports: a pass reports it.
+    vrrp.onChange = () => agent.schedule();
+    // Subscribed before the agent: the next compile already sees which groups VRRP manages.
+    const src = source;
+    stopVrrpWatch = src.onChange(() => { void vrrp!.update(src.snapshot()); });
+    await vrrp.update(src.snapshot());
+  }
   if (reporter) agent.checker.on('change', (c) => reporter!.healthEvent(c));
   let server: MetricsServer | undefined;
   let metricsPort: number | undefined;
@@ -78,9 +106,14 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
   await agent.start();
   o.log.info({ node: o.node, services: agent.lastPass?.desired.services.length, metricsPort }, 'agent started');
   return {
-    agent, kernel, metrics, reporter, metricsPort,
+    agent, kernel, metrics, reporter, vrrp, metricsPort,
     async stop() {
-      // Kernel state stays as it is: a restarted agent adopts it, so no connection drops.
+      // First the VRRP handover (priority 0: a backup takes over within Skew_Time, the sync
+      // daemon has given it the connections). Other kernel state stays: a restarted agent adopts it.
+      stopVrrpWatch();
+      await vrrp?.stop();
+      announcer?.close();
+      vrrpLink?.close();
       await agent.stop();
       await reporter?.flush(2000);
       reporter?.close();

@@ -6,6 +6,7 @@ import type { EventRecorder } from '../kube/index.js';
 import type { AgentPass } from './agent.js';
 import { nodeViews, type FailureReasons, type NodeViews } from './status-views.js';
 import { StatusWriter, type StatusTarget } from './status-writer.js';
+import type { VrrpStateLookup } from './vrrp-leadership.js';
 
 export interface ReporterOptions {
   node: string;
@@ -13,6 +14,8 @@ export interface ReporterOptions {
   realServers: StatusTarget;
   events?: EventRecorder;
   reasons?: FailureReasons;
+  /** The real VRRP state per group (VrrpLeadership.stateOf). */
+  vrrpState?: VrrpStateLookup;
   log: Logger;
   minIntervalMs?: number;
 }
@@ -31,7 +34,7 @@ export class StatusReporter {
 
   report(pass: AgentPass): void {
     this.lastPass = pass;
-    const views = nodeViews(pass, this.o.node, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), this.previous, this.o.reasons);
+    const views = nodeViews(pass, this.o.node, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), this.previous, this.o.reasons, this.o.vrrpState);
     for (const [key, view] of views.services) this.vsWriter.set(key, { directors: [view] });
     for (const key of this.vsWriter.keys()) if (!views.services.has(key)) this.vsWriter.set(key, {});
     for (const [key, view] of views.realServers) this.rsWriter.set(key, { directors: [view] });

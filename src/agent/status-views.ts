@@ -3,6 +3,7 @@
 // `RealServer.status.directors[]` entry per real server it checks.
 import type { DirectorView } from '../api/index.js';
 import type { AgentPass } from './agent.js';
+import type { VrrpStateLookup } from './vrrp-leadership.js';
 
 export interface RealServerView {
   node: string;
@@ -21,7 +22,8 @@ export interface NodeViews {
 /** Health failure reasons by `service|address|port` check key, for messages. */
 export type FailureReasons = (service: string, address: string, port: number) => string | undefined;
 
-export function nodeViews(pass: AgentPass, node: string, now: string, previous: NodeViews | undefined, reasons: FailureReasons = () => undefined): NodeViews {
+/** `vrrp`: the real VRRP state where the group runs VRRP here; otherwise inferred from the VIPs held. */
+export function nodeViews(pass: AgentPass, node: string, now: string, previous: NodeViews | undefined, reasons: FailureReasons = () => undefined, vrrp?: VrrpStateLookup): NodeViews {
   const services = new Map<string, DirectorView>();
   const realServers = new Map<string, RealServerView>();
   const held = new Set(pass.desired.addresses.map((a) => a.address));
@@ -29,7 +31,7 @@ export function nodeViews(pass: AgentPass, node: string, now: string, previous: 
     const model = pass.model.services.get(c.key);
     const errors = pass.result.errors.filter((e) => e.services.includes(c.key)).map((e) => `${e.what}: ${e.message}`);
     const vips = model?.vips ?? [];
-    const vrrpState = vips.length > 0 && vips.every((v) => held.has(v.vip)) ? 'Master' : 'Backup';
+    const vrrpState = vrrp?.(c.group, vips.map((v) => v.vip)) ?? (vips.length > 0 && vips.every((v) => held.has(v.vip)) ? 'Master' : 'Backup');
     const view: DirectorView = {
       node,
       ...(errors.length === 0 && c.generation !== undefined ? { programmedGeneration: c.generation } : {}),

@@ -17,7 +17,9 @@ import type { IpvsClient } from '../ipvs/api.js';
 import type { SyncDaemon, SyncState } from '../ipvs/types.js';
 import type { EventRecorder } from '../kube/index.js';
 import type { LinkClient } from '../link/index.js';
-import type { ClusterModel } from '../model/types.js';
+import { resolve } from '../model/index.js';
+import type { ClusterModel, Snapshot } from '../model/types.js';
+import { systemClock, type Clock, type TimerHandle } from '../vrrp/clock.js';
 import type { VrrpState } from '../vrrp/instance.js';
 import { LinkTakeover, parseVip, VrrpSpeaker, type NeighbourAnnouncer, type TakeoverActions, type TakeoverContext, type VrrpInstanceSpec, type VrrpInstanceStatus, type VrrpSpeakerOptions, type VrrpTransition } from '../vrrp/runtime/index.js';
 import { logger } from '../util/log.js';
@@ -47,12 +49,30 @@ export function vrrpGroups(model: ClusterModel, node: string): string[] {
     .sort();
 }
 
+/** Node annotation that overrides the group's VRRP priority on one director (keepalived MASTER 150 / BACKUP 100). */
+export const priorityAnnotation = 'lvs.dev/vrrp-priority';
+
+/** The node's priority override (1..254), or undefined when absent or not a valid priority. */
+export function nodePriority(snapshot: Pick<Snapshot, 'nodes'>, node: string): number | undefined {
+  const text = snapshot.nodes.find((n) => n.metadata.name === node)?.metadata.annotations?.[priorityAnnotation];
+  if (text === undefined || !/^\d{1,3}$/.test(text.trim())) return undefined;
+  const p = Number(text.trim());
+  return p >= 1 && p <= 254 ? p : undefined;
+}
+
+export interface SpecOptions {
+  /** This director's priority (the Node annotation); default: the group's, else 100. */
+  priority?: number | undefined;
+  /** Group -> v2 PASS password, where the caller could read the Secret. */
+  passwords?: ReadonlyMap<string, string>;
+}
+
 /**
  * The VRRP instances `node` runs: one per VIP with an allocated router id in each VRRP-managed
  * group, settings from DirectorGroup.spec.vrrp. Sorted by name; equal models give equal specs.
- * `passwords` maps a group to its v2 PASS password when the caller could read the Secret.
  */
-export function vrrpInstanceSpecs(model: ClusterModel, node: string, passwords: ReadonlyMap<string, string> = new Map()): LeadershipInstance[] {
+export function vrrpInstanceSpecs(model: ClusterModel, node: string, opts: SpecOptions = {}): LeadershipInstance[] {
+  const passwords = opts.passwords ?? new Map<string, string>();
   const out: LeadershipInstance[] = [];
   for (const name of vrrpGroups(model, node)) {
     const g = model.groups.get(name)!;
@@ -69,7 +89,7 @@ export function vrrpInstanceSpecs(model: ClusterModel, node: string, passwords: 
           interface: iface,
           version: v.version,
           vrid: a.vrid,
-          priority: v.priority ?? 100,
+          priority: opts.priority ?? v.priority ?? 100,
           advertIntervalMs: v.advertIntervalMs,
           vips: [a.vip],
           preempt: v.preempt,
@@ -147,6 +167,8 @@ export interface VrrpLeadershipOptions {
   onChange?: () => void;
   /** Tests: a speaker built around the given actions (default: a real VrrpSpeaker). */
   speaker?: (o: VrrpSpeakerOptions) => SpeakerLike;
+  /** Paces the check of a VIP kept from before a restart (and the GARP repeats). */
+  clock?: Clock;
   log?: Logger;
 }
 
@@ -162,16 +184,19 @@ export class VrrpLeadership {
   private queue: Promise<void> = Promise.resolve();
   private syncQueue: Promise<void> = Promise.resolve();
   /** Instances that found their VIP held from before a restart: removal waits for the election. */
-  private readonly deferred = new Map<string, { ctx?: TakeoverContext; timer?: NodeJS.Timeout; removal?: Promise<void> }>();
+  private readonly deferred = new Map<string, { ctx?: TakeoverContext; timer?: TimerHandle; removal?: Promise<void> }>();
+  private readonly clock: Clock;
   private stopped = false;
-  private readonly stateGauge: Gauge | undefined;
-  private readonly transitions: Counter | undefined;
+  private stateGauge: Gauge | undefined;
+  private transitions: Counter | undefined;
   onChange: (() => void) | undefined;
 
   constructor(private readonly o: VrrpLeadershipOptions) {
     this.log = o.log ?? logger('vrrp-leadership');
     this.onChange = o.onChange;
+    this.clock = o.clock ?? systemClock;
     this.inner = new LinkTakeover({
+      clock: this.clock,
       link: o.link,
       announcer: o.announcer,
       onMaster: () => this.syncDaemons(),
@@ -181,21 +206,28 @@ export class VrrpLeadership {
       becomeMaster: (ctx) => this.becomeMaster(ctx),
       becomeBackup: (ctx) => this.becomeBackup(ctx),
     };
-    const speakerOptions: VrrpSpeakerOptions = { actions, link: o.link, log: this.log };
+    const speakerOptions: VrrpSpeakerOptions = { actions, link: o.link, log: this.log, clock: this.clock };
     this.speaker = o.speaker ? o.speaker(speakerOptions) : new VrrpSpeaker(speakerOptions);
     this.speaker.on('transition', (t) => this.transitioned(t));
-    if (o.registry) {
-      const reg = [o.registry];
-      this.stateGauge = new Gauge({ name: 'lvs_agent_vrrp_state', help: 'VRRP state per instance: 0 init, 1 backup, 2 master', labelNames: ['instance', 'group', 'vip'], registers: reg });
-      this.transitions = new Counter({ name: 'lvs_agent_vrrp_transitions_total', help: 'VRRP state transitions per instance and new state', labelNames: ['instance', 'state'], registers: reg });
-      const status = (): VrrpInstanceStatus[] => this.speaker.status();
-      const counter = (name: string, help: string, pick: (s: VrrpInstanceStatus) => number): void => {
-        new Gauge({ name, help, labelNames: ['instance'], registers: reg, collect() { this.reset(); for (const s of status()) this.set({ instance: s.name }, pick(s)); } });
-      };
-      counter('lvs_agent_vrrp_priority', 'VRRP priority in effect per instance', (s) => s.priority);
-      counter('lvs_agent_vrrp_adverts_sent_total', 'VRRP adverts sent per instance', (s) => s.counters.advertsSent);
-      counter('lvs_agent_vrrp_adverts_received_total', 'VRRP adverts accepted per instance', (s) => s.counters.advertsReceived);
-      counter('lvs_agent_vrrp_action_errors_total', 'VRRP takeover actions that failed per instance', (s) => s.actionErrors);
+    if (o.registry) this.attachMetrics(o.registry);
+  }
+
+  /** State per instance, transitions, priority and advert counters on the agent's registry. */
+  attachMetrics(registry: Registry): void {
+    const reg = [registry];
+    this.stateGauge = new Gauge({ name: 'lvs_agent_vrrp_state', help: 'VRRP state per instance: 0 init, 1 backup, 2 master', labelNames: ['instance', 'group', 'vip'], registers: reg });
+    this.transitions = new Counter({ name: 'lvs_agent_vrrp_transitions_total', help: 'VRRP state transitions per instance and new state', labelNames: ['instance', 'state'], registers: reg });
+    const status = (): VrrpInstanceStatus[] => this.speaker.status();
+    const perInstance = (name: string, help: string, pick: (s: VrrpInstanceStatus) => number): void => {
+      new Gauge({ name, help, labelNames: ['instance'], registers: reg, collect() { this.reset(); for (const s of status()) this.set({ instance: s.name }, pick(s)); } });
+    };
+    perInstance('lvs_agent_vrrp_priority', 'VRRP priority in effect per instance', (s) => s.priority);
+    perInstance('lvs_agent_vrrp_adverts_sent', 'VRRP adverts sent per instance since it started', (s) => s.counters.advertsSent);
+    perInstance('lvs_agent_vrrp_adverts_received', 'VRRP adverts accepted per instance since it started', (s) => s.counters.advertsReceived);
+    perInstance('lvs_agent_vrrp_action_errors', 'VRRP takeover actions that failed per instance since it started', (s) => s.actionErrors);
+    for (const [name, w] of this.running) {
+      const st = this.speaker.status(name)[0]?.state ?? 'initialize';
+      this.stateGauge.set({ instance: name, group: w.group, vip: w.vip }, stateValue[st]);
     }
   }
 
@@ -226,11 +258,12 @@ export class VrrpLeadership {
    * Takes a new model: which groups are VRRP-managed changes at once (the next compile sees it),
    * instances are added, re-created (settings changed) or removed in the background, in order.
    */
-  update(model: ClusterModel): Promise<void> {
+  update(snapshot: Snapshot): Promise<void> {
     if (this.stopped) return this.queue;
+    const model = resolve(snapshot);
     this.managed = new Set(vrrpGroups(model, this.o.node));
     this.sole = new Set([...model.groups.values()].filter((g) => g.directors.length === 1 && g.directors[0] === this.o.node).map((g) => g.name));
-    const want = vrrpInstanceSpecs(model, this.o.node);
+    const want = vrrpInstanceSpecs(model, this.o.node, { priority: nodePriority(snapshot, this.o.node) });
     const sync = desiredSync(model, this.o.node);
     this.queue = this.queue.then(() => this.apply(want, sync)).catch((err: unknown) => {
       this.log.error({ err }, 'VRRP instances not updated');
@@ -282,7 +315,7 @@ export class VrrpLeadership {
   private async becomeMaster(ctx: TakeoverContext): Promise<void> {
     const d = this.deferred.get(ctx.instance);
     if (d) {
-      clearInterval(d.timer);
+      if (d.timer) this.clock.cancel(d.timer);
       this.deferred.delete(ctx.instance);
       await d.removal;
     }
@@ -297,7 +330,13 @@ export class VrrpLeadership {
       // up) or the master-down timer makes us master (then becomeMaster finds it in place).
       d.ctx = ctx;
       const spec = this.running.get(ctx.instance)?.spec;
-      d.timer = setInterval(() => this.checkDeferred(ctx.instance), Math.max(10, (spec?.advertIntervalMs ?? 1000) / 2));
+      const every = Math.max(10, (spec?.advertIntervalMs ?? 1000) / 2);
+      const tick = (): void => {
+        if (this.deferred.get(ctx.instance) !== d) return;
+        this.checkDeferred(ctx.instance);
+        if (this.deferred.get(ctx.instance) === d && !d.removal) d.timer = this.clock.setTimer(every, tick);
+      };
+      d.timer = this.clock.setTimer(every, tick);
       return;
     }
     await this.forgetMaster(ctx.instance);
@@ -310,14 +349,12 @@ export class VrrpLeadership {
     const s = this.speaker.status(name)[0];
     const spec = this.running.get(name)?.spec;
     if (!s || !spec) {
-      clearInterval(d.timer);
       this.deferred.delete(name);
       return;
     }
     if (s.state !== 'backup' || !s.master || s.master.address === s.primaryAddress) return;
     // A master we do not preempt: the VIP is its now.
     if (spec.preempt !== false && s.master.priority < s.priority) return;
-    clearInterval(d.timer);
     this.log.info({ vrrp: name, master: s.master }, 'another master holds the VIP: giving it up');
     d.removal = this.forgetMaster(name)
       .then(() => this.inner.becomeBackup(d.ctx!))
@@ -389,8 +426,7 @@ export class VrrpLeadership {
 
   private transitioned(t: VrrpTransition): void {
     const inst = this.running.get(t.instance);
-    const labels = { instance: t.instance, group: inst?.group ?? '', vip: inst?.vip ?? '' };
-    this.stateGauge?.set(labels, stateValue[t.to]);
+    if (inst) this.stateGauge?.set({ instance: t.instance, group: inst.group, vip: inst.vip }, stateValue[t.to]);
     this.transitions?.inc({ instance: t.instance, state: stateName[t.to] });
     this.log.info({ vrrp: t.instance, from: t.from, to: t.to, reason: t.reason, master: t.masterAddress }, 'VRRP transition');
     if (inst && this.o.events && t.from !== t.to && t.to !== 'initialize') {
@@ -414,7 +450,7 @@ export class VrrpLeadership {
   async stop(): Promise<void> {
     await this.queue;
     this.stopped = true;
-    for (const d of this.deferred.values()) clearInterval(d.timer);
+    for (const d of this.deferred.values()) if (d.timer) this.clock.cancel(d.timer);
     // A VIP still deferred was never taken over by this run: leave it for the next run's election.
     this.deferred.clear();
     await this.speaker.stop();
