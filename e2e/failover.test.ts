@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdConnections, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
+import { labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
+import { waitFor } from '../test/lab/agents.js';
+import { createEnv, vip, type E2eEnv } from './env.js';
+
+// VRRP failover between TWO director kernels: one master holds the VIP, a crash moves it to the
+// backup (timed), the old master preempts on return, nopreempt keeps it away, and a long-lived
+// DR connection survives the master's death because the sync daemon gave the backup its entry.
+const echoPort = 7000;
+const advertMs = 100;
+
+interface Vs {
+  status?: { directors?: { node: string; vrrpState?: string }[] };
+}
+
+const group = (preempt: boolean) => ({
+  apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: 'edge' },
+  spec: {
+    nodeSelector: { matchLabels: { 'lvs.dev/director': 'edge' } }, interface: 'eth0',
+    vrrp: { version: 3, advertIntervalMs: advertMs, preempt },
+    sync: { enabled: true, syncId: 9 },
+  },
+});
+
+const service = (name: string, port: number) => ({
+  apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name, namespace: 'web' },
+  spec: {
+    vip, port, protocol: 'TCP', scheduler: 'rr', forwarding: { method: 'DR' },
+    backends: { realServerSelector: { matchLabels: { app: 'www' } } },
+    healthCheck: { type: 'TCP', port, intervalSeconds: 2, timeoutSeconds: 1, rise: 1, fall: 2 },
+    directorGroup: 'edge',
+  },
+});
+
+const objects = [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web' } },
+  group(true),
+  service('www', 80),
+  service('echo', echoPort),
+  ...[1, 2, 3].map((i) => ({
+    apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name: `rs-${i}`, namespace: 'web', labels: { app: 'www' } },
+    spec: { address: `${labSubnet}.${20 + i}`, nodeName: `rs-${i}` },
+  })),
+];
+
+describe('VRRP failover between two directors', () => {
+  let env: E2eEnv;
+  const echo: EchoServer[] = [];
+  const d = (i: number): LabNodeHandle => env.directors[i]!;
+  const holdsVip = async (n: LabNodeHandle): Promise<boolean> => (await n.exec('ip -o addr show dev eth0')).includes(`${vip}/32`);
+  const holders = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const n of env.directors) if (await holdsVip(n).catch(() => false)) out.push(n.name);
+    return out;
+  };
+  const states = async (): Promise<Record<string, string | undefined>> => {
+    const s = await env.getJson<Vs>(['get', 'virtualservice', 'echo', '-n', 'web']);
+    return Object.fromEntries((s.status?.directors ?? []).map((x) => [x.node, x.vrrpState]));
+  };
+
+  beforeAll(async () => {
+    env = await createEnv('failover', 2, (l) => console.log(l));
+    // d1 is the preferred master (keepalived MASTER 150 / BACKUP 100).
+    const r = await env.lab.api.kubectl(['annotate', 'node', 'd1', 'lvs.dev/vrrp-priority=150']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const rs of env.realServers) echo.push(await startEchoServer(rs.ns, echoPort, rs.name));
+  }, 600_000);
+  afterAll(async () => {
+    for (const e of echo) await e.stop();
+    await env?.destroy();
+  });
+
+  it('elects exactly one master, which holds the VIP; status shows master and backup', async () => {
+    await env.apply(objects);
+    expect(await waitFor(async () => (await holders()).join() === 'd1', 60_000)).toBe(true);
+    expect(await holdsVip(d(1))).toBe(false);
+    for (const n of env.directors) {
+      expect(await waitFor(async () => (await n.exec('ipvsadm -Sn')).includes(`-a -t ${vip}:${echoPort} -r ${labSubnet}.23:${echoPort} -g`), 60_000)).toBe(true);
+    }
+    expect(await waitFor(async () => {
+      const s = await states();
+      return s.d1 === 'Master' && s.d2 === 'Backup';
+    }, 60_000)).toBe(true);
+    // Sync daemons: the master runs both (master sends), the backup receives.
+    const daemons = await d(0).exec('ipvsadm -L --daemon');
+    expect(daemons).toMatch(/master sync daemon \(mcast=eth0, syncid=9/);
+    expect(daemons).toMatch(/backup sync daemon \(mcast=eth0, syncid=9/);
+    expect(await d(1).exec('ipvsadm -L --daemon')).not.toContain('master sync daemon');
+    expect(await d(1).exec('ipvsadm -L --daemon')).toContain('backup sync daemon');
+    const metrics = await d(0).exec('curl -s http://127.0.0.1:9477/metrics');
+    expect(metrics).toMatch(/lvs_agent_vrrp_state\{instance="edge\/eth0\/10\.250\.0\.100",group="edge",vip="10\.250\.0\.100"\} 2/);
+  });
+
+  it('a crash of the master: the backup takes over, the long-lived connections survive, new ones flow again', async () => {
+    const held = holdConnections(env.client, vip, echoPort, 6, 200);
+    await held.ready;
+    // The backup must know the connections before the master dies.
+    expect(await waitFor(async () => {
+      const conns = (await d(1).exec('ipvsadm -Lnc')).split('\n').filter((l) => l.includes(`${vip}:${echoPort}`) && l.includes('ESTABLISHED'));
+      return conns.length >= 6;
+    }, 20_000)).toBe(true);
+    const probes = startProbes(env.client, vip, echoPort, 20, 2000);
+    await sleep(1000);
+    expect(probes.probes.filter((p) => p.ok).length).toBeGreaterThan(10);
+    const killAt = Date.now();
+    d(0).crash();
+    expect(await waitFor(async () => (await holders()).join() === 'd2', 10_000)).toBe(true);
+    await sleep(3000);
+    await probes.stop();
+    const recovery = recoveryMs(probes.probes, killAt);
+    console.log(`failover: VIP served again ${recovery} ms after the master's crash (advert ${advertMs} ms)`);
+    expect(recovery).toBeDefined();
+    const report = await held.report();
+    console.log(`failover: long-lived connections ${JSON.stringify(report)}`);
+    expect(report.lost).toBe(0);
+    expect(report.established).toBe(6);
+    // Every connection has been answered since the crash.
+    await sleep(1000);
+    const after = await held.report();
+    expect(after.answered).toBeGreaterThan(report.answered + 6);
+    await held.stop();
+    expect(await waitFor(async () => (await states()).d2 === 'Master', 30_000)).toBe(true);
+  });
+
+  it('the old master returns and, with preempt and the higher priority, takes the VIP back', async () => {
+    const start = Date.now();
+    env.directors[0] = await env.lab.node('d1', `${labSubnet}.11`);
+    expect(await waitFor(async () => (await holders()).join() === 'd1', 60_000)).toBe(true);
+    console.log(`failover: d1 back and master again ${Date.now() - start} ms after its reboot began`);
+    expect(await waitFor(async () => {
+      const s = await states();
+      return s.d1 === 'Master' && s.d2 === 'Backup';
+    }, 60_000)).toBe(true);
+  });
+
+  it('with nopreempt a returning higher-priority director stays backup; a graceful stop hands over at once', async () => {
+    await env.apply([group(false)]);
+    // The settings change re-creates the instances; wait for one master to settle.
+    expect(await waitFor(async () => (await holders()).length === 1, 30_000)).toBe(true);
+    await sleep(1000);
+    if ((await holders()).join() !== 'd1') {
+      // Make d1 (the higher priority) master: a graceful stop of d2 hands the VIP over.
+      await d(1).restartAgent();
+      expect(await waitFor(async () => (await holders()).join() === 'd1', 10_000)).toBe(true);
+    }
+    const mi = 0;
+    const other = d(1);
+    const held = holdConnections(env.client, vip, echoPort, 4, 200);
+    await held.ready;
+    await sleep(3000); // sync
+    const probes = startProbes(env.client, vip, echoPort, 20, 2000);
+    await sleep(500);
+    const stopAt = Date.now();
+    // SIGTERM to the master's agent (a DaemonSet rolling update): priority 0, the backup takes over.
+    const restarting = d(mi).restartAgent();
+    expect(await waitFor(async () => (await holders()).join() === other.name, 10_000)).toBe(true);
+    await restarting;
+    await sleep(3000);
+    await probes.stop();
+    console.log(`failover: graceful handover, VIP served again ${recoveryMs(probes.probes, stopAt)} ms after SIGTERM`);
+    // The restarted agent (d1 has the higher priority) does not preempt.
+    expect(await holders()).toEqual([other.name]);
+    const report = await held.report();
+    expect(report.lost).toBe(0);
+    await held.stop();
+  });
+});
