@@ -4,8 +4,9 @@
 // kustomize builds, and the RBAC holds: the agent's ServiceAccount can write status but not
 // specs (proved with a token of that ServiceAccount, not only with `auth can-i`).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -214,11 +215,30 @@ describe('server-side dry run on the test API server', () => {
     expect(userns.stderr).toContain('spec.template.spec.hostNetwork: Forbidden: when `hostUsers` is false');
   });
 
-  it('accepts `kubectl apply -k deploy/` (namespace created for real first, like apply would)', async () => {
-    await ensureNamespace('lvs-system');
-    const out = ok(await api.kubectl(['apply', '--dry-run=server', '-k', join(root, 'deploy')]), 'dry run -k');
-    expect(out).toContain('daemonset.apps/lvs-operator-agent');
-    expect(out).toContain('deployment.apps/lvs-operator-controller');
+  // Through an overlay that moves everything to a namespace of this test: other API files may
+  // leave lvs-system terminating (the harness runs no namespace controller). It also proves
+  // the claim of deploy/kustomization.yaml that overlays may change the namespace.
+  it('accepts `kubectl apply -k` of deploy/ (via an overlay that changes the namespace)', async () => {
+    const overlay = mkdtempSync(join(tmpdir(), 'lvs-overlay-'));
+    try {
+      const target = 'lvs-packaging-kustomize';
+      writeFileSync(join(overlay, 'kustomization.yaml'), stringify({
+        apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: target,
+        resources: [relative(overlay, join(root, 'deploy'))],
+      }));
+      const built = docs(ok(await api.kubectl(['kustomize', overlay]), 'kubectl kustomize overlay'));
+      expect(one(built, 'Namespace').metadata.name).toBe(target);
+      for (const b of built.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
+        expect(b.subjects, id(b)).toEqual([expect.objectContaining({ kind: 'ServiceAccount', namespace: target })]);
+      }
+      await ensureNamespace(target);
+      const out = ok(await api.kubectl(['apply', '--dry-run=server', '-k', overlay]), 'dry run -k');
+      expect(out.match(/\(server dry run\)/g)).toHaveLength(built.length);
+      expect(out).toContain('daemonset.apps/lvs-operator-agent');
+      expect(out).toContain('deployment.apps/lvs-operator-controller');
+    } finally {
+      rmSync(overlay, { recursive: true, force: true });
+    }
   });
 });
 
