@@ -9,6 +9,20 @@ import { buildSnapshot } from '../model/index.js';
 import type { Snapshot } from '../model/types.js';
 import type { SnapshotSource } from './source.js';
 
+/**
+ * The part of an object the agent's desired state depends on. Status writes (the controller's,
+ * other agents'), Node heartbeats and managedFields churn change none of it, so they cause no
+ * pass. Specs are covered by metadata.generation; DirectorGroup status carries the VRIDs.
+ */
+function relevance(informer: string, o: KubeObject): string {
+  const m = o.metadata;
+  const extra = informer === 'directorGroups' ? (o as { status?: { vrids?: unknown } }).status?.vrids
+    : informer === 'endpointSlices' ? [(o as { endpoints?: unknown }).endpoints, (o as { ports?: unknown }).ports]
+    : informer === 'services' ? (o as { spec?: unknown }).spec
+    : undefined;
+  return JSON.stringify([m.generation, m.labels, m.deletionTimestamp, extra]);
+}
+
 export class ApiSource implements SnapshotSource {
   private readonly informers: {
     directorGroups: Informer<DirectorGroup>;
@@ -58,7 +72,11 @@ export class ApiSource implements SnapshotSource {
   }
 
   onChange(listener: () => void): () => void {
-    const offs = this.all().map((i) => i.on((ev) => { if (ev.type !== 'resync') listener(); }));
+    const offs = (Object.entries(this.informers) as [string, Informer<KubeObject>][]).map(([kind, i]) => i.on((ev) => {
+      if (ev.type === 'resync') return;
+      if (ev.type === 'updated' && relevance(kind, ev.old) === relevance(kind, ev.obj)) return;
+      listener();
+    }));
     return () => offs.forEach((off) => off());
   }
 

@@ -15,6 +15,13 @@ export interface RawSnapshot {
   unsupportedSchedulers?: readonly string[] | undefined;
 }
 
+/**
+ * Parse results by object identity: informer stores replace an object when it changes, so an
+ * object seen before parses the same. Spares re-validating thousands of unchanged objects on
+ * every pass.
+ */
+const parsed = new WeakMap<object, ParseResult<unknown>>();
+
 function parseAll<T>(
   kind: InvalidObject['kind'],
   items: readonly unknown[],
@@ -23,7 +30,9 @@ function parseAll<T>(
 ): T[] {
   const out: T[] = [];
   for (const item of items) {
-    const r = parse(item);
+    const cached = typeof item === 'object' && item !== null ? (parsed.get(item) as ParseResult<T> | undefined) : undefined;
+    const r = cached ?? parse(item);
+    if (!cached && typeof item === 'object' && item !== null) parsed.set(item, r);
     if (r.ok) {
       out.push(r.value);
       continue;

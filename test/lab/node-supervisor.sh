@@ -22,7 +22,7 @@ while [ ! -e "$ctl/stop" ]; do
   pid=$!
   ready=0
   while kill -0 "$pid" 2>/dev/null && [ ! -e "$ctl/stop" ] && [ ! -e "$ctl/restart" ]; do
-    if [ "$ready" = 0 ] && curl -sf -o /dev/null http://127.0.0.1:9477/readyz; then
+    if [ "$ready" = 0 ] && curl -sf --max-time 2 -o /dev/null http://127.0.0.1:9477/readyz; then
       ready=1; touch "$ctl/agent-started.$n"
     fi
     run_execs
