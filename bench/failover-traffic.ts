@@ -98,3 +98,15 @@ export function recoveryMs(probes: readonly Probe[], killAt: number): number | u
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The longest time without a successful answer after `from` (probe answers, by completion). */
+export function longestGapMs(probes: readonly Probe[], from: number): number {
+  const ends = probes.filter((p) => p.ok && p.end >= from).map((p) => p.end).sort((a, b) => a - b);
+  let gap = 0;
+  let prev = from;
+  for (const e of ends) {
+    gap = Math.max(gap, e - prev);
+    prev = e;
+  }
+  return gap;
+}

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
 import { waitFor } from '../test/lab/agents.js';
 import { createEnv, vip, type E2eEnv } from '../e2e/env.js';
-import { holdConnections, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from './failover-traffic.js';
+import { holdConnections, longestGapMs, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from './failover-traffic.js';
 
 const { values } = parseArgs({ options: { 'advert-ms': { type: 'string', default: '100' }, connections: { type: 'string', default: '20' } } });
 const advertMs = Number(values['advert-ms']);
@@ -22,7 +22,7 @@ const port = 7000;
 const kaVip = `${labSubnet}.101`;
 const realServers = [1, 2, 3].map((i) => `${labSubnet}.${20 + i}`);
 
-interface Drill { recoveryMs: number | undefined; lost: number; established: number; reasons: string[] }
+interface Drill { recoveryMs: number | undefined; gapMs: number; lost: number; established: number; reasons: string[] }
 
 /** Long-lived connections + probes through `target`, then `kill()` the master; what the client saw. */
 async function drill(env: E2eEnv, target: string, backup: LabNodeHandle, kill: () => void, holders: () => Promise<string[]>, backupName: string): Promise<Drill> {
@@ -46,7 +46,7 @@ async function drill(env: E2eEnv, target: string, backup: LabNodeHandle, kill: (
   await sleep(1000);
   const r = await held.report();
   await held.stop();
-  return { recoveryMs: recoveryMs(probes.probes, killAt), lost: r.lost, established: r.established, reasons: r.reasons };
+  return { recoveryMs: recoveryMs(probes.probes, killAt), gapMs: longestGapMs(probes.probes, killAt), lost: r.lost, established: r.established, reasons: r.reasons };
 }
 
 function keepalivedConf(node: string, priority: number): string {
