@@ -16,7 +16,8 @@ export interface BenchEnv {
 }
 
 export async function createEnvForBench(log: (s: string) => void): Promise<BenchEnv> {
-  const lab = await LabCluster.create({ name: 'bench', progress: log });
+  // Its own LAN, so it can run next to an e2e lab (which uses the default one).
+  const lab = await LabCluster.create({ name: 'bench', subnet: '10.249.0', progress: log });
   const logs = join(lab.dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const objs = [
@@ -28,7 +29,7 @@ export async function createEnvForBench(log: (s: string) => void): Promise<Bench
   const r = await lab.api.kubectl(['apply', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n') });
   if (r.code !== 0) throw new Error(r.stderr);
   const controller: ChildProcess = await startLvsOperator(['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', '0', '--leader-election-namespace', 'lvs-system'], undefined, join(logs, 'controller.log'));
-  const director = await lab.node('d1', '10.250.0.11', { memMb: 2048, env: { LOG_LEVEL: 'warn' } });
+  const director = await lab.node('d1', '10.249.0.11', { memMb: 2048, env: { LOG_LEVEL: 'warn', ...(process.env.LVS_AGENT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.LVS_AGENT_NODE_OPTIONS } : {}) } });
   return {
     director, kubeconfig: lab.api.kubeconfigPath, controllerPid: controller.pid!, dir: lab.dir, projectRoot,
     async destroy() {

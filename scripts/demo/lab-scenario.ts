@@ -13,23 +13,15 @@ import { startNodeAgent, toNodes, waitFor, type LabNode } from '../../test/lab/a
 import { Topology, rootNs, type Netns } from '../../test/lab/netns.js';
 import { startNameServer, tallyConnections, type RunningServer } from '../../test/lab/servers.js';
 import { projectRoot } from '../../test/lab/uml.js';
+import { Report, spread } from './report.js';
 
 const manifest = join(projectRoot, 'scripts/demo/manifests.yaml');
 const stateRoot = join(projectRoot, '.lab/demo-state');
 const vip = '192.168.10.100';
-const checks: { what: string; ok: boolean }[] = [];
-const color = process.env.FORCE_COLOR === '1';
-const paint = (code: number, s: string): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
-
-function step(text: string): void {
-  console.log(`\n${paint(1, '==>')} ${text}`);
-}
-function check(what: string, ok: boolean, detail = ''): void {
-  checks.push({ what, ok });
-  console.log(`    ${ok ? paint(32, 'ok  ') : paint(31, 'FAIL')} ${what}${detail ? ` (${detail})` : ''}`);
-}
+const report = new Report();
+const step = (t: string): void => report.step(t);
+const check = (what: string, ok: boolean, detail = ''): boolean => report.check(what, ok, detail);
 const labNodes: LabNode[] = [{ name: 'director-1', labels: { 'lvs.dev/director': 'edge' } }, { name: 'rs-1' }, { name: 'rs-2' }];
-const spread = (t: Record<string, number>): string => Object.entries(t).sort().map(([k, v]) => `${k}=${v}`).join(' ');
 
 const topo = new Topology('demo');
 const servers: RunningServer[] = [];
@@ -100,14 +92,13 @@ try {
   const left = await kernel.ipvs.listServicesWithDests();
   check('IPVS table empty, VIP released', left.length === 0 && !(await rootNs.ip('-o', 'addr', 'show', 'dev', 'eth0')).stdout.includes(`${vip}/32`));
   kernel.close();
-  exitCode = checks.every((c) => c.ok) ? 0 : 1;
+  exitCode = report.passed ? 0 : 1;
 } catch (e) {
-  console.log(`    ${paint(31, 'FAIL')} ${(e as Error).message}`);
+  report.fail((e as Error).message);
 } finally {
   for (const c of children) c.kill('SIGTERM');
   for (const s of servers) await s.stop();
   await topo.destroy();
 }
-const failed = checks.filter((c) => !c.ok).length;
-console.log(`\ndemo: ${exitCode === 0 ? 'PASS' : 'FAIL'} (${checks.length - failed} of ${checks.length} checks passed)`);
+console.log(`\n${report.verdict('demo:standalone')}`);
 process.exit(exitCode);

@@ -10,6 +10,7 @@ import { run } from './inside.js';
 import { Netns } from './netns.js';
 import { projectRoot, startUml, type UmlHandle } from './uml.js';
 
+/** The default lab LAN (a /24); `.1` is the host, where the API server listens. */
 export const labSubnet = '10.250.0';
 export const hostAddress = `${labSubnet}.1`;
 
@@ -32,6 +33,8 @@ export interface LabClusterOptions {
   name: string;
   /** Log of progress lines (default: none). */
   progress?: (line: string) => void;
+  /** First three octets of the lab LAN (default `labSubnet`); the host is `.1`. */
+  subnet?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -46,11 +49,16 @@ export class LabCluster {
   private hostLink: string;
   private readonly nodes: LabNodeHandle[] = [];
   private readonly hosts: Netns[] = [];
+  readonly subnet: string;
+  /** The host's address on the lab LAN, where the API server is reached. */
+  readonly hostAddress: string;
 
   private constructor(readonly o: LabClusterOptions) {
     this.ns = new Netns(`lvsc-${o.name}`);
     this.dir = join(projectRoot, '.lab', 'cluster', o.name);
     this.hostLink = `lvsc-${o.name}`.slice(0, 15);
+    this.subnet = o.subnet ?? labSubnet;
+    this.hostAddress = `${this.subnet}.1`;
   }
 
   static async create(o: LabClusterOptions): Promise<LabCluster> {
@@ -68,7 +76,7 @@ export class LabCluster {
     mkdirSync(this.dir, { recursive: true });
     await run('ip', ['netns', 'del', this.ns.name!]).catch(() => undefined);
     await run('ip', ['link', 'del', this.hostLink]).catch(() => undefined);
-    this.say(`lab: LAN ${labSubnet}.0/24 in namespace ${this.ns.name}`);
+    this.say(`lab: LAN ${this.subnet}.0/24 in namespace ${this.ns.name}`);
     await run('ip', ['netns', 'add', this.ns.name!]);
     await this.ns.up('lo');
     await this.ns.ip('link', 'add', 'br0', 'type', 'bridge');
@@ -77,10 +85,10 @@ export class LabCluster {
     await run('ip', ['link', 'set', 'uplink', 'netns', this.ns.name!]);
     await this.ns.ip('link', 'set', 'uplink', 'master', 'br0');
     await this.ns.up('uplink');
-    await run('ip', ['addr', 'add', `${hostAddress}/24`, 'dev', this.hostLink]);
+    await run('ip', ['addr', 'add', `${this.hostAddress}/24`, 'dev', this.hostLink]);
     await run('ip', ['link', 'set', this.hostLink, 'up']);
     this.say('lab: starting etcd and kube-apiserver (built from Go modules, cached)');
-    this.api = await startApiServer({ externalAddress: hostAddress });
+    this.api = await startApiServer({ externalAddress: this.hostAddress });
     this.labKubeconfig = this.writeLabKubeconfig();
     const crds = await this.api.kubectl(['apply', '-f', join(projectRoot, 'crds')]);
     if (crds.code !== 0) throw new Error(`installing CRDs failed: ${crds.stderr}`);
@@ -100,7 +108,7 @@ export class LabCluster {
       }
     };
     for (const c of kc.clusters) {
-      c.cluster.server = c.cluster.server!.replace('127.0.0.1', hostAddress);
+      c.cluster.server = c.cluster.server!.replace('127.0.0.1', this.hostAddress);
       embed(c.cluster, 'certificate-authority', 'certificate-authority-data');
     }
     for (const u of kc.users) {
@@ -150,7 +158,7 @@ export class LabCluster {
       memMb: opts.memMb ?? 768,
       wrapper: ['ip', 'netns', 'exec', this.ns.name!],
       kernelArgs: [`eth0=tuntap,${tap}`],
-      setup: [`ip link set eth0 up`, `ip addr add ${address}/24 dev eth0`, `ip route add default via ${hostAddress}`, `hostname ${name}`],
+      setup: [`ip link set eth0 up`, `ip addr add ${address}/24 dev eth0`, `ip route add default via ${this.hostAddress}`, `hostname ${name}`],
       command: ['sh', join(projectRoot, 'test/lab/node-supervisor.sh'), ctl, ...agent],
       env: { LOG_LEVEL: opts.env?.LOG_LEVEL ?? 'info', ...opts.env },
       echo: null,
