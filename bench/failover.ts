@@ -4,6 +4,8 @@
 // connection again, and the long-lived connections lost. First a pair of our agents (VRRP v3,
 // sync daemon on), then, in the same run, a pair of keepalived 2.2.7 in two other director kernels
 // with the same advert interval, priorities, IPVS table and lvs_sync_daemon.
+// Each side runs --rounds drills (the killed master reboots and preempts back in between); the
+// figures are medians, lost connections are summed over the rounds.
 // Prints progress on stderr; the last line on stdout is one JSON object.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,9 +15,11 @@ import { waitFor } from '../test/lab/agents.js';
 import { createEnv, vip, type E2eEnv } from '../e2e/env.js';
 import { holdConnections, longestGapMs, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from './failover-traffic.js';
 
-const { values } = parseArgs({ options: { 'advert-ms': { type: 'string', default: '100' }, connections: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { 'advert-ms': { type: 'string', default: '100' }, connections: { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' } } });
 const advertMs = Number(values['advert-ms']);
 const connections = Number(values.connections);
+// The kill lands at a random point of the advert cycle: one round varies by up to an interval.
+const rounds = Math.max(1, Number(values.rounds));
 if (!Number.isInteger(advertMs) || advertMs < 10 || advertMs % 10 !== 0) throw new Error('--advert-ms: a multiple of 10 (VRRPv3 centiseconds)');
 const log = (s: string): void => console.error(`bench: ${s}`);
 const port = 7000;
@@ -83,45 +87,69 @@ try {
     },
     ...realServers.map((address, i) => ({ apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name: `rs-${i + 1}`, namespace: 'web', labels: { app: 'echo' } }, spec: { address, port, nodeName: `rs-${i + 1}` } })),
   ]);
-  const [d1, d2] = env.directors as [LabNodeHandle, LabNodeHandle];
+  let d1 = env.directors[0]!;
+  const d2 = env.directors[1]!;
   const oursHolders = async (): Promise<string[]> => [...((await holdsOn(d1, vip)) ? ['d1'] : []), ...((await holdsOn(d2, vip)) ? ['d2'] : [])];
-  if (!(await waitFor(async () => (await oursHolders()).join() === 'd1', 90_000))) throw new Error('ours: d1 never became the only master');
-  if (!(await waitFor(async () => (await d2.exec('ipvsadm -Sn')).includes(`${vip}:${port}`) && (await d2.exec('ipvsadm -Sn')).split('\n').filter((l) => l.startsWith('-a')).length === 3, 60_000))) throw new Error('ours: d2 not programmed');
-  log('ours: d1 master, d2 backup; drill');
-  const ours = await drill(env, vip, d2, () => d1.crash(), oursHolders, 'd2');
-  log(`ours: ${JSON.stringify(ours)}`);
+  const programmed = async (n: LabNodeHandle): Promise<boolean> => (await n.exec('ipvsadm -Sn')).split('\n').filter((l) => l.startsWith('-a')).length === 3;
+  if (!(await waitFor(() => programmed(d2), 60_000))) throw new Error('ours: d2 not programmed');
+  const ours: Drill[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r > 0) d1 = await env.lab.node('d1', `${labSubnet}.11`); // reboots; preempts back (priority 150)
+    if (!(await waitFor(async () => (await oursHolders()).join() === 'd1' && (await programmed(d1)), 120_000))) throw new Error('ours: d1 never became the only master');
+    await sleep(2000);
+    log(`ours round ${r + 1}: d1 master, d2 backup; drill`);
+    ours.push(await drill(env, vip, d2, () => d1.crash(), oursHolders, 'd2'));
+    log(`ours: ${JSON.stringify(ours.at(-1))}`);
+  }
 
   // --- keepalived: two more director kernels (k1 150, k2 100) whose agents direct nothing.
   await env.apply([{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'k1' } }, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'k2' } }]);
-  const k1 = await env.lab.node('k1', `${labSubnet}.13`);
+  let k1 = await env.lab.node('k1', `${labSubnet}.13`);
   const k2 = await env.lab.node('k2', `${labSubnet}.14`);
   // The real servers accept the keepalived VIP as ours (the agents' arp_ignore/arp_announce stay set).
   for (const rs of env.realServers) await rs.ns.ip('addr', 'add', `${kaVip}/32`, 'dev', 'lo');
   const dir = join(env.lab.dir, 'keepalived');
-  for (const [n, prio] of [[k1, 150], [k2, 100]] as const) {
+  const startKeepalived = async (n: LabNodeHandle, prio: number, round: number): Promise<void> => {
     const d = join(dir, n.name);
     mkdirSync(d, { recursive: true });
     writeFileSync(join(d, 'keepalived.conf'), keepalivedConf(n.name, prio));
-    await n.exec(`nohup keepalived -n -l -D -f ${d}/keepalived.conf -p /run/ka.pid -r /run/ka-vrrp.pid -c /run/ka-check.pid > ${d}/keepalived.log 2>&1 &\necho started`);
-  }
+    await n.exec(`nohup keepalived -n -l -D -f ${d}/keepalived.conf -p /run/ka.pid -r /run/ka-vrrp.pid -c /run/ka-check.pid > ${d}/keepalived-${round}.log 2>&1 &\necho started`);
+  };
+  await startKeepalived(k1, 150, 0);
+  await startKeepalived(k2, 100, 0);
   const kaHolders = async (): Promise<string[]> => [...((await holdsOn(k1, kaVip)) ? ['k1'] : []), ...((await holdsOn(k2, kaVip)) ? ['k2'] : [])];
-  if (!(await waitFor(async () => (await kaHolders()).join() === 'k1', 60_000))) throw new Error(`keepalived: k1 never became the only master; see ${dir}`);
-  if (!(await waitFor(async () => (await k2.exec('ipvsadm -Sn')).split('\n').filter((l) => l.startsWith('-a')).length === 3, 60_000))) throw new Error('keepalived: k2 not programmed');
-  log('keepalived: k1 master, k2 backup; drill');
-  const ka = await drill(env, kaVip, k2, () => k1.crash(), kaHolders, 'k2');
-  log(`keepalived: ${JSON.stringify(ka)}`);
+  if (!(await waitFor(() => programmed(k2), 60_000))) throw new Error('keepalived: k2 not programmed');
+  const ka: Drill[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r > 0) {
+      k1 = await env.lab.node('k1', `${labSubnet}.13`);
+      await startKeepalived(k1, 150, r);
+    }
+    if (!(await waitFor(async () => (await kaHolders()).join() === 'k1' && (await programmed(k1)), 120_000))) throw new Error(`keepalived: k1 never became the only master; see ${dir}`);
+    await sleep(2000);
+    log(`keepalived round ${r + 1}: k1 master, k2 backup; drill`);
+    ka.push(await drill(env, kaVip, k2, () => k1.crash(), kaHolders, 'k2'));
+    log(`keepalived: ${JSON.stringify(ka.at(-1))}`);
+  }
 
-  const ratio = ours.recoveryMs !== undefined && ka.recoveryMs !== undefined ? Math.round((ours.recoveryMs / ka.recoveryMs) * 100) / 100 : null;
+  const median = (xs: (number | undefined)[]): number | null => {
+    const v = xs.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    if (v.length < xs.length || v.length === 0) return null; // a round that never recovered
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const oursMs = median(ours.map((d) => d.recoveryMs));
+  const kaMs = median(ka.map((d) => d.recoveryMs));
   console.log(JSON.stringify({
     advert_ms: advertMs,
-    ours_ms: ours.recoveryMs ?? null,
-    keepalived_ms: ka.recoveryMs ?? null,
-    ratio,
-    ours_lost: ours.lost,
-    keepalived_lost: ka.lost,
-    established: connections,
-    ours_established: ours.established,
-    keepalived_established: ka.established,
+    ours_ms: oursMs,
+    keepalived_ms: kaMs,
+    ratio: oursMs !== null && kaMs !== null ? Math.round((oursMs / kaMs) * 100) / 100 : null,
+    ours_lost: ours.reduce((n, d) => n + d.lost, 0),
+    keepalived_lost: ka.reduce((n, d) => n + d.lost, 0),
+    established: Math.min(...ours.map((d) => d.established), ...ka.map((d) => d.established)),
+    rounds,
+    ours_samples_ms: ours.map((d) => d.recoveryMs ?? null),
+    keepalived_samples_ms: ka.map((d) => d.recoveryMs ?? null),
   }));
 } finally {
   for (const e of echo) await e.stop();

@@ -183,6 +183,7 @@ export class VrrpLeadership {
   private sync: SyncWant | undefined;
   private queue: Promise<void> = Promise.resolve();
   private syncQueue: Promise<void> = Promise.resolve();
+  private saving: Promise<void> = Promise.resolve();
   /** Instances that found their VIP held from before a restart: removal waits for the election. */
   private readonly deferred = new Map<string, { ctx?: TakeoverContext; timer?: TimerHandle; removal?: Promise<void> }>();
   private readonly clock: Clock;
@@ -319,8 +320,13 @@ export class VrrpLeadership {
       this.deferred.delete(ctx.instance);
       await d.removal;
     }
-    await this.remember(ctx.instance, ctx.vips.map((v) => v.address));
-    await this.inner.becomeMaster(ctx);
+    // The record is written next to the takeover, not before it: the VIP must not wait for a file.
+    const recorded = this.remember(ctx.instance, ctx.vips.map((v) => v.address));
+    try {
+      await this.inner.becomeMaster(ctx);
+    } finally {
+      await recorded;
+    }
   }
 
   private async becomeBackup(ctx: TakeoverContext): Promise<void> {
@@ -375,8 +381,12 @@ export class VrrpLeadership {
     await this.saveRecord();
   }
 
-  private async saveRecord(): Promise<void> {
-    await saveVrrpRecord(this.o.recordPath, this.record).catch((err: unknown) => this.log.warn({ err }, 'vrrp.json not written'));
+  /** One write at a time (they share a temporary file), each of the record as it is then. */
+  private saveRecord(): Promise<void> {
+    this.saving = this.saving
+      .then(() => saveVrrpRecord(this.o.recordPath, this.record))
+      .catch((err: unknown) => this.log.warn({ err }, 'vrrp.json not written'));
+    return this.saving;
   }
 
   /**
