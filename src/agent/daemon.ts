@@ -2,7 +2,7 @@
 // manifest files for standalone directors), status reporting, Events and metrics.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { EventRecorder, KubeHttp, MetricsServer, makeClients } from '../kube/index.js';
+import { EventRecorder, KubeHttp, MetricsServer, NodeHeartbeat, makeClients } from '../kube/index.js';
 import type { ClusterAccess } from '../kube/config.js';
 import { Agent } from './agent.js';
 import { ApiSource } from './api-source.js';
@@ -24,6 +24,8 @@ export interface AgentDaemonOptions {
   manifests?: { files: string[]; nodes: Node[] };
   metrics?: { port: number; host?: string };
   resyncMs?: number;
+  /** Namespace of this agent's heartbeat Lease (`lvs-agent-<node>`), which the controller watches. */
+  leaseNamespace?: string;
   /** Overrides VRRP (tests); by default VRRP elects the holder in groups with two or more directors. */
   leadership?: VipLeadership;
   log: Logger;
@@ -46,6 +48,7 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
   let events: EventRecorder | undefined;
   let vrrp: VrrpLeadership | undefined;
   let stopSource: () => Promise<void> = async () => undefined;
+  let heartbeat: NodeHeartbeat | undefined;
   if (o.access) {
     const clients = makeClients(new KubeHttp(o.access));
     const api = new ApiSource(clients, o.log);
@@ -55,6 +58,8 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     await api.waitForSync();
     source = api;
     stopSource = () => api.stop();
+    heartbeat = new NodeHeartbeat({ leases: clients.leases, namespace: o.leaseNamespace ?? 'lvs-system', node: o.node, log: o.log.child({ component: 'heartbeat' }) });
+    heartbeat.start();
     events = new EventRecorder({ events: clients.events, controller: 'lvs.dev/agent', instance: o.node, log: o.log.child({ component: 'events' }) });
     reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, realServers: clients.realServers, events, vrrpState: (group, vips) => vrrp?.stateOf(group, vips), log: o.log.child({ component: 'status' }) });
   } else if (o.manifests) {
@@ -115,6 +120,7 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
       announcer?.close();
       vrrpLink?.close();
       await agent.stop();
+      heartbeat?.stop();
       await reporter?.flush(2000);
       reporter?.close();
       await stopSource();

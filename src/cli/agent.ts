@@ -21,6 +21,8 @@ Flags (environment variable in brackets):
                            server (repeatable); no status is written
   --node-label KEY=VALUE   standalone mode: a label of this node, for DirectorGroup nodeSelectors
                            (repeatable)
+  --lease-namespace NS     namespace of this agent's heartbeat Lease lvs-agent-<node>
+                           [POD_NAMESPACE] (default lvs-system)
   --metrics-port N         port of /metrics, /healthz, /readyz; 0 picks a free one
                            [LVS_METRICS_PORT] (default 9477)
   --metrics-host ADDR      address to bind the metrics port (default 0.0.0.0)
@@ -53,6 +55,7 @@ export const agentCommand: Subcommand = {
         context: { type: 'string' },
         manifests: { type: 'string', multiple: true },
         'node-label': { type: 'string', multiple: true },
+        'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'lvs-system' },
         'metrics-port': { type: 'string', default: process.env.LVS_METRICS_PORT ?? '9477' },
         'metrics-host': { type: 'string', default: '0.0.0.0' },
         resync: { type: 'string', default: '30s' },
@@ -75,6 +78,7 @@ export const agentCommand: Subcommand = {
       node: values.node,
       stateDir: values['state-dir'],
       resyncMs,
+      leaseNamespace: values['lease-namespace'],
       metrics: { port, host: values['metrics-host'] },
       log,
       ...(manifests.length

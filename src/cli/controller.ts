@@ -78,6 +78,7 @@ export const controllerCommand: Subcommand = {
     const access = loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context });
     const controller = new Controller({
       access,
+      agentLeaseNamespace: values['leader-election-namespace'],
       resyncMs,
       ...(port > 0 ? { metrics: { port, host: values['metrics-host'] } } : {}),
       ...(leaderElect

@@ -8,7 +8,8 @@ import { KubeHttp, isNotFound } from '../kube/http.js';
 import { Informer, type InformerOptions, keyOf, resourceListWatcher } from '../kube/informer.js';
 import { LeaderElector } from '../kube/leader.js';
 import { MetricsServer } from '../kube/metrics-server.js';
-import type { EndpointSlice, KubeObject, Node, SecretMeta, Service } from '../kube/types.js';
+import type { EndpointSlice, KubeObject, Lease, Node, SecretMeta, Service } from '../kube/types.js';
+import { agentLeasePrefix, leaseAlive, leaseExpiry } from '../kube/node-heartbeat.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import { resolve } from '../model/resolve.js';
 import type { ClusterModel } from '../model/types.js';
@@ -48,6 +49,8 @@ export interface ControllerOptions {
   log?: Logger;
   /** Wall clock for condition times; injectable for tests. */
   now?: () => Date;
+  /** Namespace of the agents' heartbeat Leases (default: the election namespace, else lvs-system). */
+  agentLeaseNamespace?: string;
 }
 
 type Kind = 'DirectorGroup' | 'VirtualService' | 'RealServer';
@@ -92,8 +95,12 @@ export class Controller {
         services: Informer<Service>;
         endpointSlices: Informer<EndpointSlice>;
         secrets: Informer<SecretMeta>;
+        agentLeases: Informer<Lease>;
       }
     | undefined;
+  /** Nodes whose agent heartbeat Lease has expired, as of the last check. */
+  private deadAgents = new Set<string>();
+  private leaseTimer: NodeJS.Timeout | undefined;
   private readonly written = {
     DirectorGroup: new WrittenCache<DirectorGroup>(),
     VirtualService: new WrittenCache<VirtualService>(),
@@ -158,6 +165,7 @@ export class Controller {
       services: make('services', c.services),
       endpointSlices: make('endpointslices', c.endpointSlices),
       secrets: make('secrets', c.secrets),
+      agentLeases: new Informer<Lease>('agent-leases', resourceListWatcher(c.leases, { namespace: this.o.agentLeaseNamespace ?? this.o.leaderElection?.namespace ?? 'lvs-system' }), { ...io, log: this.log.child({ informer: 'agent-leases' }) }),
     };
     const watchWritten = <T extends KubeObject>(inf: Informer<T>, cache: WrittenCache<T>) =>
       inf.on((ev) => {
@@ -166,8 +174,9 @@ export class Controller {
     watchWritten(this.informers.directorGroups, this.written.DirectorGroup);
     watchWritten(this.informers.virtualServices, this.written.VirtualService);
     watchWritten(this.informers.realServers, this.written.RealServer);
-    for (const inf of Object.values(this.informers)) {
-      (inf as Informer<KubeObject>).on(() => this.schedule());
+    for (const [name, inf] of Object.entries(this.informers)) {
+      // Heartbeats renew every few seconds; only a change of who is alive needs a reconcile.
+      (inf as Informer<KubeObject>).on(() => (name === 'agentLeases' ? this.checkAgents() : this.schedule()));
       inf.start();
     }
     this.recorder = new EventRecorder({ events: c.events, controller: reportingController, ...(this.o.leaderElection?.identity ? { instance: this.o.leaderElection.identity } : {}), log: this.log.child({ component: 'events' }) });
@@ -213,6 +222,7 @@ export class Controller {
     await this.elector?.stop();
     this.elector = undefined;
     await Promise.all(Object.values(this.informers ?? {}).map((i) => (i as Informer<KubeObject>).stop()));
+    clearTimeout(this.leaseTimer);
     await this.recorder?.flush();
     await this.server?.close();
     this.server = undefined;
@@ -226,6 +236,22 @@ export class Controller {
     this.log.info('leading: reconciling');
     await Promise.all(Object.values(this.informers ?? {}).map((i) => (i as Informer<KubeObject>).waitForSync()));
     this.schedule(0);
+  }
+
+  /**
+   * Recomputes which agents' heartbeat Leases have expired; reconciles when that set changed, and
+   * checks again when the next live Lease would expire.
+   */
+  private checkAgents(): void {
+    const now = this.now().getTime();
+    const leases = (this.informers?.agentLeases.list() ?? []).filter((l) => l.metadata.name?.startsWith(agentLeasePrefix));
+    const dead = new Set(leases.filter((l) => !leaseAlive(l, now)).map((l) => l.spec?.holderIdentity ?? ''));
+    const changed = dead.size !== this.deadAgents.size || [...dead].some((n) => !this.deadAgents.has(n));
+    this.deadAgents = dead;
+    if (changed) this.schedule();
+    clearTimeout(this.leaseTimer);
+    const next = Math.min(...leases.map(leaseExpiry).filter((t): t is number => t !== undefined && t >= now));
+    if (Number.isFinite(next) && !this.stopped) this.leaseTimer = setTimeout(() => this.checkAgents(), next - now + 1000).unref();
   }
 
   private unlead(): void {
@@ -300,7 +326,9 @@ export class Controller {
         const obj = this.written.VirtualService.current(s.key, inf.virtualServices.get(s.key));
         if (!obj) continue;
         const prev = obj.status?.conditions;
-        const { fields, desired } = serviceStatus(s, obj.status?.directors, prev, now);
+        // A director whose agent stopped heartbeating cannot correct its own entry: do not count it.
+        const views = obj.status?.directors?.filter((v) => !this.deadAgents.has(v.node));
+        const { fields, desired } = serviceStatus(s, views, prev, now);
         jobs.push(() => this.write('VirtualService', obj, fields, prev, desired));
       }
       for (const r of model.realServers.values()) {

@@ -7,4 +7,5 @@ export { Informer, resourceListWatcher, keyOf, type InformerEvent, type Informer
 export { LeaderElector, defaultIdentity, type LeaderElectorOptions } from './leader.js';
 export { EventRecorder, referenceTo, type EventType, type EventRecorderOptions } from './events.js';
 export { MetricsServer, type MetricsServerOptions, type Probe } from './metrics-server.js';
+export { NodeHeartbeat, agentLeaseName, agentLeasePrefix, leaseAlive, leaseExpiry, type NodeHeartbeatOptions } from './node-heartbeat.js';
 export * from './types.js';

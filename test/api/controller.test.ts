@@ -11,7 +11,8 @@ import type {
 } from '../../src/api/index.js';
 import type { Controller } from '../../src/controller/controller.js';
 import { EventRecorder, referenceTo } from '../../src/kube/events.js';
-import type { EndpointSlice, Service } from '../../src/kube/types.js';
+import { type EndpointSlice, type Service, microTime } from '../../src/kube/types.js';
+import { agentLeaseName } from '../../src/kube/node-heartbeat.js';
 import { condition, eventsFor, eventually, installCrds, kit, nodeObject, sleep, unique } from './controller-kit.js';
 
 const k = kit(inject('kubeconfig'), inject('binDir'), 'controller');
@@ -377,6 +378,31 @@ describe('status next to the agents', () => {
       expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'Unhealthy', message: 'failing its health check on all 2 directors: connect: connection refused' });
       expect(r.status?.directors).toHaveLength(2);
     });
+  });
+
+  it('stops counting a director whose agent heartbeat Lease expired (a dead master cannot retract its entry)', async () => {
+    await createVS('hb', { vip: '198.51.100.71', port: 80, protocol: 'TCP' });
+    await createRS('hb-1', { address: '10.41.0.1' }, { app: 'hb' });
+    const dirA = `${suffix}-dir-a`; // the group's director nodes (see above)
+    const dirB = `${suffix}-dir-b`;
+    await c.http.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lvs-system' } } }).catch(() => undefined);
+    const beat = (node: string, agoMs: number) => c.leases.apply(
+      { metadata: { name: agentLeaseName(node), namespace: 'lvs-system' }, spec: { holderIdentity: node, leaseDurationSeconds: 40, renewTime: microTime(new Date(Date.now() - agoMs)) } },
+      { fieldManager: `lvs-agent/${node}`, force: true });
+    await beat(dirA, 0);
+    await beat(dirB, 0);
+    await agentApply(`lvs-agent/${dirA}`, 'virtualServices', 'hb', { directors: [{ node: dirA, programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 }] });
+    await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'hb', { directors: [{ node: dirB, programmedGeneration: 1, vrrpState: 'Backup', healthy: 1, total: 1 }] });
+    await eventually(async () => expect((await getVS('hb')).status).toMatchObject({ master: dirA, vrrpState: 'Master' }));
+    // A dies: B takes over and says so; A's entry still claims Master.
+    await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'hb', { directors: [{ node: dirB, programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 }] });
+    await eventually(async () => expect((await getVS('hb')).status?.vrrpState).toBe('SplitBrain'));
+    // A's heartbeat is 100 s old (40 s lease): it no longer counts.
+    await beat(dirA, 100_000);
+    await eventually(async () => expect((await getVS('hb')).status).toMatchObject({ master: dirB, vrrpState: 'Master' }));
+    // A comes back to life still claiming Master: that is a real split brain again.
+    await beat(dirA, 0);
+    await eventually(async () => expect((await getVS('hb')).status?.vrrpState).toBe('SplitBrain'));
   });
 });
 

@@ -92,7 +92,7 @@ describe('helm lint and template', () => {
     const objs = await render();
     expect(objs.map((o) => o.kind).sort()).toEqual([
       'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'DaemonSet', 'Deployment',
-      'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount',
+      'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount',
     ]);
     for (const o of objs) {
       if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) expect(o.metadata.namespace, id(o)).toBe(ns);
@@ -119,7 +119,7 @@ describe('helm lint and template', () => {
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(pod.serviceAccountName).toBe('lvs-operator-controller');
-    const role = one(objs, 'Role');
+    const role = one(objs, 'Role', 'controller');
     expect(role.rules).toContainEqual({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['lvs-operator-controller'], verbs: ['get', 'update'] });
     expect(one(objs, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
   });
@@ -166,7 +166,7 @@ describe('helm lint and template', () => {
     expect(monitors.map((m) => m.metadata.name).sort()).toEqual(['lvs-agent', 'lvs-controller']);
     const ctl = one(objs, 'Deployment', 'controller').spec.template.spec.containers[0];
     expect(ctl.args).toEqual(expect.arrayContaining(['--leader-election-id=lvs-leader', '--metrics-port=9090', '--context=ignored-in-cluster']));
-    expect(one(objs, 'Role').rules).toContainEqual({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['lvs-leader'], verbs: ['get', 'update'] });
+    expect(one(objs, 'Role', 'controller').rules).toContainEqual({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['lvs-leader'], verbs: ['get', 'update'] });
   });
 
   it.each([
@@ -322,6 +322,12 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
     }
     const got = JSON.parse(ok(await api.kubectl(['get', 'virtualservice', 'web', '-n', ns, '-o', 'json']))) as Obj;
     expect(got.status.directors).toEqual([expect.objectContaining({ node: 'node-a', vrrpState: 'Master' })]);
+  });
+
+  it('the agent renews its own heartbeat Lease in the release namespace', async () => {
+    const lease = stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'lvs-agent-node-a', namespace: ns }, spec: { holderIdentity: 'node-a', leaseDurationSeconds: 40, renewTime: '2026-01-01T00:00:00.000000Z' } });
+    ok(await api.kubectl(['apply', '--server-side', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig: asAgent, input: lease }), 'agent heartbeat apply');
+    ok(await api.kubectl(['apply', '--server-side', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig: asAgent, input: lease.replace('2026-01-01', '2026-01-02') }), 'agent heartbeat renew');
   });
 
   it.each([
