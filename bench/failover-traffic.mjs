@@ -16,7 +16,8 @@ const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 if (mode === 'server') {
   const server = net.createServer((sock) => {
     sock.on('error', () => {});
-    createInterface({ input: sock }).on('line', (line) => sock.write(`${a} ${line}\n`));
+    // readline re-emits the socket's errors (a client killed mid-connection resets it).
+    createInterface({ input: sock }).on('error', () => {}).on('line', (line) => sock.write(`${a} ${line}\n`));
   });
   server.listen(port, host, () => out({ ev: 'listening' }));
 } else if (mode === 'hold') {
@@ -31,7 +32,7 @@ if (mode === 'server') {
     c.sock = sock;
     sock.on('error', (e) => { c.lost ||= `error:${e.code ?? e.message}`; });
     sock.on('close', () => { c.lost ||= 'closed'; });
-    createInterface({ input: sock }).on('line', (line) => {
+    createInterface({ input: sock }).on('error', () => {}).on('line', (line) => {
       const now = Date.now();
       if (c.lastAnswer) c.maxGapMs = Math.max(c.maxGapMs, now - c.lastAnswer);
       c.lastAnswer = now;

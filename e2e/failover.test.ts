@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdConnections, longestGapMs, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
 import { labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
@@ -162,6 +164,33 @@ describe('VRRP failover between two directors', () => {
     console.log(`failover: graceful handover, longest time without an answer ${longestGapMs(probes.probes, stopAt)} ms (probes every 20 ms)`);
     // The restarted agent (d1 has the higher priority) does not preempt.
     expect(await holders()).toEqual([other.name]);
+    const report = await held.report();
+    expect(report.lost).toBe(0);
+    await held.stop();
+  });
+
+  it('kill -9 of the master agent: the backup takes over, the restarted agent keeps the VIP until it hears the master, no connection drops', async () => {
+    const master = d(1); // after the graceful handover above
+    expect(await holders()).toEqual(['d2']);
+    const held = holdConnections(env.client, vip, echoPort, 4, 200);
+    await held.ready;
+    await sleep(3000); // sync
+    const logFile = join(env.lab.dir, 'nodes', 'd2', 'agent.log'); // the supervisor appends every agent's output
+    const before = readFileSync(logFile, 'utf8').length;
+    const ctl = join(env.lab.dir, 'nodes', 'd2');
+    const starts = (): number => readdirSync(ctl).filter((f) => f.startsWith('agent-started')).length;
+    const startsBefore = starts();
+    // The agent dies without a word; the kernel keeps the VIP; the supervisor starts a new agent.
+    // The node process itself (not the supervisor, whose arguments carry the same command line).
+    await master.exec(`for p in $(ps -eo pid=,args= | awk '$2 ~ /\\/node$/ && /cli\\/main.ts agent --node d2/ {print $1}'); do kill -9 $p; done`);
+    expect(await waitFor(async () => (await holdsVip(d(0))), 10_000)).toBe(true);
+    // The supervisor starts a new agent (as the kubelet restarts a crashed pod).
+    expect(await waitFor(() => starts() > startsBefore, 90_000)).toBe(true);
+    expect(await waitFor(async () => (await holders()).join() === 'd1', 30_000)).toBe(true);
+    const log = readFileSync(logFile, 'utf8').slice(before);
+    expect(log).toContain('VIP held as master before the restart');
+    expect(log).toContain('another master holds the VIP: giving it up');
+    await sleep(1000);
     const report = await held.report();
     expect(report.lost).toBe(0);
     await held.stop();
