@@ -123,6 +123,11 @@ describe('VRRP failover between two directors', () => {
     expect(after.answered).toBeGreaterThan(report.answered + 6);
     await held.stop();
     expect(await waitFor(async () => (await states()).d2 === 'Master', 30_000)).toBe(true);
+    // An Event on the DirectorGroup for the transition.
+    expect(await waitFor(async () => {
+      const ev = await env.getJson<{ items: { reason?: string; note?: string; regarding?: { kind?: string; name?: string } }[] }>(['get', 'events.events.k8s.io', '-n', 'default']);
+      return ev.items.some((e) => e.reason === 'VrrpMaster' && e.regarding?.kind === 'DirectorGroup' && e.regarding.name === 'edge' && (e.note ?? '').startsWith(`d2 is MASTER for ${vip}`));
+    }, 30_000)).toBe(true);
   });
 
   it('the old master returns and, with preempt and the higher priority, takes the VIP back', async () => {
