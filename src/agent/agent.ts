@@ -81,11 +81,17 @@ export class Agent {
     return owned.size > 0 ? keys : new Set();
   }
 
-  /** Requests a pass soon; many requests in a burst make one pass. */
+  /**
+   * Requests a pass within `delayMs`; every request until then joins it. The first request
+   * starts the timer and later ones never push it back, so a steady stream of events (thousands
+   * of objects being created) still gets regular passes.
+   */
   schedule(delayMs = this.o.debounceMs ?? 20): void {
-    if (this.stopped) return;
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.pass(), delayMs);
+    if (this.stopped || this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.pass();
+    }, delayMs);
   }
 
   /** Runs one pass now (or right after the one in flight). Resolves when the kernel is reconciled. */

@@ -98,7 +98,17 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     vrrp.onChange = () => agent.schedule();
     // Subscribed before the agent: the next compile already sees which groups VRRP manages.
     const src = source;
-    stopVrrpWatch = src.onChange(() => { void vrrp!.update(src.snapshot()); });
+    // Coalesced like the agent's own passes (a burst of thousands of watch events must not
+    // resolve the cluster thousands of times); shorter than the agent's debounce, so the pass
+    // that follows a change already sees which groups VRRP manages.
+    let pending: NodeJS.Timeout | undefined;
+    const unsubscribe = src.onChange(() => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        void vrrp!.update(src.snapshot());
+      }, 5);
+    });
+    stopVrrpWatch = () => { clearTimeout(pending); unsubscribe(); };
     await vrrp.update(src.snapshot());
   }
   if (reporter) agent.checker.on('change', (c) => reporter!.healthEvent(c));
