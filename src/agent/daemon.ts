@@ -2,7 +2,7 @@
 // manifest files for standalone directors), status reporting, Events and metrics.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { EventRecorder, KubeHttp, MetricsServer, NodeHeartbeat, makeClients } from '../kube/index.js';
+import { EventRecorder, KubeHttp, MetricsServer, NodeHeartbeat, isNotFound, makeClients } from '../kube/index.js';
 import type { ClusterAccess } from '../kube/config.js';
 import { Agent } from './agent.js';
 import { ApiSource } from './api-source.js';
@@ -49,8 +49,17 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
   let vrrp: VrrpLeadership | undefined;
   let stopSource: () => Promise<void> = async () => undefined;
   let heartbeat: NodeHeartbeat | undefined;
+  let readSecret: ((namespace: string, name: string, key: string) => Promise<string | undefined>) | undefined;
   if (o.access) {
-    const clients = makeClients(new KubeHttp(o.access));
+    const http = new KubeHttp(o.access);
+    const clients = makeClients(http);
+    // One Secret at a time, by name (RBAC grants `get`, not `list`): VRRPv2 PASS passwords.
+    readSecret = async (namespace, name, key) => {
+      const secret = await http.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`)
+        .catch((err: unknown) => { if (isNotFound(err)) return undefined; throw err; });
+      const value = secret?.data?.[key];
+      return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+    };
     const api = new ApiSource(clients, o.log);
     api.start();
     // Never reconcile from an empty cache: that would remove everything the node serves.
@@ -76,7 +85,7 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
   if (!o.leadership) {
     vrrpLink = new SerialLinkClient(new RtLinkClient());
     announcer = new PacketAnnouncer(vrrpLink);
-    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, ipvs: kernel.ipvs, recordPath: join(o.stateDir, 'vrrp.json'), events, log: o.log.child({ component: 'vrrp' }) });
+    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, ipvs: kernel.ipvs, recordPath: join(o.stateDir, 'vrrp.json'), events, ...(readSecret ? { readSecret } : {}), log: o.log.child({ component: 'vrrp' }) });
     await vrrp.start();
   }
   const leadership: VipLeadership | undefined = o.leadership ?? vrrp?.leadership;

@@ -165,6 +165,8 @@ export interface VrrpLeadershipOptions {
   registry?: Registry | undefined;
   /** Called after every transition (the agent schedules a pass, so status follows). */
   onChange?: () => void;
+  /** Reads one Secret key (VRRPv2 PASS passwords); undefined when it is missing. */
+  readSecret?: (namespace: string, name: string, key: string) => Promise<string | undefined>;
   /** Tests: a speaker built around the given actions (default: a real VrrpSpeaker). */
   speaker?: (o: VrrpSpeakerOptions) => SpeakerLike;
   /** Paces the check of a VIP kept from before a restart (and the GARP repeats). */
@@ -264,12 +266,32 @@ export class VrrpLeadership {
     const model = resolve(snapshot);
     this.managed = new Set(vrrpGroups(model, this.o.node));
     this.sole = new Set([...model.groups.values()].filter((g) => g.directors.length === 1 && g.directors[0] === this.o.node).map((g) => g.name));
-    const want = vrrpInstanceSpecs(model, this.o.node, { priority: nodePriority(snapshot, this.o.node) });
+    const priority = nodePriority(snapshot, this.o.node);
     const sync = desiredSync(model, this.o.node);
-    this.queue = this.queue.then(() => this.apply(want, sync)).catch((err: unknown) => {
+    this.queue = this.queue.then(async () => {
+      const passwords = await this.passwords(model);
+      await this.apply(vrrpInstanceSpecs(model, this.o.node, { priority, passwords }), sync);
+    }).catch((err: unknown) => {
       this.log.error({ err }, 'VRRP instances not updated');
     });
     return this.queue;
+  }
+
+  /** v2 PASS passwords of the VRRP groups here, read from their Secrets (read again on every update). */
+  private async passwords(model: ClusterModel): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const name of this.managed) {
+      const v = model.groups.get(name)?.group?.spec.vrrp;
+      const ref = v?.version === 2 ? v.authSecretRef : undefined;
+      if (!ref || !this.o.readSecret) continue;
+      const value = await this.o.readSecret(ref.namespace, ref.name, ref.key).catch((err: unknown) => {
+        this.log.warn({ err, group: name, secret: `${ref.namespace}/${ref.name}` }, 'VRRP auth Secret not readable');
+        return undefined;
+      });
+      if (value === undefined) this.log.warn({ group: name, secret: `${ref.namespace}/${ref.name}`, key: ref.key }, 'VRRP auth Secret or key missing: adverts go out without PASS auth');
+      else out.set(name, value);
+    }
+    return out;
   }
 
   private async apply(want: LeadershipInstance[], sync: SyncWant | undefined): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { desiredSync, nodePriority, vrrpGroups, vrrpInstanceSpecs, VrrpLeadership } from '../../../src/agent/vrrp-leadership.js';
+import { desiredSync, nodePriority, vrrpGroups, vrrpInstanceSpecs, VrrpLeadership, type VrrpLeadershipOptions } from '../../../src/agent/vrrp-leadership.js';
 import { FakeIpvsClient } from '../../../src/ipvs/fake.js';
 import { FakeLinkClient } from '../../../src/link/index.js';
 import { resolve } from '../../../src/model/index.js';
@@ -85,7 +85,7 @@ function lab() {
   const clock = new FakeClock();
   const lan = new FakeLan(clock);
   const dir = mkdtempSync(join(tmpdir(), 'vrrp-leadership-'));
-  const director = (name: string, address: string, pre: (link: FakeLinkClient, record: string) => void = () => undefined) => {
+  const director = (name: string, address: string, pre: (link: FakeLinkClient, record: string) => void = () => undefined, extra: Partial<VrrpLeadershipOptions> = {}) => {
     const link = new FakeLinkClient(['lo', 'eth0']);
     void link.addAddress('eth0', address, 24);
     const ipvs = new FakeIpvsClient();
@@ -95,6 +95,7 @@ function lab() {
       node: name, link, ipvs, recordPath, clock, log: silent,
       announcer: { announce: async () => undefined, close: () => undefined },
       speaker: (o) => new VrrpSpeaker({ ...o, channels: lan.factory(name, [address]) }),
+      ...extra,
     });
     const holds = async (): Promise<boolean> => (await link.listAddresses('eth0')).some((a) => a.address === vip1);
     return { name, link, ipvs, leadership, recordPath, holds };
@@ -140,6 +141,25 @@ describe('VrrpLeadership', () => {
     await d1.leadership.update(twoDirectors({ vips: [vip2], sync: { enabled: true, syncId: 3 } }));
     expect(await d1.holds()).toBe(false);
     expect(d1.leadership.status().map((s) => s.name)).toEqual([`g1/eth0/${vip2}`]);
+  });
+
+  it('VRRPv2 PASS: reads the password from the Secret; peers with the same one elect one master, a wrong one is not heard', async () => {
+    const snap = twoDirectors({ vips: [vip1], vrrp: { version: 2, advertIntervalMs: 1000, authSecretRef: { name: 'vrrp', namespace: 'lvs-system', key: 'password' } } });
+    const reads: string[] = [];
+    const secret = (value: string) => ({ readSecret: async (ns: string, name: string, key: string) => { reads.push(`${ns}/${name}/${key}`); return value; } });
+    for (const [p1, p2, holders] of [['1111', '1111', 1], ['1111', '2222', 2]] as const) {
+      const { director, run } = lab();
+      const d1 = director('d1', '192.168.10.1', undefined, secret(p1));
+      const d2 = director('d2', '192.168.10.2', undefined, secret(p2));
+      for (const d of [d1, d2]) {
+        await d.leadership.start();
+        await d.leadership.update(snap);
+      }
+      await run(5000);
+      expect([await d1.holds(), await d2.holds()].filter(Boolean)).toHaveLength(holders);
+      for (const d of [d1, d2]) await d.leadership.stop();
+    }
+    expect(reads).toContain('lvs-system/vrrp/password');
   });
 
   it('a sole director holds its VIPs through the reconciler, without VRRP', async () => {
