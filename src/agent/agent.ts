@@ -3,7 +3,7 @@
 // Passes never overlap; changes during a pass schedule exactly one more.
 import type { Logger } from 'pino';
 import { HealthChecker } from '../health/index.js';
-import { resolve } from '../model/index.js';
+import { resolveCached } from '../model/index.js';
 import type { ClusterModel } from '../model/types.js';
 import { logger } from '../util/log.js';
 import { compile, type NodeDesired, type VipLeadership } from './compile.js';
@@ -72,7 +72,7 @@ export class Agent {
   /** Health-check keys of real servers that are already in the kernel: they start healthy. */
   private async keysInKernel(): Promise<Set<string>> {
     const owned = new Set((await this.o.reconciler.ownedState()).services);
-    const model = resolve(this.o.source.snapshot());
+    const model = resolveCached(this.o.source.snapshot());
     const desired = compile(model, this.o.node, () => true, () => false);
     const keys = new Set<string>();
     for (const s of desired.services) {
@@ -116,7 +116,7 @@ export class Agent {
   }
 
   private async passOnce(): Promise<void> {
-    const model = resolve(this.o.source.snapshot());
+    const model = resolveCached(this.o.source.snapshot());
     this.model = model;
     this.checker.sync(healthChecks(model, this.o.node, this.known));
     this.known = undefined; // only the first pass adopts kernel state as healthy

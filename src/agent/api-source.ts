@@ -19,6 +19,7 @@ function relevance(informer: string, o: KubeObject): string {
   const extra = informer === 'directorGroups' ? (o as { status?: { vrids?: unknown } }).status?.vrids
     : informer === 'endpointSlices' ? [(o as { endpoints?: unknown }).endpoints, (o as { ports?: unknown }).ports]
     : informer === 'services' ? (o as { spec?: unknown }).spec
+    : informer === 'nodes' ? m.annotations?.['lvs.dev/vrrp-priority']
     : undefined;
   return JSON.stringify([m.generation, m.labels, m.deletionTimestamp, extra]);
 }
@@ -44,7 +45,13 @@ export class ApiSource implements SnapshotSource {
       services: make('services', clients.services),
       endpointSlices: make('endpointslices', clients.endpointSlices),
     };
+    // Count the changes the desired state depends on, so snapshot() can hand out the same
+    // snapshot (and resolve() its cached model) until one happens.
+    this.onChange(() => { this.version++; });
   }
+
+  private version = 0;
+  private cached: { version: number; snapshot: Snapshot } | undefined;
 
   private all(): Informer<KubeObject>[] {
     return Object.values(this.informers) as Informer<KubeObject>[];
@@ -64,11 +71,14 @@ export class ApiSource implements SnapshotSource {
   }
 
   snapshot(): Snapshot {
+    if (this.cached?.version === this.version) return this.cached.snapshot;
     const i = this.informers;
-    return buildSnapshot({
+    const snapshot = buildSnapshot({
       directorGroups: i.directorGroups.list(), virtualServices: i.virtualServices.list(), realServers: i.realServers.list(),
       services: i.services.list(), endpointSlices: i.endpointSlices.list(), nodes: i.nodes.list(),
     });
+    this.cached = { version: this.version, snapshot };
+    return snapshot;
   }
 
   onChange(listener: () => void): () => void {

@@ -17,7 +17,7 @@ import type { IpvsClient } from '../ipvs/api.js';
 import type { SyncDaemon, SyncState } from '../ipvs/types.js';
 import type { EventRecorder } from '../kube/index.js';
 import type { LinkClient } from '../link/index.js';
-import { resolve } from '../model/index.js';
+import { resolveCached } from '../model/index.js';
 import type { ClusterModel, Snapshot } from '../model/types.js';
 import { systemClock, type Clock, type TimerHandle } from '../vrrp/clock.js';
 import type { VrrpState } from '../vrrp/instance.js';
@@ -263,7 +263,7 @@ export class VrrpLeadership {
    */
   update(snapshot: Snapshot): Promise<void> {
     if (this.stopped) return this.queue;
-    const model = resolve(snapshot);
+    const model = resolveCached(snapshot);
     this.managed = new Set(vrrpGroups(model, this.o.node));
     this.sole = new Set([...model.groups.values()].filter((g) => g.directors.length === 1 && g.directors[0] === this.o.node).map((g) => g.name));
     const priority = nodePriority(snapshot, this.o.node);

@@ -1,5 +1,5 @@
 // Pure cluster-state resolution, shared by the controller and the agent.
-export { resolve } from './resolve.js';
+export { resolve, resolveCached } from './resolve.js';
 export { buildSnapshot, type RawSnapshot } from './snapshot.js';
 export { allocateVrids, keepPrevious, compareText, minVrid, maxVrid, type VridRequest, type VridResult } from './vrid.js';
 export { resolveClaims, claimOrder, type Claim, type ClaimOutcome } from './conflicts.js';
