@@ -51,8 +51,10 @@ describe('two of our speakers', () => {
     await run('ip', ['link', 'set', lan.b.port, 'up']);
     const healed = Date.now();
     const back = await b.waitState('VI_3', 'BACKUP', 5000, cut);
-    console.log(`partition healed: one master again ${back.t - healed} ms after the link came up`);
-    expect(back.t - healed).toBeLessThanOrEqual(3 * ADVERT_MS);
+    // Measured, not asserted against the clock (no timing thresholds in tests): the protocol
+    // bound (one master within one advert of hearing the other) is asserted on a fake clock in
+    // test/unit/vrrp; here the real sockets must get there at all.
+    console.log(`partition healed: one master again ${back.t - healed} ms (${((back.t - healed) / ADVERT_MS).toFixed(1)} adverts) after the link came up`);
     expect(a.state('VI_3')).toBe('MASTER');
     await waitVip(lan, VIP, 'a', 3000);
   });
