@@ -63,7 +63,8 @@ try {
   let have = 0;
   while ((have = await countDests()) < want) {
     if (Date.now() - t0 > 30 * 60_000) throw new Error(`kernel has ${have}/${want} destinations after 30 min`);
-    await sleep(250);
+    // Each look dumps the whole table inside the one-CPU lab kernel: look once a second.
+    await sleep(1000);
   }
   const fullMs = Date.now() - t0;
   log(`kernel complete (${want} destinations) ${fullMs} ms after the first create`);
