@@ -1,5 +1,5 @@
 // Runs inside a director kernel for bench:converge: watches one destination's weight through
-// netlink every millisecond or two and appends `<epoch ms> <weight>` to a file each time it
+// netlink and appends `<epoch ms> <weight>` to a file each time it
 // changes, so the host can time API change -> kernel. Polls every 5 ms: the lab kernel has one
 // CPU, and a tighter loop would slow down the agent it measures.
 // Usage: node --import tsx bench/weight-probe.ts <vip> <port> <rs-address> <out-file>
