@@ -18,6 +18,7 @@ import { errnoNumber, ipvsError, opObject, IpvsError, type IpvsErrorObject, type
 import { GenlSocket, NetlinkErrno, type GenlSocketOptions } from './socket.js';
 import { validateOp } from './validate.js';
 import type { DestKey, IpvsDest, IpvsInfo, IpvsOp, IpvsService, IpvsServiceWithDests, SyncDaemon, SyncState, Timeouts, VirtualServiceKey } from './types.js';
+import { SingleOps } from './single-ops.js';
 
 /**
  * Worst-case receive-buffer cost of one error reply (the kernel copies the refused request into
@@ -40,7 +41,7 @@ export interface NetlinkIpvsClientOptions extends GenlSocketOptions {
   validate?: boolean;
 }
 
-export class NetlinkIpvsClient implements IpvsClient {
+export class NetlinkIpvsClient extends SingleOps implements IpvsClient {
   readonly batchSize: number;
   private closed = false;
   private readonly writer = new NlWriter(256 * 1024);
@@ -51,6 +52,7 @@ export class NetlinkIpvsClient implements IpvsClient {
     readonly familyId: number,
     private readonly opts: NetlinkIpvsClientOptions,
   ) {
+    super();
     const fit = Math.floor(sock.recvBufferBytes / ERROR_REPLY_TRUESIZE) - 1;
     this.batchSize = opts.batchSize ?? Math.max(1, Math.min(1024, fit));
   }
@@ -217,22 +219,6 @@ export class NetlinkIpvsClient implements IpvsClient {
     }
     return results;
   }
-
-  private async one(op: IpvsOp): Promise<void> {
-    expectOk(await this.apply([op]));
-  }
-
-  addService(service: IpvsService): Promise<void> { return this.one({ op: 'add-service', service }); }
-  editService(service: IpvsService): Promise<void> { return this.one({ op: 'edit-service', service }); }
-  delService(key: VirtualServiceKey): Promise<void> { return this.one({ op: 'del-service', key }); }
-  addDest(key: VirtualServiceKey, dest: IpvsDest): Promise<void> { return this.one({ op: 'add-dest', key, dest }); }
-  editDest(key: VirtualServiceKey, dest: IpvsDest): Promise<void> { return this.one({ op: 'edit-dest', key, dest }); }
-  delDest(key: VirtualServiceKey, dest: DestKey): Promise<void> { return this.one({ op: 'del-dest', key, dest }); }
-  setTimeouts(timeouts: Partial<Timeouts>): Promise<void> { return this.one({ op: 'set-timeouts', timeouts }); }
-  startDaemon(daemon: SyncDaemon): Promise<void> { return this.one({ op: 'start-daemon', daemon }); }
-  stopDaemon(state: SyncState): Promise<void> { return this.one({ op: 'stop-daemon', state }); }
-  flush(): Promise<void> { return this.one({ op: 'flush' }); }
-  zero(key?: VirtualServiceKey): Promise<void> { return this.one(key ? { op: 'zero', key } : { op: 'zero' }); }
 }
 
 function toIpvsError(op: IpvsOp['op'] | IpvsReadOperation, e: unknown, object: IpvsErrorObject, fallbackErrno = errnoNumber('EIO')): IpvsError {

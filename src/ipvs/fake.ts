@@ -10,6 +10,7 @@ import { zeroStats } from './codec/stats.js';
 import { errnoNumber, ipvsError, opObject, type IpvsError } from './errors.js';
 import { canonicalServiceKey, destId, serviceId } from './keys.js';
 import { validateOp } from './validate.js';
+import { SingleOps } from './single-ops.js';
 import {
   SERVICE_FLAGS, TUNNEL_FLAGS, type DestKey, type IpvsDest, type IpvsInfo, type IpvsOp, type IpvsService, type IpvsServiceWithDests,
   type IpvsStats, type SyncDaemon, type SyncState, type Timeouts, type VirtualServiceKey,
@@ -39,7 +40,7 @@ interface StoredService {
 
 const counters = (): Pick<IpvsDest, 'activeConns' | 'inactConns' | 'persistConns'> => ({ activeConns: 0, inactConns: 0, persistConns: 0 });
 
-export class FakeIpvsClient implements IpvsClient {
+export class FakeIpvsClient extends SingleOps implements IpvsClient {
   private readonly services = new Map<string, StoredService>();
   private readonly daemons = new Map<SyncState, SyncDaemon>();
   private timeouts: Timeouts;
@@ -55,6 +56,7 @@ export class FakeIpvsClient implements IpvsClient {
   closed = false;
 
   constructor(opts: FakeIpvsOptions = {}) {
+    super();
     this.schedulers = new Set(opts.schedulers ?? KERNEL_SCHEDULERS);
     this.pes = new Set(opts.persistenceEngines ?? ['sip']);
     this.interfaces = opts.interfaces ? new Set(opts.interfaces) : undefined;
@@ -251,22 +253,6 @@ export class FakeIpvsClient implements IpvsClient {
   private checkOpen(): void {
     if (this.closed) throw ipvsError('list-services', errnoNumber('EBADF'), {}, 'the IPVS client is closed');
   }
-
-  private async one(op: IpvsOp): Promise<void> {
-    expectOk(await this.apply([op]));
-  }
-
-  addService(service: IpvsService): Promise<void> { return this.one({ op: 'add-service', service }); }
-  editService(service: IpvsService): Promise<void> { return this.one({ op: 'edit-service', service }); }
-  delService(key: VirtualServiceKey): Promise<void> { return this.one({ op: 'del-service', key }); }
-  addDest(key: VirtualServiceKey, dest: IpvsDest): Promise<void> { return this.one({ op: 'add-dest', key, dest }); }
-  editDest(key: VirtualServiceKey, dest: IpvsDest): Promise<void> { return this.one({ op: 'edit-dest', key, dest }); }
-  delDest(key: VirtualServiceKey, dest: DestKey): Promise<void> { return this.one({ op: 'del-dest', key, dest }); }
-  setTimeouts(timeouts: Partial<Timeouts>): Promise<void> { return this.one({ op: 'set-timeouts', timeouts }); }
-  startDaemon(daemon: SyncDaemon): Promise<void> { return this.one({ op: 'start-daemon', daemon }); }
-  stopDaemon(state: SyncState): Promise<void> { return this.one({ op: 'stop-daemon', state }); }
-  flush(): Promise<void> { return this.one({ op: 'flush' }); }
-  zero(key?: VirtualServiceKey): Promise<void> { return this.one(key ? { op: 'zero', key } : { op: 'zero' }); }
 
   close(): void {
     this.closed = true;

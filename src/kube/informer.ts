@@ -4,6 +4,7 @@ import type { ResourceClient } from './client.js';
 import { KubeApiError, type WatchEvent, isGone } from './http.js';
 import { collectionPath } from './resources.js';
 import type { KubeObject, ListResult } from './types.js';
+import { abortableSleep } from '../util/sleep.js';
 
 /**
  * A reflector plus store, like client-go's shared informer but small: list, then watch
@@ -80,18 +81,6 @@ export function keyOf(obj: KubeObject): string {
   return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}
 
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();

@@ -4,6 +4,7 @@ import { logger } from '../util/log.js';
 import type { ResourceClient } from './client.js';
 import { isAlreadyExists, isConflict } from './http.js';
 import { type Lease, type LeaseSpec, microTime } from './types.js';
+import { abortableSleep as sleep } from '../util/sleep.js';
 
 /**
  * Leader election over a `coordination.k8s.io/v1` Lease, the algorithm of client-go's
@@ -41,18 +42,6 @@ export function defaultIdentity(): string {
   return `${process.env.POD_NAME ?? hostname()}_${process.pid}`;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}
 
 /** Up to +20% so candidates that started together do not retry in lockstep. */
 function jitter(ms: number): number {
