@@ -6,7 +6,7 @@
 // (or error) closes the batch and every request without an error succeeded. A batch is sized so
 // that even all-failing requests fit the socket's receive buffer; replies lost anyway are reported
 // as ENOBUFS ("outcome unknown") rather than guessed.
-import { expectOk, type IpvsClient, type IpvsOpResult, type ListOptions } from './api.js';
+import { type IpvsClient, type IpvsOpResult, type ListOptions } from './api.js';
 import { IPVS_GENL_NAME } from './codec/constants.js';
 import { NLM_F_ACK, decodeFamilyReply, encodeGetFamily } from './codec/netlink.js';
 import {
@@ -17,7 +17,7 @@ import { NlWriter } from './codec/nla.js';
 import { errnoNumber, ipvsError, opObject, IpvsError, type IpvsErrorObject, type IpvsReadOperation } from './errors.js';
 import { GenlSocket, NetlinkErrno, type GenlSocketOptions } from './socket.js';
 import { validateOp } from './validate.js';
-import type { DestKey, IpvsDest, IpvsInfo, IpvsOp, IpvsService, IpvsServiceWithDests, SyncDaemon, SyncState, Timeouts, VirtualServiceKey } from './types.js';
+import type { IpvsDest, IpvsInfo, IpvsOp, IpvsService, IpvsServiceWithDests, SyncDaemon, Timeouts, VirtualServiceKey } from './types.js';
 import { SingleOps } from './single-ops.js';
 
 /**

@@ -4,7 +4,7 @@
 // `hashed` flag, canonical addresses, tunnel defaults, newest destination first) and the same
 // batch semantics (every operation attempted, in order, each with its own result).
 // Listing order of services is insertion order here and hash order in the kernel: do not rely on it.
-import { expectOk, type IpvsClient, type IpvsOpResult, type ListOptions } from './api.js';
+import { type IpvsClient, type IpvsOpResult, type ListOptions } from './api.js';
 import { canonicalAddr, familyOf } from './codec/addr.js';
 import { zeroStats } from './codec/stats.js';
 import { errnoNumber, ipvsError, opObject, type IpvsError } from './errors.js';
