@@ -120,7 +120,8 @@ export class Reconciler {
     const owned = await this.ownedState();
     let want = desired.services.map((s) => s.ipvs);
     let observed: IpvsServiceWithDests[];
-    let ownedScope = new Set(owned.services);
+    const ownedSet = new Set(owned.services);
+    let ownedScope = ownedSet;
     if (full) {
       this.applied.clear();
       observed = await this.deps.ipvs.listServicesWithDests({ stats: false });
@@ -132,12 +133,13 @@ export class Reconciler {
       const goneKeys = gone.map(parseServiceKey);
       if (want.length === 0 && goneKeys.length === 0) return { ops: 0, foreign: [] };
       observed = await this.observe([...want.map((s) => s.key), ...goneKeys]);
-      ownedScope = new Set([...want.map((s) => serviceKeyString(s.key)), ...gone].filter((k) => owned.services.includes(k)));
+      ownedScope = new Set([...want.map((s) => serviceKeyString(s.key)), ...gone].filter((k) => ownedSet.has(k)));
     }
     const plan = diffIpvs(want, observed, ownedScope);
     if (!full) {
       // diffIpvs saw only a slice: keep ownership of everything outside it.
-      const outside = owned.services.filter((k) => !ownedScope.has(k) && !want.some((s) => serviceKeyString(s.key) === k));
+      const inSlice = new Set(want.map((s) => serviceKeyString(s.key)));
+      const outside = owned.services.filter((k) => !ownedScope.has(k) && !inSlice.has(k));
       for (const k of outside) plan.owned.add(k);
     }
     const byIpvsKey = new Map(desired.services.map((s) => [serviceKeyString(s.ipvs.key), s.key]));

@@ -481,10 +481,17 @@ async function writeKubeconfig(
 }
 
 function runKubectl(bin: string, kubeconfig: string, args: string[], input?: string): Promise<KubectlResult> {
-  // Only our kubeconfig: a KUBECONFIG in the environment must not leak in.
+  return runTool(bin, [`--kubeconfig=${kubeconfig}`, ...args], input);
+}
+
+/**
+ * Runs a Kubernetes CLI (kubectl, helm) with `input` on stdin; never throws on exit codes. Only
+ * explicit kubeconfigs count: a KUBECONFIG in the environment must not leak in.
+ */
+export function runTool(bin: string, args: string[], input?: string): Promise<KubectlResult> {
   const env = { ...process.env };
   delete env['KUBECONFIG'];
-  const child = spawn(bin, [`--kubeconfig=${kubeconfig}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

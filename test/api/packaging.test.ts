@@ -3,7 +3,6 @@
 // rendered object passes a server-side dry run, deploy/ is what the chart renders and what
 // kustomize builds, and the RBAC holds: the agent's ServiceAccount can write status but not
 // specs (proved with a token of that ServiceAccount, not only with `auth can-i`).
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { kinds } from '../../src/api/index.js';
 import { chartDir, renderDeploy } from '../../scripts/deploy/render.js';
-import { connectApiServer, type KubectlResult } from './harness.js';
+import { connectApiServer, runTool, type KubectlResult } from './harness.js';
 
 const api = connectApiServer(inject('kubeconfig'), inject('binDir'));
 const helmBin = join(inject('binDir'), 'helm');
@@ -26,22 +25,8 @@ const crdNames = Object.values(kinds).map((k) => `${k.plural}.lvs.dev`);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
 
-function run(bin: string, args: string[], input?: string): Promise<KubectlResult> {
-  const env = { ...process.env };
-  delete env['KUBECONFIG'];
-  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdin.end(input ?? '');
-  return new Promise((res) => {
-    child.once('error', (err) => res({ code: 127, stdout, stderr: stderr + String(err) }));
-    child.once('close', (code) => res({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
-const helm = (args: string[]): Promise<KubectlResult> => run(helmBin, args);
+const helm = (args: string[]): Promise<KubectlResult> => runTool(helmBin, args);
 
 function ok(r: KubectlResult, what = 'command'): string {
   expect(r.code, `${what} failed (exit ${r.code}):\n${r.stderr}\n${r.stdout.slice(0, 2000)}`).toBe(0);
