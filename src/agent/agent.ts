@@ -1,15 +1,19 @@
 // The agent loop: on every change (cluster, health, leadership) and on a periodic resync,
 // desired = compile(resolve(snapshot), node), then the reconciler applies the diff to the kernel.
-// Passes never overlap; changes during a pass schedule exactly one more.
+// Passes never overlap; changes during a pass schedule exactly one more. Every step is
+// incremental (the model, compile, health targets, the kernel read-back), so a pass costs what
+// changed, not the size of the cluster.
 import type { Logger } from 'pino';
 import { HealthChecker } from '../health/index.js';
-import { resolveCached } from '../model/index.js';
 import type { ClusterModel } from '../model/types.js';
 import { logger } from '../util/log.js';
+import { CheckSync } from './check-sync.js';
+import { CompileCache } from './compile-cache.js';
 import { compile, type NodeDesired, type VipLeadership } from './compile.js';
-import { checkKey, healthChecks } from './health-config.js';
+import { checkKey } from './health-config.js';
+import { serviceKeyString } from './ipvs-keys.js';
 import type { ReconcileResult, Reconciler } from './reconciler.js';
-import type { SnapshotSource } from './source.js';
+import { ModelSource, type SnapshotSource } from './source.js';
 
 export interface AgentPass {
   model: ClusterModel;
@@ -19,12 +23,15 @@ export interface AgentPass {
 
 export interface AgentOptions {
   node: string;
-  source: SnapshotSource;
+  /** A SnapshotSource, or a ModelSource to share its resolved model (the VRRP side reads it too). */
+  source: SnapshotSource | ModelSource;
   reconciler: Reconciler;
   checker?: HealthChecker;
   /** Who holds which VIP; default: a director holds the VIPs of groups where it is the only director. */
   leadership?: VipLeadership;
   resyncMs?: number;
+  /** Services read back per pass while a resync walks the table (small: real changes wait for it). */
+  resyncSlice?: number;
   /** Quiet time that coalesces bursts of changes into one pass. */
   debounceMs?: number;
   /** Called after every pass (status reporting, metrics, tests). */
@@ -34,7 +41,13 @@ export interface AgentOptions {
 
 export class Agent {
   readonly checker: HealthChecker;
+  readonly models: ModelSource;
   private readonly log: Logger;
+  private readonly compiler: CompileCache;
+  private readonly checks: CheckSync;
+  /** Service keys the running resync has yet to read back. */
+  private verifyQueue: string[] = [];
+  private resyncDue = false;
   private model: ClusterModel | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -49,7 +62,10 @@ export class Agent {
 
   constructor(private readonly o: AgentOptions) {
     this.checker = o.checker ?? new HealthChecker();
+    this.models = o.source instanceof ModelSource ? o.source : new ModelSource(o.source);
     this.log = o.log ?? logger('agent');
+    this.compiler = new CompileCache(o.node);
+    this.checks = new CheckSync(this.checker, o.node);
   }
 
   /** Holds VIPs where this node is the group's only director (until VRRP decides). */
@@ -60,11 +76,14 @@ export class Agent {
 
   async start(): Promise<void> {
     this.known = await this.keysInKernel();
-    this.checker.on('change', () => this.schedule());
-    this.unsubscribe = this.o.source.onChange(() => this.schedule());
+    this.checker.on('change', (c: { key: string }) => {
+      this.compiler.invalidate(c.key.slice(0, c.key.indexOf('|'))); // see checkKey()
+      this.schedule();
+    });
+    this.unsubscribe = this.models.source.onChange(() => this.schedule());
     await this.pass();
     this.resync = setInterval(() => {
-      this.fullPending = true;
+      this.resyncDue = true;
       this.schedule(0);
     }, this.o.resyncMs ?? 30_000);
   }
@@ -72,7 +91,7 @@ export class Agent {
   /** Health-check keys of real servers that are already in the kernel: they start healthy. */
   private async keysInKernel(): Promise<Set<string>> {
     const owned = new Set((await this.o.reconciler.ownedState()).services);
-    const model = resolveCached(this.o.source.snapshot());
+    const model = this.models.model();
     const desired = compile(model, this.o.node, () => true, () => false);
     const keys = new Set<string>();
     for (const s of desired.services) {
@@ -116,24 +135,36 @@ export class Agent {
   }
 
   private async passOnce(): Promise<void> {
-    const model = resolveCached(this.o.source.snapshot());
+    const model = this.models.model();
     this.model = model;
-    this.checker.sync(healthChecks(model, this.o.node, this.known));
+    this.checks.sync(model, this.known);
     this.known = undefined; // only the first pass adopts kernel state as healthy
     const health = (service: string, b: { address: string; port: number }): boolean | undefined =>
       this.checker.get(checkKey(service, b))?.healthy;
-    const desired = compile(model, this.o.node, health, this.o.leadership ?? this.soleDirector);
+    const desired = this.compiler.compile(model, health, this.o.leadership ?? this.soleDirector);
     const full = this.fullPending;
     this.fullPending = false;
-    const result = await this.o.reconciler.reconcile(desired, { full }).catch((e: unknown) => {
+    const resyncStarts = this.resyncDue && !full;
+    this.resyncDue = false;
+    if (resyncStarts) await this.queueResync(desired);
+    const verify = new Set(this.verifyQueue.splice(0, this.o.resyncSlice ?? 64));
+    const result = await this.o.reconciler.reconcile(desired, { full, verify, verifyLinks: resyncStarts }).catch((e: unknown) => {
       this.fullPending = true; // after a failure, look at everything again
       throw e;
     });
+    if (this.verifyQueue.length > 0) this.schedule(0); // the rest of the resync, a slice at a time
     const pass = { model, desired, result };
     this.lastPass = pass;
     const level = result.errors.length ? 'warn' : 'debug';
-    this.log[level]({ full, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
+    this.log[level]({ full, verified: verify.size, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
     this.o.onPass?.(pass);
+  }
+
+  /** A resync reads back every service this node should hold or still owns, a slice per pass. */
+  private async queueResync(desired: NodeDesired): Promise<void> {
+    const keys = new Set(desired.services.map((s) => serviceKeyString(s.ipvs.key)));
+    for (const k of (await this.o.reconciler.ownedState()).services) keys.add(k);
+    this.verifyQueue = [...keys];
   }
 
   async stop(): Promise<void> {

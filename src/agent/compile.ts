@@ -131,38 +131,74 @@ function groupTimeouts(spec: DirectorGroupSpec | undefined): Partial<Timeouts> |
 
 const hostPrefix = (vip: string): number => (vip.includes(':') ? 128 : 32);
 
-export function compile(model: ClusterModel, node: string, health: HealthLookup, leads: VipLeadership): NodeDesired {
-  const out: NodeDesired = { services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] };
-  const addr = new Map<string, AddressSpec>();
-  const addAddress = (a: AddressSpec): void => { addr.set(`${a.ifname}/${a.address}`, a); };
-  let director = false;
-  let nat4 = false;
-  let nat6 = false;
+/**
+ * What one VirtualService contributes to one node's desired state. It depends on the service's
+ * model and its backends' health only (not on VRRP leadership), so the agent can keep it until
+ * one of those changes.
+ */
+export interface ServicePiece {
+  /** The IPVS service, when this node directs the VirtualService and it is programmable. */
+  service: CompiledService | undefined;
+  /** The VIPs this node holds if it leads the group, with their address-map keys. */
+  vips: { group: string; vip: string; iface: string; spec: AddressSpec; id: string }[];
+  nat4: boolean;
+  nat6: boolean;
+  /** The real-server side (DR/TUN) where a backend is this node. */
+  realServerSide: RealServerSide[];
+  addresses: { spec: AddressSpec; id: string }[];
+  links: string[];
+  sysctls: Record<string, string>;
+}
 
-  for (const s of [...model.services.values()].sort((a, b) => a.key.localeCompare(b.key))) {
-    if (s.directors.includes(node)) {
-      const c = compileService(s, health);
-      if (c) {
-        director = true;
-        out.services.push(c);
-        const viaNat = s.backends.some((b) => b.forwarding.method === 'NAT') || s.spec?.forwarding.method === 'NAT';
-        if (viaNat && s.family === 'IPv6') nat6 = true;
-        else if (viaNat) nat4 = true;
-        for (const v of s.vips) {
-          if (leads(s.group, v.vip, v.interface)) addAddress({ ifname: v.interface, address: v.vip, prefixLen: hostPrefix(v.vip) });
-        }
+const addressId = (a: AddressSpec): string => `${a.ifname}/${a.address}`;
+
+export function compilePiece(s: ServiceModel, node: string, health: HealthLookup): ServicePiece {
+  const piece: ServicePiece = { service: undefined, vips: [], nat4: false, nat6: false, realServerSide: [], addresses: [], links: [], sysctls: {} };
+  if (s.directors.includes(node)) {
+    piece.service = compileService(s, health);
+    if (piece.service) {
+      const viaNat = s.backends.some((b) => b.forwarding.method === 'NAT') || s.spec?.forwarding.method === 'NAT';
+      piece.nat6 = viaNat && s.family === 'IPv6';
+      piece.nat4 = viaNat && s.family !== 'IPv6';
+      for (const v of s.vips) {
+        const spec = { ifname: v.interface, address: v.vip, prefixLen: hostPrefix(v.vip) };
+        piece.vips.push({ group: s.group, vip: v.vip, iface: v.interface, spec, id: addressId(spec) });
       }
     }
-    compileRealServerSide(s, node, out, addAddress);
+  }
+  compileRealServerSide(s, node, piece);
+  return piece;
+}
+
+/** Services in key order, the order every consumer sees them in. */
+export const byKey = (a: ServiceModel, b: ServiceModel): number => a.key.localeCompare(b.key);
+
+/** Puts the pieces of `services` (in order) together with what the node's groups need. */
+export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, node: string, leads: VipLeadership, pieceOf: (s: ServiceModel) => ServicePiece): NodeDesired {
+  const out: NodeDesired = { services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] };
+  const addr = new Map<string, AddressSpec>();
+  let nat4 = false;
+  let nat6 = false;
+  for (const s of services) {
+    const p = pieceOf(s);
+    if (p.service) out.services.push(p.service);
+    nat4 ||= p.nat4;
+    nat6 ||= p.nat6;
+    for (const v of p.vips) if (leads(v.group, v.vip, v.iface)) addr.set(v.id, v.spec);
+    if (p.realServerSide.length === 0) continue;
+    out.realServerSide.push(...p.realServerSide);
+    for (const a of p.addresses) addr.set(a.id, a.spec);
+    for (const l of p.links) if (!out.links.includes(l)) out.links.push(l);
+    Object.assign(out.sysctls, p.sysctls);
   }
 
-  const groupsHere = [...model.groups.values()].filter((g) => g.directors.includes(node));
-  for (const g of groupsHere) {
+  for (const g of model.groups.values()) {
+    if (!g.directors.includes(node)) continue;
     out.timeouts ??= groupTimeouts(g.group?.spec);
     const iface = g.group?.spec.interface;
     if (iface) out.sysctls[`net.ipv4.conf.${iface}.send_redirects`] = '0';
   }
-  if (director) {
+  if (out.services.length > 0) {
     // A director must not tell clients to bypass it (ICMP redirects), whatever the mode.
     out.sysctls['net.ipv4.conf.all.send_redirects'] = '0';
   }
@@ -172,19 +208,25 @@ export function compile(model: ClusterModel, node: string, health: HealthLookup,
     out.sysctls['net.ipv4.vs.conntrack'] = '1';
   }
   if (nat6) out.sysctls['net.ipv6.conf.all.forwarding'] = '1';
-  out.addresses = [...addr.values()].sort((a, b) => `${a.ifname}/${a.address}`.localeCompare(`${b.ifname}/${b.address}`));
+  out.addresses = [...addr.values()].sort((a, b) => addressId(a).localeCompare(addressId(b)));
   return out;
 }
 
+export function compile(model: ClusterModel, node: string, health: HealthLookup, leads: VipLeadership): NodeDesired {
+  const services = [...model.services.values()].sort(byKey);
+  return assemble(model, services, node, leads, (s) => compilePiece(s, node, health));
+}
+
 /** The real-server side of DR and TUN for backends that name this node. */
-function compileRealServerSide(s: ServiceModel, node: string, out: NodeDesired, addAddress: (a: AddressSpec) => void): void {
+function compileRealServerSide(s: ServiceModel, node: string, out: ServicePiece): void {
   if (!s.accepted) return;
+  const addAddress = (spec: AddressSpec): void => { out.addresses.push({ spec, id: addressId(spec) }); };
   for (const b of s.backends) {
     if (b.nodeName !== node) continue;
     const method = b.forwarding.method;
     if (method === 'NAT') continue;
     for (const v of s.vips) {
-      if (out.realServerSide.some((r) => r.service === s.key && r.vip === v.vip && r.method === method)) continue;
+      if (out.realServerSide.some((r) => r.vip === v.vip && r.method === method)) continue;
       out.realServerSide.push({ service: s.key, vip: v.vip, method });
       const v6 = v.vip.includes(':');
       if (method === 'DR') {

@@ -9,7 +9,7 @@ import { ApiSource } from './api-source.js';
 import { openKernel, type KernelHandles } from './kernel.js';
 import { AgentMetrics } from './metrics.js';
 import { StatusReporter } from './reporter.js';
-import { FileSource, type SnapshotSource } from './source.js';
+import { FileSource, ModelSource, type SnapshotSource } from './source.js';
 import type { VipLeadership } from './compile.js';
 import type { Node } from '../kube/types.js';
 import { RtLinkClient } from '../link/index.js';
@@ -90,8 +90,10 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
   }
   const leadership: VipLeadership | undefined = o.leadership ?? vrrp?.leadership;
   let metrics: AgentMetrics | undefined;
+  // One resolved model per snapshot, shared by the reconcile passes and VRRP.
+  const models = new ModelSource(source);
   const agent = new Agent({
-    node: o.node, source, reconciler: kernel.reconciler, log: o.log,
+    node: o.node, source: models, reconciler: kernel.reconciler, log: o.log,
     ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
     ...(leadership ? { leadership } : {}),
     onPass: (pass) => {
@@ -106,19 +108,18 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     // A transition changes what status reports: a pass reports it.
     vrrp.onChange = () => agent.schedule();
     // Subscribed before the agent: the next compile already sees which groups VRRP manages.
-    const src = source;
     // Coalesced like the agent's own passes (a burst of thousands of watch events must not
     // resolve the cluster thousands of times); shorter than the agent's debounce, so the pass
     // that follows a change already sees which groups VRRP manages.
     let pending: NodeJS.Timeout | undefined;
-    const unsubscribe = src.onChange(() => {
+    const unsubscribe = source.onChange(() => {
       pending ??= setTimeout(() => {
         pending = undefined;
-        void vrrp!.update(src.snapshot());
+        void vrrp!.update(source.snapshot(), models.model());
       }, 5);
     });
     stopVrrpWatch = () => { clearTimeout(pending); unsubscribe(); };
-    await vrrp.update(src.snapshot());
+    await vrrp.update(source.snapshot(), models.model());
   }
   if (reporter) agent.checker.on('change', (c) => reporter!.healthEvent(c));
   let server: MetricsServer | undefined;

@@ -2,7 +2,7 @@
 // Pure; one check per (VirtualService, real server), keyed so the agent can look results up.
 import type { HealthCheck } from '../api/index.js';
 import type { CheckConfig, ProbeSpec } from '../health/index.js';
-import type { Backend, ClusterModel } from '../model/index.js';
+import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 
 /** Checker key of one real server of one VirtualService. */
 export const checkKey = (service: string, b: { address: string; port: number }): string => `${service}|${b.address}|${b.port}`;
@@ -37,28 +37,31 @@ export function probeSpec(hc: HealthCheck, b: Backend): ProbeSpec {
 }
 
 /**
- * Checks this node must run: every real server of every service it directs. `known` holds the keys
- * already present in the kernel at start-up: they begin healthy, so an agent restart does not pull
- * working servers out of the table while they are checked again.
+ * Checks this node runs for one VirtualService: every real server, when it directs the service.
+ * `known` holds the keys already present in the kernel at start-up: they begin healthy, so an
+ * agent restart does not pull working servers out of the table while they are checked again.
  */
-export function healthChecks(model: ClusterModel, node: string, known: ReadonlySet<string> = new Set()): Map<string, CheckConfig> {
-  const out = new Map<string, CheckConfig>();
-  for (const s of model.services.values()) {
-    if (!s.spec || !s.accepted || !s.directors.includes(node)) continue;
-    for (const b of s.backends) {
-      // b.healthCheck is the effective check: the RealServer's override or the service's.
-      const hc = b.healthCheck;
-      if (hc.type === 'None') continue;
-      const key = checkKey(s.key, b);
-      out.set(key, {
-        target: { address: b.address, port: hc.port ?? (b.port || s.spec.port || 0) },
-        spec: probeSpec(hc, b),
-        intervalMs: hc.intervalSeconds * 1000,
-        rise: hc.rise,
-        fall: hc.fall,
-        initial: known.has(key) ? 'up' : 'down',
-      });
-    }
+export function serviceChecks(s: ServiceModel, node: string, known: ReadonlySet<string> = new Set()): [string, CheckConfig][] {
+  if (!s.spec || !s.accepted || !s.directors.includes(node)) return [];
+  const out: [string, CheckConfig][] = [];
+  for (const b of s.backends) {
+    // b.healthCheck is the effective check: the RealServer's override or the service's.
+    const hc = b.healthCheck;
+    if (hc.type === 'None') continue;
+    const key = checkKey(s.key, b);
+    out.push([key, {
+      target: { address: b.address, port: hc.port ?? (b.port || s.spec.port || 0) },
+      spec: probeSpec(hc, b),
+      intervalMs: hc.intervalSeconds * 1000,
+      rise: hc.rise,
+      fall: hc.fall,
+      initial: known.has(key) ? 'up' : 'down',
+    }]);
   }
   return out;
+}
+
+/** Every check this node must run, by check key. */
+export function healthChecks(model: ClusterModel, node: string, known: ReadonlySet<string> = new Set()): Map<string, CheckConfig> {
+  return new Map([...model.services.values()].flatMap((s) => serviceChecks(s, node, known)));
 }

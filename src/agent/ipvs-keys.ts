@@ -1,9 +1,16 @@
 // Stable string keys for IPVS services and destinations: used in the ownership record and in maps.
 import type { DestKey, VirtualServiceKey } from '../ipvs/types.js';
 
+const keyTexts = new WeakMap<VirtualServiceKey, string>();
+
+/** Memoised by key object: the agent keys the same desired services on every pass. */
 export function serviceKeyString(k: VirtualServiceKey): string {
-  if ('fwmark' in k) return `fwmark/${k.af}/${k.fwmark}`;
-  return `${k.protocol}/${k.addr.includes(':') ? `[${k.addr}]` : k.addr}:${k.port}`;
+  let text = keyTexts.get(k);
+  if (text === undefined) {
+    text = 'fwmark' in k ? `fwmark/${k.af}/${k.fwmark}` : `${k.protocol}/${k.addr.includes(':') ? `[${k.addr}]` : k.addr}:${k.port}`;
+    keyTexts.set(k, text);
+  }
+  return text;
 }
 
 export function destKeyString(d: DestKey): string {

@@ -5,10 +5,8 @@ import type { AgentPass } from './agent.js';
 
 export class AgentMetrics {
   readonly registry = new Registry();
-  private readonly services = new Gauge({ name: 'lvs_agent_programmed_services', help: 'IPVS services this agent programs', registers: [this.registry] });
-  private readonly dests = new Gauge({ name: 'lvs_agent_programmed_destinations', help: 'IPVS destinations this agent programs', registers: [this.registry] });
-  private readonly healthyBackends = new Gauge({ name: 'lvs_agent_healthy_backends', help: 'Healthy real servers per virtual service as this node sees them', labelNames: ['virtualservice'], registers: [this.registry] });
-  private readonly vips = new Gauge({ name: 'lvs_agent_vips_held', help: 'Addresses (director VIPs and real-server VIPs) this agent holds', registers: [this.registry] });
+  /** The gauges of what is programmed are read from the last pass when scraped, not on every pass. */
+  private last: AgentPass | undefined;
   private readonly duration = new Histogram({ name: 'lvs_agent_reconcile_duration_seconds', help: 'Duration of one reconcile pass (read back, diff, apply)', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], registers: [this.registry] });
   private readonly passes = new Counter({ name: 'lvs_agent_reconcile_total', help: 'Reconcile passes by result', labelNames: ['result'], registers: [this.registry] });
   private readonly ops = new Counter({ name: 'lvs_agent_kernel_operations_total', help: 'Kernel changes applied, by kind', labelNames: ['kind'], registers: [this.registry] });
@@ -17,6 +15,20 @@ export class AgentMetrics {
 
   constructor(checker: HealthChecker) {
     const reg = [this.registry];
+    const last = (): AgentPass | undefined => this.last;
+    new Gauge({ name: 'lvs_agent_programmed_services', help: 'IPVS services this agent programs', registers: reg, collect() { this.set(last()?.desired.services.length ?? 0); } });
+    new Gauge({
+      name: 'lvs_agent_programmed_destinations', help: 'IPVS destinations this agent programs', registers: reg,
+      collect() { this.set(last()?.desired.services.reduce((n, s) => n + s.ipvs.dests.length, 0) ?? 0); },
+    });
+    new Gauge({ name: 'lvs_agent_vips_held', help: 'Addresses (director VIPs and real-server VIPs) this agent holds', registers: reg, collect() { this.set(last()?.desired.addresses.length ?? 0); } });
+    new Gauge({
+      name: 'lvs_agent_healthy_backends', help: 'Healthy real servers per virtual service as this node sees them', labelNames: ['virtualservice'], registers: reg,
+      collect() {
+        this.reset();
+        for (const s of last()?.desired.services ?? []) this.set({ virtualservice: s.key }, s.healthy);
+      },
+    });
     new Gauge({ name: 'lvs_agent_healthcheck_targets', help: 'Real servers under health check', registers: reg, collect() { this.set(checker.stats().targets); } });
     new Gauge({ name: 'lvs_agent_healthcheck_healthy', help: 'Real servers passing their health check', registers: reg, collect() { this.set(checker.stats().healthy); } });
     new Gauge({ name: 'lvs_agent_healthcheck_probes_total', help: 'Health probes run since start', registers: reg, collect() { this.set(checker.stats().probesTotal); } });
@@ -40,10 +52,6 @@ export class AgentMetrics {
     this.ops.inc({ kind: 'sysctl' }, r.sysctlOps);
     this.errors.inc(r.errors.length - r.foreign.length);
     this.foreign.set(r.foreign.length);
-    this.services.set(pass.desired.services.length);
-    this.dests.set(pass.desired.services.reduce((n, s) => n + s.ipvs.dests.length, 0));
-    this.vips.set(pass.desired.addresses.length);
-    this.healthyBackends.reset();
-    for (const s of pass.desired.services) this.healthyBackends.set({ virtualservice: s.key }, s.healthy);
+    this.last = pass;
   }
 }

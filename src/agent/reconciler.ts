@@ -56,21 +56,38 @@ const opServiceKey = (op: IpvsOp): string | undefined =>
 
 export interface ReconcileOptions {
   /**
-   * Read back the whole table and every address and sysctl (start-up, periodic resync: heals
-   * drift). Otherwise only the services whose desired state changed since they were last applied
-   * are read back and diffed, so one weight change costs two netlink requests, not a dump of
-   * thousands of services.
+   * Read back the whole table and every address and sysctl (start-up, after a failure). Otherwise
+   * only the services whose desired state changed since they were last applied are read back and
+   * diffed, so one weight change costs two netlink requests, not a dump of thousands of services.
    */
   full?: boolean;
+  /**
+   * Service keys (see ipvs-keys.ts) to read back and heal even if their desired state did not
+   * change: the periodic resync walks every service this way, a slice per pass, so drift
+   * (`ipvsadm -C`, an edited weight) heals without one long pass that would delay real changes.
+   */
+  verify?: ReadonlySet<string>;
+  /** Read back addresses and sysctls even if their desired state did not change. */
+  verifyLinks?: boolean;
 }
+
+/** What was last applied for a service: the desired object (identity: the cheap check) and its content. */
+interface Applied {
+  service: IpvsServiceWithDests;
+  fingerprint: string;
+}
+
+const sameOwned = (a: OwnedState, b: OwnedState): boolean =>
+  a.services.length === b.services.length && a.services.every((k, i) => k === b.services[i]) &&
+  JSON.stringify([a.addresses, a.sysctls, a.syncDaemon]) === JSON.stringify([b.addresses, b.sysctls, b.syncDaemon]);
 
 /** Identity of a desired service's content, to see what changed since it was last applied. */
 const fingerprint = (s: IpvsServiceWithDests): string => JSON.stringify(s);
 
 export class Reconciler {
   private owned: OwnedState | undefined;
-  /** Fingerprints of services applied without error; cleared by a full pass. */
-  private applied = new Map<string, string>();
+  /** Services applied without error since the last full pass, by service key. */
+  private readonly applied = new Map<string, Applied>();
   private appliedLinks: string | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {}
@@ -82,6 +99,7 @@ export class Reconciler {
   }
 
   private async save(next: OwnedState): Promise<void> {
+    if (this.owned && sameOwned(next, this.owned)) return; // a weight change needs no disk write
     await this.deps.store.save(next);
     this.owned = next;
   }
@@ -90,13 +108,13 @@ export class Reconciler {
     const started = performance.now();
     const errors: ReconcileError[] = [];
     const full = opts.full ?? true;
-    const ipvs = await this.reconcileIpvs(desired, errors, full);
+    const ipvs = await this.reconcileIpvs(desired, errors, full, opts.verify);
     // Addresses, links, sysctls and timeouts are few; they are re-read whenever they change or
     // on a full pass.
     const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts]);
     let addressOps = 0;
     let sysctlOps = 0;
-    if (full || links !== this.appliedLinks) {
+    if (full || opts.verifyLinks || links !== this.appliedLinks) {
       const before = errors.length;
       addressOps = await this.reconcileAddresses(desired, errors);
       sysctlOps = await this.reconcileSysctls(desired, errors);
@@ -116,7 +134,17 @@ export class Reconciler {
     return out;
   }
 
-  private async reconcileIpvs(desired: NodeDesired, errors: ReconcileError[], full: boolean): Promise<{ ops: number; foreign: string[] }> {
+  /** Whether `s` is known to be in the kernel as it is now desired. */
+  private upToDate(key: string, s: IpvsServiceWithDests): boolean {
+    const a = this.applied.get(key);
+    if (!a) return false;
+    if (a.service === s) return true;
+    if (a.fingerprint !== fingerprint(s)) return false;
+    a.service = s; // same content, new object: the next pass checks by identity again
+    return true;
+  }
+
+  private async reconcileIpvs(desired: NodeDesired, errors: ReconcileError[], full: boolean, verify: ReadonlySet<string> = new Set()): Promise<{ ops: number; foreign: string[] }> {
     const owned = await this.ownedState();
     let want = desired.services.map((s) => s.ipvs);
     let observed: IpvsServiceWithDests[];
@@ -127,7 +155,10 @@ export class Reconciler {
       observed = await this.deps.ipvs.listServicesWithDests({ stats: false });
     } else {
       const wantKeys = new Set(want.map((s) => serviceKeyString(s.key)));
-      want = want.filter((s) => this.applied.get(serviceKeyString(s.key)) !== fingerprint(s));
+      want = want.filter((s) => {
+        const k = serviceKeyString(s.key);
+        return verify.has(k) || !this.upToDate(k, s);
+      });
       // Owned services that are no longer desired must be looked at too (to delete them).
       const gone = owned.services.filter((k) => !wantKeys.has(k));
       const goneKeys = gone.map(parseServiceKey);
@@ -139,12 +170,14 @@ export class Reconciler {
     if (!full) {
       // diffIpvs saw only a slice: keep ownership of everything outside it.
       const inSlice = new Set(want.map((s) => serviceKeyString(s.key)));
-      const outside = owned.services.filter((k) => !ownedScope.has(k) && !inSlice.has(k));
-      for (const k of outside) plan.owned.add(k);
+      for (const k of owned.services) if (!ownedScope.has(k) && !inSlice.has(k)) plan.owned.add(k);
     }
-    const byIpvsKey = new Map(desired.services.map((s) => [serviceKeyString(s.ipvs.key), s.key]));
+    const desiredKey = (ipvsKey: string): string[] => {
+      const s = desired.services.find((x) => serviceKeyString(x.ipvs.key) === ipvsKey);
+      return s ? [s.key] : [];
+    };
     for (const f of plan.foreign) {
-      errors.push({ what: `service ${f}`, message: `${f} already exists in the kernel and was not created by lvs-operator (kube-proxy, keepalived or a human?): left untouched`, services: [byIpvsKey.get(f) ?? f].filter(Boolean) });
+      errors.push({ what: `service ${f}`, message: `${f} already exists in the kernel and was not created by lvs-operator (kube-proxy, keepalived or a human?): left untouched`, services: desiredKey(f) });
     }
     if (plan.ops.length === 0) {
       if (owned.services.length !== plan.owned.size) await this.save({ ...owned, services: [...plan.owned].sort() });
@@ -163,7 +196,7 @@ export class Reconciler {
       const key = opServiceKey(op);
       if (op.op === 'add-service' && key && r.error.code === 'EEXIST') finalOwned.delete(key); // lost a race to someone else
       if (op.op === 'del-service' && key && r.error.code !== 'ESRCH') finalOwned.add(key); // still there: still ours
-      errors.push({ what: describeOp(op), message: r.error.message, services: key && byIpvsKey.has(key) ? [byIpvsKey.get(key)!] : [] });
+      errors.push({ what: describeOp(op), message: r.error.message, services: key ? desiredKey(key) : [] });
     });
     await this.save({ ...(await this.ownedState()), services: [...finalOwned].sort() });
     this.remember(want, plan.ops, results, plan.foreign);
@@ -180,7 +213,7 @@ export class Reconciler {
     for (const s of want) {
       const k = serviceKeyString(s.key);
       if (failed.has(k)) this.applied.delete(k);
-      else this.applied.set(k, fingerprint(s));
+      else this.applied.set(k, { service: s, fingerprint: fingerprint(s) });
     }
     for (const op of ops) if (op.op === 'del-service') this.applied.delete(serviceKeyString(op.key));
   }

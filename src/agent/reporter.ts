@@ -4,7 +4,7 @@ import { apiVersion } from '../api/index.js';
 import type { HealthChange } from '../health/index.js';
 import type { EventRecorder } from '../kube/index.js';
 import type { AgentPass } from './agent.js';
-import { nodeViews, type FailureReasons, type NodeViews } from './status-views.js';
+import { NodeViews, type FailureReasons } from './status-views.js';
 import { StatusWriter, type StatusTarget } from './status-writer.js';
 import type { VrrpStateLookup } from './vrrp-leadership.js';
 
@@ -21,7 +21,7 @@ export interface ReporterOptions {
 }
 
 export class StatusReporter {
-  private previous: NodeViews | undefined;
+  private readonly views: NodeViews;
   readonly vsWriter: StatusWriter;
   readonly rsWriter: StatusWriter;
   private lastPass: AgentPass | undefined;
@@ -30,16 +30,15 @@ export class StatusReporter {
     const common = { fieldManager: `lvs-agent/${o.node}`, log: o.log, ...(o.minIntervalMs !== undefined ? { minIntervalMs: o.minIntervalMs } : {}) };
     this.vsWriter = new StatusWriter(o.virtualServices, common);
     this.rsWriter = new StatusWriter(o.realServers, common);
+    this.views = new NodeViews(o.node, o.reasons, o.vrrpState);
   }
 
+  /** Writes the entries that changed in this pass; `{}` releases the entry of an object no longer served. */
   report(pass: AgentPass): void {
     this.lastPass = pass;
-    const views = nodeViews(pass, this.o.node, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), this.previous, this.o.reasons, this.o.vrrpState);
-    for (const [key, view] of views.services) this.vsWriter.set(key, { directors: [view] });
-    for (const key of this.vsWriter.keys()) if (!views.services.has(key)) this.vsWriter.set(key, {});
-    for (const [key, view] of views.realServers) this.rsWriter.set(key, { directors: [view] });
-    for (const key of this.rsWriter.keys()) if (!views.realServers.has(key)) this.rsWriter.set(key, {});
-    this.previous = views;
+    const changes = this.views.update(pass, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    for (const [key, view] of changes.services) this.vsWriter.set(key, view ? { directors: [view] } : {});
+    for (const [key, view] of changes.realServers) this.rsWriter.set(key, view ? { directors: [view] } : {});
   }
 
   /** An Event on the RealServer (or VirtualService for Service-backed servers) for each health transition. */

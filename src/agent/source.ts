@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { Node } from '../kube/types.js';
-import { buildSnapshot, type RawSnapshot } from '../model/index.js';
-import type { Snapshot } from '../model/types.js';
+import { buildSnapshot, resolveCached, type RawSnapshot } from '../model/index.js';
+import type { ClusterModel, Snapshot } from '../model/types.js';
 
 export interface SnapshotSource {
   /** The current cluster picture, schema defaults applied, invalid objects set aside. */
@@ -53,5 +53,21 @@ export class FileSource implements SnapshotSource {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+}
+
+/**
+ * A source and the model resolved from it, resolved once per snapshot and shared by everything
+ * in the agent that reads the model (the reconcile pass, VRRP).
+ */
+export class ModelSource {
+  private last: { snapshot: Snapshot; model: ClusterModel } | undefined;
+
+  constructor(readonly source: SnapshotSource) {}
+
+  model(): ClusterModel {
+    const snapshot = this.source.snapshot();
+    if (this.last?.snapshot !== snapshot) this.last = { snapshot, model: resolveCached(snapshot) };
+    return this.last.model;
   }
 }

@@ -1,8 +1,12 @@
-// What one agent reports about its own node, computed purely from its last pass: one
+// What one agent reports about its own node, computed from its passes: one
 // `VirtualService.status.directors[]` entry per service it directs and one
-// `RealServer.status.directors[]` entry per real server it checks.
+// `RealServer.status.directors[]` entry per real server it checks. Incremental: a service's entry
+// is computed again only when its compiled state, model, errors or VRRP state changed, and a real
+// server's only when one of the services using it changed, so a pass reports what changed.
 import type { DirectorView } from '../api/index.js';
+import type { ServiceModel } from '../model/index.js';
 import type { AgentPass } from './agent.js';
+import type { CompiledService } from './compile.js';
 import type { VrrpStateLookup } from './vrrp-leadership.js';
 
 export interface RealServerView {
@@ -12,54 +16,147 @@ export interface RealServerView {
   lastTransitionTime?: string;
 }
 
-export interface NodeViews {
-  /** Keyed by VirtualService `namespace/name`. */
-  services: Map<string, DirectorView>;
-  /** Keyed by RealServer `namespace/name`. */
-  realServers: Map<string, RealServerView>;
-}
-
 /** Health failure reasons by `service|address|port` check key, for messages. */
 export type FailureReasons = (service: string, address: string, port: number) => string | undefined;
 
-/** `vrrp`: the real VRRP state where the group runs VRRP here; otherwise inferred from the VIPs held. */
-export function nodeViews(pass: AgentPass, node: string, now: string, previous: NodeViews | undefined, reasons: FailureReasons = () => undefined, vrrp?: VrrpStateLookup): NodeViews {
-  const services = new Map<string, DirectorView>();
-  const realServers = new Map<string, RealServerView>();
-  const held = new Set(pass.desired.addresses.map((a) => a.address));
-  for (const c of pass.desired.services) {
-    const model = pass.model.services.get(c.key);
-    const errors = pass.result.errors.filter((e) => e.services.includes(c.key)).map((e) => `${e.what}: ${e.message}`);
-    const vips = model?.vips ?? [];
-    const vrrpState = vrrp?.(c.group, vips.map((v) => v.vip)) ?? (vips.length > 0 && vips.every((v) => held.has(v.vip)) ? 'Master' : 'Backup');
-    const view: DirectorView = {
-      node,
-      ...(errors.length === 0 && c.generation !== undefined ? { programmedGeneration: c.generation } : {}),
-      vrrpState,
-      healthy: c.healthy,
-      total: c.backends.length,
-      backends: c.backends.map((b) => ({ address: b.address, port: b.port, healthy: b.healthy, weight: b.weight ?? 0 })),
-      message: errors.join('; ').slice(0, 4096),
-    };
-    const prev = previous?.services.get(c.key);
-    const changed = !prev || prev.vrrpState !== view.vrrpState || prev.healthy !== view.healthy;
-    view.lastTransitionTime = changed ? now : (prev.lastTransitionTime ?? now);
-    services.set(c.key, view);
+/** Views that changed in one pass, by `namespace/name`; undefined: the node no longer reports on it. */
+export interface ViewChanges {
+  services: Map<string, DirectorView | undefined>;
+  realServers: Map<string, RealServerView | undefined>;
+}
 
+/** One service's verdict on one RealServer it uses. */
+interface Contribution {
+  realServer: string;
+  healthy: boolean;
+  reason: string | undefined;
+}
+
+interface ServiceEntry {
+  compiled: CompiledService;
+  model: ServiceModel | undefined;
+  errors: string;
+  vrrpState: DirectorView['vrrpState'];
+  view: DirectorView;
+  contributions: Contribution[];
+}
+
+export class NodeViews {
+  private readonly services = new Map<string, ServiceEntry>();
+  private readonly realServers = new Map<string, RealServerView>();
+  /** RealServer key -> keys of the services whose contributions name it. */
+  private readonly users = new Map<string, Set<string>>();
+
+  constructor(private readonly node: string, private readonly reasons: FailureReasons = () => undefined, private readonly vrrp?: VrrpStateLookup) {}
+
+  service(key: string): DirectorView | undefined {
+    return this.services.get(key)?.view;
+  }
+
+  realServer(key: string): RealServerView | undefined {
+    return this.realServers.get(key);
+  }
+
+  /** `now`: the transition time for views whose state changes in this pass. */
+  update(pass: AgentPass, now: string): ViewChanges {
+    const changes: ViewChanges = { services: new Map(), realServers: new Map() };
+    const errorsBy = new Map<string, string[]>();
+    for (const e of pass.result.errors) {
+      for (const s of e.services) errorsBy.set(s, [...(errorsBy.get(s) ?? []), `${e.what}: ${e.message}`]);
+    }
+    const held = new Set(pass.desired.addresses.map((a) => a.address));
+    const vrrpStates = new Map<string, DirectorView['vrrpState']>();
+    const dirtyRealServers = new Set<string>();
+    const seen = new Set<string>();
+    for (const c of pass.desired.services) {
+      seen.add(c.key);
+      const model = pass.model.services.get(c.key);
+      const errors = (errorsBy.get(c.key) ?? []).join('; ').slice(0, 4096);
+      const vrrpState = this.vrrpState(c, model, held, vrrpStates);
+      const prev = this.services.get(c.key);
+      if (prev && prev.compiled === c && prev.model === model && prev.errors === errors && prev.vrrpState === vrrpState) continue;
+      const view: DirectorView = {
+        node: this.node,
+        ...(errors === '' && c.generation !== undefined ? { programmedGeneration: c.generation } : {}),
+        vrrpState,
+        healthy: c.healthy,
+        total: c.backends.length,
+        backends: c.backends.map((b) => ({ address: b.address, port: b.port, healthy: b.healthy, weight: b.weight ?? 0 })),
+        message: errors,
+      };
+      const transition = !prev || prev.view.vrrpState !== vrrpState || prev.view.healthy !== view.healthy;
+      view.lastTransitionTime = transition ? now : (prev.view.lastTransitionTime ?? now);
+      const contributions = this.contributions(c, model);
+      this.replaceContributions(c.key, prev?.contributions ?? [], contributions, dirtyRealServers);
+      this.services.set(c.key, { compiled: c, model, errors, vrrpState, view, contributions });
+      if (!prev || JSON.stringify(prev.view) !== JSON.stringify(view)) changes.services.set(c.key, view);
+    }
+    for (const [key, e] of this.services) {
+      if (seen.has(key)) continue;
+      this.replaceContributions(key, e.contributions, [], dirtyRealServers);
+      this.services.delete(key);
+      changes.services.set(key, undefined);
+    }
+    for (const rs of dirtyRealServers) this.updateRealServer(rs, now, changes);
+    return changes;
+  }
+
+  private vrrpState(c: CompiledService, model: ServiceModel | undefined, held: ReadonlySet<string>, memo: Map<string, DirectorView['vrrpState']>): DirectorView['vrrpState'] {
+    const vips = model?.vips ?? [];
+    const memoKey = `${c.group}\0${vips.map((v) => v.vip).join(',')}`;
+    let state = memo.get(memoKey);
+    if (state === undefined) {
+      state = this.vrrp?.(c.group, vips.map((v) => v.vip)) ?? (vips.length > 0 && vips.every((v) => held.has(v.vip)) ? 'Master' : 'Backup');
+      memo.set(memoKey, state);
+    }
+    return state;
+  }
+
+  private contributions(c: CompiledService, model: ServiceModel | undefined): Contribution[] {
+    const out: Contribution[] = [];
     for (const [i, b] of (model?.backends ?? []).entries()) {
       if (b.source.kind !== 'RealServer') continue;
-      const key = `${b.source.namespace}/${b.source.name}`;
       const healthy = c.backends[i]?.healthy ?? false;
-      const before = realServers.get(key);
-      if (before && !before.healthy) continue; // one failing service check marks the real server failing
-      const reason = healthy ? undefined : reasons(c.key, b.address, b.port);
-      const prevRs = previous?.realServers.get(key);
-      realServers.set(key, {
-        node, healthy,
-        ...(reason ? { message: reason.slice(0, 4096) } : {}),
-        lastTransitionTime: !prevRs || prevRs.healthy !== healthy ? now : (prevRs.lastTransitionTime ?? now),
-      });
+      out.push({ realServer: `${b.source.namespace}/${b.source.name}`, healthy, reason: healthy ? undefined : this.reasons(c.key, b.address, b.port) });
+    }
+    return out;
+  }
+
+  private replaceContributions(service: string, before: Contribution[], after: Contribution[], dirty: Set<string>): void {
+    for (const x of before) {
+      this.users.get(x.realServer)?.delete(service);
+      dirty.add(x.realServer);
+    }
+    for (const x of after) {
+      const set = this.users.get(x.realServer) ?? new Set<string>();
+      set.add(service);
+      this.users.set(x.realServer, set);
+      dirty.add(x.realServer);
     }
   }
-  return { services, realServers };
+
+  /** One failing service check marks the real server failing (the first such service, by key, says why). */
+  private updateRealServer(rs: string, now: string, changes: ViewChanges): void {
+    const users = [...(this.users.get(rs) ?? [])].sort();
+    const prev = this.realServers.get(rs);
+    if (users.length === 0) {
+      this.users.delete(rs);
+      if (prev) {
+        this.realServers.delete(rs);
+        changes.realServers.set(rs, undefined);
+      }
+      return;
+    }
+    const mine = users.flatMap((u) => this.services.get(u)?.contributions.filter((x) => x.realServer === rs) ?? []);
+    const failing = mine.find((x) => !x.healthy);
+    const healthy = failing === undefined;
+    const view: RealServerView = {
+      node: this.node, healthy,
+      ...(failing?.reason ? { message: failing.reason.slice(0, 4096) } : {}),
+      lastTransitionTime: !prev || prev.healthy !== healthy ? now : (prev.lastTransitionTime ?? now),
+    };
+    if (prev && prev.healthy === view.healthy && prev.message === view.message) return;
+    this.realServers.set(rs, view);
+    changes.realServers.set(rs, view);
+  }
 }

@@ -261,9 +261,8 @@ export class VrrpLeadership {
    * Takes a new model: which groups are VRRP-managed changes at once (the next compile sees it),
    * instances are added, re-created (settings changed) or removed in the background, in order.
    */
-  update(snapshot: Snapshot): Promise<void> {
+  update(snapshot: Snapshot, model: ClusterModel = resolveCached(snapshot)): Promise<void> {
     if (this.stopped) return this.queue;
-    const model = resolveCached(snapshot);
     this.managed = new Set(vrrpGroups(model, this.o.node));
     this.sole = new Set([...model.groups.values()].filter((g) => g.directors.length === 1 && g.directors[0] === this.o.node).map((g) => g.name));
     const priority = nodePriority(snapshot, this.o.node);

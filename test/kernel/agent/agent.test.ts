@@ -87,6 +87,16 @@ describe('agent on the lab kernel', () => {
     expect(save).toContain(`-a -t ${lab.vip}:80 -r ${lab.realServers[1]!.address}:80 -g -w 2`);
     expect((await rootNs.ip('-o', 'addr', 'show', 'dev', 'dr-br')).stdout).toContain(`${lab.vip}/32`);
     expect(await tallyConnections(lab.client, lab.vip, 80, 30)).toEqual({ rs1: 10, rs2: 20 });
+
+    // Drift: somebody flushes the table and deletes the VIP; the next resync (2 s here) heals both.
+    await run('ipvsadm', ['-C']);
+    await rootNs.ip('addr', 'del', `${lab.vip}/32`, 'dev', 'dr-br');
+    const { vip, realServers } = lab;
+    const healed = async (): Promise<boolean> =>
+      (await run('ipvsadm', ['-S', '-n'])).stdout.includes(`-r ${realServers[1]!.address}:80 -g -w 2`) &&
+      (await rootNs.ip('-o', 'addr', 'show', 'dev', 'dr-br')).stdout.includes(`${vip}/32`);
+    expect(await waitFor(healed, 10_000)).toBe(true);
+    expect(await tallyConnections(lab.client, lab.vip, 80, 30)).toEqual({ rs1: 10, rs2: 20 });
   });
 
   it('NAT with a real server killed: it leaves after fall failed checks and returns after rise', async () => {

@@ -106,7 +106,7 @@ describe('Reconciler on the lab kernel', () => {
     expect(await ipvsadmSave()).toEqual(expect.arrayContaining(foreignRules));
   });
 
-  it('incremental passes touch only what changed; a full pass heals drift elsewhere', async () => {
+  it('incremental passes touch only what changed; resync slices and full passes heal drift elsewhere', async () => {
     const r = make();
     const two = (w: number) => desired([service('10.220.0.100', [dest('10.220.1.1', 1), dest('10.220.1.2', 2)]), service('10.220.0.101', [dest('10.220.1.1', w)])], ['10.220.0.100']);
     expect((await r.reconcile(two(1), { full: true })).errors).toEqual([]);
@@ -116,9 +116,20 @@ describe('Reconciler on the lab kernel', () => {
     // Drift on a service whose desired state did not change: an incremental pass does not look ...
     await run('ipvsadm', ['-d', '-t', '10.220.0.100:80', '-r', '10.220.1.2:80']);
     expect((await r.reconcile(two(5), { full: false })).ipvsOps).toBe(0);
-    // ... the periodic full pass does, and heals it.
+    // ... a resync slice that names it does, and heals it; a slice naming only the other service does not.
+    expect((await r.reconcile(two(5), { full: false, verify: new Set(['tcp/10.220.0.101:80']) })).ipvsOps).toBe(0);
+    expect((await r.reconcile(two(5), { full: false, verify: new Set(['tcp/10.220.0.100:80']) })).ipvsOps).toBe(1);
+    expect(await ipvsadmSave()).toContain('-a -t 10.220.0.100:80 -r 10.220.1.2:80 -g -w 2');
+    // So does a full pass (start-up, after a failure); a deleted VIP comes back when links are verified.
+    await run('ipvsadm', ['-e', '-t', '10.220.0.100:80', '-r', '10.220.1.2:80', '-g', '-w', '9']);
+    await run('ip', ['addr', 'del', '10.220.0.100/32', 'dev', 'rc-dummy']);
     expect((await r.reconcile(two(5), { full: true })).ipvsOps).toBe(1);
     expect(await ipvsadmSave()).toContain('-a -t 10.220.0.100:80 -r 10.220.1.2:80 -g -w 2');
+    expect((await run('ip', ['-o', 'addr', 'show', 'dev', 'rc-dummy'])).stdout).toContain('10.220.0.100/32');
+    await run('ip', ['addr', 'del', '10.220.0.100/32', 'dev', 'rc-dummy']);
+    expect((await r.reconcile(two(5), { full: false })).addressOps).toBe(0);
+    expect((await r.reconcile(two(5), { full: false, verifyLinks: true })).addressOps).toBe(1);
+    expect((await run('ip', ['-o', 'addr', 'show', 'dev', 'rc-dummy'])).stdout).toContain('10.220.0.100/32');
     // An owned service no longer desired goes away on an incremental pass too.
     const gone = await r.reconcile(desired([service('10.220.0.100', [dest('10.220.1.1', 1), dest('10.220.1.2', 2)])], ['10.220.0.100']), { full: false });
     expect(gone.ipvsOps).toBe(1);

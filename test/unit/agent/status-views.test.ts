@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentPass } from '../../../src/agent/agent.js';
+import { compile, type HealthLookup } from '../../../src/agent/compile.js';
+import type { ReconcileError } from '../../../src/agent/reconciler.js';
+import { NodeViews } from '../../../src/agent/status-views.js';
+import { resolve } from '../../../src/model/index.js';
+import { dg, node, rs, snapshot, web } from '../model/fixtures.js';
+
+const model = resolve(snapshot({
+  directorGroups: [dg('g1')],
+  virtualServices: [
+    web('shop', 'web', '192.168.10.100', { forwarding: { method: 'DR' } }),
+    web('shop', 'api', '192.168.10.101', { forwarding: { method: 'DR' }, backends: { realServerSelector: { matchLabels: { tier: 'shared' } } } }),
+  ],
+  realServers: [
+    rs('shop', 'web-1', { address: '10.1.0.1' }, { app: 'web', tier: 'shared' }),
+    rs('shop', 'web-2', { address: '10.1.0.2', weight: 2 }, { app: 'web' }),
+  ],
+  nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+}));
+
+function pass(health: HealthLookup, errors: ReconcileError[] = [], leads = true): AgentPass {
+  const desired = compile(model, 'd1', health, () => leads);
+  return { model, desired, result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, foreign: [], errors, durationMs: 1 } };
+}
+
+describe('NodeViews', () => {
+  it('reports every directed service and every RealServer it checks, then only what changed', () => {
+    const views = new NodeViews('d1', (_s, address) => `connect ${address}: refused`);
+    const first = views.update(pass(() => true), 't1');
+    expect([...first.services.keys()].sort()).toEqual(['shop/api', 'shop/web']);
+    expect(first.services.get('shop/web')).toMatchObject({ node: 'd1', programmedGeneration: 1, vrrpState: 'Master', healthy: 2, total: 2, lastTransitionTime: 't1' });
+    expect(first.realServers.get('shop/web-1')).toEqual({ node: 'd1', healthy: true, lastTransitionTime: 't1' });
+    // The same pass again: nothing to write.
+    const same = views.update(pass(() => true), 't2');
+    expect(same.services.size + same.realServers.size).toBe(0);
+
+    // web-1 fails (it serves both services): both services and that RealServer change, web-2 does not.
+    const down = views.update(pass((_s, b) => b.address !== '10.1.0.1'), 't3');
+    expect([...down.services.keys()].sort()).toEqual(['shop/api', 'shop/web']);
+    expect(down.services.get('shop/web')).toMatchObject({ healthy: 1, lastTransitionTime: 't3', backends: [{ address: '10.1.0.1', healthy: false, weight: 0 }, { address: '10.1.0.2', healthy: true, weight: 2 }] });
+    expect([...down.realServers.entries()]).toEqual([['shop/web-1', { node: 'd1', healthy: false, message: 'connect 10.1.0.1: refused', lastTransitionTime: 't3' }]]);
+    expect(views.realServer('shop/web-2')).toEqual({ node: 'd1', healthy: true, lastTransitionTime: 't1' });
+  });
+
+  it('shows errors and withholds programmedGeneration for a service the kernel refused', () => {
+    const views = new NodeViews('d1');
+    views.update(pass(() => true), 't1');
+    const changed = views.update(pass(() => true, [{ what: 'add-service tcp/192.168.10.101:80', message: 'EEXIST', services: ['shop/api'] }]), 't2');
+    expect([...changed.services.keys()]).toEqual(['shop/api']);
+    const api = changed.services.get('shop/api')!;
+    expect(api.programmedGeneration).toBeUndefined();
+    expect(api.message).toBe('add-service tcp/192.168.10.101:80: EEXIST');
+    expect(api.lastTransitionTime).toBe('t1'); // neither health nor VRRP state changed
+  });
+
+  it('follows the VRRP state, and releases everything when the node directs nothing', () => {
+    let state: 'Master' | 'Backup' = 'Backup';
+    const views = new NodeViews('d1', undefined, () => state);
+    expect(views.update(pass(() => true), 't1').services.get('shop/web')!.vrrpState).toBe('Backup');
+    state = 'Master';
+    const flipped = views.update(pass(() => true), 't2');
+    expect(flipped.services.get('shop/web')).toMatchObject({ vrrpState: 'Master', lastTransitionTime: 't2' });
+    const empty: AgentPass = { ...pass(() => true), desired: { ...pass(() => true).desired, services: [] } };
+    const gone = views.update(empty, 't3');
+    expect([...gone.services.entries()].sort()).toEqual([['shop/api', undefined], ['shop/web', undefined]]);
+    expect([...gone.realServers.entries()].sort()).toEqual([['shop/web-1', undefined], ['shop/web-2', undefined]]);
+  });
+});
