@@ -1,18 +1,20 @@
-import { type IpFamily, type RealServer, type VirtualService, familyOf } from '../api/index.js';
-import { type EndpointSlice, type Service, type ServicePort, serviceNameLabel } from '../kube/types.js';
+import { type IpFamily, type LabelSelector, type RealServer, type VirtualService, familyOf } from '../api/index.js';
+import type { EndpointSlice, Service, ServicePort } from '../kube/types.js';
 import { canonicalAddress } from '../link/address.js';
 import { formatSelector, matchesSelector } from './selector.js';
 import type { Backend, Issue } from './types.js';
 import { compareText } from './vrid.js';
 
-/** The objects of one namespace that backends can come from, indexed once per resolve. */
+/** The objects of one namespace that backends can come from (see SourceIndex). */
 export interface BackendSources {
-  realServers: readonly RealServer[];
+  /** RealServers by name. */
+  realServers: ReadonlyMap<string, RealServer>;
   /** RealServers by `key=value` of each label, so matchLabels selectors need not scan them all. */
-  realServersByLabel?: ReadonlyMap<string, readonly RealServer[]>;
+  realServersByLabel: ReadonlyMap<string, ReadonlySet<RealServer>>;
+  /** Services by name. */
   services: ReadonlyMap<string, Service>;
   /** EndpointSlices by the Service name they belong to. */
-  slicesByService: ReadonlyMap<string, readonly EndpointSlice[]>;
+  slicesByService: ReadonlyMap<string, Iterable<EndpointSlice>>;
 }
 
 export interface BackendResult {
@@ -72,10 +74,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
 
   const selector = spec.backends.realServerSelector;
   if (selector) {
-    const rss = candidates(selector, src)
-      .filter((rs) => matchesSelector(selector, rs.metadata.labels))
-      .sort((a, b) => compareText(a.metadata.name ?? '', b.metadata.name ?? ''));
-    for (const rs of rss) {
+    for (const rs of selectRealServers(selector, src)) {
       const rsName = rs.metadata.name ?? '';
       selected.push(rsName);
       const forwarding = rs.spec.forwarding ?? spec.forwarding;
@@ -175,45 +174,20 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
   return { backends, issues, selected, used, realServerIssues };
 }
 
+/** The RealServers of the namespace that `selector` matches, sorted by name. */
+export function selectRealServers(selector: LabelSelector, src: BackendSources): RealServer[] {
+  const out: RealServer[] = [];
+  for (const rs of candidates(selector, src)) if (matchesSelector(selector, rs.metadata.labels)) out.push(rs);
+  return out.sort((a, b) => compareText(a.metadata.name ?? '', b.metadata.name ?? ''));
+}
+
 /** The smallest set of RealServers that can match: those carrying the rarest matchLabels pair. */
-function candidates(selector: NonNullable<VirtualService['spec']['backends']['realServerSelector']>, src: BackendSources): readonly RealServer[] {
-  const index = src.realServersByLabel;
-  const pairs = Object.entries(selector.matchLabels ?? {});
-  if (!index || pairs.length === 0) return src.realServers;
-  let best: readonly RealServer[] | undefined;
-  for (const [k, v] of pairs) {
-    const list = index.get(`${k}=${v}`) ?? [];
-    if (!best || list.length < best.length) best = list;
+function candidates(selector: LabelSelector, src: BackendSources): Iterable<RealServer> {
+  let best: ReadonlySet<RealServer> | undefined;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+    const set = src.realServersByLabel.get(`${k}=${v}`);
+    if (!set) return [];
+    if (!best || set.size < best.size) best = set;
   }
-  return best ?? src.realServers;
-}
-
-/** RealServers indexed by each `key=value` label pair. */
-export function indexByLabel(rss: readonly RealServer[]): Map<string, RealServer[]> {
-  const out = new Map<string, RealServer[]>();
-  for (const rs of rss) {
-    for (const [k, v] of Object.entries(rs.metadata.labels ?? {})) {
-      const pair = `${k}=${v}`;
-      const list = out.get(pair) ?? [];
-      list.push(rs);
-      out.set(pair, list);
-    }
-  }
-  return out;
-}
-
-/** EndpointSlices indexed by `namespace` then Service name. */
-export function indexSlices(slices: readonly EndpointSlice[]): Map<string, Map<string, EndpointSlice[]>> {
-  const out = new Map<string, Map<string, EndpointSlice[]>>();
-  for (const s of slices) {
-    const svc = s.metadata.labels?.[serviceNameLabel];
-    if (!svc) continue;
-    const ns = s.metadata.namespace ?? '';
-    const byName = out.get(ns) ?? new Map<string, EndpointSlice[]>();
-    out.set(ns, byName);
-    const list = byName.get(svc) ?? [];
-    list.push(s);
-    byName.set(svc, list);
-  }
-  return out;
+  return best ?? src.realServers.values();
 }

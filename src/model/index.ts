@@ -1,8 +1,10 @@
 // Pure cluster-state resolution, shared by the controller and the agent.
 export { resolve, resolveCached } from './resolve.js';
+export { IncrementalResolver } from './incremental.js';
 export { buildSnapshot, type RawSnapshot } from './snapshot.js';
 export { allocateVrids, keepPrevious, compareText, minVrid, maxVrid, type VridRequest, type VridResult } from './vrid.js';
 export { resolveClaims, claimOrder, type Claim, type ClaimOutcome } from './conflicts.js';
-export { resolveBackends, indexSlices, type BackendSources, type BackendResult } from './backends.js';
+export { resolveBackends, selectRealServers, type BackendSources, type BackendResult } from './backends.js';
+export { SourceIndex } from './source-index.js';
 export { matchesSelector, formatSelector } from './selector.js';
 export type * from './types.js';

@@ -1,0 +1,156 @@
+import type { DirectorGroup } from '../api/index.js';
+import { canonicalAddress } from '../link/address.js';
+import { type Claim, type ClaimOutcome, resolveClaims } from './conflicts.js';
+import { formatSelector, matchesSelector } from './selector.js';
+import type { GroupModel, Issue, Snapshot, VridAllocation } from './types.js';
+import { allocateVrids, compareText, keepPrevious } from './vrid.js';
+
+function groupOrder(a: DirectorGroup, b: DirectorGroup): number {
+  return (
+    compareText(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
+    compareText(a.metadata.name ?? '', b.metadata.name ?? '')
+  );
+}
+
+/**
+ * The DirectorGroups with their directors and own issues, before any VirtualService is placed
+ * (no router ids, no services yet). Oldest first: that order decides router-id clashes.
+ */
+export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
+  const groups = new Map<string, GroupModel>();
+  for (const g of [...s.directorGroups].sort(groupOrder)) {
+    const name = g.metadata.name ?? '';
+    const directors = s.nodes
+      .filter((n) => matchesSelector(g.spec.nodeSelector, n.metadata.labels))
+      .map((n) => n.metadata.name ?? '')
+      .sort(compareText);
+    const issues: Issue[] = [];
+    if (directors.length === 0) {
+      issues.push({
+        reason: 'NoDirectors',
+        message: `no node matches nodeSelector ${formatSelector(g.spec.nodeSelector)}`,
+        blocking: true,
+      });
+    }
+    const auth = g.spec.vrrp.authSecretRef;
+    if (auth && s.secrets && !s.secrets.has(`${auth.namespace}/${auth.name}`)) {
+      issues.push({
+        reason: 'AuthSecretNotFound',
+        message: `Secret ${auth.namespace}/${auth.name} named by vrrp.authSecretRef does not exist`,
+        blocking: true,
+      });
+    }
+    groups.set(name, { name, generation: g.metadata.generation, group: g, directors, vrids: [], services: [], issues });
+  }
+  for (const inv of s.invalid ?? []) {
+    if (inv.kind !== 'DirectorGroup') continue;
+    groups.set(inv.name, {
+      name: inv.name,
+      generation: inv.generation,
+      group: undefined,
+      directors: [],
+      vrids: [],
+      services: [],
+      issues: [{ reason: 'InvalidSpec', message: inv.error, blocking: true }],
+    });
+  }
+  return groups;
+}
+
+/** Who won which claim, and what that makes of the groups. */
+export interface Placement {
+  /** By VirtualService key, for every claim. */
+  outcomes: Map<string, ClaimOutcome>;
+  /** The groups with their winners and router ids. */
+  groups: Map<string, GroupModel>;
+  /** Router ids by group name, then VIP. */
+  ids: Map<string, Map<string, VridAllocation>>;
+}
+
+/**
+ * Settles the claims (see resolveClaims) and gives the winners' VIPs router ids, stable and
+ * unique per interface across groups. `groups` (from resolveGroups) is not changed.
+ */
+export function placeClaims(groups: ReadonlyMap<string, GroupModel>, claims: readonly Claim[]): Placement {
+  const outcomes = resolveClaims(claims);
+  const vipsByGroup = new Map<string, Set<string>>();
+  const winnersByGroup = new Map<string, string[]>();
+  for (const c of claims) {
+    if (!outcomes.get(c.key)?.won) continue;
+    const vips = vipsByGroup.get(c.group) ?? new Set<string>();
+    for (const v of c.vips) vips.add(v);
+    vipsByGroup.set(c.group, vips);
+    const winners = winnersByGroup.get(c.group) ?? [];
+    winners.push(c.key);
+    winnersByGroup.set(c.group, winners);
+  }
+  const vrids = assignVrids(groups, vipsByGroup);
+  const placed = new Map<string, GroupModel>();
+  const ids = new Map<string, Map<string, VridAllocation>>();
+  for (const [name, g] of groups) {
+    const v = vrids.get(name);
+    const issues = v?.issue ? [...g.issues, v.issue] : g.issues;
+    const services = (winnersByGroup.get(name) ?? []).sort(compareText);
+    placed.set(name, { ...g, vrids: v?.allocations ?? [], services, issues });
+    ids.set(name, new Map((v?.allocations ?? []).map((a) => [a.vip, a] as const)));
+  }
+  return { outcomes, groups: placed, ids };
+}
+
+/**
+ * Two passes so no group can take an id another group already recorded: first every
+ * group keeps what its status recorded (older groups win a clash), then new VIPs get the
+ * lowest id free on their interface.
+ */
+function assignVrids(
+  groups: ReadonlyMap<string, GroupModel>,
+  vipsByGroup: ReadonlyMap<string, Set<string>>,
+): Map<string, { allocations: VridAllocation[]; issue: Issue | undefined }> {
+  const live = [...groups.values()].filter((g) => g.group !== undefined);
+  const keptByIface = new Map<string, Set<number>>();
+  const keptByGroup = new Map<string, VridAllocation[]>();
+  for (const g of live) {
+    const iface = g.group?.spec.interface ?? '';
+    const taken = keptByIface.get(iface) ?? new Set<number>();
+    keptByIface.set(iface, taken);
+    const kept = keepPrevious({
+      interface: iface,
+      vips: [...(vipsByGroup.get(g.name) ?? [])],
+      previous: canonicalAllocations(g.group?.status?.vrids ?? []),
+      taken,
+    });
+    for (const k of kept) taken.add(k.vrid);
+    keptByGroup.set(g.name, kept);
+  }
+  const out = new Map<string, { allocations: VridAllocation[]; issue: Issue | undefined }>();
+  const usedByIface = new Map([...keptByIface].map(([k, v]) => [k, new Set(v)] as const));
+  for (const g of live) {
+    const iface = g.group?.spec.interface ?? '';
+    const used = usedByIface.get(iface) ?? new Set<number>();
+    usedByIface.set(iface, used);
+    const mine = keptByGroup.get(g.name) ?? [];
+    const others = new Set([...used].filter((id) => !mine.some((m) => m.vrid === id)));
+    const r = allocateVrids({ interface: iface, vips: [...(vipsByGroup.get(g.name) ?? [])], previous: mine, taken: others });
+    for (const a of r.allocations) used.add(a.vrid);
+    const issue: Issue | undefined =
+      r.exhausted.length > 0
+        ? {
+            reason: 'VridExhausted',
+            message: `no free VRRP router id on interface ${iface} for ${r.exhausted.length} VIP(s): ${r.exhausted.join(', ')}`,
+            blocking: false,
+          }
+        : undefined;
+    out.set(g.name, { allocations: r.allocations, issue });
+  }
+  return out;
+}
+
+function canonicalAllocations(list: readonly VridAllocation[]): VridAllocation[] {
+  return list.flatMap((a) => {
+    try {
+      return [{ ...a, vip: canonicalAddress(a.vip) }];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -1,0 +1,323 @@
+import type { RealServer, VirtualService } from '../api/index.js';
+import { type EndpointSlice, type Service, serviceNameLabel } from '../kube/types.js';
+import type { Claim, ClaimOutcome } from './conflicts.js';
+import { DependentIndex } from './dependents.js';
+import { placeClaims, resolveGroups } from './groups.js';
+import { type Change, diffByIdentity, sameItems } from './identity-diff.js';
+import { invalidRealServerModel, type RealServerPart, realServerModel } from './real-servers.js';
+import { keep, sameContent } from './same-content.js';
+import { matchesSelector } from './selector.js';
+import { baseServiceModel, claimOf, completeService, invalidServiceModel, type ServiceContext } from './service.js';
+import { SourceIndex } from './source-index.js';
+import type { ClusterModel, GroupModel, InvalidObject, RealServerModel, ServiceModel, Snapshot, VridAllocation } from './types.js';
+
+/** What the resolver keeps per VirtualService between calls. */
+interface Entry {
+  vs: VirtualService;
+  /** baseServiceModel: depends on the service and the groups only. */
+  base: ServiceModel;
+  claim: Claim | undefined;
+  /** From the last placement; undefined without a claim. */
+  outcome: ClaimOutcome | undefined;
+  /** Router ids of its group, from the last placement. */
+  ids: ReadonlyMap<string, VridAllocation> | undefined;
+  /** What it said about RealServers when last completed, by RealServer name. */
+  parts: ReadonlyMap<string, RealServerPart>;
+}
+
+/** The work one call finds to do. */
+interface Pass {
+  /** VirtualService keys to complete again. */
+  services: Set<string>;
+  /** RealServer keys whose model to build again. */
+  realServers: Set<string>;
+  /** Claims changed: settle them and the router ids again. */
+  claims: boolean;
+  /** New values for model.services / model.realServers; undefined removes the key. */
+  serviceModels: Map<string, ServiceModel | undefined>;
+  realServerModels: Map<string, RealServerModel | undefined>;
+}
+
+const emptySnapshot: Snapshot = { directorGroups: [], virtualServices: [], realServers: [], services: [], endpointSlices: [], nodes: [], invalid: [] };
+const noParts: ReadonlyMap<string, RealServerPart> = new Map();
+
+function keyOf(o: { metadata: { namespace?: string | undefined; name?: string | undefined } }): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
+}
+
+/**
+ * resolve() at the cost of what changed since the previous call instead of the cluster's size,
+ * for the agent, which resolves on every watch event.
+ *
+ * Contract:
+ * 1. `resolve(s)` is deep-equal to the full `resolve(s)` for every snapshot, whatever
+ *    snapshots came before.
+ * 2. A ServiceModel, GroupModel or RealServerModel whose content did not change since the
+ *    previous call is the same object as before, and a map of the model in which nothing
+ *    changed is the same Map (the whole model too when nothing changed), so callers can skip
+ *    work by identity. Returned models are never changed afterwards.
+ * 3. Changes are found by object identity, as buildSnapshot hands them out (the parsed object
+ *    of an unchanged raw object is the same object; listings keep informer order): an object
+ *    replaced by a new one counts as changed. Snapshot arrays must not be mutated after the
+ *    call, and keys (namespace/name) are unique per kind.
+ * 4. A RealServer change re-resolves the services of its namespace whose selector matches its
+ *    old or new labels; a Service or EndpointSlice change the services that name that Service;
+ *    a VirtualService change that service, plus claims and router ids when its claim changed
+ *    (then only services whose outcome or ids changed). RealServerModels are rebuilt only for
+ *    RealServers those services say something different about. Changes of DirectorGroups,
+ *    Nodes, Secrets or unsupported schedulers that change the groups re-resolve everything.
+ */
+export class IncrementalResolver {
+  private last: Snapshot = emptySnapshot;
+  private model: ClusterModel = { groups: new Map(), services: new Map(), realServers: new Map() };
+  /** From resolveGroups (no services or router ids). */
+  private groups = new Map<string, GroupModel>();
+  private unsupported: ReadonlySet<string> = new Set();
+  private readonly sources = new SourceIndex();
+  private readonly dependents = new DependentIndex();
+  private readonly entries = new Map<string, Entry>();
+  /** RealServer key, then VirtualService key: what that service says about it. */
+  private readonly parts = new Map<string, Map<string, RealServerPart>>();
+  private invalidServices = new Map<string, InvalidObject>();
+  private invalidRealServers = new Map<string, InvalidObject>();
+
+  resolve(s: Snapshot): ClusterModel {
+    const prev = this.last;
+    const pass: Pass = { services: new Set(), realServers: new Set(), claims: false, serviceModels: new Map(), realServerModels: new Map() };
+    const regroup = this.updateGroups(prev, s);
+    const reschedule = !sameItems(prev.unsupportedSchedulers ?? [], s.unsupportedSchedulers ?? []);
+    if (reschedule) this.unsupported = new Set(s.unsupportedSchedulers ?? []);
+
+    for (const c of diffByIdentity(prev.virtualServices, s.virtualServices, keyOf)) this.virtualServiceChanged(c, pass);
+    if (regroup) {
+      pass.claims = true;
+      for (const [key, e] of this.entries) {
+        if (pass.services.has(key)) continue; // just based on the new groups
+        e.base = baseServiceModel(e.vs, this.groups);
+        e.claim = claimOf(e.vs, e.base);
+        pass.services.add(key);
+      }
+    }
+    if (reschedule) for (const key of this.entries.keys()) pass.services.add(key);
+    for (const c of diffByIdentity(prev.realServers, s.realServers, keyOf)) this.realServerChanged(c, pass);
+    for (const c of diffByIdentity(prev.services, s.services, keyOf)) this.serviceChanged(c, pass);
+    for (const c of diffByIdentity(prev.endpointSlices, s.endpointSlices, keyOf)) this.sliceChanged(c, pass);
+    this.invalidChanged(s, pass);
+
+    const groups = pass.claims ? this.place(pass) : this.model.groups;
+    const ctx: ServiceContext = { groups: this.groups, unsupported: this.unsupported, sources: this.sources };
+    for (const key of pass.services) this.complete(key, ctx, pass);
+    for (const key of pass.realServers) this.rebuildRealServer(key, pass);
+    this.last = s;
+
+    const services = applyChanges(this.model.services, pass.serviceModels);
+    const realServers = applyChanges(this.model.realServers, pass.realServerModels);
+    if (groups !== this.model.groups || services !== this.model.services || realServers !== this.model.realServers) {
+      this.model = { groups, services, realServers };
+    }
+    return this.model;
+  }
+
+  /** True when the groups (resolveGroups) changed, which every service depends on. */
+  private updateGroups(prev: Snapshot, s: Snapshot): boolean {
+    const same =
+      sameItems(prev.directorGroups, s.directorGroups) &&
+      sameItems(prev.nodes, s.nodes) &&
+      sameSecrets(prev.secrets, s.secrets) &&
+      sameContent(invalidGroups(prev), invalidGroups(s));
+    if (same) return false;
+    // Node heartbeats and the like change no group: keep everything.
+    const groups = resolveGroups(s);
+    if (sameGroups(this.groups, groups)) return false;
+    this.groups = groups;
+    return true;
+  }
+
+  private virtualServiceChanged({ before, after }: Change<VirtualService>, pass: Pass): void {
+    if (!after) {
+      if (before) this.dropService(keyOf(before), pass);
+      return;
+    }
+    const key = keyOf(after);
+    const base = baseServiceModel(after, this.groups);
+    const claim = claimOf(after, base);
+    const e = this.entries.get(key);
+    if (e) {
+      this.dependents.remove(key, e.vs);
+      if (!sameContent(e.claim, claim)) pass.claims = true;
+      Object.assign(e, { vs: after, base, claim });
+    } else {
+      this.entries.set(key, { vs: after, base, claim, outcome: undefined, ids: undefined, parts: noParts });
+      if (claim) pass.claims = true;
+    }
+    this.dependents.add(key, after);
+    pass.services.add(key);
+  }
+
+  private dropService(key: string, pass: Pass): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.dependents.remove(key, e.vs);
+    this.entries.delete(key);
+    if (e.claim) pass.claims = true;
+    this.updateParts(key, e.base.namespace, e.parts, noParts, pass);
+    pass.serviceModels.set(key, undefined);
+  }
+
+  private realServerChanged({ before, after }: Change<RealServer>, pass: Pass): void {
+    // The services that selected the old version or select the new one.
+    for (const rs of [before, after]) {
+      if (!rs) continue;
+      const labels = rs.metadata.labels;
+      this.dependents.forLabels(rs.metadata.namespace ?? '', labels, (key) => {
+        const selector = this.entries.get(key)?.vs.spec.backends.realServerSelector;
+        if (selector && matchesSelector(selector, labels)) pass.services.add(key);
+      });
+    }
+    if (before) {
+      this.sources.removeRealServer(before);
+      if (!after) pass.realServerModels.set(keyOf(before), undefined);
+    }
+    if (after) {
+      this.sources.addRealServer(after);
+      pass.realServers.add(keyOf(after));
+    }
+  }
+
+  private serviceChanged({ before, after }: Change<Service>, pass: Pass): void {
+    for (const svc of [before, after]) {
+      if (svc) this.dependents.forService(svc.metadata.namespace ?? '', svc.metadata.name ?? '', (key) => pass.services.add(key));
+    }
+    if (before) this.sources.removeService(before);
+    if (after) this.sources.addService(after);
+  }
+
+  private sliceChanged({ before, after }: Change<EndpointSlice>, pass: Pass): void {
+    for (const slice of [before, after]) {
+      const svc = slice?.metadata.labels?.[serviceNameLabel];
+      if (slice && svc) this.dependents.forService(slice.metadata.namespace ?? '', svc, (key) => pass.services.add(key));
+    }
+    if (before) this.sources.removeSlice(before);
+    if (after) this.sources.addSlice(after);
+  }
+
+  /** buildSnapshot lists invalid objects anew on every call: compare them by content. */
+  private invalidChanged(s: Snapshot, pass: Pass): void {
+    if (!s.invalid?.length && this.invalidServices.size === 0 && this.invalidRealServers.size === 0) return;
+    const services = new Map<string, InvalidObject>();
+    const realServers = new Map<string, InvalidObject>();
+    for (const inv of s.invalid ?? []) {
+      if (inv.kind === 'VirtualService') services.set(`${inv.namespace ?? ''}/${inv.name}`, inv);
+      if (inv.kind === 'RealServer') realServers.set(`${inv.namespace ?? ''}/${inv.name}`, inv);
+    }
+    diffInvalid(this.invalidServices, services, (key, inv) => pass.serviceModels.set(key, inv && invalidServiceModel(inv)));
+    diffInvalid(this.invalidRealServers, realServers, (key, inv) => pass.realServerModels.set(key, inv && invalidRealServerModel(inv)));
+    this.invalidServices = services;
+    this.invalidRealServers = realServers;
+  }
+
+  /** Settles all claims again; services whose outcome or router ids changed are completed again. */
+  private place(pass: Pass): Map<string, GroupModel> {
+    const claims: Claim[] = [];
+    for (const e of this.entries.values()) if (e.claim) claims.push(e.claim);
+    const p = placeClaims(this.groups, claims);
+    for (const [key, e] of this.entries) {
+      const outcome = e.claim && p.outcomes.get(key);
+      const ids = e.claim && p.ids.get(e.claim.group);
+      const moved = outcome?.won && e.claim?.vips.some((vip) => !sameContent(ids?.get(vip), e.ids?.get(vip)));
+      if (moved || !sameContent(outcome, e.outcome)) pass.services.add(key);
+      e.outcome = outcome;
+      e.ids = ids;
+    }
+    return keepAll(this.model.groups, p.groups);
+  }
+
+  private complete(key: string, ctx: ServiceContext, pass: Pass): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    const r = completeService(e.vs, e.base, e.outcome, e.ids, ctx);
+    pass.serviceModels.set(key, r.model);
+    this.updateParts(key, e.base.namespace, e.parts, r.parts, pass);
+    e.parts = r.parts;
+  }
+
+  /** Records what service `key` now says about RealServers; those it says something new about are rebuilt. */
+  private updateParts(key: string, namespace: string, before: ReadonlyMap<string, RealServerPart>, after: ReadonlyMap<string, RealServerPart>, pass: Pass): void {
+    for (const [name, part] of after) {
+      const old = before.get(name);
+      if (old && old.used === part.used && sameContent(old.issues, part.issues)) continue;
+      const rsKey = `${namespace}/${name}`;
+      const parts = this.parts.get(rsKey) ?? new Map<string, RealServerPart>();
+      this.parts.set(rsKey, parts.set(key, part));
+      pass.realServers.add(rsKey);
+    }
+    for (const name of before.keys()) {
+      if (after.has(name)) continue;
+      const rsKey = `${namespace}/${name}`;
+      const parts = this.parts.get(rsKey);
+      if (parts?.delete(key) && parts.size === 0) this.parts.delete(rsKey);
+      pass.realServers.add(rsKey);
+    }
+  }
+
+  private rebuildRealServer(key: string, pass: Pass): void {
+    const slash = key.indexOf('/');
+    const rs = this.sources.realServer(key.slice(0, slash), key.slice(slash + 1));
+    // Gone or invalid: realServerChanged / invalidChanged said so already.
+    if (rs) pass.realServerModels.set(key, realServerModel(rs, this.parts.get(key) ?? noParts));
+  }
+}
+
+/** `prev` with `changes` applied, keeping unchanged models; `prev` itself when nothing changed. */
+function applyChanges<V>(prev: Map<string, V>, changes: ReadonlyMap<string, V | undefined>): Map<string, V> {
+  let out: Map<string, V> | undefined;
+  for (const [key, v] of changes) {
+    const before = prev.get(key);
+    const value = v === undefined ? undefined : keep(before, v);
+    if (value === before && (value !== undefined || !prev.has(key))) continue;
+    out ??= new Map(prev);
+    if (value === undefined) out.delete(key);
+    else out.set(key, value);
+  }
+  return out ?? prev;
+}
+
+/** `next`, keeping the values of `prev` that say the same; `prev` itself when all do. */
+function keepAll<V>(prev: Map<string, V>, next: Map<string, V>): Map<string, V> {
+  let same = prev.size === next.size;
+  const out = new Map<string, V>();
+  for (const [key, v] of next) {
+    const kept = keep(prev.get(key), v);
+    if (kept !== prev.get(key)) same = false;
+    out.set(key, kept);
+  }
+  return same ? prev : out;
+}
+
+function diffInvalid(prev: ReadonlyMap<string, InvalidObject>, next: ReadonlyMap<string, InvalidObject>, apply: (key: string, inv: InvalidObject | undefined) => void): void {
+  for (const [key, inv] of next) if (!sameContent(prev.get(key), inv)) apply(key, inv);
+  for (const key of prev.keys()) if (!next.has(key)) apply(key, undefined);
+}
+
+function invalidGroups(s: Snapshot): InvalidObject[] {
+  return (s.invalid ?? []).filter((i) => i.kind === 'DirectorGroup');
+}
+
+function sameSecrets(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/** Same groups in the same order (the order decides router-id clashes). */
+function sameGroups(a: ReadonlyMap<string, GroupModel>, b: ReadonlyMap<string, GroupModel>): boolean {
+  if (a.size !== b.size) return false;
+  const bs = [...b];
+  let i = 0;
+  for (const [key, g] of a) {
+    const other = bs[i++];
+    if (!other || other[0] !== key || !sameContent(g, other[1])) return false;
+  }
+  return true;
+}

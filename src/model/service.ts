@@ -1,0 +1,169 @@
+// The steps that make one VirtualService's ServiceModel. Both the full resolve and the
+// incremental resolver run them, so the two cannot drift apart.
+import { type IpFamily, type VirtualService, serviceFamily } from '../api/index.js';
+import { canonicalAddress } from '../link/address.js';
+import { type BackendResult, resolveBackends, selectRealServers } from './backends.js';
+import type { Claim, ClaimOutcome } from './conflicts.js';
+import type { RealServerPart } from './real-servers.js';
+import { formatSelector } from './selector.js';
+import type { SourceIndex } from './source-index.js';
+import type { GroupModel, InvalidObject, Issue, ServiceModel, VridAllocation } from './types.js';
+import { compareText } from './vrid.js';
+
+function emptyService(key: string, namespace: string, name: string, generation: number | undefined): ServiceModel {
+  return {
+    key,
+    namespace,
+    name,
+    generation,
+    spec: undefined,
+    accepted: false,
+    issues: [],
+    ipvsKey: undefined,
+    family: undefined,
+    group: '',
+    directors: [],
+    vips: [],
+    backends: [],
+  };
+}
+
+export function invalidServiceModel(inv: InvalidObject): ServiceModel {
+  const namespace = inv.namespace ?? '';
+  return {
+    ...emptyService(`${namespace}/${inv.name}`, namespace, inv.name, inv.generation),
+    issues: [{ reason: 'InvalidSpec', message: inv.error, blocking: true }],
+  };
+}
+
+function ipvsKeyOf(vs: VirtualService, family: IpFamily): string {
+  const s = vs.spec;
+  if (s.fwmark !== undefined) return `FWM ${s.fwmark} ${family}`;
+  const vip = canonicalAddress(s.vip ?? '');
+  return `${s.protocol ?? 'TCP'} ${family === 'IPv6' ? `[${vip}]` : vip}:${s.port ?? 0}`;
+}
+
+/**
+ * The per-service checks that need only the service and its group (from resolveGroups). Its
+ * issues are all blocking: a service with none goes on to claim its IPVS service and VIPs.
+ */
+export function baseServiceModel(vs: VirtualService, groups: ReadonlyMap<string, GroupModel>): ServiceModel {
+  const namespace = vs.metadata.namespace ?? '';
+  const name = vs.metadata.name ?? '';
+  const key = `${namespace}/${name}`;
+  const family = serviceFamily(vs.spec);
+  const vipTexts = vs.spec.vip !== undefined ? [vs.spec.vip] : (vs.spec.fwmarkVIPs ?? []);
+  const vips = [...new Set(vipTexts.map(canonicalAddress))].sort(compareText);
+  const groupName = vs.spec.directorGroup;
+  const g = groups.get(groupName);
+  const m: ServiceModel = {
+    ...emptyService(key, namespace, name, vs.metadata.generation),
+    spec: vs.spec,
+    ipvsKey: ipvsKeyOf(vs, family),
+    family,
+    group: groupName,
+    directors: g?.directors ?? [],
+    vips: vips.map((vip) => ({ vip, interface: g?.group?.spec.interface ?? '', vrid: 0 })),
+  };
+  if (!g) {
+    m.issues.push({ reason: 'DirectorGroupNotFound', message: `DirectorGroup ${groupName} does not exist`, blocking: true });
+  } else if (!g.group) {
+    m.issues.push({ reason: 'DirectorGroupNotFound', message: `DirectorGroup ${groupName} is invalid: ${g.issues[0]?.message ?? ''}`, blocking: true });
+  } else if (g.group.spec.vrrp.version === 2 && family === 'IPv6') {
+    m.issues.push({
+      reason: 'FamilyMismatch',
+      message: `DirectorGroup ${groupName} runs VRRP version 2, which carries only IPv4; an IPv6 VIP needs version 3`,
+      blocking: true,
+    });
+  }
+  return m;
+}
+
+/** What the service competes for; undefined when a blocking issue keeps it out. */
+export function claimOf(vs: VirtualService, base: ServiceModel): Claim | undefined {
+  if (base.issues.some((i) => i.blocking)) return undefined;
+  return {
+    key: base.key,
+    created: vs.metadata.creationTimestamp ?? '',
+    ipvsKey: base.ipvsKey ?? base.key,
+    group: base.group,
+    vips: base.vips.map((v) => v.vip),
+  };
+}
+
+/** What completeService needs beside the service itself. */
+export interface ServiceContext {
+  /** From resolveGroups. */
+  groups: ReadonlyMap<string, GroupModel>;
+  /** IPVS schedulers the kernel lacks. */
+  unsupported: ReadonlySet<string>;
+  sources: SourceIndex;
+}
+
+export interface ResolvedService {
+  model: ServiceModel;
+  /** What it says about the RealServers its selector matches, by name. */
+  parts: ReadonlyMap<string, RealServerPart>;
+}
+
+const noParts: ReadonlyMap<string, RealServerPart> = new Map();
+const noIssues: readonly Issue[] = Object.freeze([]);
+
+/**
+ * The finished model: a service without a claim stays as it is; a loser says who holds its
+ * claim (and still shows which RealServers it selects); a winner gets its router ids, the
+ * checks that need them, and its backends. `base` is not changed.
+ */
+export function completeService(
+  vs: VirtualService,
+  base: ServiceModel,
+  outcome: ClaimOutcome | undefined,
+  ids: ReadonlyMap<string, VridAllocation> | undefined,
+  ctx: ServiceContext,
+): ResolvedService {
+  if (!outcome) return { model: base, parts: noParts };
+  const sources = ctx.sources.sources(base.namespace);
+  if (!outcome.won) {
+    const selector = vs.spec.backends.realServerSelector;
+    const parts = new Map<string, RealServerPart>();
+    if (selector) for (const rs of selectRealServers(selector, sources)) parts.set(rs.metadata.name ?? '', { used: false, issues: noIssues });
+    return { model: { ...base, issues: [...base.issues, { reason: 'Conflict', message: outcome.message, blocking: true }] }, parts };
+  }
+  const g = ctx.groups.get(base.group);
+  if (!g) return { model: base, parts: noParts };
+  const issues = [...base.issues];
+  const vips = base.vips.map((v) => ids?.get(v.vip) ?? v);
+  const missing = base.vips.filter((v) => !ids?.has(v.vip)).map((v) => v.vip);
+  if (missing.length > 0) {
+    issues.push({
+      reason: 'VridExhausted',
+      message: `no free VRRP router id on interface ${g.group?.spec.interface ?? '?'} for VIP ${missing.join(', ')} (all of 1..255 are in use)`,
+      blocking: true,
+    });
+  }
+  if (ctx.unsupported.has(vs.spec.scheduler)) {
+    issues.push({
+      reason: 'UnsupportedScheduler',
+      message: `the kernel has no IPVS scheduler ${vs.spec.scheduler} (module ip_vs_${vs.spec.scheduler} missing)`,
+      blocking: true,
+    });
+  }
+  if (g.directors.length === 0) {
+    issues.push({
+      reason: 'NoDirectors',
+      message: `DirectorGroup ${base.group} selects no node (nodeSelector ${formatSelector(g.group?.spec.nodeSelector ?? {})})`,
+      blocking: false,
+    });
+  }
+  const r = resolveBackends(vs, base.family ?? 'IPv4', sources);
+  issues.push(...r.issues);
+  const model = { ...base, vips, issues, backends: r.backends, accepted: !issues.some((i) => i.blocking) };
+  return { model, parts: partsOf(r) };
+}
+
+function partsOf(r: BackendResult): Map<string, RealServerPart> {
+  const used = new Set(r.used);
+  const parts = new Map<string, RealServerPart>();
+  for (const name of r.selected) parts.set(name, { used: used.has(name), issues: r.realServerIssues.get(name) ?? noIssues });
+  return parts;
+}
