@@ -335,6 +335,17 @@ describe('resolve: backends', () => {
     expect(m.realServers.get('shop/rs1')).toMatchObject({ selectedBy: ['shop/web', 'shop/web-tls'], usedBy: ['shop/web', 'shop/web-tls'], issues: [] });
     expect(m.realServers.get('shop/lonely')?.issues.map((i) => i.reason)).toEqual(['NotSelected']);
   });
+
+  it('orders the issues of a RealServer by VirtualService key, whatever the informer order', () => {
+    const services = [
+      web('a', 'zeta', '192.0.2.1', { forwarding: { method: 'DR' }, backends: { realServerSelector: { matchLabels: { app: 'x' } } } }),
+      web('a', 'alpha', '192.0.2.2', { forwarding: { method: 'DR' }, backends: { realServerSelector: { matchLabels: { app: 'x' } } } }),
+    ];
+    const base = snapshot({ directorGroups: [dg('g1')], nodes: nodesFor(), realServers: [rs('a', 'mapped', { address: '10.0.0.1', port: 8080 }, { app: 'x' })] });
+    const issuesOf = (m: ClusterModel) => m.realServers.get('a/mapped')?.issues.map((i) => /VirtualService (\S+);/.exec(i.message)?.[1]);
+    expect(issuesOf(resolve({ ...base, virtualServices: services }))).toEqual(['a/alpha', 'a/zeta']);
+    expect(issuesOf(resolve({ ...base, virtualServices: [...services].reverse() }))).toEqual(['a/alpha', 'a/zeta']);
+  });
 });
 
 describe('resolve: conflicts', () => {
