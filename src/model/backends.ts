@@ -1,6 +1,6 @@
 import { type IpFamily, type LabelSelector, type RealServer, type VirtualService, familyOf } from '../api/index.js';
 import type { EndpointSlice, Service, ServicePort } from '../kube/types.js';
-import { canonicalAddress } from '../link/address.js';
+import { canonical } from './canonical.js';
 import { formatSelector, matchesSelector } from './selector.js';
 import type { Backend, Issue } from './types.js';
 import { compareText } from './vrid.js';
@@ -94,7 +94,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
         continue;
       }
       const b: Backend = {
-        address: canonicalAddress(rs.spec.address),
+        address: canonical(rs.spec.address),
         port: rsPort !== 0 ? rsPort : vsPort,
         weight: rs.spec.weight ?? spec.backends.defaultWeight,
         forwarding,
@@ -142,7 +142,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
               }
             }
             const b: Backend = {
-              address: canonicalAddress(address),
+              address: canonical(address),
               port: bPort,
               weight: spec.backends.defaultWeight,
               forwarding: spec.forwarding,

@@ -1,5 +1,5 @@
 import type { DirectorGroup } from '../api/index.js';
-import { canonicalAddress } from '../link/address.js';
+import { canonical } from './canonical.js';
 import { type Claim, type ClaimOutcome, resolveClaims } from './conflicts.js';
 import { formatSelector, matchesSelector } from './selector.js';
 import type { GroupModel, Issue, Snapshot, VridAllocation } from './types.js';
@@ -148,7 +148,7 @@ function assignVrids(
 function canonicalAllocations(list: readonly VridAllocation[]): VridAllocation[] {
   return list.flatMap((a) => {
     try {
-      return [{ ...a, vip: canonicalAddress(a.vip) }];
+      return [{ ...a, vip: canonical(a.vip) }];
     } catch {
       return [];
     }

@@ -22,19 +22,18 @@ function byKey(a: readonly [string, RealServerPart], b: readonly [string, RealSe
 export function realServerModel(rs: RealServer, parts: Iterable<readonly [string, RealServerPart]>): RealServerModel {
   const namespace = rs.metadata.namespace ?? '';
   const name = rs.metadata.name ?? '';
-  const sorted = [...parts].sort(byKey);
+  const sorted = Array.from(parts);
+  if (sorted.length > 1) sorted.sort(byKey);
+  const selectedBy: string[] = [];
+  const usedBy: string[] = [];
   const issues: Issue[] = [];
-  for (const [, p] of sorted) issues.push(...p.issues);
-  if (sorted.length === 0) issues.push({ reason: 'NotSelected', message: 'no VirtualService selects this RealServer', blocking: false });
-  return {
-    key: `${namespace}/${name}`,
-    namespace,
-    name,
-    generation: rs.metadata.generation,
-    selectedBy: sorted.map(([k]) => k),
-    usedBy: sorted.filter(([, p]) => p.used).map(([k]) => k),
-    issues,
-  };
+  for (const [key, p] of sorted) {
+    selectedBy.push(key);
+    if (p.used) usedBy.push(key);
+    issues.push(...p.issues);
+  }
+  if (selectedBy.length === 0) issues.push({ reason: 'NotSelected', message: 'no VirtualService selects this RealServer', blocking: false });
+  return { key: `${namespace}/${name}`, namespace, name, generation: rs.metadata.generation, selectedBy, usedBy, issues };
 }
 
 export function invalidRealServerModel(inv: InvalidObject): RealServerModel {

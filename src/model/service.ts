@@ -1,7 +1,7 @@
 // The steps that make one VirtualService's ServiceModel. Both the full resolve and the
 // incremental resolver run them, so the two cannot drift apart.
 import { type IpFamily, type VirtualService, serviceFamily } from '../api/index.js';
-import { canonicalAddress } from '../link/address.js';
+import { canonical } from './canonical.js';
 import { type BackendResult, resolveBackends, selectRealServers } from './backends.js';
 import type { Claim, ClaimOutcome } from './conflicts.js';
 import type { RealServerPart } from './real-servers.js';
@@ -39,7 +39,7 @@ export function invalidServiceModel(inv: InvalidObject): ServiceModel {
 function ipvsKeyOf(vs: VirtualService, family: IpFamily): string {
   const s = vs.spec;
   if (s.fwmark !== undefined) return `FWM ${s.fwmark} ${family}`;
-  const vip = canonicalAddress(s.vip ?? '');
+  const vip = canonical(s.vip ?? '');
   return `${s.protocol ?? 'TCP'} ${family === 'IPv6' ? `[${vip}]` : vip}:${s.port ?? 0}`;
 }
 
@@ -53,7 +53,7 @@ export function baseServiceModel(vs: VirtualService, groups: ReadonlyMap<string,
   const key = `${namespace}/${name}`;
   const family = serviceFamily(vs.spec);
   const vipTexts = vs.spec.vip !== undefined ? [vs.spec.vip] : (vs.spec.fwmarkVIPs ?? []);
-  const vips = [...new Set(vipTexts.map(canonicalAddress))].sort(compareText);
+  const vips = [...new Set(vipTexts.map(canonical))].sort(compareText);
   const groupName = vs.spec.directorGroup;
   const g = groups.get(groupName);
   const m: ServiceModel = {
