@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { Node } from '../kube/types.js';
-import { buildSnapshot, resolveCached, type RawSnapshot } from '../model/index.js';
+import { buildSnapshot, IncrementalResolver, type RawSnapshot } from '../model/index.js';
 import type { ClusterModel, Snapshot } from '../model/types.js';
 
 export interface SnapshotSource {
@@ -57,17 +57,19 @@ export class FileSource implements SnapshotSource {
 }
 
 /**
- * A source and the model resolved from it, resolved once per snapshot and shared by everything
- * in the agent that reads the model (the reconcile pass, VRRP).
+ * A source and the model resolved from it, once per snapshot and incrementally (unchanged
+ * services keep their model objects, which the agent's caches key on), shared by everything in
+ * the agent that reads the model (the reconcile pass, VRRP).
  */
 export class ModelSource {
   private last: { snapshot: Snapshot; model: ClusterModel } | undefined;
+  private readonly resolver = new IncrementalResolver();
 
   constructor(readonly source: SnapshotSource) {}
 
   model(): ClusterModel {
     const snapshot = this.source.snapshot();
-    if (this.last?.snapshot !== snapshot) this.last = { snapshot, model: resolveCached(snapshot) };
+    if (this.last?.snapshot !== snapshot) this.last = { snapshot, model: this.resolver.resolve(snapshot) };
     return this.last.model;
   }
 }

@@ -11,7 +11,7 @@ import { MetricsServer } from '../kube/metrics-server.js';
 import type { EndpointSlice, KubeObject, Lease, Node, SecretMeta, Service } from '../kube/types.js';
 import { agentLeasePrefix, leaseAlive, leaseExpiry } from '../kube/node-heartbeat.js';
 import { buildSnapshot } from '../model/snapshot.js';
-import { resolve } from '../model/resolve.js';
+import { IncrementalResolver } from '../model/incremental.js';
 import type { ClusterModel } from '../model/types.js';
 import { logger } from '../util/log.js';
 import { type DesiredCondition, type Transition, isBad, transitions } from './conditions.js';
@@ -106,6 +106,18 @@ export class Controller {
     VirtualService: new WrittenCache<VirtualService>(),
     RealServer: new WrittenCache<RealServer>(),
   };
+  /**
+   * Statuses known to be right for (model object, API object): both unchanged since means nothing
+   * to compute. The incremental resolver keeps model objects of unchanged objects, so a pass after
+   * one change looks at what it touched. Cleared when leadership or the dead-agent set changes.
+   */
+  private readonly settled = {
+    DirectorGroup: new Map<string, { model: object; obj: object }>(),
+    VirtualService: new Map<string, { model: object; obj: object }>(),
+    RealServer: new Map<string, { model: object; obj: object }>(),
+  };
+  private secrets: { text: string; set: ReadonlySet<string> } | undefined;
+  private readonly resolver = new IncrementalResolver();
   private recorder: EventRecorder | undefined;
   private elector: LeaderElector | undefined;
   private server: MetricsServer | undefined;
@@ -232,6 +244,7 @@ export class Controller {
   private async lead(): Promise<void> {
     if (this.stopped) return;
     this.leading = true;
+    this.forgetSettled();
     this.metrics.leader.set(1);
     this.log.info('leading: reconciling');
     await Promise.all(Object.values(this.informers ?? {}).map((i) => (i as Informer<KubeObject>).waitForSync()));
@@ -248,10 +261,45 @@ export class Controller {
     const dead = new Set(leases.filter((l) => !leaseAlive(l, now)).map((l) => l.spec?.holderIdentity ?? ''));
     const changed = dead.size !== this.deadAgents.size || [...dead].some((n) => !this.deadAgents.has(n));
     this.deadAgents = dead;
-    if (changed) this.schedule();
+    if (changed) {
+      this.forgetSettled();
+      this.schedule();
+    }
     clearTimeout(this.leaseTimer);
     const next = Math.min(...leases.map(leaseExpiry).filter((t): t is number => t !== undefined && t >= now));
     if (Number.isFinite(next) && !this.stopped) this.leaseTimer = setTimeout(() => this.checkAgents(), next - now + 1000).unref();
+  }
+
+  private forgetSettled(): void {
+    for (const m of Object.values(this.settled)) m.clear();
+  }
+
+  /** The same Set while the Secrets' names do not change, so the resolver sees no change. */
+  private secretNames(list: readonly KubeObject[]): ReadonlySet<string> {
+    const names = list.map(keyOf).sort();
+    const text = names.join('\n');
+    if (this.secrets?.text !== text) this.secrets = { text, set: new Set(names) };
+    return this.secrets.set;
+  }
+
+  /** Queues the status write of one object unless it is settled for these model and API objects. */
+  private queue(jobs: (() => Promise<boolean>)[], kind: Kind, key: string, model: object, obj: (KubeObject & { status?: object | undefined }) | undefined, status: (obj: KubeObject & { status?: object | undefined }) => { fields: object; desired: DesiredCondition[]; prev: readonly Condition[] | undefined }): void {
+    const settled = this.settled[kind];
+    if (!obj) {
+      settled.delete(key);
+      return;
+    }
+    const s = settled.get(key);
+    if (s?.model === model && s.obj === obj) {
+      this.stats.skipped++;
+      return;
+    }
+    jobs.push(async () => {
+      const { fields, desired, prev } = status(obj);
+      const ok = await this.write(kind, obj, fields, prev, desired);
+      if (ok && this.leading) settled.set(key, { model, obj });
+      return ok;
+    });
   }
 
   private unlead(): void {
@@ -308,36 +356,39 @@ export class Controller {
         services: inf.services.list(),
         endpointSlices: inf.endpointSlices.list(),
         nodes: inf.nodes.list(),
-        secrets: new Set(inf.secrets.list().map(keyOf)),
+        secrets: this.secretNames(inf.secrets.list()),
       });
-      const model = resolve(snapshot);
+      const model = this.resolver.resolve(snapshot);
       this.model = model;
       const now = metaTime(this.now());
       const jobs: (() => Promise<boolean>)[] = [];
 
       for (const g of model.groups.values()) {
         const obj = this.written.DirectorGroup.current(g.name, inf.directorGroups.getByName(g.name));
-        if (!obj) continue;
-        const prev = obj.status?.conditions;
-        const { fields, desired } = groupStatus(g, prev, now);
-        jobs.push(() => this.write('DirectorGroup', obj, fields, prev, desired));
+        this.queue(jobs, 'DirectorGroup', g.name, g, obj, (o) => {
+          const prev = (o as DirectorGroup).status?.conditions;
+          return { ...groupStatus(g, prev, now), prev };
+        });
       }
       for (const s of model.services.values()) {
         const obj = this.written.VirtualService.current(s.key, inf.virtualServices.get(s.key));
-        if (!obj) continue;
-        const prev = obj.status?.conditions;
-        // A director whose agent stopped heartbeating cannot correct its own entry: do not count it.
-        const views = obj.status?.directors?.filter((v) => !this.deadAgents.has(v.node));
-        const { fields, desired } = serviceStatus(s, views, prev, now);
-        jobs.push(() => this.write('VirtualService', obj, fields, prev, desired));
+        this.queue(jobs, 'VirtualService', s.key, s, obj, (o) => {
+          const st = (o as VirtualService).status;
+          // A director whose agent stopped heartbeating cannot correct its own entry: do not count it.
+          const views = st?.directors?.filter((v) => !this.deadAgents.has(v.node));
+          return { ...serviceStatus(s, views, st?.conditions, now), prev: st?.conditions };
+        });
       }
       for (const r of model.realServers.values()) {
         const obj = this.written.RealServer.current(r.key, inf.realServers.get(r.key));
-        if (!obj) continue;
-        const prev = obj.status?.conditions;
-        const views = obj.status?.directors as RealServerView[] | undefined;
-        const { fields, desired } = realServerStatus(r, views, prev, now);
-        jobs.push(() => this.write('RealServer', obj, fields, prev, desired));
+        this.queue(jobs, 'RealServer', r.key, r, obj, (o) => {
+          const st = (o as RealServer).status;
+          return { ...realServerStatus(r, st?.directors as RealServerView[] | undefined, st?.conditions, now), prev: st?.conditions };
+        });
+      }
+      for (const [kind, m] of Object.entries(this.settled)) {
+        const live = kind === 'DirectorGroup' ? model.groups : kind === 'VirtualService' ? model.services : model.realServers;
+        if (m.size > live.size) for (const k of m.keys()) if (!live.has(k)) m.delete(k);
       }
       await pool(jobs, 8, async (job) => {
         if (!(await job())) ok = false;
