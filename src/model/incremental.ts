@@ -10,6 +10,7 @@ import { matchesSelector } from './selector.js';
 import { baseServiceModel, claimOf, completeService, invalidServiceModel, type ServiceContext } from './service.js';
 import { SourceIndex } from './source-index.js';
 import type { ClusterModel, GroupModel, InvalidObject, RealServerModel, ServiceModel, Snapshot, VridAllocation } from './types.js';
+import { type MapVersion, VersionedMap } from './versioned-map.js';
 
 /** What the resolver keeps per VirtualService between calls. */
 interface Entry {
@@ -33,9 +34,25 @@ interface Pass {
   realServers: Set<string>;
   /** Claims changed: settle them and the router ids again. */
   claims: boolean;
-  /** New values for model.services / model.realServers; undefined removes the key. */
+  /** New values for the model's maps; undefined removes the key. */
+  groupModels: Map<string, GroupModel | undefined>;
   serviceModels: Map<string, ServiceModel | undefined>;
   realServerModels: Map<string, RealServerModel | undefined>;
+}
+
+/** The three maps as versions, each built when first read (see VersionedMap). */
+function clusterModel(groups: MapVersion<GroupModel>, services: MapVersion<ServiceModel>, realServers: MapVersion<RealServerModel>): ClusterModel {
+  return {
+    get groups() {
+      return groups.read();
+    },
+    get services() {
+      return services.read();
+    },
+    get realServers() {
+      return realServers.read();
+    },
+  };
 }
 
 const emptySnapshot: Snapshot = { directorGroups: [], virtualServices: [], realServers: [], services: [], endpointSlices: [], nodes: [], invalid: [] };
@@ -55,7 +72,9 @@ function keyOf(o: { metadata: { namespace?: string | undefined; name?: string | 
  * 2. A ServiceModel, GroupModel or RealServerModel whose content did not change since the
  *    previous call is the same object as before, and a map of the model in which nothing
  *    changed is the same Map (the whole model too when nothing changed), so callers can skip
- *    work by identity. Returned models are never changed afterwards.
+ *    work by identity. Returned models are never changed afterwards. The maps are getters
+ *    that build a Map on first read (see VersionedMap): a caller that never reads one (the
+ *    agent and `realServers`) never pays for copying it.
  * 3. Changes are found by object identity, as buildSnapshot hands them out (the parsed object
  *    of an unchanged raw object is the same object; listings keep informer order): an object
  *    replaced by a new one counts as changed. Snapshot arrays must not be mutated after the
@@ -69,7 +88,11 @@ function keyOf(o: { metadata: { namespace?: string | undefined; name?: string | 
  */
 export class IncrementalResolver {
   private last: Snapshot = emptySnapshot;
-  private model: ClusterModel = { groups: new Map(), services: new Map(), realServers: new Map() };
+  private readonly groupsOut = new VersionedMap<GroupModel>();
+  private readonly servicesOut = new VersionedMap<ServiceModel>();
+  private readonly realServersOut = new VersionedMap<RealServerModel>();
+  private model = clusterModel(this.groupsOut.version, this.servicesOut.version, this.realServersOut.version);
+  private versions: readonly MapVersion<unknown>[] = [this.groupsOut.version, this.servicesOut.version, this.realServersOut.version];
   /** From resolveGroups (no services or router ids). */
   private groups = new Map<string, GroupModel>();
   private unsupported: ReadonlySet<string> = new Set();
@@ -82,8 +105,18 @@ export class IncrementalResolver {
   private invalidRealServers = new Map<string, InvalidObject>();
 
   resolve(s: Snapshot): ClusterModel {
+    try {
+      return this.advance(s);
+    } catch (e) {
+      // Indexes updated half way would drift from resolve(): start over on the next call.
+      Object.assign(this, new IncrementalResolver());
+      throw e;
+    }
+  }
+
+  private advance(s: Snapshot): ClusterModel {
     const prev = this.last;
-    const pass: Pass = { services: new Set(), realServers: new Set(), claims: false, serviceModels: new Map(), realServerModels: new Map() };
+    const pass: Pass = { services: new Set(), realServers: new Set(), claims: false, groupModels: new Map(), serviceModels: new Map(), realServerModels: new Map() };
     const regroup = this.updateGroups(prev, s);
     const reschedule = !sameItems(prev.unsupportedSchedulers ?? [], s.unsupportedSchedulers ?? []);
     if (reschedule) this.unsupported = new Set(s.unsupportedSchedulers ?? []);
@@ -104,16 +137,20 @@ export class IncrementalResolver {
     for (const c of diffByIdentity(prev.endpointSlices, s.endpointSlices, keyOf)) this.sliceChanged(c, pass);
     this.invalidChanged(s, pass);
 
-    const groups = pass.claims ? this.place(pass) : this.model.groups;
+    if (pass.claims) this.place(pass);
     const ctx: ServiceContext = { groups: this.groups, unsupported: this.unsupported, sources: this.sources };
     for (const key of pass.services) this.complete(key, ctx, pass);
     for (const key of pass.realServers) this.rebuildRealServer(key, pass);
     this.last = s;
 
-    const services = applyChanges(this.model.services, pass.serviceModels);
-    const realServers = applyChanges(this.model.realServers, pass.realServerModels);
-    if (groups !== this.model.groups || services !== this.model.services || realServers !== this.model.realServers) {
-      this.model = { groups, services, realServers };
+    const versions = [
+      publish(this.groupsOut, pass.groupModels),
+      publish(this.servicesOut, pass.serviceModels),
+      publish(this.realServersOut, pass.realServerModels),
+    ] as const;
+    if (versions.some((v, i) => v !== this.versions[i])) {
+      this.model = clusterModel(...versions);
+      this.versions = versions;
     }
     return this.model;
   }
@@ -217,7 +254,7 @@ export class IncrementalResolver {
   }
 
   /** Settles all claims again; services whose outcome or router ids changed are completed again. */
-  private place(pass: Pass): Map<string, GroupModel> {
+  private place(pass: Pass): void {
     const claims: Claim[] = [];
     for (const e of this.entries.values()) if (e.claim) claims.push(e.claim);
     const p = placeClaims(this.groups, claims);
@@ -229,7 +266,8 @@ export class IncrementalResolver {
       e.outcome = outcome;
       e.ids = ids;
     }
-    return keepAll(this.model.groups, p.groups);
+    for (const [name, g] of p.groups) pass.groupModels.set(name, g);
+    for (const name of this.groupsOut.keys()) if (!p.groups.has(name)) pass.groupModels.set(name, undefined);
   }
 
   private complete(key: string, ctx: ServiceContext, pass: Pass): void {
@@ -268,30 +306,10 @@ export class IncrementalResolver {
   }
 }
 
-/** `prev` with `changes` applied, keeping unchanged models; `prev` itself when nothing changed. */
-function applyChanges<V>(prev: Map<string, V>, changes: ReadonlyMap<string, V | undefined>): Map<string, V> {
-  let out: Map<string, V> | undefined;
-  for (const [key, v] of changes) {
-    const before = prev.get(key);
-    const value = v === undefined ? undefined : keep(before, v);
-    if (value === before && (value !== undefined || !prev.has(key))) continue;
-    out ??= new Map(prev);
-    if (value === undefined) out.delete(key);
-    else out.set(key, value);
-  }
-  return out ?? prev;
-}
-
-/** `next`, keeping the values of `prev` that say the same; `prev` itself when all do. */
-function keepAll<V>(prev: Map<string, V>, next: Map<string, V>): Map<string, V> {
-  let same = prev.size === next.size;
-  const out = new Map<string, V>();
-  for (const [key, v] of next) {
-    const kept = keep(prev.get(key), v);
-    if (kept !== prev.get(key)) same = false;
-    out.set(key, kept);
-  }
-  return same ? prev : out;
+/** Applies `changes`, keeping the current object where a new one says the same. */
+function publish<V>(out: VersionedMap<V>, changes: Map<string, V | undefined>): MapVersion<V> {
+  for (const [key, v] of changes) if (v !== undefined) changes.set(key, keep(out.get(key), v));
+  return out.update(changes);
 }
 
 function diffInvalid(prev: ReadonlyMap<string, InvalidObject>, next: ReadonlyMap<string, InvalidObject>, apply: (key: string, inv: InvalidObject | undefined) => void): void {

@@ -22,9 +22,11 @@ function conflictWinners(m: ClusterModel): string[] {
   return [...out].sort();
 }
 
+type MapName = 'groups' | 'services' | 'realServers';
+
 /** Contract 2: a model that says the same is the same object, and so is a map without changes. */
-function expectStable(prev: ClusterModel, next: ClusterModel, where: string): void {
-  for (const name of ['groups', 'services', 'realServers'] as const) {
+function expectStable(prev: ClusterModel, next: ClusterModel, names: readonly MapName[], where: string): void {
+  for (const name of names) {
     const a: Map<string, unknown> = prev[name];
     const b: Map<string, unknown> = next[name];
     let changed = a.size !== b.size;
@@ -38,14 +40,26 @@ function expectStable(prev: ClusterModel, next: ClusterModel, where: string): vo
   }
 }
 
+/** A model whose realServers map is read some steps later, after newer models were made. */
+interface Pending {
+  model: ClusterModel;
+  previous: ClusterModel | undefined;
+  want: ClusterModel['realServers'];
+  due: number;
+  where: string;
+}
+
 describe('IncrementalResolver against resolve, randomized', () => {
   for (const seed of seeds) {
     it(`agrees over ${steps} random changes (seed ${seed})`, () => {
       const r = new Rand(seed);
+      const later = new Rand(seed + 1000);
       const cluster = new RandomCluster(r);
       const inc = new IncrementalResolver();
       let prev: ClusterModel | undefined;
-      let prevCopy: ClusterModel | undefined;
+      let prevCopy: Pick<ClusterModel, 'groups' | 'services'> | undefined;
+      const pending: Pending[] = [];
+      const built: { map: ClusterModel['realServers']; copy: ClusterModel['realServers']; where: string }[] = [];
       let what = 'initial cluster';
       const stats = { conflicts: 0, accepted: 0, invalid: 0 };
       for (let i = 0; i <= steps; i++) {
@@ -53,15 +67,29 @@ describe('IncrementalResolver against resolve, randomized', () => {
         const snap = cluster.snapshot();
         const want = resolve(snap);
         const got = inc.resolve(snap);
-        expect(got, where).toEqual(want);
+        if (i % 10 === 0) {
+          expect(got, where).toEqual(want);
+        } else {
+          // The RealServers are read later (below), so older versions get built from newer ones.
+          expect(got.groups, where).toEqual(want.groups);
+          expect(got.services, where).toEqual(want.services);
+          pending.push({ model: got, previous: prev, want: want.realServers, due: i + later.int(8), where });
+        }
         // The same snapshot again changes nothing.
         expect(inc.resolve(snap), where).toBe(got);
         if (prev && prevCopy) {
-          expect(prev, `${where}: a returned model was changed`).toEqual(prevCopy);
-          expectStable(prev, got, where);
+          expect({ groups: prev.groups, services: prev.services }, `${where}: a returned model was changed`).toEqual(prevCopy);
+          expectStable(prev, got, ['groups', 'services'], where);
+        }
+        for (const p of pending.filter((x) => x.due <= i || i === steps)) {
+          pending.splice(pending.indexOf(p), 1);
+          expect(p.model.realServers, `${p.where}, read at step ${i}`).toEqual(p.want);
+          expect(p.model.realServers).toBe(p.model.realServers);
+          if (p.previous) expectStable(p.previous, p.model, ['realServers'], p.where);
+          built.push({ map: p.model.realServers, copy: structuredClone(p.model.realServers), where: p.where });
         }
         prev = got;
-        prevCopy = structuredClone(got);
+        prevCopy = structuredClone({ groups: got.groups, services: got.services });
         for (const s of got.services.values()) {
           if (s.accepted) stats.accepted++;
           if (s.issues.some((x) => x.reason === 'Conflict')) stats.conflicts++;
@@ -69,6 +97,7 @@ describe('IncrementalResolver against resolve, randomized', () => {
         stats.invalid += snap.invalid?.length ?? 0;
         if (i < steps) what = cluster.step(conflictWinners(want));
       }
+      for (const b of built) expect(b.map, `${b.where}: a returned RealServer map was changed`).toEqual(b.copy);
       // The walk must have visited the interesting states, or it proves little.
       expect(stats.accepted).toBeGreaterThan(steps);
       expect(stats.conflicts).toBeGreaterThan(steps / 4);

@@ -101,6 +101,21 @@ describe('IncrementalResolver: identity of unchanged models', () => {
     expect(inc.resolve({ ...s0, realServers: [...s0.realServers], invalid: [] })).toBe(m0);
   });
 
+  it('starts over after a snapshot it cannot resolve', () => {
+    const inc = new IncrementalResolver();
+    const s0 = shop();
+    inc.resolve(s0);
+    // Fails half way: after the service is recorded, before it is indexed.
+    const web0 = s0.virtualServices[0];
+    if (!web0) throw new Error('fixture');
+    const bad = { ...web0, metadata: { ...web0.metadata, name: 'broken' }, spec: { ...web0.spec, vip: '192.0.2.99', backends: undefined as never } };
+    const broken = { ...s0, virtualServices: [...s0.virtualServices, bad] };
+    expect(() => inc.resolve(broken)).toThrow();
+    // A new claim settles all claims again: a leftover of the broken service would show.
+    const s1 = { ...s0, virtualServices: [...s0.virtualServices, web('shop', 'new', '192.0.2.30')] };
+    expect(inc.resolve(s1)).toEqual(resolve(s1));
+  });
+
   it('a VirtualService change that keeps its claim settles no claims and keeps the groups', () => {
     const inc = new IncrementalResolver();
     const s0 = shop();
