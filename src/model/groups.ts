@@ -1,8 +1,10 @@
 import type { DirectorGroup } from '../api/index.js';
 import { canonical } from './canonical.js';
 import { type Claim, type ClaimOutcome, resolveClaims } from './conflicts.js';
+import { sameItems } from './identity-diff.js';
+import { sameContent } from './same-content.js';
 import { formatSelector, matchesSelector } from './selector.js';
-import type { GroupModel, Issue, Snapshot, VridAllocation } from './types.js';
+import type { GroupModel, InvalidObject, Issue, Snapshot, VridAllocation } from './types.js';
 import { allocateVrids, compareText, keepPrevious } from './vrid.js';
 
 function groupOrder(a: DirectorGroup, b: DirectorGroup): number {
@@ -55,6 +57,44 @@ export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
     });
   }
   return groups;
+}
+
+/**
+ * resolveGroups(s), or `current` when the groups come out the same (Node heartbeats and the
+ * like change no group). Skips the work when none of its inputs changed since `prev`.
+ */
+export function regroupedOrSame(prev: Snapshot, s: Snapshot, current: Map<string, GroupModel>): Map<string, GroupModel> {
+  const unchanged =
+    sameItems(prev.directorGroups, s.directorGroups) &&
+    sameItems(prev.nodes, s.nodes) &&
+    sameSecrets(prev.secrets, s.secrets) &&
+    sameContent(invalidGroups(prev), invalidGroups(s));
+  if (unchanged) return current;
+  const groups = resolveGroups(s);
+  return sameGroups(current, groups) ? current : groups;
+}
+
+function invalidGroups(s: Snapshot): InvalidObject[] {
+  return (s.invalid ?? []).filter((i) => i.kind === 'DirectorGroup');
+}
+
+function sameSecrets(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/** Same groups in the same order (the order decides router-id clashes). */
+function sameGroups(a: ReadonlyMap<string, GroupModel>, b: ReadonlyMap<string, GroupModel>): boolean {
+  if (a.size !== b.size) return false;
+  const bs = [...b];
+  let i = 0;
+  for (const [key, g] of a) {
+    const other = bs[i++];
+    if (!other || other[0] !== key || !sameContent(g, other[1])) return false;
+  }
+  return true;
 }
 
 /** Who won which claim, and what that makes of the groups. */

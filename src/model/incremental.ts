@@ -2,7 +2,7 @@ import type { RealServer, VirtualService } from '../api/index.js';
 import { type EndpointSlice, type Service, serviceNameLabel } from '../kube/types.js';
 import type { Claim, ClaimOutcome } from './conflicts.js';
 import { DependentIndex } from './dependents.js';
-import { placeClaims, resolveGroups } from './groups.js';
+import { placeClaims, regroupedOrSame } from './groups.js';
 import { type Change, diffByIdentity, sameItems } from './identity-diff.js';
 import { invalidRealServerModel, type RealServerPart, realServerModel } from './real-servers.js';
 import { keep, sameContent } from './same-content.js';
@@ -117,7 +117,9 @@ export class IncrementalResolver {
   private advance(s: Snapshot): ClusterModel {
     const prev = this.last;
     const pass: Pass = { services: new Set(), realServers: new Set(), claims: false, groupModels: new Map(), serviceModels: new Map(), realServerModels: new Map() };
-    const regroup = this.updateGroups(prev, s);
+    const groups = regroupedOrSame(prev, s, this.groups);
+    const regroup = groups !== this.groups;
+    this.groups = groups;
     const reschedule = !sameItems(prev.unsupportedSchedulers ?? [], s.unsupportedSchedulers ?? []);
     if (reschedule) this.unsupported = new Set(s.unsupportedSchedulers ?? []);
 
@@ -153,21 +155,6 @@ export class IncrementalResolver {
       this.versions = versions;
     }
     return this.model;
-  }
-
-  /** True when the groups (resolveGroups) changed, which every service depends on. */
-  private updateGroups(prev: Snapshot, s: Snapshot): boolean {
-    const same =
-      sameItems(prev.directorGroups, s.directorGroups) &&
-      sameItems(prev.nodes, s.nodes) &&
-      sameSecrets(prev.secrets, s.secrets) &&
-      sameContent(invalidGroups(prev), invalidGroups(s));
-    if (same) return false;
-    // Node heartbeats and the like change no group: keep everything.
-    const groups = resolveGroups(s);
-    if (sameGroups(this.groups, groups)) return false;
-    this.groups = groups;
-    return true;
   }
 
   private virtualServiceChanged({ before, after }: Change<VirtualService>, pass: Pass): void {
@@ -315,27 +302,4 @@ function publish<V>(out: VersionedMap<V>, changes: Map<string, V | undefined>): 
 function diffInvalid(prev: ReadonlyMap<string, InvalidObject>, next: ReadonlyMap<string, InvalidObject>, apply: (key: string, inv: InvalidObject | undefined) => void): void {
   for (const [key, inv] of next) if (!sameContent(prev.get(key), inv)) apply(key, inv);
   for (const key of prev.keys()) if (!next.has(key)) apply(key, undefined);
-}
-
-function invalidGroups(s: Snapshot): InvalidObject[] {
-  return (s.invalid ?? []).filter((i) => i.kind === 'DirectorGroup');
-}
-
-function sameSecrets(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
-}
-
-/** Same groups in the same order (the order decides router-id clashes). */
-function sameGroups(a: ReadonlyMap<string, GroupModel>, b: ReadonlyMap<string, GroupModel>): boolean {
-  if (a.size !== b.size) return false;
-  const bs = [...b];
-  let i = 0;
-  for (const [key, g] of a) {
-    const other = bs[i++];
-    if (!other || other[0] !== key || !sameContent(g, other[1])) return false;
-  }
-  return true;
 }
