@@ -1,15 +1,5 @@
 import type { VirtualService } from '../api/index.js';
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (set) set.add(value);
-  else map.set(key, new Set([value]));
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (set?.delete(value) && set.size === 0) map.delete(key);
-}
+import { addTo, removeFrom } from './multimap.js';
 
 /**
  * Which VirtualServices a RealServer, Service or EndpointSlice can matter to, so a change of

@@ -1,6 +1,7 @@
 import type { RealServer } from '../api/index.js';
 import { type EndpointSlice, type Service, serviceNameLabel } from '../kube/types.js';
 import type { BackendSources } from './backends.js';
+import { addTo, removeFrom } from './multimap.js';
 import type { Snapshot } from './types.js';
 
 class NamespaceSources implements BackendSources {
@@ -11,17 +12,6 @@ class NamespaceSources implements BackendSources {
 }
 
 const none: BackendSources = new NamespaceSources();
-
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (set) set.add(value);
-  else map.set(key, new Set([value]));
-}
-
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (set?.delete(value) && set.size === 0) map.delete(key);
-}
 
 /**
  * The objects backends come from, by namespace. Built whole for a full resolve, or kept and
