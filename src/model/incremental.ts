@@ -91,8 +91,9 @@ export class IncrementalResolver {
   private readonly groupsOut = new VersionedMap<GroupModel>();
   private readonly servicesOut = new VersionedMap<ServiceModel>();
   private readonly realServersOut = new VersionedMap<RealServerModel>();
-  private model = clusterModel(this.groupsOut.version, this.servicesOut.version, this.realServersOut.version);
-  private versions: readonly MapVersion<unknown>[] = [this.groupsOut.version, this.servicesOut.version, this.realServersOut.version];
+  /** The last model returned, with its versions. */
+  private model: ClusterModel | undefined;
+  private versions: readonly MapVersion<unknown>[] = [];
   /** From resolveGroups (no services or router ids). */
   private groups = new Map<string, GroupModel>();
   private unsupported: ReadonlySet<string> = new Set();
@@ -150,8 +151,8 @@ export class IncrementalResolver {
       publish(this.servicesOut, pass.serviceModels),
       publish(this.realServersOut, pass.realServerModels),
     ] as const;
-    if (versions.some((v, i) => v !== this.versions[i])) {
-      this.model = clusterModel(...versions);
+    if (!this.model || versions.some((v, i) => v !== this.versions[i])) {
+      this.model = clusterModel(this.groupsOut.share(), this.servicesOut.share(), this.realServersOut.share());
       this.versions = versions;
     }
     return this.model;

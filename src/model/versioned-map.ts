@@ -48,6 +48,8 @@ export class MapVersion<V> {
 export class VersionedMap<V> {
   private readonly live = new Map<string, V>();
   private head = new MapVersion<V>(this.live);
+  /** Whether `head` was handed out: until then it can change in place, with nothing to undo. */
+  private shared = false;
 
   /** The newest content of `key`. */
   get(key: string): V | undefined {
@@ -58,18 +60,25 @@ export class VersionedMap<V> {
     return this.live.keys();
   }
 
-  get version(): MapVersion<V> {
+  /** The newest version, to hand out: from now on it never changes. */
+  share(): MapVersion<V> {
+    this.shared = true;
     return this.head;
   }
 
-  /** Sets (undefined: deletes) the given entries; a new version only if something changed. */
+  /**
+   * Sets (undefined: deletes) the given entries. The newest version stays the same object
+   * when nothing changed, or when it was not handed out yet (the first, large, step).
+   */
   update(changes: ReadonlyMap<string, V | undefined>): MapVersion<V> {
     let undo: Map<string, V | undefined> | undefined;
     for (const [key, value] of changes) {
       const before = this.live.get(key);
       if (value === before && (value !== undefined || !this.live.has(key))) continue;
-      undo ??= new Map();
-      if (!undo.has(key)) undo.set(key, before);
+      if (this.shared) {
+        undo ??= new Map();
+        if (!undo.has(key)) undo.set(key, before);
+      }
       if (value === undefined) this.live.delete(key);
       else this.live.set(key, value);
     }
@@ -77,6 +86,7 @@ export class VersionedMap<V> {
     const next = new MapVersion<V>(this.live);
     this.head.supersede(next, undo);
     this.head = next;
+    this.shared = false;
     return next;
   }
 }
