@@ -24,6 +24,8 @@ export interface AgentDaemonOptions {
   manifests?: { files: string[]; nodes: Node[] };
   metrics?: { port: number; host?: string };
   resyncMs?: number;
+  /** Status writes per second at most (both kinds together). */
+  statusQps?: number;
   /** Namespace of this agent's heartbeat Lease (`lvs-agent-<node>`), which the controller watches. */
   leaseNamespace?: string;
   /** Overrides VRRP (tests); by default VRRP elects the holder in groups with two or more directors. */
@@ -70,7 +72,7 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     heartbeat = new NodeHeartbeat({ leases: clients.leases, namespace: o.leaseNamespace ?? 'lvs-system', node: o.node, log: o.log.child({ component: 'heartbeat' }) });
     heartbeat.start();
     events = new EventRecorder({ events: clients.events, controller: 'lvs.dev/agent', instance: o.node, log: o.log.child({ component: 'events' }) });
-    reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, realServers: clients.realServers, events, vrrpState: (group, vips) => vrrp?.stateOf(group, vips), log: o.log.child({ component: 'status' }) });
+    reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, realServers: clients.realServers, events, vrrpState: (group, vips) => vrrp?.stateOf(group, vips), ...(o.statusQps ? { writesPerSecond: o.statusQps } : {}), log: o.log.child({ component: 'status' }) });
   } else if (o.manifests) {
     const files = new FileSource(o.manifests.files, o.manifests.nodes);
     await files.reload();

@@ -22,6 +22,8 @@ interface Entry {
 
 export interface StatusWriterOptions {
   fieldManager: string;
+  /** Wraps a function to bound its call rate (p-throttle); writers that share a budget share it. */
+  throttle?: <F extends (write: () => Promise<void>) => Promise<void>>(f: F) => F;
   minIntervalMs?: number;
   maxBackoffMs?: number;
   log: Logger;
@@ -32,7 +34,12 @@ export class StatusWriter {
   readonly stats = { writes: 0, failures: 0, skipped: 0 };
   private closed = false;
 
-  constructor(private readonly target: StatusTarget, private readonly o: StatusWriterOptions) {}
+  private readonly throttled: (write: () => Promise<void>) => Promise<void>;
+
+  constructor(private readonly target: StatusTarget, private readonly o: StatusWriterOptions) {
+    const run = (write: () => Promise<void>): Promise<void> => write();
+    this.throttled = o.throttle ? o.throttle(run) : run;
+  }
 
   /**
    * Desired status fields owned by this manager for `namespace/name` (or `name`); `status: {}`
@@ -67,7 +74,8 @@ export class StatusWriter {
     const wait = Math.max(0, e.lastWriteAt + (this.o.minIntervalMs ?? 500) - Date.now(), backoff);
     e.timer = setTimeout(() => {
       e.timer = undefined;
-      e.inFlight = this.write(key, e).finally(() => {
+      // The write reads the newest wanted status when its turn comes, not when it was queued.
+      e.inFlight = this.throttled(() => this.write(key, e)).finally(() => {
         e.inFlight = undefined;
         if (e.written !== e.want && this.entries.get(key) === e) this.schedule(key, e);
       });

@@ -26,7 +26,9 @@ Flags (environment variable in brackets):
   --metrics-port N         port of /metrics, /healthz, /readyz; 0 picks a free one
                            [LVS_METRICS_PORT] (default 9477)
   --metrics-host ADDR      address to bind the metrics port (default 0.0.0.0)
-  --resync D               full reconcile at least this often, healing drift (default 30s)
+  --resync D               re-read the whole kernel state at least this often, healing drift
+                           (default 30s)
+  --status-qps N           status writes per second to the API server, at most (default 50)
   --log-level LEVEL        trace, debug, info, warn, error [LOG_LEVEL] (default info)
   -h, --help               show this help`;
 
@@ -59,6 +61,7 @@ export const agentCommand: Subcommand = {
         'metrics-port': { type: 'string', default: process.env.LVS_METRICS_PORT ?? '9477' },
         'metrics-host': { type: 'string', default: '0.0.0.0' },
         resync: { type: 'string', default: '30s' },
+        'status-qps': { type: 'string', default: '50' },
         'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -71,6 +74,8 @@ export const agentCommand: Subcommand = {
     const log = logger('agent');
     const port = parsePort('metrics-port', values['metrics-port']);
     const resyncMs = duration('resync', values.resync);
+    const statusQps = Number(values['status-qps']);
+    if (!Number.isInteger(statusQps) || statusQps < 1) throw new UsageError(`--status-qps takes a whole number of at least 1, not ${JSON.stringify(values['status-qps'])}`);
     const manifests = values.manifests ?? [];
     if (manifests.length === 0 && values['node-label']?.length) throw new UsageError('--node-label only goes with --manifests');
     const [{ startAgentDaemon }, { loadClusterAccess }] = await Promise.all([import('../agent/daemon.js'), import('../kube/config.js')]);
@@ -78,6 +83,7 @@ export const agentCommand: Subcommand = {
       node: values.node,
       stateDir: values['state-dir'],
       resyncMs,
+      statusQps,
       leaseNamespace: values['lease-namespace'],
       metrics: { port, host: values['metrics-host'] },
       log,
