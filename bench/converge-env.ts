@@ -1,5 +1,5 @@
 // The lab cluster as bench:converge needs it: API server, controller, one director kernel.
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabCluster, type LabNodeHandle } from '../test/lab/cluster.js';
@@ -29,7 +29,11 @@ export async function createEnvForBench(log: (s: string) => void): Promise<Bench
   const r = await lab.api.kubectl(['apply', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n') });
   if (r.code !== 0) throw new Error(r.stderr);
   const controller: ChildProcess = await startLvsOperator(['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', '0', '--leader-election-namespace', 'lvs-system'], undefined, join(logs, 'controller.log'));
-  const director = await lab.node('d1', '10.249.0.11', { memMb: 2048, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'warn' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
+  // The agent runs compiled, as in the image (start-up without transpiling).
+  log('building dist/ (npm run build)');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error('npm run build failed');
+  const director = await lab.node('d1', '10.249.0.11', { compiled: true, memMb: 2048, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'warn' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
   return {
     director, kubeconfig: lab.api.kubeconfigPath, controllerPid: controller.pid!, dir: lab.dir, projectRoot,
     async destroy() {

@@ -3,7 +3,7 @@
 //   1. from creating N VirtualServices x M RealServers in the API server until the director's
 //      kernel holds all of them (and, for reference, `ipvsadm -R` of the same table in a fresh
 //      namespace of the same kernel: the floor set by the kernel itself);
-//   2. from a single RealServer weight change in the API server until the kernel has it (p50/p99),
+//   2. once the agent has written every status, from a single RealServer weight change in the API server until the kernel has it (p50/p99),
 //      watched inside the director by bench/weight-probe.ts;
 //   3. from an agent restart on a flushed kernel (a new director, a DaemonSet rollout onto a node
 //      that lost its table) until the kernel holds everything again, next to `ipvsadm -R`;
@@ -90,14 +90,26 @@ try {
   ].join(' && '), 600_000);
   const ipvsadmMs = Number(ref.trim().split('\n').pop());
 
-  log('cold start: the agent restarts on a flushed IPVS table');
-  // The flush and the restart request happen in one supervisor step, so the old agent cannot
-  // heal the table in between (it only re-reads it at its periodic resync).
-  const restartAt = Date.now();
-  await d1.exec(`ipvsadm -C && touch ${JSON.stringify(join(env.dir, 'nodes', 'd1', 'restart'))}`);
-  await waitForKernel(restartAt, 10 * 60_000, 'cold start');
-  const coldMs = Date.now() - restartAt;
-  log(`kernel complete again ${coldMs} ms after the restart`);
+  log('waiting for the agent to write every status (rate-limited) before timing single changes');
+  const pendingWrites = async (): Promise<number> =>
+    Number(/^lvs_agent_status_writes_pending (\d+)/m.exec(await d1.exec('curl -sf http://127.0.0.1:9477/metrics'))?.[1] ?? NaN);
+  let pending: number;
+  while ((pending = await pendingWrites()) !== 0) {
+    if (Date.now() - t0 > 40 * 60_000) throw new Error(`agent still has ${pending} status writes pending`);
+    await sleep(2000);
+  }
+  const statusMs = Date.now() - t0;
+  log(`all statuses written ${statusMs} ms after the first create`);
+
+  // The probe stamps kernel times with the lab kernel's clock: measure its offset to ours.
+  const offsets: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const before = Date.now();
+    const theirs = Number((await d1.exec('date +%s%3N')).trim());
+    offsets.push(theirs - (before + Date.now()) / 2);
+  }
+  const clockOffset = offsets.sort((a, b) => a - b)[2]!;
+  log(`lab kernel clock offset ${clockOffset.toFixed(0)} ms`);
 
   log(`incremental: ${samples} weight changes of one RealServer`);
   const probeOut = join(env.dir, 'weight-probe.txt');
@@ -114,17 +126,27 @@ try {
       if (Date.now() - sent > 60_000) throw new Error(`weight ${w} never reached the kernel`);
       await sleep(2);
     }
-    latencies.push(at - sent);
+    latencies.push(at - clockOffset - sent);
     await sleep(100 + Math.random() * 200);
   }
   latencies.sort((a, b) => a - b);
-
+  await d1.exec('pkill -f bench/weight-probe || true');
   const controllerRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${env.controllerPid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^/usr/bin/node .*main.ts agent' | head -1)/status"))?.[1] ?? 0) / 1024;
+  const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^[^ ]*node .*cli/main[.][jt]s agent' | head -1)/status"))?.[1] ?? 0) / 1024;
+
+  log('cold start: the agent restarts on a flushed IPVS table');
+  // The flush and the restart request happen in one supervisor step, so the old agent cannot
+  // heal the table in between (it only re-reads it at its periodic resync).
+  const restartAt = Date.now();
+  await d1.exec(`ipvsadm -C && touch ${JSON.stringify(join(env.dir, 'nodes', 'd1', 'restart'))}`);
+  await waitForKernel(restartAt, 10 * 60_000, 'cold start');
+  const coldMs = Date.now() - restartAt;
+  log(`kernel complete again ${coldMs} ms after the restart`);
+
   console.log(JSON.stringify({
     virtualservices: services, backends, destinations: want,
     full_converge_ms: fullMs, objects_created_ms: createdMs, converge_after_last_create_ms: fullMs - createdMs,
-    cold_start_converge_ms: coldMs, ipvsadm_restore_ms: ipvsadmMs,
+    status_settled_ms: statusMs, cold_start_converge_ms: coldMs, ipvsadm_restore_ms: ipvsadmMs,
     incremental_p50_ms: percentile(latencies, 50), incremental_p99_ms: percentile(latencies, 99), incremental_samples: latencies.length,
     controller_rss_mb: Math.round(controllerRss), agent_rss_mb: Math.round(agentRss),
   }));

@@ -104,6 +104,7 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     },
   });
   metrics = new AgentMetrics(agent.checker);
+  if (reporter) metrics.watchStatus(() => reporter!.pending());
   let stopVrrpWatch: () => void = () => undefined;
   if (vrrp) {
     vrrp.attachMetrics(metrics.registry);

@@ -43,6 +43,11 @@ export class AgentMetrics {
     });
   }
 
+  /** The status writes still to do (StatusReporter.pending), scraped as a gauge. */
+  watchStatus(pending: () => number): void {
+    new Gauge({ name: 'lvs_agent_status_writes_pending', help: 'Status writes to the API server wanted and not done yet', registers: [this.registry], collect() { this.set(pending()); } });
+  }
+
   observe(pass: AgentPass): void {
     const r = pass.result;
     this.duration.observe(r.durationMs / 1000);

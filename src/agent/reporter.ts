@@ -65,6 +65,11 @@ export class StatusReporter {
       change.healthy ? `${where} passes its check on ${this.o.node}` : `${where} fails its check on ${this.o.node}: ${change.reason}`, 'HealthCheck');
   }
 
+  /** Status writes wanted and not yet done (rate limit, API server away). */
+  pending(): number {
+    return this.vsWriter.pending() + this.rsWriter.pending();
+  }
+
   async flush(timeoutMs?: number): Promise<boolean> {
     return (await this.vsWriter.flush(timeoutMs)) && (await this.rsWriter.flush(timeoutMs));
   }

@@ -57,6 +57,13 @@ export class StatusWriter {
     this.schedule(key, e);
   }
 
+  /** Objects whose wanted status is not written yet. */
+  pending(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.written !== e.want) n++;
+    return n;
+  }
+
   /** Keys with something written, for releasing entries of objects no longer served. */
   keys(): string[] {
     return [...this.entries.keys()];
