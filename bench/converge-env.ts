@@ -9,6 +9,8 @@ import { projectRoot } from '../test/lab/uml.js';
 export interface BenchEnv {
   director: LabNodeHandle;
   kubeconfig: string;
+  /** The kubeconfig as seen from inside the lab kernels. */
+  labKubeconfig: string;
   controllerPid: number;
   dir: string;
   projectRoot: string;
@@ -35,7 +37,7 @@ export async function createEnvForBench(log: (s: string) => void): Promise<Bench
   if (build.status !== 0) throw new Error('npm run build failed');
   const director = await lab.node('d1', '10.249.0.11', { compiled: true, memMb: 2048, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'warn' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
   return {
-    director, kubeconfig: lab.api.kubeconfigPath, controllerPid: controller.pid!, dir: lab.dir, projectRoot,
+    director, kubeconfig: lab.api.kubeconfigPath, labKubeconfig: lab.labKubeconfig, controllerPid: controller.pid!, dir: lab.dir, projectRoot,
     async destroy() {
       controller.kill('SIGTERM');
       await lab.destroy();

@@ -4,12 +4,12 @@
 //      kernel holds all of them (and, for reference, `ipvsadm -R` of the same table in a fresh
 //      namespace of the same kernel: the floor set by the kernel itself);
 //   2. once the agent has written every status, from a single RealServer weight change in the API server until the kernel has it (p50/p99),
-//      watched inside the director by bench/weight-probe.ts;
+//      timed inside the director by bench/weight-latency.ts (one clock for change and kernel);
 //   3. from an agent restart on a flushed kernel (a new director, a DaemonSet rollout onto a node
 //      that lost its table) until the kernel holds everything again, next to `ipvsadm -R`;
 //   4. controller and agent resident memory.
 // Prints progress, then one JSON object as the last line.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeHttp, makeClients, type KubeClients } from '../src/kube/index.js';
@@ -101,36 +101,11 @@ try {
   const statusMs = Date.now() - t0;
   log(`all statuses written ${statusMs} ms after the first create`);
 
-  // The probe stamps kernel times with the lab kernel's clock: measure its offset to ours.
-  const offsets: number[] = [];
-  for (let k = 0; k < 5; k++) {
-    const before = Date.now();
-    const theirs = Number((await d1.exec('date +%s%3N')).trim());
-    offsets.push(theirs - (before + Date.now()) / 2);
-  }
-  const clockOffset = offsets.sort((a, b) => a - b)[2]!;
-  log(`lab kernel clock offset ${clockOffset.toFixed(0)} ms`);
-
-  log(`incremental: ${samples} weight changes of one RealServer`);
-  const probeOut = join(env.dir, 'weight-probe.txt');
-  await d1.exec(`cd ${JSON.stringify(env.projectRoot)} && (nohup node --import tsx bench/weight-probe.ts ${vipOf(0)} ${portOf(0)} ${rsOf(0, 0)} ${probeOut} > /dev/null 2>&1 &)`);
-  const seen = (w: number): number | undefined => (existsSync(probeOut) ? readFileSync(probeOut, 'utf8') : '').split('\n').filter(Boolean).map((l) => l.split(' ').map(Number)).find(([, weight]) => weight === w)?.[0];
-  while (seen(1) === undefined) await sleep(50);
-  const latencies: number[] = [];
-  for (let k = 0; k < samples; k++) {
-    const w = 2 + k;
-    const sent = Date.now();
-    await c.realServers.mergePatch('rs-0-0', 'bench', { spec: { weight: w } });
-    let at: number | undefined;
-    while ((at = seen(w)) === undefined) {
-      if (Date.now() - sent > 60_000) throw new Error(`weight ${w} never reached the kernel`);
-      await sleep(2);
-    }
-    latencies.push(at - clockOffset - sent);
-    await sleep(100 + Math.random() * 200);
-  }
+  log(`incremental: ${samples} weight changes of one RealServer, timed inside the director kernel`);
+  const latencyOut = join(env.dir, 'weight-latency.txt');
+  await d1.exec(`cd ${JSON.stringify(env.projectRoot)} && node --import tsx bench/weight-latency.ts ${[env.labKubeconfig, vipOf(0), portOf(0), rsOf(0, 0), 'rs-0-0', 'bench', samples, latencyOut].map((a) => JSON.stringify(String(a))).join(' ')}`, 30 * 60_000);
+  const latencies = readFileSync(latencyOut, 'utf8').split('\n').filter(Boolean).map(Number);
   latencies.sort((a, b) => a - b);
-  await d1.exec('pkill -f bench/weight-probe || true');
   const controllerRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${env.controllerPid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^[^ ]*node .*cli/main[.][jt]s agent' | head -1)/status"))?.[1] ?? 0) / 1024;
 

@@ -213,7 +213,7 @@ export class Informer<T extends KubeObject> {
 
   /** A fresh list: emit the difference to what the store held, then hold the list. */
   private replace(items: T[]): void {
-    const next = new Map(items.map((i) => [keyOf(i), i] as const));
+    const next = new Map(items.map((i) => [keyOf(i), lean(i)] as const));
     for (const [k, old] of this.store) {
       if (!next.has(k)) {
         this.store.delete(k);
@@ -222,9 +222,11 @@ export class Informer<T extends KubeObject> {
     }
     for (const [k, obj] of next) {
       const old = this.store.get(k);
+      // An unchanged object keeps its identity: caches keyed on it (parsing, the model) stay valid.
+      if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) continue;
       this.store.set(k, obj);
       if (!old) this.emit({ type: 'added', obj });
-      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit({ type: 'updated', obj, old });
+      else this.emit({ type: 'updated', obj, old });
     }
   }
 
@@ -233,7 +235,7 @@ export class Informer<T extends KubeObject> {
       const status = ev.object as { code?: number; reason?: string; message?: string };
       throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', status.message ?? 'watch error', status);
     }
-    const obj = ev.object;
+    const obj = lean(ev.object);
     const rv = obj.metadata?.resourceVersion;
     if (ev.type !== 'BOOKMARK') {
       const k = keyOf(obj);
@@ -249,4 +251,14 @@ export class Informer<T extends KubeObject> {
     }
     if (rv) this.rv = rv;
   }
+}
+
+/**
+ * Drops metadata.managedFields, which nothing here reads and which is often the larger part of
+ * an object (client-go informers are commonly given the same transform): less memory and less
+ * garbage-collection work with tens of thousands of cached objects.
+ */
+function lean<T extends KubeObject>(obj: T): T {
+  if (obj.metadata && 'managedFields' in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+  return obj;
 }

@@ -101,6 +101,24 @@ describe('Informer', () => {
     expect(inf.stats.relistsOnGone).toBe(1);
   });
 
+  it('keeps the object it holds across a relist when its version did not change, and drops managedFields', async () => {
+    const withFields = (name: string, rv: string): KubeObject => ({ metadata: { ...obj(name, rv).metadata, managedFields: [{ manager: 'kubectl' }] } as KubeObject['metadata'] });
+    const lw = new Scripted([
+      { list: { items: [withFields('x', '5'), withFields('y', '6')], resourceVersion: '10' } },
+      { events: [{ type: 'ERROR', object: { metadata: {}, code: 410, reason: 'Expired', message: 'too old resource version' } as unknown as KubeObject }], then: 'hang' },
+      { list: { items: [withFields('x', '5'), withFields('y', '7')], resourceVersion: '31' } },
+    ]);
+    const inf = new Informer('t', lw, noSleep);
+    inf.start();
+    await inf.waitForSync();
+    const x = inf.getByName('x', 'a');
+    expect(x?.metadata).not.toHaveProperty('managedFields');
+    await until(() => lw.calls.length >= 4);
+    await inf.stop();
+    expect(inf.getByName('x', 'a')).toBe(x); // caches keyed on the object stay valid
+    expect(inf.getByName('y', 'a')?.metadata.resourceVersion).toBe('7');
+  });
+
   it('backs off exponentially on failures and resumes from the last version', async () => {
     const delays: number[] = [];
     const lw = new Scripted([
