@@ -16,7 +16,7 @@ import { KubeHttp, makeClients, type KubeClients } from '../src/kube/index.js';
 import { fromKubeconfigFile } from '../src/kube/config.js';
 import { createEnvForBench } from './converge-env.js';
 
-const { values } = parseArgs({ options: { services: { type: 'string', default: '1000' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '30' } } });
+const { values } = parseArgs({ options: { services: { type: 'string', default: '1000' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '100' } } });
 const services = Number(values.services);
 const backends = Number(values.backends);
 const samples = Number(values.samples);

@@ -16,6 +16,8 @@ const key = { af: 'inet', protocol: 'tcp', addr: vip, port: Number(port) } as co
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const weight = async (): Promise<number | undefined> => (await ipvs.listDests(key, { stats: false }).catch(() => [])).find((d) => d.addr === rs)?.weight;
 
+// Warm up the connection (TLS handshake) and the code paths before timing anything.
+await realServers.get(name, namespace);
 const latencies: number[] = [];
 const start = (await weight()) ?? 1;
 for (let k = 1; k <= Number(samples); k++) {

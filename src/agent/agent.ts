@@ -147,7 +147,7 @@ export class Agent {
     const resyncStarts = this.resyncDue && !full;
     this.resyncDue = false;
     if (resyncStarts) await this.queueResync(desired);
-    const verify = new Set(this.verifyQueue.splice(0, this.o.resyncSlice ?? 16));
+    const verify = new Set(this.verifyQueue.splice(0, this.o.resyncSlice ?? 8));
     const result = await this.o.reconciler.reconcile(desired, { full, verify, verifyLinks: resyncStarts }).catch((e: unknown) => {
       this.fullPending = true; // after a failure, look at everything again
       throw e;

@@ -44,6 +44,8 @@ export interface AgentDaemon {
 }
 
 export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaemon> {
+  const started = performance.now();
+  const since = (): number => Math.round(performance.now() - started);
   const kernel = await openKernel(o.stateDir);
   let source: SnapshotSource;
   let reporter: StatusReporter | undefined;
@@ -67,6 +69,7 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     // Never reconcile from an empty cache: that would remove everything the node serves.
     o.log.info('waiting for the API server to list the cluster state');
     await api.waitForSync();
+    o.log.info({ ms: since() }, 'cluster state listed');
     source = api;
     stopSource = () => api.stop();
     heartbeat = new NodeHeartbeat({ leases: clients.leases, namespace: o.leaseNamespace ?? 'lvs-system', node: o.node, log: o.log.child({ component: 'heartbeat' }) });
@@ -131,8 +134,9 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     server = new MetricsServer({ registry: metrics.registry, port: o.metrics.port, ...(o.metrics.host ? { host: o.metrics.host } : {}), healthz: () => undefined, readyz: () => (agent.lastPass ? undefined : 'no reconcile pass yet') });
     metricsPort = await server.listen();
   }
+  const firstPass = performance.now();
   await agent.start();
-  o.log.info({ node: o.node, services: agent.lastPass?.desired.services.length, metricsPort }, 'agent started');
+  o.log.info({ node: o.node, services: agent.lastPass?.desired.services.length, metricsPort, ms: since(), firstPassMs: Math.round(performance.now() - firstPass), kernelMs: Math.round(agent.lastPass?.result.durationMs ?? 0) }, 'agent started');
   return {
     agent, kernel, metrics, reporter, vrrp, metricsPort,
     async stop() {
