@@ -2,9 +2,8 @@
 // when the API server goes away, so the agent keeps reconciling from it (the data plane never
 // depends on the control plane) and catches up when watches resume.
 import type { Logger } from 'pino';
-import type { DirectorGroup, RealServer, VirtualService } from '../api/index.js';
-import { Informer, resourceListWatcher, type KubeClients, type ResourceClient } from '../kube/index.js';
-import type { EndpointSlice, KubeObject, Node, Service } from '../kube/types.js';
+import { clusterInformers, clusterLists, Informer, resourceListWatcher, type ClusterInformers, type KubeClients, type ResourceClient } from '../kube/index.js';
+import type { KubeObject } from '../kube/types.js';
 import { buildSnapshot } from '../model/index.js';
 import type { Snapshot } from '../model/types.js';
 import type { SnapshotSource } from './source.js';
@@ -25,26 +24,12 @@ function relevance(informer: string, o: KubeObject): string {
 }
 
 export class ApiSource implements SnapshotSource {
-  private readonly informers: {
-    directorGroups: Informer<DirectorGroup>;
-    virtualServices: Informer<VirtualService>;
-    realServers: Informer<RealServer>;
-    nodes: Informer<Node>;
-    services: Informer<Service>;
-    endpointSlices: Informer<EndpointSlice>;
-  };
+  private readonly informers: ClusterInformers;
 
   constructor(clients: KubeClients, log: Logger, opts: { backoffMaxMs?: number } = {}) {
     const make = <T extends KubeObject>(name: string, client: ResourceClient<T>): Informer<T> =>
       new Informer<T>(name, resourceListWatcher(client), { log: log.child({ informer: name }), ...(opts.backoffMaxMs ? { backoffMaxMs: opts.backoffMaxMs } : {}) });
-    this.informers = {
-      directorGroups: make('directorgroups', clients.directorGroups),
-      virtualServices: make('virtualservices', clients.virtualServices),
-      realServers: make('realservers', clients.realServers),
-      nodes: make('nodes', clients.nodes),
-      services: make('services', clients.services),
-      endpointSlices: make('endpointslices', clients.endpointSlices),
-    };
+    this.informers = clusterInformers(clients, make);
     // Count the changes the desired state depends on, so snapshot() can hand out the same
     // snapshot (and resolve() its cached model) until one happens.
     this.onChange(() => { this.version++; });
@@ -72,11 +57,7 @@ export class ApiSource implements SnapshotSource {
 
   snapshot(): Snapshot {
     if (this.cached?.version === this.version) return this.cached.snapshot;
-    const i = this.informers;
-    const snapshot = buildSnapshot({
-      directorGroups: i.directorGroups.list(), virtualServices: i.virtualServices.list(), realServers: i.realServers.list(),
-      services: i.services.list(), endpointSlices: i.endpointSlices.list(), nodes: i.nodes.list(),
-    });
+    const snapshot = buildSnapshot(clusterLists(this.informers));
     this.cached = { version: this.version, snapshot };
     return snapshot;
   }

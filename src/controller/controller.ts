@@ -8,7 +8,8 @@ import { KubeHttp, isNotFound } from '../kube/http.js';
 import { Informer, type InformerOptions, keyOf, resourceListWatcher } from '../kube/informer.js';
 import { LeaderElector } from '../kube/leader.js';
 import { MetricsServer } from '../kube/metrics-server.js';
-import type { EndpointSlice, KubeObject, Lease, Node, SecretMeta, Service } from '../kube/types.js';
+import type { KubeObject, Lease, SecretMeta } from '../kube/types.js';
+import { clusterInformers, clusterLists, type ClusterInformers } from '../kube/cluster-informers.js';
 import { agentLeasePrefix, leaseAlive, leaseExpiry } from '../kube/node-heartbeat.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import { IncrementalResolver } from '../model/incremental.js';
@@ -86,18 +87,7 @@ export class Controller {
   private readonly now: () => Date;
   private http: KubeHttp | undefined;
   private clients: KubeClients | undefined;
-  private informers:
-    | {
-        directorGroups: Informer<DirectorGroup>;
-        virtualServices: Informer<VirtualService>;
-        realServers: Informer<RealServer>;
-        nodes: Informer<Node>;
-        services: Informer<Service>;
-        endpointSlices: Informer<EndpointSlice>;
-        secrets: Informer<SecretMeta>;
-        agentLeases: Informer<Lease>;
-      }
-    | undefined;
+  private informers: (ClusterInformers & { secrets: Informer<SecretMeta>; agentLeases: Informer<Lease> }) | undefined;
   /** Nodes whose agent heartbeat Lease has expired, as of the last check. */
   private deadAgents = new Set<string>();
   private leaseTimer: NodeJS.Timeout | undefined;
@@ -166,16 +156,11 @@ export class Controller {
     this.clients = c;
     const resyncMs = this.o.resyncMs ?? 10 * 60_000;
     const io = { ...this.o.informer, log: this.log };
-    const make = <T extends KubeObject>(name: string, client: ResourceClient<T>, resync = 0) =>
-      new Informer<T>(name, resourceListWatcher(client), { ...io, resyncMs: resync, log: this.log.child({ informer: name }) });
+    // Resync only one informer: the reconcile is global, one tick re-checks everything.
+    const make = <T extends KubeObject>(name: string, client: ResourceClient<T>) =>
+      new Informer<T>(name, resourceListWatcher(client), { ...io, resyncMs: name === 'directorgroups' ? resyncMs : 0, log: this.log.child({ informer: name }) });
     this.informers = {
-      // Resync only one informer: the reconcile is global, one tick re-checks everything.
-      directorGroups: make('directorgroups', c.directorGroups, resyncMs),
-      virtualServices: make('virtualservices', c.virtualServices),
-      realServers: make('realservers', c.realServers),
-      nodes: make('nodes', c.nodes),
-      services: make('services', c.services),
-      endpointSlices: make('endpointslices', c.endpointSlices),
+      ...clusterInformers(c, make),
       secrets: make('secrets', c.secrets),
       agentLeases: new Informer<Lease>('agent-leases', resourceListWatcher(c.leases, { namespace: this.o.agentLeaseNamespace ?? this.o.leaderElection?.namespace ?? 'lvs-system' }), { ...io, log: this.log.child({ informer: 'agent-leases' }) }),
     };
@@ -349,15 +334,7 @@ export class Controller {
     const end = this.metrics.reconcileDuration.startTimer();
     let ok = true;
     try {
-      const snapshot = buildSnapshot({
-        directorGroups: inf.directorGroups.list(),
-        virtualServices: inf.virtualServices.list(),
-        realServers: inf.realServers.list(),
-        services: inf.services.list(),
-        endpointSlices: inf.endpointSlices.list(),
-        nodes: inf.nodes.list(),
-        secrets: this.secretNames(inf.secrets.list()),
-      });
+      const snapshot = buildSnapshot({ ...clusterLists(inf), secrets: this.secretNames(inf.secrets.list()) });
       const model = this.resolver.resolve(snapshot);
       this.model = model;
       const now = metaTime(this.now());

@@ -3,6 +3,7 @@ export { loadClusterAccess, fromKubeconfigFile, fromClientNodeKubeConfig, type C
 export { KubeHttp, KubeApiError, isNotFound, isConflict, isAlreadyExists, isGone, type WatchEvent, type Query } from './http.js';
 export { type Resource, resources, apiVersionOf, collectionPath, objectPath } from './resources.js';
 export { ResourceClient, makeClients, type KubeClients, type ApplyBody, type ApplyOptions, type ListOptions } from './client.js';
+export { clusterInformers, clusterLists, type ClusterInformers } from './cluster-informers.js';
 export { Informer, resourceListWatcher, keyOf, type InformerEvent, type InformerOptions, type ListWatcher } from './informer.js';
 export { LeaderElector, defaultIdentity, type LeaderElectorOptions } from './leader.js';
 export { EventRecorder, referenceTo, type EventType, type EventRecorderOptions } from './events.js';
