@@ -104,7 +104,7 @@ try {
   log(`incremental: ${samples} weight changes of one RealServer, timed inside the director kernel`);
   const latencyOut = join(env.dir, 'weight-latency.txt');
   await d1.exec(`cd ${JSON.stringify(env.projectRoot)} && node --import tsx bench/weight-latency.ts ${[env.labKubeconfig, vipOf(0), portOf(0), rsOf(0, 0), 'rs-0-0', 'bench', samples, latencyOut].map((a) => JSON.stringify(String(a))).join(' ')}`, 30 * 60_000);
-  const latencies = readFileSync(latencyOut, 'utf8').split('\n').filter(Boolean).map(Number);
+  const latencies = readFileSync(latencyOut, 'utf8').split('\n').filter(Boolean).map((l) => Number(l.split(' ')[0]));
   latencies.sort((a, b) => a - b);
   const controllerRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${env.controllerPid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^[^ ]*node .*cli/main[.][jt]s agent' | head -1)/status"))?.[1] ?? 0) / 1024;
