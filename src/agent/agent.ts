@@ -9,7 +9,7 @@ import type { ClusterModel } from '../model/types.js';
 import { logger } from '../util/log.js';
 import { CheckSync } from './check-sync.js';
 import { CompileCache } from './compile-cache.js';
-import { compile, type NodeDesired, type VipLeadership } from './compile.js';
+import type { NodeDesired, VipLeadership } from './compile.js';
 import { checkKey } from './health-config.js';
 import { serviceKeyString } from './ipvs-keys.js';
 import type { ReconcileResult, Reconciler } from './reconciler.js';
@@ -41,7 +41,7 @@ export interface AgentOptions {
 
 export class Agent {
   readonly checker: HealthChecker;
-  readonly models: ModelSource;
+  private readonly models: ModelSource;
   private readonly log: Logger;
   private readonly compiler: CompileCache;
   private readonly checks: CheckSync;
@@ -90,14 +90,13 @@ export class Agent {
 
   /** Health-check keys of real servers that are already in the kernel: they start healthy. */
   private async keysInKernel(): Promise<Set<string>> {
-    const owned = new Set((await this.o.reconciler.ownedState()).services);
-    const model = this.models.model();
-    const desired = compile(model, this.o.node, () => true, () => false);
     const keys = new Set<string>();
-    for (const s of desired.services) {
+    if ((await this.o.reconciler.ownedState()).services.length === 0) return keys;
+    for (const s of this.models.model().services.values()) {
+      if (!s.accepted || !s.directors.includes(this.o.node)) continue;
       for (const b of s.backends) keys.add(checkKey(s.key, b));
     }
-    return owned.size > 0 ? keys : new Set();
+    return keys;
   }
 
   /**

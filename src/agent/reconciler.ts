@@ -168,9 +168,9 @@ export class Reconciler {
     }
     const plan = diffIpvs(want, observed, ownedScope);
     if (!full) {
-      // diffIpvs saw only a slice: keep ownership of everything outside it.
-      const inSlice = new Set(want.map((s) => serviceKeyString(s.key)));
-      for (const k of owned.services) if (!ownedScope.has(k) && !inSlice.has(k)) plan.owned.add(k);
+      // diffIpvs saw only a slice: keep ownership of everything outside it (ownedScope holds the
+      // owned services of the slice).
+      for (const k of owned.services) if (!ownedScope.has(k)) plan.owned.add(k);
     }
     const desiredKey = (ipvsKey: string): string[] => {
       const s = desired.services.find((x) => serviceKeyString(x.ipvs.key) === ipvsKey);

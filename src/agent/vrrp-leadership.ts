@@ -17,7 +17,7 @@ import type { IpvsClient } from '../ipvs/api.js';
 import type { SyncDaemon, SyncState } from '../ipvs/types.js';
 import type { EventRecorder } from '../kube/index.js';
 import type { LinkClient } from '../link/index.js';
-import { resolveCached } from '../model/index.js';
+import { resolve } from '../model/index.js';
 import type { ClusterModel, Snapshot } from '../model/types.js';
 import { systemClock, type Clock, type TimerHandle } from '../vrrp/clock.js';
 import type { VrrpState } from '../vrrp/instance.js';
@@ -260,8 +260,9 @@ export class VrrpLeadership {
   /**
    * Takes a new model: which groups are VRRP-managed changes at once (the next compile sees it),
    * instances are added, re-created (settings changed) or removed in the background, in order.
+   * `model`: the snapshot's model when the caller has it (the agent shares its incremental one).
    */
-  update(snapshot: Snapshot, model: ClusterModel = resolveCached(snapshot)): Promise<void> {
+  update(snapshot: Snapshot, model: ClusterModel = resolve(snapshot)): Promise<void> {
     if (this.stopped) return this.queue;
     this.managed = new Set(vrrpGroups(model, this.o.node));
     this.sole = new Set([...model.groups.values()].filter((g) => g.directors.length === 1 && g.directors[0] === this.o.node).map((g) => g.name));

@@ -1,5 +1,5 @@
 // Pure cluster-state resolution, shared by the controller and the agent.
-export { resolve, resolveCached } from './resolve.js';
+export { resolve } from './resolve.js';
 export { IncrementalResolver } from './incremental.js';
 export { buildSnapshot, type RawSnapshot } from './snapshot.js';
 export { allocateVrids, keepPrevious, compareText, minVrid, maxVrid, type VridRequest, type VridResult } from './vrid.js';

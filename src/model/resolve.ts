@@ -52,19 +52,3 @@ export function resolve(s: Snapshot): ClusterModel {
 
   return { groups: placement.groups, services, realServers };
 }
-
-const resolved = new WeakMap<Snapshot, ClusterModel>();
-
-/**
- * resolve() once per snapshot object: sources hand out the same snapshot until something the
- * model depends on changes, so the agent's pass and its VRRP update share one resolution.
- * Callers must not mutate the model.
- */
-export function resolveCached(s: Snapshot): ClusterModel {
-  let m = resolved.get(s);
-  if (!m) {
-    m = resolve(s);
-    resolved.set(s, m);
-  }
-  return m;
-}
