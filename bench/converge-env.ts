@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabCluster, type LabNodeHandle } from '../test/lab/cluster.js';
 import { startLvsOperator } from '../test/lab/programs.js';
-import { projectRoot } from '../test/lab/uml.js';
+import { projectRoot } from '../test/lab/paths.js';
 
 export interface BenchEnv {
   director: LabNodeHandle;
@@ -20,6 +20,17 @@ export interface BenchEnv {
 export async function createEnvForBench(log: (s: string) => void): Promise<BenchEnv> {
   // Its own LAN, so it can run next to an e2e lab (which uses the default one).
   const lab = await LabCluster.create({ name: 'bench', subnet: '10.249.0', progress: log });
+  let controller: ChildProcess | undefined;
+  try {
+    return await populate(lab, log, (c) => { controller = c; });
+  } catch (err) {
+    controller?.kill('SIGTERM');
+    await lab.destroy();
+    throw err;
+  }
+}
+
+async function populate(lab: LabCluster, log: (s: string) => void, started: (c: ChildProcess) => void): Promise<BenchEnv> {
   const logs = join(lab.dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const objs = [
@@ -31,6 +42,7 @@ export async function createEnvForBench(log: (s: string) => void): Promise<Bench
   const r = await lab.api.kubectl(['apply', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n') });
   if (r.code !== 0) throw new Error(r.stderr);
   const controller: ChildProcess = await startLvsOperator(['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', '0', '--leader-election-namespace', 'lvs-system'], undefined, join(logs, 'controller.log'));
+  started(controller);
   // The agent runs compiled, as in the image (start-up without transpiling).
   log('building dist/ (npm run build)');
   const build = spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeHttp, makeClients, type KubeClients } from '../src/kube/index.js';
 import { fromKubeconfigFile } from '../src/kube/config.js';
+import { labKernel } from '../test/lab/kernel.js';
 import { createEnvForBench } from './converge-env.js';
 
 const { values } = parseArgs({ options: { services: { type: 'string', default: '1000' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '100' } } });
@@ -119,6 +120,7 @@ try {
   log(`kernel complete again ${coldMs} ms after the restart`);
 
   console.log(JSON.stringify({
+    kernel: labKernel().release,
     virtualservices: services, backends, destinations: want,
     full_converge_ms: fullMs, objects_created_ms: createdMs, converge_after_last_create_ms: fullMs - createdMs,
     status_settled_ms: statusMs, cold_start_converge_ms: coldMs, ipvsadm_restore_ms: ipvsadmMs,

@@ -1,9 +1,10 @@
 // Host side of bench/failover-traffic.mjs: echo servers on the real servers, long-lived
 // connections and probes from the client namespace, and the figures a failover drill reports.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from '../test/lab/netns.js';
+import { spawnTracked } from '../test/lab/reaper.js';
 
 const script = fileURLToPath(new URL('./failover-traffic.mjs', import.meta.url));
 
@@ -11,7 +12,7 @@ interface Line { ev: string; [k: string]: unknown }
 
 function start(ns: Netns, args: string[]): { child: ChildProcess; lines: Line[]; next(ev: string, timeoutMs: number): Promise<Line> } {
   const [cmd, ...rest] = ns.command(process.execPath, [script, ...args]);
-  const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const { child } = spawnTracked(cmd!, rest, { name: `failover-traffic ${args[0]}`, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines: Line[] = [];
   const waiters: { ev: string; from: number; resolve(l: Line): void }[] = [];
   createInterface({ input: child.stdout! }).on('line', (text) => {

@@ -10,6 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { labKernel } from '../test/lab/kernel.js';
 import { labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
 import { waitFor } from '../test/lab/agents.js';
 import { createEnv, vip, type E2eEnv } from '../e2e/env.js';
@@ -140,6 +141,7 @@ try {
   const oursMs = median(ours.map((d) => d.recoveryMs));
   const kaMs = median(ka.map((d) => d.recoveryMs));
   console.log(JSON.stringify({
+    kernel: labKernel().release,
     advert_ms: advertMs,
     ours_ms: oursMs,
     keepalived_ms: kaMs,

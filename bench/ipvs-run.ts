@@ -12,7 +12,7 @@ try {
   });
   const summary = r.output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('{') && l.includes('"ours_ms"')).pop();
   if (r.code !== 0 || !summary) {
-    console.error(`bench:ipvs failed with status ${r.code} (log: ${r.runDir}/console.log)`);
+    console.error(`bench:ipvs failed with status ${r.code} (log: ${r.logDir}/console.log)`);
     process.exit(r.code || 1);
   }
   console.log(summary);

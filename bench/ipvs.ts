@@ -5,6 +5,7 @@
 // Prints per-round lines, then a JSON summary (medians over rounds) as the last line.
 //
 //   node --import tsx bench/ipvs.ts --services 1000 --dests 10 [--rounds 3]
+import { release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { assertInLab, run } from '../test/lab/inside.js';
 
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   const oursMs = med(ours, 'ours_ms');
   const ipvsadmMs = med(theirs, 'ipvsadm_ms');
   console.log(JSON.stringify({
+    kernel: release(),
     services: N,
     dests: N * M,
     ops: ours[0]!.ops,

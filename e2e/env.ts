@@ -35,6 +35,17 @@ export interface E2eEnv {
 
 export async function createEnv(name: string, directorCount: number, progress: (l: string) => void): Promise<E2eEnv> {
   const lab = await LabCluster.create({ name, progress });
+  const programs: ChildProcess[] = [];
+  try {
+    return await populate(lab, directorCount, progress, programs);
+  } catch (err) {
+    for (const p of programs) p.kill('SIGTERM');
+    await lab.destroy();
+    throw err;
+  }
+}
+
+async function populate(lab: LabCluster, directorCount: number, progress: (l: string) => void, programs: ChildProcess[]): Promise<E2eEnv> {
   const logs = join(lab.dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const kubectl = async (args: string[], input?: string): Promise<string> => {
@@ -48,6 +59,7 @@ export async function createEnv(name: string, directorCount: number, progress: (
   await apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lvs-system' } }]);
   progress('lab: controller starting (leader election on)');
   const controller = await startLvsOperator(['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', '0', '--leader-election-namespace', 'lvs-system'], undefined, join(logs, 'controller.log'));
+  programs.push(controller);
 
   const nodes: object[] = [];
   const directors: LabNodeHandle[] = [];
@@ -63,6 +75,7 @@ export async function createEnv(name: string, directorCount: number, progress: (
     const server = await startNameServer(ns, '0.0.0.0', 80, `rs-${i}`);
     progress(`lab: real server rs-${i} (${address}) with its agent`);
     const agent = await startLvsOperator(['agent', '--node', `rs-${i}`, '--kubeconfig', lab.labKubeconfig, '--state-dir', join(lab.dir, `state-rs-${i}`), '--metrics-port', '0', '--resync', '5s'], ns, join(logs, `agent-rs-${i}.log`));
+    programs.push(agent);
     realServers.push({ name: `rs-${i}`, address, ns, server, agent });
   }
   const client = await lab.host('client', `${labSubnet}.50`);

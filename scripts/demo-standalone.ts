@@ -1,9 +1,10 @@
 // `npm run demo:standalone`: boots one lab kernel and runs the standalone scenario inside it
 // (agents fed from manifest files, no API server). Exits with the scenario's status; its last
 // line is the verdict.
+import { labKernel } from '../test/lab/kernel.js';
 import { LabError, runInUml } from '../test/lab/uml.js';
 
-console.log('demo:standalone: booting a Linux kernel with IPVS (User-Mode Linux) ...');
+console.log(`demo:standalone: booting Linux ${labKernel().release} with IPVS (User-Mode Linux) ...`);
 try {
   const r = await runInUml({
     label: 'demo-standalone',

@@ -9,10 +9,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../test/lab/agents.js';
 import { LabCluster, type LabNodeHandle } from '../test/lab/cluster.js';
+import { labKernel } from '../test/lab/kernel.js';
 import type { Netns } from '../test/lab/netns.js';
 import { startLvsOperator } from '../test/lab/programs.js';
 import { startNameServer, tallyConnections, type RunningServer } from '../test/lab/servers.js';
-import { projectRoot } from '../test/lab/uml.js';
+import { projectRoot } from '../test/lab/paths.js';
 import { Report, spread } from './demo/report.js';
 
 const subnet = '192.168.10';
@@ -34,6 +35,8 @@ const indent = (text: string): string => text.trimEnd().split('\n').map((l) => `
 
 try {
   report.step('Lab: a real API server and a LAN 192.168.10.0/24 in a network namespace');
+  const kernel = labKernel();
+  report.info(`lab kernel: Linux ${kernel.release} (User-Mode Linux built by scripts/lab-kernel/build.sh, ${kernel.dir})`);
   lab = await LabCluster.create({ name: 'demo', subnet, progress: (l) => report.info(l.replace(/^lab: /, '')) });
   const logs = join(lab.dir, 'logs');
   mkdirSync(logs, { recursive: true });

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the demo, the tests and the benchmarks need on a fresh Debian machine of this kind:
-# Debian packages (User-Mode Linux with IPVS modules, ipvsadm and keepalived as reference peers)
-# and the npm dependencies. Idempotent and quiet when everything is already there.
+# Debian packages (the kernel source and tools to build the lab kernel, ipvsadm and keepalived as
+# reference peers), the npm dependencies, and the lab kernel itself (scripts/lab-kernel/build.sh:
+# Linux 6.1 built as User-Mode Linux, cached outside the repo, booted once to prove it runs a
+# user process on this host). Idempotent and quiet when everything is already there. It never
+# changes the machine's apt sources or its libc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(user-mode-linux kmod iproute2 ipvsadm keepalived openssl linux-libc-dev procps)
+debs=(linux-source-6.1 flex bison bc libelf-dev make gcc libc6-dev xz-utils patch util-linux
+      kmod iproute2 ipvsadm keepalived openssl linux-libc-dev procps curl)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,10 +20,12 @@ if ((${#missing[@]})); then
   apt-get update -qq >&2
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-# UML bind-mounts its modules here from inside the lab; the host only needs the mount point.
+# The lab kernel bind-mounts its modules directory here; the host only needs the mount point.
 mkdir -p /lib/modules
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages" >&2
   npm ci --no-audit --no-fund >&2
 fi
+
+bash scripts/lab-kernel/build.sh ensure >/dev/null

@@ -12,7 +12,7 @@ import { formatIpvsTable } from '../../src/ipvs/format.js';
 import { startNodeAgent, toNodes, waitFor, type LabNode } from '../../test/lab/agents.js';
 import { Topology, rootNs, type Netns } from '../../test/lab/netns.js';
 import { startNameServer, tallyConnections, type RunningServer } from '../../test/lab/servers.js';
-import { projectRoot } from '../../test/lab/uml.js';
+import { projectRoot } from '../../test/lab/paths.js';
 import { Report, spread } from './report.js';
 
 const manifest = join(projectRoot, 'scripts/demo/manifests.yaml');

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Node } from '../../src/kube/types.js';
 import type { Netns } from './netns.js';
-import { projectRoot } from './uml.js';
+import { projectRoot } from './paths.js';
 
 const nodeAgent = fileURLToPath(new URL('./node-agent.ts', import.meta.url));
 

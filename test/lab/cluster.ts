@@ -8,6 +8,8 @@ import { parse, stringify } from 'yaml';
 import { startApiServer, type ApiServer } from '../api/harness.js';
 import { run } from './inside.js';
 import { Netns } from './netns.js';
+import { labLogsRoot } from './paths.js';
+import { hook, hostLink, hostNetns, tempDir, track } from './reaper.js';
 import { projectRoot, startUml, type UmlHandle } from './uml.js';
 
 /** The default lab LAN (a /24); `.1` is the host, where the API server listens. */
@@ -48,7 +50,8 @@ export class LabCluster {
   private taps = 0;
   private hostLink: string;
   private readonly nodes: LabNodeHandle[] = [];
-  private readonly hosts: Netns[] = [];
+  /** Releases what setUp/host() made, newest first (see reaper.ts: also run on exit and signals). */
+  private readonly releases: (() => Promise<void>)[] = [];
   readonly subnet: string;
   /** The host's address on the lab LAN, where the API server is reached. */
   readonly hostAddress: string;
@@ -61,9 +64,15 @@ export class LabCluster {
     this.hostAddress = `${this.subnet}.1`;
   }
 
+  /** Sets up the LAN and the API server; on failure removes whatever it had made and rethrows. */
   static async create(o: LabClusterOptions): Promise<LabCluster> {
     const c = new LabCluster(o);
-    await c.setUp();
+    try {
+      await c.setUp();
+    } catch (err) {
+      await c.destroy();
+      throw err;
+    }
     return c;
   }
 
@@ -74,14 +83,17 @@ export class LabCluster {
   private async setUp(): Promise<void> {
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
+    this.releases.push(track(tempDir(this.dir, join(labLogsRoot, `cluster-${this.o.name}`))));
     await run('ip', ['netns', 'del', this.ns.name!]).catch(() => undefined);
     await run('ip', ['link', 'del', this.hostLink]).catch(() => undefined);
     this.say(`lab: LAN ${this.subnet}.0/24 in namespace ${this.ns.name}`);
     await run('ip', ['netns', 'add', this.ns.name!]);
+    this.releases.push(track(hostNetns(this.ns.name!)));
     await this.ns.up('lo');
     await this.ns.ip('link', 'add', 'br0', 'type', 'bridge');
     await this.ns.up('br0');
     await run('ip', ['link', 'add', this.hostLink, 'type', 'veth', 'peer', 'name', 'uplink']);
+    this.releases.push(track(hostLink(this.hostLink)));
     await run('ip', ['link', 'set', 'uplink', 'netns', this.ns.name!]);
     await this.ns.ip('link', 'set', 'uplink', 'master', 'br0');
     await this.ns.up('uplink');
@@ -89,6 +101,8 @@ export class LabCluster {
     await run('ip', ['link', 'set', this.hostLink, 'up']);
     this.say('lab: starting etcd and kube-apiserver (built from Go modules, cached)');
     this.api = await startApiServer({ externalAddress: this.hostAddress });
+    const api = this.api;
+    this.releases.push(track(hook('kube-apiserver and etcd', () => api.stop())));
     this.labKubeconfig = this.writeLabKubeconfig();
     const crds = await this.api.kubectl(['apply', '-f', join(projectRoot, 'crds')]);
     if (crds.code !== 0) throw new Error(`installing CRDs failed: ${crds.stderr}`);
@@ -125,6 +139,7 @@ export class LabCluster {
     const ns = new Netns(`lvsc-${this.o.name}-${name}`);
     await run('ip', ['netns', 'del', ns.name!]).catch(() => undefined);
     await run('ip', ['netns', 'add', ns.name!]);
+    this.releases.push(track(hostNetns(ns.name!)));
     await ns.up('lo');
     const br = `v${this.o.name}-${name}`.slice(0, 15);
     await this.ns.ip('link', 'add', br, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name!);
@@ -132,7 +147,6 @@ export class LabCluster {
     await this.ns.up(br);
     await ns.addr('eth0', `${address}/24`);
     await ns.up('eth0');
-    this.hosts.push(ns);
     return ns;
   }
 
@@ -182,8 +196,8 @@ export class LabCluster {
     void uml.result.then(() => { dead = true; }, () => { dead = true; });
     const end = Date.now() + timeoutMs;
     while (!existsSync(path)) {
-      if (dead) throw new Error(`node kernel stopped before ${path} appeared; see ${uml.runDir}/console.log`);
-      if (Date.now() > end) throw new Error(`timed out waiting for ${path}; see ${uml.runDir}/console.log`);
+      if (dead) throw new Error(`node kernel died before ${path} appeared: ${uml.cause()} (console: ${uml.logDir}/console.log)`);
+      if (Date.now() > end) throw new Error(`timed out waiting for ${path}; the kernel's last line: ${uml.cause()} (console: ${uml.logDir}/console.log)`);
       await sleep(100);
     }
   }
@@ -217,17 +231,15 @@ export class LabCluster {
       async stop() {
         writeFileSync(join(ctl, 'stop'), '');
         await Promise.race([uml.result.catch(() => undefined), sleep(30_000)]);
-        uml.kill();
+        await uml.release();
       },
       crash: () => uml.kill(),
     };
   }
 
+  /** Stops the nodes, then removes namespaces, links, the API server and the run directory. */
   async destroy(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.stop().catch(() => undefined)));
-    for (const h of this.hosts) await run('ip', ['netns', 'del', h.name!]).catch(() => undefined);
-    await run('ip', ['netns', 'del', this.ns.name!]).catch(() => undefined);
-    await run('ip', ['link', 'del', this.hostLink]).catch(() => undefined);
-    await this.api?.stop();
+    await Promise.all(this.nodes.splice(0).map((n) => n.stop().catch(() => undefined)));
+    for (const release of this.releases.splice(0).reverse()) await release();
   }
 }

@@ -1,17 +1,19 @@
 // Running `lvs-operator <command>` from the checkout on the host (or in a host namespace), the way
 // a pod would run it: the lab cluster's controller and real-server agents, benchmarks.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Netns } from './netns.js';
-import { projectRoot } from './uml.js';
+import { projectRoot } from './paths.js';
+import { spawnTracked } from './reaper.js';
 
 /** Starts the program; resolves once its log says `<command> started`; its output goes to `logFile`. */
 export async function startLvsOperator(args: string[], ns: Netns | undefined, logFile: string): Promise<ChildProcess> {
   const argv = [process.execPath, '--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args];
   const [cmd, ...rest] = ns ? ns.command(argv[0]!, argv.slice(1)) : argv;
-  const child = spawn(cmd!, rest, { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } });
+  // Tracked: it goes with the lab however the lab ends (see reaper.ts), never left retrying a dead API server.
+  const { child } = spawnTracked(cmd!, rest, { name: `lvs-operator ${args[0]}`, cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' } });
   const log = createWriteStream(logFile);
   child.stderr!.pipe(log);
   await new Promise<void>((resolve, reject) => {

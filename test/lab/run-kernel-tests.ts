@@ -10,7 +10,7 @@ try {
     command: ['node_modules/.bin/vitest', 'run', '--project', 'kernel', '--reporter', 'default', ...extra],
     env: { CI: process.env.CI ?? '', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...(process.stdout.isTTY ? { FORCE_COLOR: '1' } : { NO_COLOR: '1' }) },
   });
-  console.log(`lab: kernel tier finished with status ${r.code} in ${(r.durationMs / 1000).toFixed(1)} s (log: ${r.runDir}/console.log)`);
+  console.log(`lab: kernel tier on kernel ${r.kernel} finished with status ${r.code} in ${(r.durationMs / 1000).toFixed(1)} s (log: ${r.logDir}/console.log)`);
   process.exit(r.code);
 } catch (err) {
   console.error(err instanceof LabError ? err.message : err);

@@ -1,7 +1,8 @@
 // Real TCP servers and clients inside lab namespaces, for tests that send real packets.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from './netns.js';
+import { spawnTracked } from './reaper.js';
 
 const serverScript = fileURLToPath(new URL('./name-server.mjs', import.meta.url));
 const clientScript = fileURLToPath(new URL('./name-client.mjs', import.meta.url));
@@ -11,9 +12,9 @@ export interface RunningServer { stop(): Promise<void> }
 /** Spawns a server script in `ns`; resolves with the child once it prints its first line (listening). */
 function spawnServer(ns: Netns, script: string, args: string[], what: string): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
   const [cmd, ...rest] = ns.command(process.execPath, [script, ...args]);
-  const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const { child } = spawnTracked(cmd!, rest, { name: what, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d; });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d; });
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const closed = new Promise<void>((r) => child.once('close', () => r()));
@@ -21,7 +22,7 @@ function spawnServer(ns: Netns, script: string, args: string[], what: string): P
     await closed;
   };
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', () => resolve({ child, stop }));
+    child.stdout!.once('data', () => resolve({ child, stop }));
     child.once('close', (code) => reject(new Error(`${what} exited (${code}): ${stderr.trim()}`)));
   });
 }

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
-import { projectRoot } from '../../lab/uml.js';
+import { projectRoot } from '../../lab/paths.js';
 import type { Netns } from '../../lab/netns.js';
 
 const speakerScript = fileURLToPath(new URL('./speaker-proc.ts', import.meta.url));
