@@ -22,7 +22,9 @@ die() { echo "lab-kernel: $*" >&2; exit 1; }
 source_version() {
   dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || die "Debian package linux-source-6.1 is not installed (bash scripts/setup.sh installs it)"
 }
-recipe_hash() { cat "$here/fp-size.patch" "$here/lab.config" "$here/build.sh" | sha256sum | cut -c1-12; }
+# Bump when a change to this script changes what it builds (comments and messages do not).
+recipe=1
+recipe_hash() { { cat "$here/fp-size.patch" "$here/lab.config"; echo "recipe $recipe"; } | sha256sum | cut -c1-12; }
 kernel_dir() { echo "$cache/$(source_version)-$(recipe_hash)"; }
 
 build() {
@@ -47,8 +49,11 @@ build() {
     make -s ARCH=um olddefconfig >/dev/null)
   local missing=()
   while IFS= read -r line; do
-    [[ $line == CONFIG_* ]] || continue
-    grep -qx "$line" "$tree/.config" || missing+=("$line")
+    if [[ $line =~ ^#\ (CONFIG_[A-Z0-9_]+)\ is\ not\ set$ ]]; then
+      ! grep -q "^${BASH_REMATCH[1]}=" "$tree/.config" || missing+=("$line")
+    elif [[ $line == CONFIG_* ]]; then
+      grep -qx "$line" "$tree/.config" || missing+=("$line")
+    fi
   done <"$here/lab.config"
   ((${#missing[@]} == 0)) || die "these lab.config lines did not stick (a dependency is missing): ${missing[*]}"
   log "building linux (ARCH=um) with $(nproc) jobs; about 8 minutes on 2 cores, log: $cache/build/build.log"

@@ -107,9 +107,11 @@ ${reexpose.join('\n')}
 umount /sys/hold/tmp /sys/hold/run
 umount /sys
 mount -t sysfs sys /sys
-mkdir -p /run/netns
+mkdir -p /dev/shm /dev/pts /run/netns
+mount -t tmpfs tmpfs /dev/shm
+mount -t devpts devpts /dev/pts
 for m in ${labModules.join(' ')}; do
-  modprobe "$m" 2>/dev/null || echo "lab: module $m failed to load" >> ${q(join(o.runDir, 'modules.err'))}
+  modprobe "$m" 2>/dev/null || echo "$m" >> ${q(join(o.runDir, 'modules.err'))}
 done
 ip link set lo up
 ${o.setup.join('\n')}
@@ -166,6 +168,8 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
 /** Boots one UML kernel in the background; see UmlHandle. */
 export function startUml(opts: UmlRunOptions): UmlHandle {
   const kernel = labKernel();
+  // The mount point of the kernel's modules directory (setup.sh makes it too).
+  mkdirSync('/lib/modules', { recursive: true });
   const label = (opts.label ?? 'run').replace(/[^a-zA-Z0-9_.-]/g, '-');
   const runDir = join(projectRoot, '.lab', 'runs', `${label}-${Date.now()}-${process.pid}`);
   const logDir = join(labLogsRoot, label);
@@ -224,7 +228,8 @@ export function startUml(opts: UmlRunOptions): UmlHandle {
     }
     const modErr = join(runDir, 'modules.err');
     if (existsSync(modErr)) {
-      throw new LabError(`lab run '${label}': ${readFileSync(modErr, 'utf8').trim()} ${where}`, text, logDir);
+      const failed = readFileSync(modErr, 'utf8').trim().split('\n').join(', ');
+      throw new LabError(`lab run '${label}': kernel modules failed to load: ${failed} ${where}`, text, logDir);
     }
     return { code: Number(readFileSync(rcPath, 'utf8').trim()), output: text, logDir, durationMs, kernel: kernel.release };
   })();
