@@ -60,7 +60,7 @@ function installHandlers(): void {
   process.once('exit', releaseAllSync);
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.once(signal, () => {
-      process.stderr.write(`lab: ${signal}: removing what the lab started\n`);
+      if (live.size > 0) process.stderr.write(`lab: ${signal}: removing what the lab started (${live.size})\n`);
       const hardStop = setTimeout(() => process.exit(code), 20_000);
       hardStop.unref();
       void releaseAll().finally(() => process.exit(code));
