@@ -5,7 +5,7 @@
 # Debian's prebuilt user-mode-linux panics at its first user process on hosts with AMX (its
 # XSAVE buffer is too small for them), so the lab never uses it: see docs/testing.md.
 #
-#   build.sh ensure   build if missing (~8 min on 2 cores), boot once, print the kernel dir
+#   build.sh ensure   build if missing (~6 min on 2 cores), boot once, print the kernel dir
 #   build.sh path     print the kernel dir if it is built (exit 1 if not); no build, no boot
 #   build.sh check    boot the built kernel once with a trivial init (one-line reason on failure)
 #
@@ -56,7 +56,7 @@ build() {
     fi
   done <"$here/lab.config"
   ((${#missing[@]} == 0)) || die "these lab.config lines did not stick (a dependency is missing): ${missing[*]}"
-  log "building linux (ARCH=um) with $(nproc) jobs; about 8 minutes on 2 cores, log: $cache/build/build.log"
+  log "building linux (ARCH=um) with $(nproc) jobs; about 6 minutes on 2 cores, log: $cache/build/build.log"
   if ! make -C "$tree" ARCH=um -j"$(nproc)" linux modules >"$cache/build/build.log" 2>&1; then
     tail -n 20 "$cache/build/build.log" >&2
     die "kernel build failed; full log: $cache/build/build.log"
