@@ -1,6 +1,6 @@
 // The steps that make one VirtualService's ServiceModel. Both the full resolve and the
 // incremental resolver run them, so the two cannot drift apart.
-import { type IpFamily, type VirtualService, serviceFamily } from '../api/index.js';
+import { type IpFamily, type VirtualService, type VirtualServiceSpec, serviceFamily } from '../api/index.js';
 import { canonical } from './canonical.js';
 import { type BackendResult, resolveBackends, selectRealServers } from './backends.js';
 import type { Claim, ClaimOutcome } from './conflicts.js';
@@ -44,6 +44,24 @@ function ipvsKeyOf(vs: VirtualService, family: IpFamily): string {
 }
 
 /**
+ * The spec with its addresses as the kernel reads them back (RFC 5952): compile and status get
+ * this, never the raw spelling. The same object when it already is.
+ */
+function canonicalSpec(spec: VirtualServiceSpec): VirtualServiceSpec {
+  const vip = spec.vip === undefined ? undefined : canonical(spec.vip);
+  const fwmarkVIPs = spec.fwmarkVIPs?.map(canonical);
+  const sorry = spec.sorryServer === undefined ? undefined : canonical(spec.sorryServer.address);
+  const same = vip === spec.vip && sorry === spec.sorryServer?.address && (fwmarkVIPs ?? []).every((v, i) => v === spec.fwmarkVIPs![i]);
+  if (same) return spec;
+  return {
+    ...spec,
+    ...(vip !== undefined ? { vip } : {}),
+    ...(fwmarkVIPs !== undefined ? { fwmarkVIPs } : {}),
+    ...(spec.sorryServer !== undefined ? { sorryServer: { ...spec.sorryServer, address: sorry! } } : {}),
+  };
+}
+
+/**
  * The per-service checks that need only the service and its group (from resolveGroups). Its
  * issues are all blocking: a service with none goes on to claim its IPVS service and VIPs.
  */
@@ -58,7 +76,7 @@ export function baseServiceModel(vs: VirtualService, groups: ReadonlyMap<string,
   const g = groups.get(groupName);
   const m: ServiceModel = {
     ...emptyService(key, namespace, name, vs.metadata.generation),
-    spec: vs.spec,
+    spec: canonicalSpec(vs.spec),
     ipvsKey: ipvsKeyOf(vs, family),
     family,
     group: groupName,

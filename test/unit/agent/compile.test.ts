@@ -121,6 +121,25 @@ describe('compile (director side)', () => {
   });
 });
 
+describe('compile: addresses as the kernel spells them', () => {
+  // The kernel reads addresses back in canonical form (RFC 5952): a key spelled otherwise never
+  // matches what is programmed, and every pass would add the service again.
+  it('programs a VIP and a sorry server given in any valid spelling under their canonical form', () => {
+    const spelled = snapshot({
+      directorGroups: [dg('g1', {}, { vrids: [{ vip: '2001:db8::1', interface: 'eth0', vrid: 51 }] })],
+      virtualServices: [web('shop', 'web', '2001:DB8:0:0::0001', { sorryServer: { address: '2001:0DB8::00FF' } })],
+      realServers: [rs('shop', 'web-1', { address: '2001:DB8::A' }, { app: 'web' })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+    });
+    const down = compile(resolve(spelled), 'd1', () => false, leadsAll).services[0]!;
+    expect(down.ipvs.key).toEqual({ af: 'inet6', protocol: 'tcp', addr: '2001:db8::1', port: 80 });
+    expect(down.ipvs.dests.map((d) => d.addr)).toEqual(['2001:db8::ff']);
+    const up = compile(resolve(spelled), 'd1', allHealthy, leadsAll);
+    expect(up.services[0]!.ipvs.dests.map((d) => d.addr)).toEqual(['2001:db8::a']);
+    expect(up.addresses).toEqual([{ ifname: 'eth0', address: '2001:db8::1', prefixLen: 128 }]);
+  });
+});
+
 describe('compile (real-server side)', () => {
   it('puts the DR VIP on lo and sets arp_ignore/arp_announce on the node named by the RealServer', () => {
     const d = compile(resolve(classic()), 'rs-1', allHealthy, leadsAll);
