@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
 import { projectRoot } from '../../lab/paths.js';
 import type { Netns } from '../../lab/netns.js';
+import { tempDir, track } from '../../lab/reaper.js';
 
 const speakerScript = fileURLToPath(new URL('./speaker-proc.ts', import.meta.url));
 let speakerBundle: string | undefined;
@@ -20,6 +21,7 @@ async function bundledSpeaker(): Promise<string> {
   if (speakerBundle) return speakerBundle;
   const { build } = await import('esbuild');
   const out = join(projectRoot, '.lab', 'vrrp', `speaker-${process.pid}.mjs`);
+  track(tempDir(out));
   await build({ entryPoints: [speakerScript], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'error' });
   speakerBundle = out;
   return out;
@@ -199,6 +201,7 @@ export class KeepalivedRouter extends Router {
     const dir = join(projectRoot, '.lab', 'keepalived', label);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
+    track(tempDir(dir));
     writeFileSync(join(dir, 'keepalived.conf'), conf);
     const r = new KeepalivedRouter(label, ns);
     r.launch('keepalived', ['-n', '-l', '-D', '-P', '--no-syslog', '-f', join(dir, 'keepalived.conf'),
