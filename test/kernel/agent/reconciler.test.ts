@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompiledService, NodeDesired } from '../../../src/agent/compile.js';
+import { compile, type CompiledService, type NodeDesired } from '../../../src/agent/compile.js';
 import { FileOwnershipStore } from '../../../src/agent/ownership.js';
 import { Reconciler } from '../../../src/agent/reconciler.js';
 import { NetlinkIpvsClient } from '../../../src/ipvs/client.js';
 import type { IpvsDest } from '../../../src/ipvs/types.js';
 import { ProcSysctl, RtLinkClient } from '../../../src/link/index.js';
+import { resolve } from '../../../src/model/index.js';
+import { dg, node, rs, snapshot, web } from '../../unit/model/fixtures.js';
 import { assertInLab, run } from '../../lab/inside.js';
 
 // The reconciler against the real kernel: it converges, heals drift, adopts its own state after a
@@ -135,6 +137,26 @@ describe('Reconciler on the lab kernel', () => {
     expect(gone.ipvsOps).toBe(1);
     expect((await ipvsadmSave()).some((l) => l.includes('10.220.0.101'))).toBe(false);
     expect(await ipvsadmSave()).toEqual(expect.arrayContaining(foreignRules));
+  });
+
+  it('programs addresses given in any valid spelling once: the next pass finds them as the kernel spells them', async () => {
+    // VIP, real server and sorry server written in upper case, with leading zeros and unshortened
+    // zero groups: valid, but not how the kernel reads them back.
+    const spelled = (): NodeDesired => compile(resolve(snapshot({
+      directorGroups: [dg('g1', { interface: 'rc-dummy' }, { vrids: [{ vip: '2001:db8:220::64', interface: 'rc-dummy', vrid: 51 }] })],
+      virtualServices: [web('t', 'v6', '2001:DB8:220:0:0::0064', { forwarding: { method: 'DR' }, sorryServer: { address: '2001:0DB8:220::00FF' }, quorum: { minHealthy: 2 } })],
+      realServers: [rs('t', 'r1', { address: '2001:DB8:220:0::A' }, { app: 'v6' })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+    })), 'd1', () => true, () => false);
+    const first = await make().reconcile(spelled());
+    expect(first.errors).toEqual([]);
+    expect(await ipvsadmSave()).toEqual(expect.arrayContaining([
+      '-A -t [2001:db8:220::64]:80 -s wlc', '-a -t [2001:db8:220::64]:80 -r [2001:db8:220::a]:80 -g -w 1', '-a -t [2001:db8:220::64]:80 -r [2001:db8:220::ff]:80 -g -w 1',
+    ]));
+    // A new reconciler (an agent restart) with a newly compiled desired state has nothing to do.
+    const again = await make().reconcile(spelled());
+    expect(again.errors).toEqual([]);
+    expect(again.ipvsOps).toBe(0);
   });
 
   it('removes exactly what it created when nothing is desired any more', async () => {
