@@ -1,0 +1,129 @@
+// IP address text <-> bytes, and the canonical text (RFC 5952) that everything compares: the one
+// place addresses are parsed and formatted. The IPVS codec, rtnetlink, the VRRP wire format and
+// the model all use it, so an address reads back from the kernel exactly as the model spells it.
+// Pure: no sockets, no node:net (which can validate addresses but not turn them into bytes).
+
+/**
+ * Dotted-quad IPv4 to its 32-bit value, or -1 when `s` is not one. No leading zeros ("010" is
+ * octal to some tools and decimal to others). Hand-rolled: encoding tens of thousands of
+ * addresses per netlink batch is the IPVS client's hot path.
+ */
+export function parseV4(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + octet;
+}
+
+/** The 4 bytes of a dotted quad, or undefined. */
+export function v4Bytes(s: string): Buffer | undefined {
+  const v = parseV4(s);
+  if (v < 0) return undefined;
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE(v, 0);
+  return out;
+}
+
+/**
+ * The 16 bytes of an IPv6 address (with `::` and a trailing dotted quad), or undefined. No zone
+ * (`%eth0`): callers that accept one strip it first.
+ */
+export function v6Bytes(text: string): Buffer | undefined {
+  if (text.length === 0 || text.length > 45) return undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon < 0) return undefined;
+  // A trailing dotted quad ("::ffff:10.0.0.1") is the last two 16-bit words.
+  if (text.includes('.', lastColon)) {
+    const v4 = parseV4(text.slice(lastColon + 1));
+    if (v4 < 0) return undefined;
+    text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const left = words(halves[0] ?? '');
+  const right = halves.length === 2 ? words(halves[1] ?? '') : [];
+  if (!left || !right) return undefined;
+  const given = left.length + right.length;
+  // "::" stands for at least one zero word; without it all eight must be written.
+  if (halves.length === 2 ? given > 7 : given !== 8) return undefined;
+  const all = [...left, ...new Array<number>(8 - given).fill(0), ...right];
+  const out = Buffer.alloc(16);
+  all.forEach((w, i) => out.writeUInt16BE(w, i * 2));
+  return out;
+}
+
+function words(s: string): number[] | undefined {
+  if (s === '') return [];
+  const out: number[] = [];
+  for (const g of s.split(':')) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+    out.push(parseInt(g, 16));
+  }
+  return out;
+}
+
+/** 4 bytes for IPv4, 16 for IPv6, or undefined when `text` is neither. */
+export function ipBytes(text: string): Buffer | undefined {
+  return v4Bytes(text) ?? v6Bytes(text);
+}
+
+/** 4 or 6 by the address's family, or undefined when `text` is not an address. */
+export function ipVersion(text: string): 4 | 6 | undefined {
+  if (parseV4(text) >= 0) return 4;
+  return v6Bytes(text) ? 6 : undefined;
+}
+
+export function formatV4(b: Uint8Array, at = 0): string {
+  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+}
+
+/** RFC 5952: lower case, no leading zeros, the longest run (>= 2) of zero words as `::`, first on a tie. */
+export function formatV6(b: Uint8Array, at = 0): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[at + i * 2]! << 8) | b[at + i * 2 + 1]!);
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  if (bestLen < 2) return hex(g);
+  return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
+}
+
+/** The text of 4 (IPv4) or 16 (IPv6) address bytes. */
+export function formatIp(b: Uint8Array): string {
+  return b.length === 4 ? formatV4(b) : formatV6(b);
+}
+
+/** The canonical text of an address ("2001:DB8:0::1" -> "2001:db8::1"); throws on anything else. */
+export function canonicalIp(text: string): string {
+  if (parseV4(text) >= 0) return text;
+  const b = v6Bytes(text);
+  if (!b) throw new TypeError(`not an IP address: ${JSON.stringify(text)}`);
+  return formatV6(b);
+}
