@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { run } from '../test/lab/inside.js';
 import { labLogsRoot, projectRoot } from '../test/lab/paths.js';
+import { runInUml } from '../test/lab/uml.js';
 
 // Nothing the lab starts outlives it: processes (kernels, the controller, etcd and the API
 // server), network namespaces, links and temporary directories are gone after the lab ends,
@@ -92,6 +93,29 @@ describe('the lab leaves nothing behind', () => {
     const { made, code } = await endLab('cl-int', 'wait', 'SIGINT');
     expect(code).toBe(130);
     await expectNothingLeft('cl-int', made);
+  });
+
+  it('after SIGKILL: no program is left running, and the next lab removes what the killed one could not', async () => {
+    const { made, code } = await endLab('cl-kill', 'wait', 'SIGKILL');
+    expect(code).toBe(null);
+    const pids = made.resources.filter((r) => r.startsWith('process group')).map((r) => Number(/group (\d+)/.exec(r)![1]));
+    const markers = [made.apiWorkDir, made.clusterDir, ...made.resources.filter((r) => r.includes('lvs-lab-init-')).map((r) => r.replace(/^directory /, ''))];
+    const deadline = Date.now() + 20_000;
+    let left: string[] = [];
+    do {
+      await new Promise((r) => setTimeout(r, 250));
+      left = [...pids.filter(alive).map((p) => `process group ${p}`), ...processesMentioning(markers)];
+    } while (left.length > 0 && Date.now() < deadline);
+    expect(left).toEqual([]);
+    // What only a live process could remove: the next lab kernel removes the boot and run
+    // directories of a dead owner; a new lab of the same name replaces its namespace and directory.
+    const dirs = made.resources.filter((r) => r.startsWith('directory ')).map((r) => r.slice('directory '.length));
+    const kernelDirs = dirs.filter((d) => d.includes('lvs-lab-init-') || d.includes(`${join('.lab', 'runs')}/`));
+    expect(kernelDirs.length).toBeGreaterThan(0);
+    expect((await runInUml({ label: 'sweep', command: ['true'], echo: null, memMb: 128 })).code).toBe(0);
+    expect(kernelDirs.filter((d) => existsSync(d))).toEqual([]);
+    for (const r of made.resources) if (r.startsWith('netns ')) await run('ip', ['netns', 'del', r.slice('netns '.length)]).catch(() => undefined);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('after SIGTERM', async () => {

@@ -1,8 +1,8 @@
 // Everything the lab creates on the host (kernels, programs, namespaces, links, run directories)
 // is registered here as it is made, and removed when it is done with, or else when this process
 // ends: on success, on failure, on an uncaught error and on SIGINT/SIGTERM. Spawned programs also
-// carry a parent-death signal (setpriv --pdeathsig), so even a SIGKILLed lab leaves no process
-// retrying a dead API server.
+// run beside a watchdog that kills their process group when this process dies, so even a SIGKILLed
+// lab leaves no process retrying a dead API server.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -151,20 +151,31 @@ export function hook(what: string, release: () => Promise<void>, releaseSync: ()
 }
 
 /**
- * Spawns a program for the lab in its own process group, with SIGKILL as its parent-death
- * signal, and tracks it until it exits. `stop()` ends the whole group.
+ * Runs the program (argv after the script) in place of this shell, with a watchdog beside it in
+ * the same process group: when the lab process ends in any way, SIGKILL included, its end of the
+ * pipe on fd 3 closes, and the watchdog kills the whole group. A parent-death signal on the
+ * program alone is not enough: a UML kernel's helper processes outlive it.
+ */
+const WATCHDOG = '{ read -r _ <&3; kill -KILL 0; } & exec 3<&-; exec "$@"';
+
+/**
+ * Spawns a program for the lab in its own process group, killed with it whatever way this
+ * process ends, and tracks it until it exits. `stop()` ends the whole group.
  */
 export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions & { name: string }): { child: ChildProcess; stop: () => Promise<void> } {
-  const { name, ...spawnOpts } = opts;
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], { ...spawnOpts, detached: true });
+  const { name, stdio, ...spawnOpts } = opts;
+  const std = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
+  const child = spawn('bash', ['-c', WATCHDOG, 'lab-watchdog', cmd, ...args], { ...spawnOpts, stdio: [...std, 'pipe'], detached: true });
   if (child.pid === undefined) {
     // spawn failed (ENOENT etc.): 'error' follows; nothing to track.
     return { child, stop: async () => undefined };
   }
+  // The pipe must not keep this process alive; it only has to close when this process goes.
+  (child.stdio[3] as unknown as { unref?: () => void } | null)?.unref?.();
   const resource = processGroup(child.pid, name);
   const stop = track(resource);
   child.once('exit', () => {
-    // The leader is gone; helpers it left in its group still go.
+    // The leader is gone; the watchdog and helpers it left in its group still go.
     quietly(() => process.kill(-child.pid!, 'SIGKILL'));
     untrack(resource);
   });

@@ -2,7 +2,7 @@
 // scripts/lab-kernel/build.sh builds and caches: Linux 6.1 with IPVS, run as a process) whose root
 // filesystem is the host's own (hostfs), runs one command inside, and brings the exit status and
 // the console log back. The host kernel has no IPVS and no modules; UML has both.
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, createWriteStream, chmodSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream, chmodSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { labKernel } from './kernel.js';
 import { labLogsRoot, projectRoot } from './paths.js';
@@ -165,19 +165,53 @@ export async function runInUml(opts: UmlRunOptions): Promise<UmlRunResult> {
   }
 }
 
+const bootDirPrefix = '/var/tmp/lvs-lab-init-';
+const runsRoot = join(projectRoot, '.lab', 'runs');
+let swept = false;
+
+/**
+ * A lab killed outright (SIGKILL, OOM) cannot remove its boot and run directories; its programs
+ * die with it (reaper.ts). The next lab removes the directories whose owner is gone.
+ */
+function sweepOrphans(): void {
+  if (swept) return;
+  swept = true;
+  const owned = (dir: string, owner: number): void => {
+    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) rmSync(dir, { recursive: true, force: true });
+  };
+  for (const name of readdirSync(dirname(bootDirPrefix))) {
+    const dir = join(dirname(bootDirPrefix), name);
+    if (dir.startsWith(bootDirPrefix)) owned(dir, Number(readIfThere(join(dir, 'owner.pid'))));
+  }
+  if (existsSync(runsRoot)) for (const name of readdirSync(runsRoot)) owned(join(runsRoot, name), Number(/-(\d+)$/.exec(name)?.[1]));
+}
+
+const readIfThere = (path: string): string => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Boots one UML kernel in the background; see UmlHandle. */
 export function startUml(opts: UmlRunOptions): UmlHandle {
   const kernel = labKernel();
+  sweepOrphans();
   // The mount point of the kernel's modules directory (setup.sh makes it too).
   mkdirSync('/lib/modules', { recursive: true });
   const label = (opts.label ?? 'run').replace(/[^a-zA-Z0-9_.-]/g, '-');
-  const runDir = join(projectRoot, '.lab', 'runs', `${label}-${Date.now()}-${process.pid}`);
+  const runDir = join(runsRoot, `${label}-${Date.now()}-${process.pid}`);
   const logDir = join(labLogsRoot, label);
   mkdirSync(runDir, { recursive: true });
   const releaseRunDir = track(tempDir(runDir, logDir));
   // The kernel command line cannot quote: the init script lives at a path without spaces.
-  const bootDir = mkdtempSync('/var/tmp/lvs-lab-init-');
+  const bootDir = mkdtempSync(bootDirPrefix);
   const releaseBootDir = track(tempDir(bootDir));
+  writeFileSync(join(bootDir, 'owner.pid'), String(process.pid));
   const initPath = join(bootDir, 'init.sh');
   writeFileSync(initPath, initScript({
     command: opts.command, env: opts.env ?? {}, setup: opts.setup ?? [], tty: opts.tty ?? Boolean(process.stdout.isTTY),
