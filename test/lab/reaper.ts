@@ -156,7 +156,7 @@ export function hook(what: string, release: () => Promise<void>, releaseSync: ()
  * pipe on fd 3 closes, and the watchdog kills the whole group. A parent-death signal on the
  * program alone is not enough: a UML kernel's helper processes outlive it.
  */
-const WATCHDOG = '{ read -r _ <&3; kill -KILL 0; } & exec 3<&-; exec "$@"';
+const WATCHDOG = '{ read -r _ <&3; kill -s KILL 0; } & exec 3<&-; exec "$@"';
 
 /**
  * Spawns a program for the lab in its own process group, killed with it whatever way this
@@ -165,7 +165,8 @@ const WATCHDOG = '{ read -r _ <&3; kill -KILL 0; } & exec 3<&-; exec "$@"';
 export function spawnTracked(cmd: string, args: string[], opts: SpawnOptions & { name: string }): { child: ChildProcess; stop: () => Promise<void> } {
   const { name, stdio, ...spawnOpts } = opts;
   const std = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio ?? 'pipe', stdio ?? 'pipe', stdio ?? 'pipe'];
-  const child = spawn('bash', ['-c', WATCHDOG, 'lab-watchdog', cmd, ...args], { ...spawnOpts, stdio: [...std, 'pipe'], detached: true });
+  // sh, not bash: inside a lab kernel bash takes about 2 s to start, dash a few milliseconds.
+  const child = spawn('sh', ['-c', WATCHDOG, 'lab-watchdog', cmd, ...args], { ...spawnOpts, stdio: [...std, 'pipe'], detached: true });
   if (child.pid === undefined) {
     // spawn failed (ENOENT etc.): 'error' follows; nothing to track.
     return { child, stop: async () => undefined };
