@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { run } from '../test/lab/inside.js';
 import { labLogsRoot, projectRoot } from '../test/lab/paths.js';
+import { isAlive } from '../test/lab/reaper.js';
 import { runInUml } from '../test/lab/uml.js';
 
 // Nothing the lab starts outlives it: processes (kernels, the controller, etcd and the API
@@ -27,10 +28,6 @@ async function endLab(name: string, mode: 'success' | 'fail' | 'wait', signal?: 
   if (signal) child.kill(signal);
   return { made, code: await exited };
 }
-
-const alive = (pid: number): boolean => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
 
 /** Processes whose command line names something of this lab. */
 function processesMentioning(markers: string[]): string[] {
@@ -55,12 +52,12 @@ async function expectNothingLeft(name: string, made: Made): Promise<void> {
     for (const r of made.resources) {
       const [kind, ...rest] = r.split(' ');
       const id = rest.join(' ');
-      if (kind === 'process' && alive(Number(/group (\d+)/.exec(r)![1]))) out.push(r);
+      if (kind === 'process' && isAlive(Number(/group (\d+)/.exec(r)![1]))) out.push(r);
       if (kind === 'netns' && netns.split('\n').some((l) => l.split(' ')[0] === id)) out.push(r);
       if (kind === 'link' && links.includes(` ${id}@`)) out.push(r);
       if (kind === 'directory' && existsSync(id)) out.push(r);
     }
-    for (const pid of [made.kernelPid, made.controllerPid]) if (alive(pid)) out.push(`process ${pid}`);
+    for (const pid of [made.kernelPid, made.controllerPid]) if (isAlive(pid)) out.push(`process ${pid}`);
     if (existsSync(made.apiWorkDir)) out.push(`directory ${made.apiWorkDir}`);
     out.push(...processesMentioning([made.apiWorkDir, made.clusterDir, `lvsc-${name}`, ...made.resources.filter((r) => r.includes('lvs-lab-init-')).map((r) => r.replace(/^directory /, ''))]));
     return out;
@@ -104,7 +101,7 @@ describe('the lab leaves nothing behind', () => {
     let left: string[] = [];
     do {
       await new Promise((r) => setTimeout(r, 250));
-      left = [...pids.filter(alive).map((p) => `process group ${p}`), ...processesMentioning(markers)];
+      left = [...pids.filter(isAlive).map((p) => `process group ${p}`), ...processesMentioning(markers)];
     } while (left.length > 0 && Date.now() < deadline);
     expect(left).toEqual([]);
     // What only a live process could remove: the next lab kernel removes the boot and run

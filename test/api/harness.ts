@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { base64File, createPki, issueClientCert, type CertFiles } from './pki.js';
+import { isAlive } from '../lab/reaper.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -141,15 +142,6 @@ function sweepOrphanWorkDirs(): void {
     }
     if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) continue;
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

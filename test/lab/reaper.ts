@@ -68,6 +68,16 @@ function installHandlers(): void {
   }
 }
 
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 const quietly = (f: () => void): void => {
   try { f(); } catch { /* already gone */ }
 };

@@ -6,7 +6,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import { labKernel } from './kernel.js';
 import { labLogsRoot, projectRoot } from './paths.js';
-import { spawnTracked, tempDir, track } from './reaper.js';
+import { isAlive, spawnTracked, tempDir, track } from './reaper.js';
 
 export { projectRoot } from './paths.js';
 
@@ -187,15 +187,6 @@ function sweepOrphans(): void {
 }
 
 const readIfThere = (path: string): string => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Boots one UML kernel in the background; see UmlHandle. */
 export function startUml(opts: UmlRunOptions): UmlHandle {
