@@ -115,11 +115,6 @@ export function formatV6(b: Uint8Array, at = 0): string {
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }
 
-/** The text of 4 (IPv4) or 16 (IPv6) address bytes. */
-export function formatIp(b: Uint8Array): string {
-  return b.length === 4 ? formatV4(b) : formatV6(b);
-}
-
 /** The canonical text of an address ("2001:DB8:0::1" -> "2001:db8::1"); throws on anything else. */
 export function canonicalIp(text: string): string {
   if (parseV4(text) >= 0) return text;

@@ -1,5 +1,5 @@
 // Address text <-> bytes for rtnetlink, over the one address module (src/address).
-import { canonicalIp, formatV4, formatV6, ipBytes, ipVersion } from '../address/index.js';
+import { formatV4, formatV6, ipBytes, ipVersion } from '../address/index.js';
 import type { Family } from './types.js';
 
 export function familyOf(address: string): Family {
@@ -19,6 +19,4 @@ export function bytesToAddress(buf: Uint8Array, family: Family): string {
 }
 
 /** Canonical form of an address string (IPv6 compressed, lower case). */
-export function canonicalAddress(address: string): string {
-  return canonicalIp(address);
-}
+export { canonicalIp as canonicalAddress } from '../address/index.js';

@@ -141,8 +141,6 @@ export function deathCause(output: string): string {
 export interface UmlHandle {
   /** The UML process (the kernel) id; its process group holds the kernel's helper processes. */
   pid: number;
-  /** The run's working directory while it runs (init script, control files); removed by release(). */
-  runDir: string;
   /** Where the run's logs stay once it is released. */
   logDir: string;
   /** Settles when the kernel halts: the command's status, or a LabError. */
@@ -260,7 +258,7 @@ export function startUml(opts: UmlRunOptions): UmlHandle {
   })();
   result.catch(() => undefined);
   return {
-    pid: child.pid!, runDir, logDir, result, kill,
+    pid: child.pid!, logDir, result, kill,
     cause: () => deathCause(output()),
     async release() {
       await stop();
