@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl, etcd and helm from the Go modules pinned in
+# Builds kube-apiserver, kubectl, etcd and helm (and with K8S_BINS_NODES=1 kubelet, kube-proxy,
+# kube-scheduler and kube-controller-manager, for the lab's real nodes) from the Go modules pinned in
 # scripts/k8s/{kubernetes,etcd,helm}/go.{mod,sum} (no registry ships them as binaries
 # for this machine) and caches them outside the repo, keyed by Kubernetes version:
-#   ${LVS_CACHE:-$HOME/.cache/lvs-operator}/k8s/<k8s version>/{kube-apiserver,kubectl,etcd,helm}
+#   ${LVS_CACHE:-$HOME/.cache/lvs-operator}/k8s/<k8s version>/{kube-apiserver,kubectl,etcd,helm,...}
 # Idempotent: a binary is rebuilt only when its module pins change. Progress goes to
 # stderr; the last line on stdout is the bin dir, so `dir=$(bash scripts/k8s-bins.sh)`.
 # First run on 2 cores: ~13 minutes (see docs/testing-api.md); cached: a quarter second.
@@ -71,20 +72,33 @@ build() { # build <module dir> <ldflags> <name=package>...
 
 log "kubernetes $k8s_version, etcd $etcd_version, helm $helm_version ($($go_bin env GOVERSION)); cache $cache"
 
+# What hack/lib/version.sh stamps into release builds: clients (helm kubeVersion,
+# kubectl skew warnings, kubelet's node version) read the gitVersion.
+minor=${k8s_version#v1.}; minor=${minor%%.*}
+kflags="-s -w"
+for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+  kflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  kflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+
 if ! current kubernetes kube-apiserver || ! current kubernetes kubectl; then
-  # What hack/lib/version.sh stamps into release builds: clients (helm kubeVersion,
-  # kubectl skew warnings) read the server's gitVersion.
-  minor=${k8s_version#v1.}; minor=${minor%%.*}
-  kflags="-s -w"
-  for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
-    kflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-    kflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
   build kubernetes "$kflags" \
     kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
     kubectl=k8s.io/kubernetes/cmd/kubectl
 else
   log "kube-apiserver, kubectl: cached"
+fi
+
+if [[ ${K8S_BINS_NODES:-} == 1 ]]; then
+  need=()
+  for b in kubelet kube-proxy kube-scheduler kube-controller-manager; do
+    current kubernetes "$b" || need+=("$b=k8s.io/kubernetes/cmd/$b")
+  done
+  if ((${#need[@]})); then
+    build kubernetes "$kflags" "${need[@]}"
+  else
+    log "kubelet, kube-proxy, kube-scheduler, kube-controller-manager: cached"
+  fi
 fi
 
 if ! current etcd etcd; then
