@@ -32,6 +32,11 @@ export interface ApiServerOptions {
    * clients outside the host's loopback such as agents in lab kernels.
    */
   externalAddress?: string;
+  /**
+   * Advertise this address (with `externalAddress`): the `kubernetes` Service's endpoints point at
+   * it, so pods on real lab nodes reach the API server through kube-proxy and 10.96.0.1.
+   */
+  advertiseAddress?: string;
 }
 
 export interface KubectlResult {
@@ -184,10 +189,14 @@ async function boot(
   const apiserver = startProc('kube-apiserver', join(binDir, 'kube-apiserver'), workDir, [
     `--etcd-servers=${etcdUrl}`,
     `--bind-address=${opts.externalAddress ? '0.0.0.0' : '127.0.0.1'}`,
-    '--advertise-address=127.0.0.1',
-    // The `kubernetes` Service may not point at a loopback address: without this the
-    // reconciler logs a validation error every 10 s. Nothing here runs in-cluster.
-    '--endpoint-reconciler-type=none',
+    `--advertise-address=${opts.advertiseAddress ?? '127.0.0.1'}`,
+    // The `kubernetes` Service may not point at a loopback address: without an advertised
+    // address the reconciler would log a validation error every 10 s, and nothing runs in-cluster.
+    `--endpoint-reconciler-type=${opts.advertiseAddress ? 'lease' : 'none'}`,
+    // kubectl logs/exec on lab nodes: the API server calls kubelets as the admin.
+    `--kubelet-client-certificate=${admin.cert}`,
+    `--kubelet-client-key=${admin.key}`,
+    '--kubelet-preferred-address-types=InternalIP',
     `--secure-port=${apiPort}`,
     `--tls-cert-file=${pki.serving.cert}`,
     `--tls-private-key-file=${pki.serving.key}`,

@@ -2,14 +2,16 @@
 // one LAN with real servers and a client in namespaces of the host. The LAN is a bridge in a
 // network namespace this lab creates; each UML kernel gets a tap on it; a veth links the host to
 // it so kernels reach the API server. Only addresses inside that namespace are used.
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { startApiServer, type ApiServer } from '../api/harness.js';
 import { run } from './inside.js';
+import { fileExec, waitForFile } from './node-files.js';
 import { Netns } from './netns.js';
 import { labLogsRoot } from './paths.js';
 import { hook, hostLink, hostNetns, tempDir, track } from './reaper.js';
+import { startControlPlane } from './control-plane.js';
 import { projectRoot, startUml, type UmlHandle } from './uml.js';
 
 /** The default lab LAN (a /24); `.1` is the host, where the API server listens. */
@@ -37,6 +39,11 @@ export interface LabClusterOptions {
   progress?: (line: string) => void;
   /** First three octets of the lab LAN (default `labSubnet`); the host is `.1`. */
   subnet?: string;
+  /**
+   * A cluster of real nodes (kube-node.ts): the API server advertises the LAN address, so pods
+   * reach it through the `kubernetes` Service, and kube-scheduler and kube-controller-manager run.
+   */
+  kubernetes?: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -49,7 +56,7 @@ export class LabCluster {
   labKubeconfig!: string;
   private taps = 0;
   private hostLink: string;
-  private readonly nodes: LabNodeHandle[] = [];
+  private readonly nodes: { stop(): Promise<void> }[] = [];
   /** Releases what setUp/host() made, newest first (see reaper.ts: also run on exit and signals). */
   private readonly releases: (() => Promise<void>)[] = [];
   readonly subnet: string;
@@ -100,10 +107,16 @@ export class LabCluster {
     await run('ip', ['addr', 'add', `${this.hostAddress}/24`, 'dev', this.hostLink]);
     await run('ip', ['link', 'set', this.hostLink, 'up']);
     this.say('lab: starting etcd and kube-apiserver (built from Go modules, cached)');
-    this.api = await startApiServer({ externalAddress: this.hostAddress });
+    this.api = await startApiServer({ externalAddress: this.hostAddress, ...(this.o.kubernetes ? { advertiseAddress: this.hostAddress } : {}) });
     const api = this.api;
     this.releases.push(track(hook('kube-apiserver and etcd', () => api.stop())));
+    if (this.o.kubernetes) {
+      this.say('lab: starting kube-scheduler and kube-controller-manager (same module, cached)');
+      this.releases.push(...startControlPlane(this.api, this.dir));
+    }
     this.labKubeconfig = this.writeLabKubeconfig();
+    // On a cluster of real nodes the product's own install (Helm, kustomize) brings the CRDs.
+    if (this.o.kubernetes) return;
     const crds = await this.api.kubectl(['apply', '-f', join(projectRoot, 'crds')]);
     if (crds.code !== 0) throw new Error(`installing CRDs failed: ${crds.stderr}`);
     await this.api.kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', join(projectRoot, 'crds')]);
@@ -158,11 +171,39 @@ export class LabCluster {
    * `compiled`: run the agent from dist/ (`npm run build` first), as the image does, instead of
    * through tsx, which transpiles every file at each start (seconds in a one-CPU lab kernel).
    */
-  async node(name: string, address: string, opts: { agentArgs?: string[]; nodeFlags?: string[]; env?: Record<string, string>; memMb?: number; compiled?: boolean } = {}): Promise<LabNodeHandle> {
+  /** A new tap on the LAN bridge (or another bridge of the LAN namespace), for a node kernel's NIC. */
+  async tap(bridge = 'br0'): Promise<string> {
+    if (bridge !== 'br0') await this.bridge(bridge);
     const tap = `tap${this.taps++}`;
     await this.ns.ip('tuntap', 'add', tap, 'mode', 'tap');
-    await this.ns.ip('link', 'set', tap, 'master', 'br0');
+    await this.ns.ip('link', 'set', tap, 'master', bridge);
     await this.ns.up(tap);
+    return tap;
+  }
+
+  /** Another L2 segment in the LAN namespace (e.g. a directors' sync network); made once. */
+  bridge(name: string): Promise<void> {
+    let made = this.bridges.get(name);
+    if (!made) {
+      made = this.ns.ip('link', 'add', name, 'type', 'bridge').then(() => this.ns.up(name)).then(() => undefined);
+      this.bridges.set(name, made);
+    }
+    return made;
+  }
+  private readonly bridges = new Map<string, Promise<void>>();
+
+  /** Kernels started elsewhere (kube-node.ts) that destroy() stops with the others. */
+  adopt(node: { stop(): Promise<void> }): void {
+    this.nodes.push(node);
+  }
+
+  /** The host's API server address as lab kernels reach it, e.g. https://10.250.0.1:6443. */
+  get labServer(): string {
+    return this.api.server.replace('127.0.0.1', this.hostAddress);
+  }
+
+  async node(name: string, address: string, opts: { agentArgs?: string[]; nodeFlags?: string[]; env?: Record<string, string>; memMb?: number; compiled?: boolean } = {}): Promise<LabNodeHandle> {
+    const tap = await this.tap();
     const ctl = join(this.dir, 'nodes', name);
     rmSync(ctl, { recursive: true, force: true });
     mkdirSync(join(ctl, 'exec'), { recursive: true });
@@ -187,36 +228,12 @@ export class LabCluster {
     const handle = this.nodeHandle(name, address, uml, ctl);
     this.nodes.push(handle);
     this.say(`lab: node ${name} (${address}) booting, agent starting`);
-    await this.waitForFile(join(ctl, 'agent-started.1'), 120_000, uml);
+    await waitForFile(join(ctl, 'agent-started.1'), 120_000, uml);
     return handle;
   }
 
-  private async waitForFile(path: string, timeoutMs: number, uml: UmlHandle): Promise<void> {
-    let dead = false;
-    void uml.result.then(() => { dead = true; }, () => { dead = true; });
-    const end = Date.now() + timeoutMs;
-    while (!existsSync(path)) {
-      if (dead) throw new Error(`node kernel died before ${path} appeared: ${uml.cause()} (console: ${uml.logDir}/console.log)`);
-      if (Date.now() > end) throw new Error(`timed out waiting for ${path}; the kernel's last line: ${uml.cause()} (console: ${uml.logDir}/console.log)`);
-      await sleep(100);
-    }
-  }
-
   private nodeHandle(name: string, address: string, uml: UmlHandle, ctl: string): LabNodeHandle {
-    let seq = 0;
-    const exec = async (script: string, timeoutMs = 60_000): Promise<string> => {
-      const id = `${Date.now()}-${seq++}`;
-      const file = join(ctl, 'exec', `${id}.sh`);
-      writeFileSync(`${file}.tmp`, script);
-      // Renamed into place so the supervisor never runs a half-written script.
-      await run('mv', [`${file}.tmp`, file]);
-      const rc = join(ctl, 'exec', `${id}.rc`);
-      await this.waitForFile(rc, timeoutMs, uml);
-      const out = readFileSync(join(ctl, 'exec', `${id}.out`), 'utf8');
-      const code = Number(readFileSync(rc, 'utf8').trim());
-      if (code !== 0) throw new Error(`on ${name}: script failed (${code}): ${out.trim()}`);
-      return out;
-    };
+    const exec = fileExec(ctl, name, uml);
     return {
       name, address, uml, exec,
       async restartAgent() {

@@ -33,9 +33,12 @@ export async function startNameServer(ns: Netns, host: string, port: number, nam
   return { stop };
 }
 
+/** How a client reads who served it: the name protocol (the server writes it), or an HTTP GET's body. */
+export type TallyMode = 'name' | 'http';
+
 /** Makes `count` sequential connections from `ns` and returns who answered how often. */
-export async function tallyConnections(ns: Netns, host: string, port: number, count: number): Promise<Record<string, number>> {
-  const { stdout } = await ns.exec(process.execPath, [clientScript, host, String(port), String(count)]);
+export async function tallyConnections(ns: Netns, host: string, port: number, count: number, mode: TallyMode = 'name'): Promise<Record<string, number>> {
+  const { stdout } = await ns.exec(process.execPath, [clientScript, host, String(port), String(count), '3000', mode]);
   return JSON.parse(stdout.trim()) as Record<string, number>;
 }
 
@@ -53,7 +56,7 @@ export async function startHttpServer(ns: Netns, scheme: 'http' | 'https', host:
 }
 
 /** Starts back-to-back connections from `ns` for `durationMs`; resolves with the tally when done. */
-export async function steadyLoad(ns: Netns, host: string, port: number, durationMs: number): Promise<Record<string, number>> {
-  const { stdout } = await ns.exec(process.execPath, [clientScript, host, String(port), `${durationMs}ms`]);
+export async function steadyLoad(ns: Netns, host: string, port: number, durationMs: number, mode: TallyMode = 'name'): Promise<Record<string, number>> {
+  const { stdout } = await ns.exec(process.execPath, [clientScript, host, String(port), `${durationMs}ms`, '3000', mode]);
   return JSON.parse(stdout.trim()) as Record<string, number>;
 }

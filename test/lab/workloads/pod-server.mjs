@@ -1,0 +1,41 @@
+// The lab's workload: what the demo's and e2e's pods serve (run by the lvs-operator image's node,
+// mounted from a ConfigMap). Every answer carries NAME (the node or pod name) so a client can
+// tally who served it.
+//   node pod-server.mjs http <port>              GET -> 200 "<NAME>\n"
+//   node pod-server.mjs https <port> <tls dir>   the same over TLS (tls.crt, tls.key: a kubernetes.io/tls Secret)
+//   node pod-server.mjs dns <port>               UDP: answers each query with its id, NXDOMAIN, the question echoed
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+
+const [mode, port, tlsDir] = process.argv.slice(2);
+const name = process.env.NAME ?? 'unknown';
+const log = (msg) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), name, msg })}\n`);
+const handler = (req, res) => {
+  res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
+  res.end(`${name}\n`);
+};
+
+if (mode === 'http' || mode === 'https') {
+  const server = mode === 'https'
+    ? https.createServer({ key: readFileSync(`${tlsDir}/tls.key`), cert: readFileSync(`${tlsDir}/tls.crt`) }, handler)
+    : http.createServer(handler);
+  server.listen(Number(port), () => log(`${mode} on :${port}`));
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+} else if (mode === 'dns') {
+  const sock = createSocket('udp4');
+  sock.on('message', (q, from) => {
+    if (q.length < 12) return;
+    const a = Buffer.from(q);
+    a[2] = 0x80 | (q[2] & 0x79); // QR=1, opcode and RD kept
+    a[3] = 0x03; // RCODE 3: no such name
+    a.writeUInt16BE(0, 6); a.writeUInt16BE(0, 8); a.writeUInt16BE(0, 10);
+    sock.send(a, from.port, from.address);
+  });
+  sock.bind(Number(port), () => log(`dns on udp :${port}`));
+  process.on('SIGTERM', () => { sock.close(); process.exit(0); });
+} else {
+  process.stderr.write(`usage: pod-server.mjs http|https|dns <port> [tls dir]\n`);
+  process.exit(2);
+}
