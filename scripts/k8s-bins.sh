@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kubectl, etcd and helm (and with K8S_BINS_NODES=1 kubelet, kube-proxy,
-# kube-scheduler and kube-controller-manager, for the lab's real nodes) from the Go modules pinned in
-# scripts/k8s/{kubernetes,etcd,helm}/go.{mod,sum} (no registry ships them as binaries
+# kube-scheduler and kube-controller-manager, for the lab's real nodes; with K8S_BINS_GITOPS=1
+# kapply, cli-utils' command line for kstatus) from the Go modules pinned in
+# scripts/k8s/{kubernetes,etcd,helm,cli-utils}/go.{mod,sum} (no registry ships them as binaries
 # for this machine) and caches them outside the repo, keyed by Kubernetes version:
 #   ${LVS_CACHE:-$HOME/.cache/lvs-operator}/k8s/<k8s version>/{kube-apiserver,kubectl,etcd,helm,...}
 # Idempotent: a binary is rebuilt only when its module pins change. Progress goes to
@@ -35,6 +36,7 @@ k8s_version=$(pinned kubernetes k8s.io/kubernetes)
 etcd_version=$(pinned etcd go.etcd.io/etcd/server/v3)
 helm_version=$(pinned helm helm.sh/helm/v3)
 helm_k8s_version=$(pinned helm k8s.io/client-go)
+cli_utils_version=$(pinned cli-utils sigs.k8s.io/cli-utils)
 [[ -n $k8s_version && -n $etcd_version && -n $helm_version ]] || { log "cannot read versions from $mods/*/go.mod"; exit 1; }
 
 bin_dir=$cache/$k8s_version
@@ -98,6 +100,16 @@ if [[ ${K8S_BINS_NODES:-} == 1 ]]; then
     build kubernetes "$kflags" "${need[@]}"
   else
     log "kubelet, kube-proxy, kube-scheduler, kube-controller-manager: cached"
+  fi
+fi
+
+if [[ ${K8S_BINS_GITOPS:-} == 1 ]]; then
+  # kapply (cli-utils' cmd/ main package): `kapply status` reports kstatus (Current, InProgress,
+  # Failed, NotFound, ...) of the objects an inventory lists; see test/lab/gitops.ts.
+  if ! current cli-utils kapply; then
+    build cli-utils "-s -w" kapply=sigs.k8s.io/cli-utils/cmd
+  else
+    log "kapply (cli-utils $cli_utils_version): cached"
   fi
 fi
 

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(linux-source-6.1 flex bison bc libelf-dev make gcc libc6-dev xz-utils patch util-linux
-      kmod iproute2 ipvsadm keepalived openssl linux-libc-dev procps curl)
+      kmod iproute2 ipvsadm keepalived openssl linux-libc-dev procps curl lua5.1 lua-cjson)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
