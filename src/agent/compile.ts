@@ -173,9 +173,12 @@ export function compilePiece(s: ServiceModel, node: string, health: HealthLookup
 /** Services in key order, the order every consumer sees them in. */
 export const byKey = (a: ServiceModel, b: ServiceModel): number => a.key.localeCompare(b.key);
 
+/** A node that should hold nothing: what an uninstalled agent reconciles to (uninstall.ts). */
+export const emptyDesired = (): NodeDesired => ({ services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] });
+
 /** Puts the pieces of `services` (in order) together with what the node's groups need. */
 export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, node: string, leads: VipLeadership, pieceOf: (s: ServiceModel) => ServicePiece): NodeDesired {
-  const out: NodeDesired = { services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] };
+  const out = emptyDesired();
   const addr = new Map<string, AddressSpec>();
   let nat4 = false;
   let nat6 = false;

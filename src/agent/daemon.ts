@@ -15,6 +15,8 @@ import type { Node } from '../kube/types.js';
 import { RtLinkClient } from '../link/index.js';
 import { PacketAnnouncer, SerialLinkClient } from '../vrrp/runtime/index.js';
 import { VrrpLeadership } from './vrrp-leadership.js';
+import { agentRemoval, type Removal } from './uninstall.js';
+import { emptyDesired } from './compile.js';
 
 export interface AgentDaemonOptions {
   node: string;
@@ -40,7 +42,13 @@ export interface AgentDaemon {
   reporter: StatusReporter | undefined;
   vrrp: VrrpLeadership | undefined;
   metricsPort: number | undefined;
-  stop(): Promise<void>;
+  /**
+   * Whether this agent's DaemonSet was removed (see uninstall.ts); `pod` is this agent's pod
+   * (`namespace/name`, from the downward API). Without the API server or a pod: not removed.
+   */
+  removal(pod: { namespace: string; name: string } | undefined): Promise<Removal>;
+  /** Stops; with `cleanup` (an uninstall) first removes every piece of kernel state this agent created. */
+  stop(o?: { cleanup?: boolean }): Promise<void>;
 }
 
 export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaemon> {
@@ -54,12 +62,14 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
   let stopSource: () => Promise<void> = async () => undefined;
   let heartbeat: NodeHeartbeat | undefined;
   let readSecret: ((namespace: string, name: string, key: string) => Promise<string | undefined>) | undefined;
+  let http: KubeHttp | undefined;
   if (o.access) {
-    const http = new KubeHttp(o.access);
-    const clients = makeClients(http);
+    const kube = new KubeHttp(o.access);
+    http = kube;
+    const clients = makeClients(kube);
     // One Secret at a time, by name (RBAC grants `get`, not `list`): VRRPv2 PASS passwords.
     readSecret = async (namespace, name, key) => {
-      const secret = await http.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`)
+      const secret = await kube.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`)
         .catch((err: unknown) => { if (isNotFound(err)) return undefined; throw err; });
       const value = secret?.data?.[key];
       return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
@@ -139,14 +149,24 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
   o.log.info({ node: o.node, services: agent.lastPass?.desired.services.length, metricsPort, ms: since(), firstPassMs: Math.round(performance.now() - firstPass), kernelMs: Math.round(agent.lastPass?.result.durationMs ?? 0) }, 'agent started');
   return {
     agent, kernel, metrics, reporter, vrrp, metricsPort,
-    async stop() {
+    async removal(pod) {
+      if (!http || !pod) return { removed: false, why: http ? 'this agent does not know its pod (POD_NAME unset)' : 'standalone agent' };
+      return agentRemoval(http, pod.namespace, pod.name);
+    },
+    async stop(opts = {}) {
       // First the VRRP handover (priority 0: a backup takes over within Skew_Time, the sync
-      // daemon has given it the connections). Other kernel state stays: a restarted agent adopts it.
+      // daemon has given it the connections). Other kernel state stays: a restarted agent adopts
+      // it, unless this is an uninstall.
       stopVrrpWatch();
       await vrrp?.stop();
       announcer?.close();
       vrrpLink?.close();
       await agent.stop();
+      if (opts.cleanup) {
+        const result = await kernel.reconciler.reconcile(emptyDesired(), { full: true });
+        o.log.info({ ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors.length }, 'uninstalled: removed the kernel state this agent created');
+        for (const e of result.errors) o.log.warn({ error: e }, 'could not remove a piece of kernel state');
+      }
       heartbeat?.stop();
       await reporter?.flush(2000);
       reporter?.close();

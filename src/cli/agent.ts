@@ -21,8 +21,11 @@ Flags (environment variable in brackets):
                            server (repeatable); no status is written
   --node-label KEY=VALUE   standalone mode: a label of this node, for DirectorGroup nodeSelectors
                            (repeatable)
-  --lease-namespace NS     namespace of this agent's heartbeat Lease lvs-agent-<node>
-                           [POD_NAMESPACE] (default lvs-system)
+  --lease-namespace NS     namespace of this agent's heartbeat Lease lvs-agent-<node>, and of
+                           its pod [POD_NAMESPACE] (default lvs-system)
+  On SIGTERM the kernel state stays (a restarted agent adopts it), unless the agent's pod
+  [POD_NAME] belongs to a DaemonSet that is gone or being deleted: an uninstall, which removes
+  everything this agent created.
   --metrics-port N         port of /metrics, /healthz, /readyz; 0 picks a free one
                            [LVS_METRICS_PORT] (default 9477)
   --metrics-host ADDR      address to bind the metrics port (default 0.0.0.0)
@@ -91,8 +94,11 @@ export const agentCommand: Subcommand = {
         ? { manifests: { files: manifests, nodes: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: values.node, labels: labels(values['node-label'] ?? []) } }] } }
         : { access: loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context }) }),
     });
-    await untilSignalled((signal) => log.info({ signal }, 'shutting down; kernel state stays'));
-    await daemon.stop();
+    await untilSignalled((signal) => log.info({ signal }, 'shutting down'));
+    const pod = process.env.POD_NAME ? { namespace: values['lease-namespace'], name: process.env.POD_NAME } : undefined;
+    const removal = await daemon.removal(pod);
+    log.info({ why: removal.why }, removal.removed ? 'uninstalled: removing the kernel state this agent created' : 'restarting: the kernel state stays');
+    await daemon.stop({ cleanup: removal.removed });
     return 0;
   },
 };
