@@ -197,6 +197,11 @@ export class LabCluster {
     this.nodes.push(node);
   }
 
+  /** The host's end of the LAN: down, the nodes lose the API server (an outage drill). */
+  get hostLinkName(): string {
+    return this.hostLink;
+  }
+
   /** The host's API server address as lab kernels reach it, e.g. https://10.250.0.1:6443. */
   get labServer(): string {
     return this.api.server.replace('127.0.0.1', this.hostAddress);

@@ -23,6 +23,10 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount --make-rshared /
 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 # cAdvisor needs a clock speed, and UML's /proc/cpuinfo has none: kubelet would refuse to start.
+# containerd's images and container layers: the node's "disk", in its memory (overlayfs cannot
+# sit on hostfs), not capped at half of it as /run is.
+mkdir -p /run/containerd-root
+mount -t tmpfs -o size=100% containerd-root /run/containerd-root
 awk '{print} /^model name/{print "cpu MHz\t\t: 2000.000"}' /proc/cpuinfo > /run/cpuinfo
 mount --bind /run/cpuinfo /proc/cpuinfo
 

@@ -54,7 +54,7 @@ export async function startKubeNode(lab: LabCluster, name: string, address: stri
   const nics = [await lab.tap(), ...(await Promise.all((o.nics ?? []).map((n) => lab.tap(n.bridge))))];
   const uml = startUml({
     label: `kube-${name}`,
-    memMb: o.memMb ?? 1280,
+    memMb: o.memMb ?? 1536,
     wrapper: ['ip', 'netns', 'exec', lab.ns.name!],
     kernelArgs: nics.map((tap, i) => `eth${i}=tuntap,${tap}`),
     setup: [
