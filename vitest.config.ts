@@ -39,8 +39,9 @@ export default defineConfig({
       },
       {
         test: {
-          // The lab cluster: a real API server, agents in UML kernels, real servers and a client
-          // in namespaces (test/lab/cluster.ts). Needs root; one file at a time.
+          // Clusters of real nodes (kubelet in UML kernels, test/lab/kube-*.ts) with the product
+          // installed by Helm or kustomize, and the lab cluster of bare agents for the VRRP drills
+          // (test/lab/cluster.ts). Needs root; one file at a time.
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
           environment: 'node',

@@ -28,8 +28,9 @@ export interface ClusterEnv {
 
 const rs = (i: number): SiteNode => ({
   name: `rs-${i}`, host: 20 + i, labels: { 'lvs.dev/web': 'true' },
-  // The classic LVS-NAT route: replies to the client go back through the directors' VIP.
-  setup: [`ip route add ${clientAddress}/32 via ${natVip}`],
+  // The classic LVS-NAT route, for the pods' replies only: back through the directors' VIP.
+  // (DR replies leave from the VIP on lo straight to the client: a director would drop them.)
+  setup: [`ip rule add from 10.244.0.0/16 to ${clientAddress}/32 lookup 100`, `ip route add ${clientAddress}/32 via ${natVip} dev eth0 table 100`],
 });
 
 export const nodes: SiteNode[] = [

@@ -57,6 +57,18 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     expect(st.map((s) => s.status)).toEqual(['Current', 'Current']);
   });
 
+  it('a real server whose server goes away is taken out, and put back when it returns', async () => {
+    const master = await env.master();
+    const dests = async (): Promise<number> => (await ipvs(master)).split('\n').filter((l) => l.startsWith(`-a -t ${drVip}:80`)).length;
+    // The web DaemonSet leaves rs-1 when its label goes: the server is down, the node is not.
+    await env.site.kubectl(['label', 'node', 'rs-1', 'lvs.dev/web-']);
+    expect(await waitFor(async () => (await dests()) === 2, 60_000)).toBe(true);
+    expect(await tallyConnections(env.site.client, drVip, 80, 6, 'http')).toEqual({ 'rs-2': 2, 'rs-3': 4 });
+    await env.site.kubectl(['label', 'node', 'rs-1', 'lvs.dev/web=true']);
+    expect(await waitFor(async () => (await dests()) === 3, 90_000)).toBe(true);
+    expect(await waitFor(async () => (await vs('www')).status?.backends?.healthy === 3, 60_000)).toBe(true);
+  });
+
   it('a backend pod deleted: its replacement takes its place in IPVS, traffic keeps flowing', async () => {
     const master = await env.master();
     const podIps = async (): Promise<string[]> => (await env.getJson<{ items: { status: { podIP?: string }; metadata: { deletionTimestamp?: string } }[] }>(['get', 'pods', '-n', 'e2e', '-l', 'app=app']))
@@ -144,14 +156,21 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     expect(report.lost).toBe(0);
   });
 
-  it('helm uninstall leaves no kernel state behind on the nodes', async () => {
+  it('helm uninstall leaves no kernel state behind on the nodes, and someone else\'s IPVS rule untouched', async () => {
+    const survivor = [...env.site.nodes.keys()].find((n) => n.startsWith('d') && n !== crashed)!;
+    await env.site.nodes.get(survivor)!.exec(`ipvsadm -A -t ${env.site.lab.subnet}.250:443 -s rr`);
+    expect((await env.site.nodes.get('rs-2')!.exec('sysctl -n net.ipv4.conf.all.arp_ignore')).trim()).toBe('1');
     await helm(env.site, ['uninstall', 'lvs-operator', '-n', 'lvs-system', '--wait', '--timeout', '5m']);
     for (const [name, node] of env.site.nodes) {
       if (name === crashed) continue;
-      expect(await waitFor(async () => (await node.exec('ipvsadm -Sn')).trim() === '', 60_000), `${name}: IPVS`).toBe(true);
+      const ours = async (): Promise<string[]> => (await node.exec('ipvsadm -Sn')).split('\n').filter((l) => l.trim() && !l.includes('.250:443'));
+      expect(await waitFor(async () => (await ours()).length === 0, 60_000), `${name}: IPVS`).toBe(true);
       const addrs = await node.exec('ip -o addr');
       expect(addrs, name).not.toContain(drVip);
       expect(addrs, name).not.toContain(natVip);
     }
+    // What the agents found before they changed it is back (the privileged agent set these).
+    expect((await env.site.nodes.get('rs-2')!.exec('sysctl -n net.ipv4.conf.all.arp_ignore')).trim()).toBe('0');
+    expect(await env.site.nodes.get(survivor)!.exec('ipvsadm -Sn')).toContain(`-A -t ${env.site.lab.subnet}.250:443 -s rr`);
   });
 });

@@ -9,7 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(linux-source-6.1 flex bison bc libelf-dev make gcc libc6-dev xz-utils patch util-linux
-      kmod iproute2 ipvsadm keepalived openssl linux-libc-dev procps curl lua5.1 lua-cjson)
+      kmod iproute2 ipvsadm keepalived openssl linux-libc-dev procps curl lua5.1 lua-cjson
+      # Lab clusters of real nodes (test/lab/kube-node.sh): the container runtime, CNI plugins,
+      # what kube-proxy runs; the product image and the lab's pause image (scripts/image/build.sh).
+      containerd runc containernetworking-plugins iptables conntrack buildah mmdebstrap)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,3 +32,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 bash scripts/lab-kernel/build.sh ensure >/dev/null
+
+# kube-apiserver, etcd, kubectl, helm, and for the real-node lab kubelet, kube-proxy, the scheduler
+# and the controller manager, and kapply (kstatus): built from Go modules once, then cached.
+K8S_BINS_NODES=1 K8S_BINS_GITOPS=1 bash scripts/k8s-bins.sh >/dev/null

@@ -19,6 +19,9 @@ mark kernel-up
 # mount propagation), forwarding, bridged traffic through netfilter. /var/log is the host's
 # directory on hostfs: every node gets its own for pod logs.
 mount -t tmpfs tmpfs /var/log
+# And its own /var/lib: hostPath volumes there (the agent's ownership record, its VRRP record)
+# must be this node's, as on a real node, not the host's directory shared by every lab node.
+mount -t tmpfs tmpfs /var/lib
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount --make-rshared /
 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
