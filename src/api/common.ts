@@ -62,8 +62,8 @@ export const ObjectMeta = z
   .describe('Standard object metadata.');
 export type ObjectMeta = z.infer<typeof ObjectMeta>;
 
-/** The condition types this project sets on every kind. */
-export const conditionTypes = ['Ready', 'Programmed', 'Degraded'] as const;
+/** The condition types this project sets (Programmed and Reconciling only on a VirtualService). */
+export const conditionTypes = ['Ready', 'Programmed', 'Degraded', 'Stalled', 'Reconciling'] as const;
 
 /** `metav1.Condition`, with the same constraints the Kubernetes API puts on it. */
 export const Condition = z
@@ -73,7 +73,7 @@ export const Condition = z
       .min(1)
       .max(316)
       .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/)
-      .describe('Type of condition in CamelCase: Ready, Programmed or Degraded.'),
+      .describe('Type of condition in CamelCase: Ready, Programmed (VirtualService), Degraded, Stalled or Reconciling (VirtualService).'),
     status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition: True, False or Unknown.'),
     observedGeneration: z
       .int()
@@ -96,7 +96,7 @@ export type Condition = z.infer<typeof Condition>;
 
 /** `status.conditions` of every kind: a list map keyed by `type`, as kstatus, Argo CD and Flux expect. */
 export function conditionsField() {
-  return listMapOf(Condition, ['type'], 16, 'Current state as metav1.Conditions (Ready, Programmed, Degraded).').optional();
+  return listMapOf(Condition, ['type'], 16, 'Current state as metav1.Conditions: Ready; Degraded (True: an operational problem); Stalled (True: cannot become Ready until a spec or Secret changes; kstatus reports Failed); on a VirtualService also Programmed and Reconciling (True: no director has programmed this generation yet).').optional();
 }
 
 /** `status.observedGeneration` of every kind. */

@@ -58,13 +58,36 @@ export function transitions(previous: readonly Condition[] | undefined, desired:
   return out;
 }
 
+/** Condition types whose abnormal state is True (kstatus' "abnormal-true" convention). */
+const abnormalTrue: ReadonlySet<string> = new Set(['Degraded', 'Stalled']);
+
 /** A transition worth a Warning Event: something became wrong. */
 export function isBad(t: Transition): boolean {
-  if (t.type === 'Degraded') return t.to.status === 'True';
+  if (abnormalTrue.has(t.type)) return t.to.status === 'True';
+  // Reconciling is progress either way: True while a rollout runs, False when it is done.
+  if (t.type === 'Reconciling') return false;
   return t.to.status === 'False';
 }
 
+/**
+ * Reasons that make an object `Stalled`: it cannot become Ready until someone changes its
+ * spec, the object it names, or a Secret; retrying does not help. The same reasons the Argo CD
+ * health check in docs/install.md maps to Degraded (a unit test keeps the two lists equal).
+ * `NoDirectors`, `Pending`, `NoBackends` and unhealthy backends are not here: the cluster can
+ * leave those states by itself (a node joins, an agent programs, a pod becomes ready).
+ */
+export const stallReasons: ReadonlySet<string> = new Set([
+  'InvalidSpec',
+  'Conflict',
+  'DirectorGroupNotFound',
+  'UnsupportedScheduler',
+  'VridExhausted',
+  'FamilyMismatch',
+  'AuthSecretNotFound',
+  'PortMappingNotSupported',
+]);
+
 /** The condition types the controller owns on each kind, in the order it writes them. */
-export const serviceConditionTypes = ['Ready', 'Programmed', 'Degraded'] as const;
-export const groupConditionTypes = ['Ready', 'Degraded'] as const;
-export const realServerConditionTypes = ['Ready', 'Degraded'] as const;
+export const serviceConditionTypes = ['Ready', 'Programmed', 'Degraded', 'Stalled', 'Reconciling'] as const;
+export const groupConditionTypes = ['Ready', 'Degraded', 'Stalled'] as const;
+export const realServerConditionTypes = ['Ready', 'Degraded', 'Stalled'] as const;

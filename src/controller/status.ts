@@ -1,6 +1,6 @@
 import type { Condition, DirectorView } from '../api/index.js';
 import type { GroupModel, Issue, RealServerModel, ServiceModel } from '../model/types.js';
-import { type DesiredCondition, mergeConditions } from './conditions.js';
+import { type DesiredCondition, mergeConditions, stallReasons } from './conditions.js';
 
 /**
  * What the controller writes into each kind's status, computed from the model and from
@@ -37,6 +37,19 @@ function summary(issues: readonly Issue[]): string {
 
 function list(xs: readonly string[], max = 10): string {
   return xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`;
+}
+
+/**
+ * `Stalled` (kstatus' abnormal-true "cannot make progress" condition, which it reports as
+ * Failed): True with the first of `problems` that only a change of a spec or Secret fixes
+ * (`stallReasons`) and the messages of all such problems; False otherwise.
+ */
+export function stalledCondition(problems: readonly { reason: string; message: string }[]): DesiredCondition {
+  const stalling = problems.filter((p) => stallReasons.has(p.reason));
+  const first = stalling[0];
+  return first
+    ? { type: 'Stalled', status: 'True', reason: first.reason, message: stalling.map((p) => p.message).join('; ') }
+    : { type: 'Stalled', status: 'False', reason: 'AsExpected', message: 'nothing that needs a change of the spec' };
 }
 
 /** Director views that count: from current directors of the group. */
@@ -119,7 +132,22 @@ export function serviceStatus(
       ? { type: 'Degraded', status: 'True', reason: degradedBy[0]?.reason ?? 'Degraded', message: degradedBy.map((d) => d.message).join('; ') }
       : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no problems found' };
 
-  const desired = [ready, prog, degraded];
+  // Reconciling (kstatus' abnormal-true "in progress" condition): True while no director has
+  // programmed this generation yet. A generation the controller has not seen cannot be written
+  // here (kstatus reads that from observedGeneration); a director that lags while another has
+  // programmed is Degraded (PartiallyProgrammed), not Reconciling, since a director whose agent
+  // is gone would otherwise keep the object in progress forever.
+  const reconciling: DesiredCondition =
+    prog.reason === 'Pending'
+      ? { type: 'Reconciling', status: 'True', reason: 'Pending', message: prog.message }
+      : {
+          type: 'Reconciling',
+          status: 'False',
+          reason: 'AsExpected',
+          message: prog.status === 'True' ? prog.message : 'no rollout in progress',
+        };
+
+  const desired = [ready, prog, degraded, stalledCondition(blocking), reconciling];
   const fields: ServiceStatusFields = {
     conditions: mergeConditions(previous, desired, generation, now),
     vrrpState,
@@ -146,7 +174,8 @@ export function groupStatus(model: GroupModel, previous: readonly Condition[] | 
     soft.length > 0
       ? { type: 'Degraded', status: 'True', reason: soft[0]?.reason ?? 'Degraded', message: summary(soft) }
       : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no problems found' };
-  const desired = [ready, degraded];
+  // NoDirectors is blocking (not Ready) but not Stalled: a node that gets the labels ends it.
+  const desired = [ready, degraded, stalledCondition(blocking)];
   // Empty lists are left out rather than written as []: an absent field and an empty
   // one must compare equal, or every reconcile would rewrite the status.
   const fields: GroupStatusFields = { conditions: mergeConditions(previous, desired, model.generation, now) };
@@ -201,7 +230,10 @@ export function realServerStatus(
     problems.length > 0
       ? { type: 'Degraded', status: 'True', reason: problems[0]?.reason ?? 'Degraded', message: problems.map((p) => p.message).join('; ') }
       : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'no problems found' };
-  const desired = [ready, degraded];
+  // Stalled when not Ready because of the spec: a blocking issue (InvalidSpec), or no service
+  // can use it for a reason of its own (a port under DR/TUN, the wrong address family).
+  const stalling = blocking.length > 0 ? blocking : ready.status === 'False' && model.selectedBy.length > 0 && model.usedBy.length === 0 ? model.issues : [];
+  const desired = [ready, degraded, stalledCondition(stalling)];
   const fields: RealServerStatusFields = { conditions: mergeConditions(previous, desired, model.generation, now), healthy, total };
   if (model.generation !== undefined) fields.observedGeneration = model.generation;
   return { fields, desired };

@@ -104,12 +104,14 @@ describe('kstatus and Argo CD health through the life of the objects', () => {
     await k.startController();
   });
 
-  it('observed but not programmed by any director yet: InProgress / Progressing', async () => {
+  it('observed but not programmed by any director yet: InProgress (Reconciling=True) / Progressing', async () => {
     const vs = await eventually(async () => {
       const v = await getVS('web');
       expect(condition(v, 'Ready')?.reason).toBe('Pending');
       return v;
     });
+    expect(condition(vs, 'Reconciling')).toMatchObject({ status: 'True', reason: 'Pending' });
+    expect(condition(vs, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
     const [vsK] = await ks(vsRef('web'));
     expect(vsK).toMatchObject({ status: 'InProgress', message: `waiting for a director (${dirA}) to program generation 1` });
     expect(await argoHealth(vs)).toEqual({ status: 'Progressing', message: `waiting for a director (${dirA}) to program generation 1` });
@@ -196,7 +198,7 @@ describe('kstatus and Argo CD health through the life of the objects', () => {
     expect((await argoHealth(rs)).status).toBe('Progressing');
   });
 
-  it('terminal errors: Argo says Degraded; kstatus says InProgress (no Stalled condition), never Failed', async () => {
+  it('terminal errors: kstatus says Failed (Stalled=True), Argo says Degraded; fixed, both follow the object', async () => {
     // A Conflict (the same VIP:port:protocol as web), a missing DirectorGroup, a DirectorGroup whose
     // VRRP secret does not exist.
     await c.virtualServices.create({
@@ -231,27 +233,44 @@ describe('kstatus and Argo CD health through the life of the objects', () => {
       expect(condition(g, 'Ready')?.reason).toBe('AuthSecretNotFound');
       return g;
     });
+    expect(condition(twin, 'Stalled')).toMatchObject({ status: 'True', reason: 'Conflict', message: condition(twin, 'Ready')?.message });
+    expect(condition(orphan, 'Stalled')).toMatchObject({ status: 'True', reason: 'DirectorGroupNotFound' });
+    expect(condition(dg, 'Stalled')).toMatchObject({ status: 'True', reason: 'AuthSecretNotFound' });
 
     const [twinK, orphanK, dgK, webK] = await ks(vsRef('twin'), vsRef('orphan'), dgRef(`${group}-secret`), vsRef('web'));
-    // kstatus reads Ready=False as "still reconciling", whatever the reason: without a Stalled=True
-    // condition it never reports Failed, so `flux` waits for these until its timeout.
-    expect(twinK).toMatchObject({ status: 'InProgress', message: condition(twin, 'Ready')?.message });
-    expect(orphanK).toMatchObject({ status: 'InProgress', message: `DirectorGroup nowhere-${suffix} does not exist` });
-    expect(dgK).toMatchObject({ status: 'InProgress', message: `Secret ${ns}/missing named by vrrp.authSecretRef does not exist` });
+    // kstatus reports Failed for Stalled=True with its message, so `flux` fails fast instead of
+    // waiting for these until its timeout.
+    expect(twinK).toMatchObject({ status: 'Failed', message: condition(twin, 'Ready')?.message });
+    expect(orphanK).toMatchObject({ status: 'Failed', message: `DirectorGroup nowhere-${suffix} does not exist` });
+    expect(dgK).toMatchObject({ status: 'Failed', message: `Secret ${ns}/missing named by vrrp.authSecretRef does not exist` });
     expect(webK?.status).not.toBe('Failed');
 
     expect(await argoHealth(twin)).toEqual({ status: 'Degraded', message: condition(twin, 'Ready')?.message });
     expect(await argoHealth(orphan)).toEqual({ status: 'Degraded', message: `DirectorGroup nowhere-${suffix} does not exist` });
     expect(await argoHealth(dg)).toEqual({ status: 'Degraded', message: `Secret ${ns}/missing named by vrrp.authSecretRef does not exist` });
 
-    // Fixing the spec takes the object out of Degraded: the verdict follows the object.
+    // Fixing the spec takes the object out of Failed / Degraded: the verdict follows the object.
     await c.virtualServices.mergePatch('orphan', ns, { spec: { directorGroup: group } });
     const fixed = await eventually(async () => {
       const v = await getVS('orphan');
       expect(condition(v, 'Ready')?.reason).toBe('Pending');
       return v;
     });
+    expect(condition(fixed, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect((await ks(vsRef('orphan')))[0]).toMatchObject({ status: 'InProgress', message: `waiting for a director (${dirA}) to program generation 2` });
     expect(await argoHealth(fixed)).toEqual({ status: 'Progressing', message: `waiting for a director (${dirA}) to program generation 2` });
+
+    // Creating the Secret the DirectorGroup names makes it Ready: Current / Healthy.
+    const secret = await k.api.kubectl(['create', 'secret', 'generic', 'missing', '-n', ns, '--from-literal=password=s3cret']);
+    expect(secret.code, secret.stderr).toBe(0);
+    const dgFixed = await eventually(async () => {
+      const g = await getDG(`${group}-secret`);
+      expect(condition(g, 'Ready')?.status).toBe('True');
+      return g;
+    });
+    expect(condition(dgFixed, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect((await ks(dgRef(`${group}-secret`)))[0]).toMatchObject({ status: 'Current', message: 'Resource is Ready' });
+    expect((await argoHealth(dgFixed)).status).toBe('Healthy');
   });
 
   it('deleted: NotFound', async () => {

@@ -1,6 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { DirectorView } from '../../../src/api/index.js';
-import { isBad, mergeConditions, transitions } from '../../../src/controller/conditions.js';
+import {
+  groupConditionTypes,
+  isBad,
+  mergeConditions,
+  realServerConditionTypes,
+  serviceConditionTypes,
+  stallReasons,
+  transitions,
+} from '../../../src/controller/conditions.js';
 import { groupStatus, ownedFieldsEqual, ownedStatusFields, realServerStatus, serviceStatus } from '../../../src/controller/status.js';
 import { resolve } from '../../../src/model/resolve.js';
 import type { ClusterModel } from '../../../src/model/types.js';
@@ -49,6 +58,15 @@ describe('serviceStatus', () => {
     expect(cond(fields.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Pending', observedGeneration: 4, lastTransitionTime: T0 });
     expect(cond(fields.conditions, 'Programmed')?.message).toBe('waiting for a director (dir-a, dir-b) to program generation 4');
     expect(cond(fields.conditions, 'Degraded')).toMatchObject({ status: 'True', reason: 'PortMappingNotSupported' });
+    // Waiting for the directors is progress, not a stall; a RealServer left out of a working
+    // service degrades the service without stalling it.
+    expect(cond(fields.conditions, 'Reconciling')).toMatchObject({
+      status: 'True',
+      reason: 'Pending',
+      message: 'waiting for a director (dir-a, dir-b) to program generation 4',
+    });
+    expect(cond(fields.conditions, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(fields.conditions.map((c) => c.type)).toEqual([...serviceConditionTypes]);
     expect(fields).toMatchObject({ vrrpState: 'Unknown', backends: { healthy: 0, total: 2 } });
     expect(fields.master).toBeUndefined();
   });
@@ -62,6 +80,8 @@ describe('serviceStatus', () => {
     const { fields } = serviceStatus(web1, views, undefined, T0);
     expect(cond(fields.conditions, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready', message: '2/2 real servers healthy, master dir-a' });
     expect(cond(fields.conditions, 'Programmed')).toMatchObject({ status: 'True', message: 'generation 4 programmed on 2 of 2 directors (dir-a, dir-b)' });
+    expect(cond(fields.conditions, 'Reconciling')).toMatchObject({ status: 'False', reason: 'AsExpected', message: 'generation 4 programmed on 2 of 2 directors (dir-a, dir-b)' });
+    expect(cond(fields.conditions, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
     // A stale view from a node no longer in the group does not make a split brain.
     expect(fields).toMatchObject({ master: 'dir-a', vrrpState: 'Master', backends: { healthy: 2, total: 2 } });
   });
@@ -78,6 +98,9 @@ describe('serviceStatus', () => {
     const degraded = cond(fields.conditions, 'Degraded');
     expect(degraded?.message).toContain('generation 4 not yet programmed on dir-b');
     expect(degraded?.message).toContain('several directors are VRRP master: dir-a, dir-b');
+    // One director programmed this generation: not Reconciling (a lagging director is Degraded).
+    expect(cond(fields.conditions, 'Reconciling')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(cond(fields.conditions, 'Stalled')?.status).toBe('False');
   });
 
   it('the conflict loser: Ready and Programmed False with reason Conflict naming the holder', () => {
@@ -85,6 +108,26 @@ describe('serviceStatus', () => {
     expect(cond(fields.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
     expect(cond(fields.conditions, 'Ready')?.message).toMatch(/already claimed by VirtualService shop\/web/);
     expect(cond(fields.conditions, 'Programmed')).toMatchObject({ status: 'False', reason: 'Conflict' });
+    // kstatus reports Failed on Stalled=True: the same reason and message as Ready.
+    expect(cond(fields.conditions, 'Stalled')).toMatchObject({ status: 'True', reason: 'Conflict', message: cond(fields.conditions, 'Ready')?.message });
+    expect(cond(fields.conditions, 'Reconciling')).toMatchObject({ status: 'False', reason: 'AsExpected', message: 'no rollout in progress' });
+  });
+
+  it('stalled on a missing DirectorGroup, not on a group without nodes', () => {
+    const m2 = resolve(
+      snapshot({
+        directorGroups: [dg('g1')],
+        nodes: [node('w')],
+        virtualServices: [web('shop', 'orphan', '192.0.2.20', { directorGroup: 'nowhere' }), web('shop', 'idle', '192.0.2.21')],
+      }),
+    );
+    const orphan = serviceStatus(svcModel(m2, 'shop/orphan'), undefined, undefined, T0).fields.conditions;
+    expect(cond(orphan, 'Ready')).toMatchObject({ status: 'False', reason: 'DirectorGroupNotFound' });
+    expect(cond(orphan, 'Stalled')).toMatchObject({ status: 'True', reason: 'DirectorGroupNotFound', message: 'DirectorGroup nowhere does not exist' });
+    const idle = serviceStatus(svcModel(m2, 'shop/idle'), undefined, undefined, T0).fields.conditions;
+    expect(cond(idle, 'Ready')).toMatchObject({ status: 'False', reason: 'NoDirectors' });
+    expect(cond(idle, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(cond(idle, 'Reconciling')).toMatchObject({ status: 'False', reason: 'AsExpected' });
   });
 
   it('keeps lastTransitionTime while the status stays, moves it when the status flips', () => {
@@ -116,6 +159,24 @@ describe('groupStatus and realServerStatus', () => {
     expect(fields.directors).toBeUndefined();
     expect(fields.vrids).toBeUndefined();
     expect(cond(fields.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'NoDirectors' });
+    // A node that gets the labels ends it: not Stalled, so kstatus keeps waiting (InProgress).
+    expect(cond(fields.conditions, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(fields.conditions.map((c) => c.type)).toEqual([...groupConditionTypes]);
+  });
+
+  it('a group whose VRRP Secret does not exist is Stalled, even with no nodes as well', () => {
+    const auth = { vrrp: { version: 2 as const, authSecretRef: { name: 'vrrp', namespace: 'ops', key: 'password' } } };
+    const m = resolve(snapshot({ directorGroups: [dg('g1', auth), dg('g2', auth)], nodes: nodesFor('g1'), secrets: new Set<string>() }));
+    const g1 = groupStatus(m.groups.get('g1') ?? (undefined as never), undefined, T0).fields.conditions;
+    const message = 'Secret ops/vrrp named by vrrp.authSecretRef does not exist';
+    expect(cond(g1, 'Ready')).toMatchObject({ status: 'False', reason: 'AuthSecretNotFound', message });
+    expect(cond(g1, 'Stalled')).toMatchObject({ status: 'True', reason: 'AuthSecretNotFound', message });
+    const g2 = groupStatus(m.groups.get('g2') ?? (undefined as never), undefined, T0).fields.conditions;
+    expect(cond(g2, 'Ready')).toMatchObject({ status: 'False', reason: 'NoDirectors' });
+    expect(cond(g2, 'Stalled')).toMatchObject({ status: 'True', reason: 'AuthSecretNotFound', message });
+    // With the Secret there, nothing stalls.
+    const fixed = resolve(snapshot({ directorGroups: [dg('g1', auth)], nodes: nodesFor('g1'), secrets: new Set(['ops/vrrp']) }));
+    expect(cond(groupStatus(fixed.groups.get('g1') ?? (undefined as never), undefined, T0).fields.conditions, 'Stalled')?.status).toBe('False');
   });
 
   it('real servers: in use, mapped under DR, unhealthy everywhere', () => {
@@ -124,10 +185,31 @@ describe('groupStatus and realServerStatus', () => {
     expect(rs1).toMatchObject({ observedGeneration: 2, healthy: 1, total: 2 });
     expect(cond(rs1.conditions, 'Ready')).toMatchObject({ status: 'True', reason: 'InUse', message: 'used by VirtualService shop/web; healthy on 1 of 2 directors' });
     expect(cond(rs1.conditions, 'Degraded')).toMatchObject({ status: 'True', reason: 'PartiallyUnhealthy' });
+    expect(cond(rs1.conditions, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(rs1.conditions.map((c) => c.type)).toEqual([...realServerConditionTypes]);
     const rs3 = realServerStatus(m.realServers.get('shop/rs3') ?? (undefined as never), undefined, undefined, T0).fields;
     expect(cond(rs3.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'PortMappingNotSupported' });
+    // No service can use it until its spec changes: Stalled, with Ready's reason and message.
+    expect(cond(rs3.conditions, 'Stalled')).toMatchObject({ status: 'True', reason: 'PortMappingNotSupported', message: cond(rs3.conditions, 'Ready')?.message });
     const rs2 = realServerStatus(m.realServers.get('shop/rs2') ?? (undefined as never), [{ node: 'dir-a', healthy: false, message: 'connection refused' }], undefined, T0).fields;
     expect(cond(rs2.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Unhealthy', message: 'failing its health check on all 1 directors: connection refused' });
+    expect(cond(rs2.conditions, 'Stalled')?.status).toBe('False');
+  });
+
+  it('real servers no service selects are not Stalled; an invalid one is', () => {
+    const m = resolve(
+      snapshot({
+        directorGroups: [dg('g1')],
+        nodes: nodesFor(),
+        realServers: [rs('shop', 'lonely', { address: '10.0.0.21' }, { app: 'none' })],
+        invalid: [{ kind: 'RealServer', namespace: 'shop', name: 'broken', generation: 2, error: 'spec.address: invalid IP address' }],
+      }),
+    );
+    const lonely = realServerStatus(m.realServers.get('shop/lonely') ?? (undefined as never), undefined, undefined, T0).fields.conditions;
+    expect(cond(lonely, 'Ready')).toMatchObject({ status: 'False', reason: 'NotSelected' });
+    expect(cond(lonely, 'Stalled')?.status).toBe('False');
+    const broken = realServerStatus(m.realServers.get('shop/broken') ?? (undefined as never), undefined, undefined, T0).fields.conditions;
+    expect(cond(broken, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: 'spec.address: invalid IP address' });
   });
 });
 
@@ -143,6 +225,23 @@ describe('conditions bookkeeping', () => {
       ['Degraded', undefined, 'AsExpected', false],
     ]);
     expect(transitions(prev, [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'other words' }])).toEqual([]);
+  });
+
+  it('judges Stalled like Degraded (True is bad) and Reconciling as never bad', () => {
+    const t = (type: string, status: 'True' | 'False', reason: string) => transitions(undefined, [{ type, status, reason, message: '' }])[0] ?? (undefined as never);
+    expect(isBad(t('Stalled', 'True', 'Conflict'))).toBe(true);
+    expect(isBad(t('Stalled', 'False', 'AsExpected'))).toBe(false);
+    expect(isBad(t('Degraded', 'True', 'SplitBrain'))).toBe(true);
+    expect(isBad(t('Reconciling', 'True', 'Pending'))).toBe(false);
+    expect(isBad(t('Reconciling', 'False', 'AsExpected'))).toBe(false);
+    expect(isBad(t('Programmed', 'False', 'Pending'))).toBe(true);
+  });
+
+  it('Stalled reasons are the reasons the Argo CD health check in docs/install.md calls Degraded', () => {
+    const doc = readFileSync(new URL('../../../docs/install.md', import.meta.url), 'utf8');
+    const lua = doc.slice(doc.indexOf('resource.customizations.health.lvs.dev_VirtualService'));
+    const luaReasons = [...lua.slice(0, lua.indexOf('```')).matchAll(/c\.reason == "([A-Za-z]+)"/g)].map((x) => x[1]);
+    expect(luaReasons.sort()).toEqual([...stallReasons].sort());
   });
 
   it('skips writes only when every owned field matches', () => {
