@@ -158,7 +158,8 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
       // daemon has given it the connections). Other kernel state stays: a restarted agent adopts
       // it, unless this is an uninstall.
       stopVrrpWatch();
-      await vrrp?.stop();
+      // A restart hands each VIP over without a gap; an uninstall takes everything down at once.
+      await vrrp?.stop({ awaitSuccessor: !opts.cleanup });
       announcer?.close();
       vrrpLink?.close();
       await agent.stop();
