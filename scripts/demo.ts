@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../test/lab/agents.js';
+import { argoHealth, kstatus } from '../test/lab/gitops.js';
 import { helmInstall, helm, labValues } from '../test/lab/kube-install.js';
 import { labKernel } from '../test/lab/kernel.js';
 import { createSite, type Site } from '../test/lab/kube-site.js';
@@ -105,6 +106,17 @@ try {
   }
   if (!allReady) report.info('(not all services became Ready within 4 minutes)');
   report.info(`kubectl get lvsvs -A:\n${indent(await s.kubectl(['get', 'lvsvs', '-A']))}`);
+  // What GitOps tools see: kstatus (Flux) on the release and every example object, Argo CD's health Lua on each service.
+  const lvsObjects = (JSON.parse(await s.kubectl(['get', 'virtualservices,realservers,directorgroups', '-A', '-o', 'json'])) as { items: { kind: string; metadata: { name: string; namespace?: string } }[] }).items;
+  const verdicts = await kstatus(s.lab.api.kubeconfigPath, [
+    { group: 'apps', kind: 'Deployment', namespace: 'lvs-system', name: 'lvs-operator-controller' },
+    { group: 'apps', kind: 'DaemonSet', namespace: 'lvs-system', name: 'lvs-operator-agent' },
+    ...lvsObjects.map((o) => ({ group: 'lvs.dev', kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) })),
+  ]);
+  const notCurrent = verdicts.filter((v) => v.status !== 'Current');
+  report.check(`kstatus: the release and all ${lvsObjects.length} example objects Current`, notCurrent.length === 0, notCurrent.map((v) => `${v.kind} ${v.name} ${v.status}`).join(', '));
+  const health = await Promise.all((await allVs()).map(async (v) => `${v.metadata.name}=${(await argoHealth(v)).status}`));
+  report.check('Argo CD health (docs/install.md Lua): every service Healthy', health.every((h) => h.endsWith('=Healthy')), health.join(' '));
   report.info(`kubectl get endpointslices -n lvs-demo:\n${indent(await s.kubectl(['get', 'endpointslices', '-n', 'lvs-demo']))}`);
 
   const web = (await allVs()).find((v) => v.metadata.name === 'web');

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The lab kernel: Debian 12's linux-source-6.1 built as User-Mode Linux with the host-XSAVE fix
-# (fp-size.patch) and lab.config, cached outside the repo keyed by what it is built from:
+# (fp-size.patch), a fix for a UML hang when BPF programs are freed (bpf-lock-ro.patch) and lab.config, cached outside the repo keyed by what it is built from:
 #   ${LVS_CACHE:-$HOME/.cache/lvs-operator}/uml/<source version>-<hash>/{linux,modules/lib/modules/<release>,release}
 # Debian's prebuilt user-mode-linux panics at its first user process on hosts with AMX (its
 # XSAVE buffer is too small for them), so the lab never uses it: see docs/testing.md.
@@ -24,7 +24,10 @@ source_version() {
 }
 # Bump when a change to this script changes what it builds (comments and messages do not).
 recipe=1
-recipe_hash() { { cat "$here/fp-size.patch" "$here/lab.config"; echo "recipe $recipe"; } | sha256sum | cut -c1-12; }
+# The patches, applied in name order: fp-size.patch (hosts with AMX), bpf-lock-ro.patch (no
+# kernel-wide TLB flush on every BPF program freed).
+patches() { printf '%s\n' "$here"/*.patch | sort; }
+recipe_hash() { { cat $(patches) "$here/lab.config"; echo "recipe $recipe"; } | sha256sum | cut -c1-12; }
 kernel_dir() { echo "$cache/$(source_version)-$(recipe_hash)"; }
 
 build() {
@@ -33,14 +36,14 @@ build() {
   [[ -r $tarball ]] || die "$tarball missing (reinstall linux-source-6.1)"
   # One source tree per (source version, patch), reused across config changes: a config change
   # rebuilds only what it touches.
-  patch_stamp="$version-$(sha256sum <"$here/fp-size.patch" | cut -c1-12)"
+  patch_stamp="$version-$(cat $(patches) | sha256sum | cut -c1-12)"
   tree=$cache/build/linux-source-6.1
   if [[ "$(cat "$cache/build/.stamp" 2>/dev/null)" != "$patch_stamp" ]]; then
     log "unpacking linux-source-6.1 $version"
     rm -rf "$cache/build"
     mkdir -p "$cache/build"
     tar -C "$cache/build" -xJf "$tarball"
-    patch -s -d "$tree" -p1 <"$here/fp-size.patch"
+    for p in $(patches); do patch -s -d "$tree" -p1 <"$p"; done
     echo "$patch_stamp" >"$cache/build/.stamp"
   fi
   log "configuring (ARCH=um defconfig + scripts/lab-kernel/lab.config)"

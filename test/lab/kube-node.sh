@@ -53,15 +53,8 @@ echo $! > /run/kubelet.pid
 mark kubelet-started
 touch "$dir/started"
 
-run_execs() {
-  for f in "$dir"/exec/*.sh; do
-    [ -e "$f" ] || continue
-    base="${f%.sh}"
-    sh "$f" > "$base.out" 2>&1
-    echo $? > "$base.rc.tmp"; mv "$base.rc.tmp" "$base.rc"
-    rm -f "$f"
-  done
-}
+ctl=$dir
+. "$(dirname "$0")/node-exec.sh"
 while [ ! -e "$dir/stop" ]; do
   run_execs
   sleep 0.1

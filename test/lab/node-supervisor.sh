@@ -7,15 +7,7 @@
 # Each agent start that answers /readyz leaves agent-started.<n>.
 ctl="$1"; shift
 n=0
-run_execs() {
-  for f in "$ctl"/exec/*.sh; do
-    [ -e "$f" ] || continue
-    base="${f%.sh}"
-    sh "$f" > "$base.out" 2>&1
-    echo $? > "$base.rc.tmp"; mv "$base.rc.tmp" "$base.rc"
-    rm -f "$f"
-  done
-}
+. "$(dirname "$0")/node-exec.sh"
 while [ ! -e "$ctl/stop" ]; do
   n=$((n + 1))
   "$@" >> "$ctl/agent.log" 2>&1 &
