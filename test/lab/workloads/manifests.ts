@@ -40,6 +40,8 @@ export function serverPod(s: ServerSpec, labels: Record<string, string>, extra: 
       containers: [{
         name: 'server', image: s.image, imagePullPolicy: 'Never',
         command: ['node', '/lab/pod-server.mjs', ...s.args],
+        // The image runs as 65532 by default; the examples' servers listen on :80 and :53.
+        securityContext: { runAsUser: 0 },
         env: [{ name: 'NAME', valueFrom: { fieldRef: { fieldPath: s.nameFrom } } }],
         volumeMounts: mounts,
         ...probe,
