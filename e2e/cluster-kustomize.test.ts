@@ -54,7 +54,7 @@ describe('lvs-operator installed with kubectl apply -k deploy/ on a cluster of r
       { apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: 'edge' }, spec: { nodeSelector: { matchLabels: { 'lvs.dev/director': 'edge' } }, interface: 'eth0', vrrp: { version: 3, advertIntervalMs: 500 } } },
       {
         apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name: 'www', namespace: ns },
-        spec: { vip, port: 80, protocol: 'TCP', scheduler: 'rr', forwarding: { method: 'DR' }, backends: { realServerSelector: { matchLabels: { app: 'web' } } }, healthCheck: { type: 'HTTP', intervalSeconds: 2, http: { path: '/' } }, directorGroup: 'edge' },
+        spec: { vip, port: 80, protocol: 'TCP', scheduler: 'rr', forwarding: { method: 'DR' }, backends: { realServerSelector: { matchLabels: { app: 'web' } } }, healthCheck: { type: 'HTTP', intervalSeconds: 2, timeoutSeconds: 1, http: { path: '/' } }, directorGroup: 'edge' },
       },
       ...[1, 2].map((i) => ({ apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name: `rs-${i}`, namespace: ns, labels: { app: 'web' } }, spec: { address: `${subnet}.${20 + i}`, nodeName: `rs-${i}` } })),
     ].map((o) => JSON.stringify(o)).join('\n'));
