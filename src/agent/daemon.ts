@@ -158,8 +158,7 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
       // daemon has given it the connections). Other kernel state stays: a restarted agent adopts
       // it, unless this is an uninstall.
       stopVrrpWatch();
-      // A restart hands each VIP over without a gap; an uninstall takes everything down at once.
-      await vrrp?.stop({ awaitSuccessor: !opts.cleanup });
+      await vrrp?.stop();
       announcer?.close();
       vrrpLink?.close();
       await agent.stop();
