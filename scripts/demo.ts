@@ -6,7 +6,7 @@
 // LVS-NAT in front of a Kubernetes Service, UDP DNS, and an fwmark LVS-TUN service. It sends
 // traffic, kills the VRRP master director, uninstalls, and ends with a verdict line.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../test/lab/agents.js';
 import { argoHealth, kstatus } from '../test/lab/gitops.js';
@@ -73,7 +73,7 @@ try {
     progress: (l) => { if (/^(lab|image): /.test(l) && !/^image: +/.test(l)) report.info(l.replace(/^lab: /, '')); },
   });
   const s = site;
-  const size = (readFileSync(s.image.tar).length / 1e6).toFixed(0);
+  const size = (statSync(s.image.tar).size / 1e6).toFixed(0);
   report.info(`${s.image.ref} ${s.image.built ? `built in ${secs(s.image.ms)}` : 'found in the cache'} (image archive ${size} MB)`);
   report.step(`Cluster: ${s.nodes.size} real nodes (Linux ${kernel.release} with IPVS; containerd, kubelet, kube-proxy) Ready ${secs(Date.now() - t0)} after start`);
   report.info(indent(await s.kubectl(['get', 'nodes', '-L', 'lvs.dev/director'])));
