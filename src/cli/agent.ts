@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { logger, rootLogger } from '../util/log.js';
 import { type Subcommand, UsageError } from './command.js';
-import { duration, parsePort, untilSignalled } from './flags.js';
+import { duration, parseLogLevel, parsePort, untilSignalled } from './flags.js';
 
 const usage = `Usage: lvs-operator agent [flags]
 
@@ -73,7 +73,7 @@ export const agentCommand: Subcommand = {
       process.stdout.write(`${usage}\n`);
       return 0;
     }
-    rootLogger.level = values['log-level'];
+    rootLogger.level = parseLogLevel('log-level', values['log-level']);
     const log = logger('agent');
     const port = parsePort('metrics-port', values['metrics-port']);
     const resyncMs = duration('resync', values.resync);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { logger, rootLogger } from '../util/log.js';
 import { type Subcommand, UsageError } from './command.js';
-import { duration, parseBool, parsePort, untilSignalled } from './flags.js';
+import { duration, parseBool, parseLogLevel, parsePort, untilSignalled } from './flags.js';
 
 const usage = `Usage: lvs-operator controller [flags]
 
@@ -57,7 +57,7 @@ export const controllerCommand: Subcommand = {
       process.stdout.write(`${usage}\n`);
       return 0;
     }
-    rootLogger.level = values['log-level'];
+    rootLogger.level = parseLogLevel('log-level', values['log-level']);
     const log = logger('controller');
     const port = parsePort('metrics-port', values['metrics-port']);
     const leaseDurationMs = duration('lease-duration', values['lease-duration']);

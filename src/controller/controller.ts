@@ -415,7 +415,7 @@ export class Controller {
     } catch (err) {
       if (isNotFound(err)) return true; // deleted meanwhile: nothing to report on
       this.metrics.statusWrites.inc({ kind, result: 'error' });
-      this.log.warn({ err: String(err), kind, name, namespace }, 'status write failed');
+      this.log.warn({ err, kind, name, namespace }, 'status write failed');
       return false;
     }
     this.report(kind, obj, transitions(previous, desired));

@@ -106,7 +106,7 @@ export class EventRecorder {
         (err: unknown) => {
           this.stats.failed++;
           this.series.delete(key);
-          this.log.warn({ err: String(err), reason }, 'event not recorded');
+          this.log.warn({ err, reason }, 'event not recorded');
         },
       );
     return entry.pending;
@@ -120,7 +120,7 @@ export class EventRecorder {
       this.stats.updated++;
     } catch (err) {
       this.stats.failed++;
-      this.log.warn({ err: String(err) }, 'event series not updated');
+      this.log.warn({ err }, 'event series not updated');
     }
   }
 

@@ -199,7 +199,7 @@ export class Informer<T extends KubeObject> {
         failures++;
         this.stats.failures++;
         const delay = Math.min(max, initial * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4);
-        this.log.warn({ err: String(err), failures, delayMs: Math.round(delay) }, 'list/watch failed, retrying');
+        this.log.warn({ err, failures, delayMs: Math.round(delay) }, 'list/watch failed, retrying');
         await sleep(delay, signal);
       }
     }

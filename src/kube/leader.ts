@@ -189,7 +189,7 @@ export class LeaderElector {
       this.noteHolder(updated);
       return true;
     } catch (err) {
-      if (!isConflict(err) && !isAlreadyExists(err)) this.log.warn({ err: String(err) }, 'lease update failed');
+      if (!isConflict(err) && !isAlreadyExists(err)) this.log.warn({ err }, 'lease update failed');
       return false;
     }
   }
@@ -206,7 +206,7 @@ export class LeaderElector {
       this.current = released;
       this.log.info('released lease');
     } catch (err) {
-      this.log.warn({ err: String(err) }, 'lease release failed');
+      this.log.warn({ err }, 'lease release failed');
     }
   }
 }

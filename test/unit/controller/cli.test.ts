@@ -63,3 +63,13 @@ describe('parseDuration', () => {
   ])('%s', (text, ms) => expect(parseDuration(text)).toBe(ms));
   it.each(['', '10', 's', '5x', '1s ', '-1s'])('refuses %j', (text) => expect(() => parseDuration(text)).toThrow(/invalid duration/));
 });
+
+describe('--log-level', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each(['controller', 'agent'])('a level pino does not know is a usage error of %s (exit 2)', async (cmd) => {
+    const io = capture();
+    expect(await main([cmd, '--log-level', 'loud'])).toBe(2);
+    expect(io.err()).toContain('--log-level takes one of trace, debug, info, warn, error, fatal, silent, not "loud"');
+  });
+});
