@@ -1,7 +1,14 @@
-// IP address text <-> bytes, and the canonical text (RFC 5952) that everything compares: the one
-// place addresses are parsed and formatted. The IPVS codec, rtnetlink, the VRRP wire format and
-// the model all use it, so an address reads back from the kernel exactly as the model spells it.
-// Pure: no sockets, no node:net (which can validate addresses but not turn them into bytes).
+// IP address text <-> bytes, the canonical text (RFC 5952) that everything compares, and the
+// address family: the one place addresses are parsed and formatted. The IPVS codec, rtnetlink,
+// the VRRP wire format and the model all use it, so an address reads back from the kernel exactly
+// as the model spells it. Pure: no sockets, no node:net (which validates but gives no bytes).
+
+/**
+ * The one family vocabulary inside the program, the one the API and Kubernetes (EndpointSlice
+ * addressType) speak. The kernel edges convert: netlink's AF numbers, IPVS's 'inet'/'inet6' and
+ * the VRRP codec's 'ipv4'/'ipv6' (see ipvsFamily, vrrpFamily).
+ */
+export type IpFamily = 'IPv4' | 'IPv6';
 
 /**
  * Dotted-quad IPv4 to its 32-bit value, or -1 when `s` is not one. No leading zeros ("010" is
@@ -93,6 +100,12 @@ export function ipVersion(text: string): 4 | 6 | undefined {
   return v6Bytes(text) ? 6 : undefined;
 }
 
+/** The family of an address, or undefined when `text` is not one. */
+export function ipFamily(text: string): IpFamily | undefined {
+  const v = ipVersion(text);
+  return v === undefined ? undefined : v === 4 ? 'IPv4' : 'IPv6';
+}
+
 export function formatV4(b: Uint8Array, at = 0): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
@@ -121,4 +134,24 @@ export function canonicalIp(text: string): string {
   const b = v6Bytes(text);
   if (!b) throw new TypeError(`not an IP address: ${JSON.stringify(text)}`);
   return formatV6(b);
+}
+
+/**
+ * The canonical text of an address as Kubernetes reads it (ParseIPSloppy), or undefined: IPv4
+ * octets with leading zeros are decimal ("010" is 10), as kube-proxy programs them. Only for
+ * addresses the API server validated loosely (EndpointSlices); our own CRDs refuse such text.
+ */
+export function canonicalIpSloppy(text: string): string | undefined {
+  const colon = text.lastIndexOf(':');
+  const tail = text.slice(colon + 1);
+  // Only a dotted quad (alone or as an IPv6 tail) can carry decimal leading zeros.
+  const t = tail.includes('.') ? text.slice(0, colon + 1) + tail.split('.').map((o) => o.replace(/^0+(?=\d)/, '')).join('.') : text;
+  if (parseV4(t) >= 0) return t;
+  const b = v6Bytes(t);
+  return b ? formatV6(b) : undefined;
+}
+
+/** `addr:port`, or `[addr]:port` for IPv6 (RFC 3986), as ipvsadm and URLs write them. */
+export function formatHostPort(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }

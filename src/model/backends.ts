@@ -1,6 +1,6 @@
 import { type IpFamily, type LabelSelector, type RealServer, type VirtualService, familyOf } from '../api/index.js';
 import type { EndpointSlice, Service, ServicePort } from '../kube/types.js';
-import { canonical } from './canonical.js';
+import { canonical, canonicalKube } from './canonical.js';
 import { formatSelector, matchesSelector } from './selector.js';
 import type { Backend, Issue } from './types.js';
 import { compareText } from './vrid.js';
@@ -65,6 +65,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
   const used: string[] = [];
   const realServerIssues = new Map<string, Issue[]>();
   const byEndpoint = new Map<string, Backend>();
+  const badEndpoints: string[] = [];
   const add = (b: Backend): boolean => {
     const k = `${b.address}|${b.port}`;
     if (byEndpoint.has(k)) return false;
@@ -130,8 +131,13 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
           for (const ep of slice.endpoints ?? []) {
             // An absent `ready` means ready (EndpointSlice API); terminating endpoints are not.
             if (ep.conditions?.ready === false || ep.conditions?.terminating === true) continue;
-            const address = ep.addresses[0];
-            if (address === undefined) continue;
+            const text = ep.addresses[0];
+            if (text === undefined) continue;
+            const address = canonicalKube(text);
+            if (address === undefined) {
+              badEndpoints.push(text);
+              continue;
+            }
             let bPort = port;
             if (spec.forwarding.method !== 'NAT') {
               // DR/TUN deliver the packet's own port; fwmark services have no port to compare.
@@ -142,7 +148,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
               }
             }
             const b: Backend = {
-              address: canonical(address),
+              address,
               port: bPort,
               weight: spec.backends.defaultWeight,
               forwarding: spec.forwarding,
@@ -152,6 +158,13 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
             if (ep.nodeName !== undefined) b.nodeName = ep.nodeName;
             add(b);
           }
+        }
+        if (badEndpoints.length > 0) {
+          issues.push({
+            reason: 'InvalidEndpoint',
+            message: `Service ${ref.name} has endpoints whose address is not an IP address, left out: ${badEndpoints.slice(0, 5).join(', ')}${badEndpoints.length > 5 ? ', ...' : ''}`,
+            blocking: false,
+          });
         }
         if (mapped.size > 0) {
           issues.push({

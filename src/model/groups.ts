@@ -42,7 +42,7 @@ export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
         blocking: true,
       });
     }
-    groups.set(name, { name, generation: g.metadata.generation, group: g, directors, vrids: [], services: [], issues });
+    groups.set(name, { name, generation: g.metadata.generation, group: canonicalGroup(g), directors, vrids: [], services: [], issues });
   }
   for (const inv of s.invalid ?? []) {
     if (inv.kind !== 'DirectorGroup') continue;
@@ -57,6 +57,17 @@ export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
     });
   }
   return groups;
+}
+
+/**
+ * The group with its unicast peers canonical (RFC 5952), as the VRRP speaker compares them: equal
+ * groups spelled differently must give equal VRRP instances. The same object when it already is.
+ */
+function canonicalGroup(g: DirectorGroup): DirectorGroup {
+  const peers = g.spec.vrrp.unicastPeers;
+  const canon = peers?.map(canonical);
+  if (!peers || canon!.every((p, i) => p === peers[i])) return g;
+  return { ...g, spec: { ...g.spec, vrrp: { ...g.spec.vrrp, unicastPeers: [...new Set(canon)] } } };
 }
 
 /**

@@ -49,6 +49,7 @@ export type Reason =
   | 'VridExhausted'
   | 'ServiceNotFound'
   | 'ServicePortNotFound'
+  | 'InvalidEndpoint'
   | 'AuthSecretNotFound'
   | 'NotSelected';
 

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canonicalIp, formatV4, formatV6, ipBytes, ipVersion, parseV4, v6Bytes } from '../../../src/address/index.js';
+import { canonicalIp, canonicalIpSloppy, formatHostPort, formatV4, formatV6, ipBytes, ipFamily, ipVersion, parseV4, v6Bytes } from '../../../src/address/index.js';
 
 // Deterministic pseudo-random bytes (no flaky seeds).
 function rng(seed: number): () => number {
@@ -62,5 +62,31 @@ describe('the one address module', () => {
     expect(parseV4('192.0.2.1')).toBe(0xc0000201);
     expect(parseV4('255.255.255.255')).toBe(0xffffffff);
     expect(v6Bytes('::ffff:1.2.3.4')!.subarray(12).equals(Buffer.from([1, 2, 3, 4]))).toBe(true);
+  });
+});
+
+describe('addresses as Kubernetes reads them (EndpointSlices)', () => {
+  it('reads IPv4 octets with leading zeros as decimal, like ParseIPSloppy and kube-proxy', () => {
+    expect(canonicalIpSloppy('10.001.002.010')).toBe('10.1.2.10');
+    expect(canonicalIpSloppy('000.0.00.0')).toBe('0.0.0.0');
+    expect(canonicalIpSloppy('::ffff:010.0.0.1')).toBe('::ffff:a00:1');
+    expect(canonicalIpSloppy('FD00::0001')).toBe('fd00::1');
+  });
+
+  it('still refuses what is no address at all', () => {
+    for (const bad of ['', '10.1.2.300', '1.2.3', 'fd00::1::2', 'example.com', '0x0a.0.0.1']) expect(canonicalIpSloppy(bad), bad).toBeUndefined();
+  });
+});
+
+describe('family and host:port', () => {
+  it('names the family in the one vocabulary', () => {
+    expect(ipFamily('192.0.2.1')).toBe('IPv4');
+    expect(ipFamily('::ffff:192.0.2.1')).toBe('IPv6');
+    expect(ipFamily('nope')).toBeUndefined();
+  });
+
+  it('brackets IPv6 in host:port', () => {
+    expect(formatHostPort('192.0.2.1', 80)).toBe('192.0.2.1:80');
+    expect(formatHostPort('2001:db8::1', 80)).toBe('[2001:db8::1]:80');
   });
 });
