@@ -7,6 +7,7 @@ import type { ClusterAccess } from '../kube/config.js';
 import { Agent } from './agent.js';
 import { ApiSource } from './api-source.js';
 import { openKernel, type KernelHandles } from './kernel.js';
+import { HealthChecker } from '../health/index.js';
 import { AgentMetrics } from './metrics.js';
 import { StatusReporter } from './reporter.js';
 import { FileSource, ModelSource, type SnapshotSource } from './source.js';
@@ -32,6 +33,8 @@ export interface AgentDaemonOptions {
   leaseNamespace?: string;
   /** Overrides VRRP (tests); by default VRRP elects the holder in groups with two or more directors. */
   leadership?: VipLeadership;
+  /** Tests: a kernel of fakes instead of netlink and /proc/sys. */
+  kernel?: KernelHandles;
   log: Logger;
 }
 
@@ -52,9 +55,37 @@ export interface AgentDaemon {
 }
 
 export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaemon> {
+  // /healthz and /metrics first: the list below takes as long as the API server makes it, and
+  // kubelet must not kill a live agent for that. /readyz says what it still waits for.
+  const checker = new HealthChecker();
+  const metrics = new AgentMetrics(checker);
+  const ready: { agent?: Agent; waiting: string } = { waiting: 'starting' };
+  let server: MetricsServer | undefined;
+  let metricsPort: number | undefined;
+  if (o.metrics && o.metrics.port >= 0) {
+    server = new MetricsServer({ registry: metrics.registry, port: o.metrics.port, ...(o.metrics.host ? { host: o.metrics.host } : {}), healthz: () => undefined, readyz: () => (ready.agent?.lastPass ? undefined : ready.waiting) });
+    metricsPort = await server.listen();
+  }
+  try {
+    return await startAgent(o, { checker, metrics, ready, server, metricsPort });
+  } catch (err) {
+    await server?.close();
+    throw err;
+  }
+}
+
+interface Early {
+  checker: HealthChecker;
+  metrics: AgentMetrics;
+  ready: { agent?: Agent; waiting: string };
+  server: MetricsServer | undefined;
+  metricsPort: number | undefined;
+}
+
+async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, server, metricsPort }: Early): Promise<AgentDaemon> {
   const started = performance.now();
   const since = (): number => Math.round(performance.now() - started);
-  const kernel = await openKernel(o.stateDir);
+  const kernel = o.kernel ?? (await openKernel(o.stateDir));
   let source: SnapshotSource;
   let reporter: StatusReporter | undefined;
   let events: EventRecorder | undefined;
@@ -78,7 +109,9 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     api.start();
     // Never reconcile from an empty cache: that would remove everything the node serves.
     o.log.info('waiting for the API server to list the cluster state');
+    ready.waiting = 'waiting for the API server to list the cluster state';
     await api.waitForSync();
+    ready.waiting = 'no reconcile pass yet';
     o.log.info({ ms: since() }, 'cluster state listed');
     source = api;
     stopSource = () => api.stop();
@@ -104,19 +137,19 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     await vrrp.start();
   }
   const leadership: VipLeadership | undefined = o.leadership ?? vrrp?.leadership;
-  let metrics: AgentMetrics | undefined;
   // One resolved model per snapshot, shared by the reconcile passes and VRRP.
   const models = new ModelSource(source);
   const agent = new Agent({
     node: o.node, source: models, reconciler: kernel.reconciler, log: o.log,
     ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
     ...(leadership ? { leadership } : {}),
+    checker,
     onPass: (pass) => {
-      metrics?.observe(pass);
+      metrics.observe(pass);
       reporter?.report(pass);
     },
   });
-  metrics = new AgentMetrics(agent.checker);
+  ready.agent = agent;
   if (reporter) metrics.watchStatus(() => reporter!.pending());
   let stopVrrpWatch: () => void = () => undefined;
   if (vrrp) {
@@ -138,12 +171,7 @@ export async function startAgentDaemon(o: AgentDaemonOptions): Promise<AgentDaem
     await vrrp.update(source.snapshot(), models.model());
   }
   if (reporter) agent.checker.on('change', (c) => reporter!.healthEvent(c));
-  let server: MetricsServer | undefined;
-  let metricsPort: number | undefined;
-  if (o.metrics && o.metrics.port >= 0) {
-    server = new MetricsServer({ registry: metrics.registry, port: o.metrics.port, ...(o.metrics.host ? { host: o.metrics.host } : {}), healthz: () => undefined, readyz: () => (agent.lastPass ? undefined : 'no reconcile pass yet') });
-    metricsPort = await server.listen();
-  }
+  ready.waiting = 'no reconcile pass yet';
   const firstPass = performance.now();
   await agent.start();
   o.log.info({ node: o.node, services: agent.lastPass?.desired.services.length, metricsPort, ms: since(), firstPassMs: Math.round(performance.now() - firstPass), kernelMs: Math.round(agent.lastPass?.result.durationMs ?? 0) }, 'agent started');

@@ -28,7 +28,8 @@ Flags (environment variable in brackets):
   everything this agent created.
   --metrics-port N         port of /metrics, /healthz, /readyz; 0 picks a free one
                            [LVS_METRICS_PORT] (default 9477)
-  --metrics-host ADDR      address to bind the metrics port (default 0.0.0.0)
+  --metrics-host ADDR      address to bind the metrics port (default :: and 0.0.0.0: both
+                           address families; 0.0.0.0 alone without IPv6)
   --resync D               re-read the whole kernel state at least this often, healing drift
                            (default 30s)
   --status-qps N           status writes per second to the API server, at most (default 50)
@@ -62,7 +63,7 @@ export const agentCommand: Subcommand = {
         'node-label': { type: 'string', multiple: true },
         'lease-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'lvs-system' },
         'metrics-port': { type: 'string', default: process.env.LVS_METRICS_PORT ?? '9477' },
-        'metrics-host': { type: 'string', default: '0.0.0.0' },
+        'metrics-host': { type: 'string' },
         resync: { type: 'string', default: '30s' },
         'status-qps': { type: 'string', default: '50' },
         'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
@@ -88,7 +89,7 @@ export const agentCommand: Subcommand = {
       resyncMs,
       statusQps,
       leaseNamespace: values['lease-namespace'],
-      metrics: { port, host: values['metrics-host'] },
+      metrics: { port, ...(values['metrics-host'] ? { host: values['metrics-host'] } : {}) },
       log,
       ...(manifests.length
         ? { manifests: { files: manifests, nodes: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: values.node, labels: labels(values['node-label'] ?? []) } }] } }

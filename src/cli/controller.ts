@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { logger, rootLogger } from '../util/log.js';
+import { leaseTimingError } from '../kube/lease-timing.js';
 import { type Subcommand, UsageError } from './command.js';
 import { duration, parseBool, parseLogLevel, parsePort, untilSignalled } from './flags.js';
 
@@ -15,12 +16,15 @@ Flags (environment variable in brackets):
   --context NAME                    kubeconfig context to use
   --metrics-port N                  port of /metrics, /healthz, /readyz; 0 disables
                                     [LVS_METRICS_PORT] (default 8080)
-  --metrics-host ADDR               address to bind the metrics port (default 0.0.0.0)
+  --metrics-host ADDR               address to bind the metrics port (default :: and 0.0.0.0: both
+                                    address families; 0.0.0.0 alone without IPv6)
   --leader-elect true|false         campaign for the Lease before reconciling (default true)
   --leader-election-namespace NS    namespace of the Lease [POD_NAMESPACE] (default lvs-system)
   --leader-election-id NAME         name of the Lease (default lvs-operator-controller)
   --lease-duration D                how long a silent leader keeps the Lease (default 15s)
-  --renew-deadline D                leader steps down when it cannot renew for D (default 10s)
+  --renew-deadline D                leader stops writing D after its last renewal was sent
+                                    unless it renewed again (default 10s; must be below
+                                    the lease duration and above 1.2 x the retry period)
   --retry-period D                  between Lease attempts and renewals (default 2s)
   --resync D                        full reconcile at least this often (default 10m)
   --log-level LEVEL                 trace, debug, info, warn, error [LOG_LEVEL] (default info)
@@ -41,7 +45,7 @@ export const controllerCommand: Subcommand = {
         kubeconfig: { type: 'string' },
         context: { type: 'string' },
         'metrics-port': { type: 'string', default: process.env.LVS_METRICS_PORT ?? '8080' },
-        'metrics-host': { type: 'string', default: '0.0.0.0' },
+        'metrics-host': { type: 'string' },
         'leader-elect': { type: 'string', default: 'true' },
         'leader-election-namespace': { type: 'string', default: process.env.POD_NAMESPACE ?? 'lvs-system' },
         'leader-election-id': { type: 'string', default: 'lvs-operator-controller' },
@@ -63,9 +67,8 @@ export const controllerCommand: Subcommand = {
     const leaseDurationMs = duration('lease-duration', values['lease-duration']);
     const renewDeadlineMs = duration('renew-deadline', values['renew-deadline']);
     const retryPeriodMs = duration('retry-period', values['retry-period']);
-    if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
-      throw new UsageError('need --retry-period < --renew-deadline < --lease-duration');
-    }
+    const timing = leaseTimingError(leaseDurationMs, renewDeadlineMs, retryPeriodMs);
+    if (timing) throw new UsageError(`${timing}: need --lease-duration > --renew-deadline > 1.2 x --retry-period`);
     const resyncMs = duration('resync', values.resync);
     const leaderElect = parseBool('leader-elect', values['leader-elect']);
     // Loaded on demand: `lvs-operator version` and `help` need no Kubernetes client.
@@ -80,7 +83,7 @@ export const controllerCommand: Subcommand = {
       access,
       agentLeaseNamespace: values['leader-election-namespace'],
       resyncMs,
-      ...(port > 0 ? { metrics: { port, host: values['metrics-host'] } } : {}),
+      ...(port > 0 ? { metrics: { port, ...(values['metrics-host'] ? { host: values['metrics-host'] } : {}) } } : {}),
       ...(leaderElect
         ? {
             leaderElection: {

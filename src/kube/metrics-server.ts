@@ -16,6 +16,7 @@ export interface Probe {
 export interface MetricsServerOptions {
   registry: Registry;
   port: number;
+  /** Default: `::` with IPv4 mapped (both families), or 0.0.0.0 on a host without IPv6. */
   host?: string;
   healthz?: Probe;
   readyz?: Probe;
@@ -57,10 +58,22 @@ export class MetricsServer {
   }
 
   /** Listens; resolves with the bound port (useful with port 0). */
-  listen(): Promise<number> {
+  async listen(): Promise<number> {
+    if (this.o.host !== undefined) return this.listenOn(this.o.host);
+    try {
+      // Dual stack: probes and scrapes may come over IPv4 or IPv6 (single-stack IPv6 clusters).
+      return await this.listenOn('::');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL') throw err;
+      return this.listenOn('0.0.0.0');
+    }
+  }
+
+  private listenOn(host: string): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.o.port, this.o.host ?? '0.0.0.0', () => {
+      this.server.listen({ port: this.o.port, host, ipv6Only: false }, () => {
         this.server.off('error', reject);
         resolve((this.server.address() as AddressInfo).port);
       });
