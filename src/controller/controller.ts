@@ -4,6 +4,7 @@ import type { Condition, DirectorGroup, RealServer, VirtualService } from '../ap
 import { type KubeClients, type ResourceClient, makeClients } from '../kube/client.js';
 import type { ClusterAccess } from '../kube/config.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
+import { Deadline, type Fence } from '../kube/fence.js';
 import { KubeHttp, isNotFound } from '../kube/http.js';
 import { Informer, type InformerOptions, keyOf, resourceListWatcher } from '../kube/informer.js';
 import { LeaderElector } from '../kube/leader.js';
@@ -109,6 +110,10 @@ export class Controller {
   private secrets: { text: string; set: ReadonlySet<string> } | undefined;
   private readonly resolver = new IncrementalResolver();
   private recorder: EventRecorder | undefined;
+  /** Status and Event writes of the current term, all behind its fence: none outlives leadership. */
+  private writers: Record<Kind, ResourceClient<KubeObject>> | undefined;
+  /** Closed by stop() when there is no leader election. */
+  private stopping = new AbortController();
   private elector: LeaderElector | undefined;
   private server: MetricsServer | undefined;
   private leading = false;
@@ -176,7 +181,6 @@ export class Controller {
       (inf as Informer<KubeObject>).on(() => (name === 'agentLeases' ? this.checkAgents() : this.schedule()));
       inf.start();
     }
-    this.recorder = new EventRecorder({ events: c.events, controller: reportingController, ...(this.o.leaderElection?.identity ? { instance: this.o.leaderElection.identity } : {}), log: this.log.child({ component: 'events' }) });
 
     if (this.o.metrics) {
       this.server = new MetricsServer({
@@ -199,14 +203,15 @@ export class Controller {
         ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
         ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
         ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
-        onStartedLeading: () => this.lead(),
+        onStartedLeading: (fence) => this.lead(fence),
         onStoppedLeading: () => this.unlead(),
         onNewLeader: (id) => this.log.info({ leader: id }, 'leader observed'),
         log: this.log.child({ component: 'leader-election' }),
       });
       this.elector.start();
     } else {
-      await this.lead();
+      this.stopping = new AbortController();
+      await this.lead(new Deadline(() => performance.now(), Infinity, this.stopping.signal));
     }
   }
 
@@ -216,6 +221,7 @@ export class Controller {
     // Stop reconciling first, then give up the Lease so a standby takes over at once.
     this.unlead();
     await this.running;
+    this.stopping.abort();
     await this.elector?.stop();
     this.elector = undefined;
     await Promise.all(Object.values(this.informers ?? {}).map((i) => (i as Informer<KubeObject>).stop()));
@@ -226,8 +232,14 @@ export class Controller {
     this.http?.close();
   }
 
-  private async lead(): Promise<void> {
-    if (this.stopped) return;
+  private async lead(fence: Fence): Promise<void> {
+    const c = this.clients;
+    if (this.stopped || !c || fence.signal.aborted) return;
+    const w = <T extends KubeObject>(client: ResourceClient<T>) => client.fenced(fence) as unknown as ResourceClient<KubeObject>;
+    this.writers = { DirectorGroup: w(c.directorGroups), VirtualService: w(c.virtualServices), RealServer: w(c.realServers) };
+    this.recorder = new EventRecorder({ events: c.events.fenced(fence), controller: reportingController, ...(this.o.leaderElection?.identity ? { instance: this.o.leaderElection.identity } : {}), log: this.log.child({ component: 'events' }) });
+    // Stop at once when the fence closes, not when the elector's loop gets round to it.
+    fence.signal.addEventListener('abort', () => this.unlead(), { once: true });
     this.leading = true;
     this.forgetSettled();
     this.metrics.leader.set(1);
@@ -316,6 +328,7 @@ export class Controller {
       this.dirty = false;
       if (!this.leading || this.stopped) return;
       const ok = await this.reconcile();
+      if (!this.leading) return;
       if (!ok) {
         this.failures++;
         const retry = Math.min(60_000, 500 * 2 ** (this.failures - 1));
@@ -383,13 +396,6 @@ export class Controller {
     }
   }
 
-  private clientFor(kind: Kind): ResourceClient<KubeObject> {
-    const c = this.clients;
-    if (!c) throw new Error('controller not started');
-    const byKind = { DirectorGroup: c.directorGroups, VirtualService: c.virtualServices, RealServer: c.realServers };
-    return byKind[kind] as unknown as ResourceClient<KubeObject>;
-  }
-
   /** Writes one status if it differs, then reports condition transitions as Events. */
   private async write(
     kind: Kind,
@@ -402,10 +408,11 @@ export class Controller {
       this.stats.skipped++;
       return true;
     }
-    if (!this.leading) return true;
+    const writer = this.writers?.[kind];
+    if (!this.leading || !writer) return true;
     const { name = '', namespace } = obj.metadata;
     try {
-      const written = await this.clientFor(kind).applyStatus(
+      const written = await writer.applyStatus(
         { metadata: { name, ...(namespace ? { namespace } : {}) }, status: fields as Record<string, unknown> },
         { fieldManager: this.fieldManager, force: true },
       );
@@ -414,6 +421,7 @@ export class Controller {
       this.metrics.statusWrites.inc({ kind, result: 'success' });
     } catch (err) {
       if (isNotFound(err)) return true; // deleted meanwhile: nothing to report on
+      if (writer.fence?.signal.aborted) return false; // leadership ended: cut off, not failed
       this.metrics.statusWrites.inc({ kind, result: 'error' });
       this.log.warn({ err, kind, name, namespace }, 'status write failed');
       return false;

@@ -1,5 +1,6 @@
 import type { DirectorGroup, RealServer, VirtualService } from '../api/index.js';
-import { KubeApiError, type KubeHttp, isNotFound } from './http.js';
+import type { Fence } from './fence.js';
+import { KubeApiError, type KubeHttp, type RequestOptions, isNotFound } from './http.js';
 import { type Resource, apiVersionOf, collectionPath, objectPath, resources } from './resources.js';
 import type { EndpointSlice, Event, KubeObject, Lease, ListResult, Node, SecretMeta, Service } from './types.js';
 
@@ -29,15 +30,26 @@ export class ResourceClient<T extends KubeObject> {
   constructor(
     readonly http: KubeHttp,
     readonly resource: Resource,
-    private readonly accept?: { list: string; object: string },
+    private readonly accept?: { list: string; object: string } | undefined,
+    /** Every request of this client is fenced (reads too: a leader's view must be current). */
+    readonly fence?: Fence,
   ) {}
+
+  /** The same client with its requests behind `fence`. */
+  fenced(fence: Fence): ResourceClient<T> {
+    return new ResourceClient<T>(this.http, this.resource, this.accept, fence);
+  }
+
+  private send<R>(method: string, path: string, o: RequestOptions = {}): Promise<R> {
+    return this.http.request<R>(method, path, this.fence ? { ...o, fence: this.fence } : o);
+  }
 
   get apiVersion(): string {
     return apiVersionOf(this.resource);
   }
 
   async list(o: ListOptions = {}): Promise<ListResult<T>> {
-    const body = await this.http.request<{ items?: T[] | null; metadata?: { resourceVersion?: string } }>(
+    const body = await this.send<{ items?: T[] | null; metadata?: { resourceVersion?: string } }>(
       'GET',
       collectionPath(this.resource, o.namespace),
       {
@@ -51,7 +63,7 @@ export class ResourceClient<T extends KubeObject> {
   /** The object, or undefined when it does not exist. */
   async get(name: string, namespace?: string): Promise<T | undefined> {
     try {
-      return await this.http.request<T>('GET', objectPath(this.resource, name, namespace), {
+      return await this.send<T>('GET', objectPath(this.resource, name, namespace), {
         ...(this.accept ? { accept: this.accept.object } : {}),
       });
     } catch (err) {
@@ -62,7 +74,7 @@ export class ResourceClient<T extends KubeObject> {
 
   create(obj: T, fieldManager?: string): Promise<T> {
     const body = { apiVersion: this.apiVersion, kind: this.resource.kind, ...obj };
-    return this.http.request<T>('POST', collectionPath(this.resource, obj.metadata.namespace), {
+    return this.send<T>('POST', collectionPath(this.resource, obj.metadata.namespace), {
       body,
       query: { fieldManager },
     });
@@ -72,14 +84,14 @@ export class ResourceClient<T extends KubeObject> {
   replace(obj: T, fieldManager?: string): Promise<T> {
     const name = requireName(obj);
     const body = { apiVersion: this.apiVersion, kind: this.resource.kind, ...obj };
-    return this.http.request<T>('PUT', objectPath(this.resource, name, obj.metadata.namespace), {
+    return this.send<T>('PUT', objectPath(this.resource, name, obj.metadata.namespace), {
       body,
       query: { fieldManager },
     });
   }
 
   mergePatch(name: string, namespace: string | undefined, patch: unknown, fieldManager?: string): Promise<T> {
-    return this.http.request<T>('PATCH', objectPath(this.resource, name, namespace), {
+    return this.send<T>('PATCH', objectPath(this.resource, name, namespace), {
       body: patch,
       contentType: mergePatch,
       query: { fieldManager },
@@ -102,7 +114,7 @@ export class ResourceClient<T extends KubeObject> {
 
   private serverSideApply(sub: string, body: ApplyBody, o: ApplyOptions): Promise<T> {
     const full = { apiVersion: this.apiVersion, kind: this.resource.kind, ...body };
-    return this.http.request<T>('PATCH', objectPath(this.resource, body.metadata.name, body.metadata.namespace) + sub, {
+    return this.send<T>('PATCH', objectPath(this.resource, body.metadata.name, body.metadata.namespace) + sub, {
       body: full,
       contentType: applyPatch,
       query: { fieldManager: o.fieldManager, force: o.force ? true : undefined },
@@ -112,7 +124,7 @@ export class ResourceClient<T extends KubeObject> {
   /** Deletes; true when something was deleted, false when it was already gone. */
   async delete(name: string, namespace?: string): Promise<boolean> {
     try {
-      await this.http.request('DELETE', objectPath(this.resource, name, namespace));
+      await this.send('DELETE', objectPath(this.resource, name, namespace));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;

@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { createInterface } from 'node:readline';
 import type { ClusterAccess } from './config.js';
+import type { Fence } from './fence.js';
 
 /**
  * A small JSON-over-HTTP transport for the Kubernetes API (authentication comes from
@@ -49,6 +50,8 @@ export interface RequestOptions {
   /** Whole-request timeout; the default suits ordinary (non-watch) calls. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Not sent once closed; aborted in flight when it closes (see fence.ts). */
+  fence?: Fence | undefined;
 }
 
 /** One watch event as the API server sends it (`{"type":"ADDED","object":{...}}`). */
@@ -119,8 +122,13 @@ export class KubeHttp {
 
   /** One request; resolves with the parsed JSON body, rejects with KubeApiError on a non-2xx status. */
   async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const { fence } = o;
+    const signal = fence && o.signal ? AbortSignal.any([o.signal, fence.signal]) : (fence?.signal ?? o.signal);
     const url = toUrl(this.server, path, o.query);
     const { mod, opts } = await this.connect(url);
+    // The last moment before the request leaves: connect() may have waited for a token.
+    fence?.check();
+    signal?.throwIfAborted();
     const headers = opts.headers as Record<string, string>;
     headers.Accept = o.accept ?? 'application/json';
     let payload: string | undefined;
@@ -130,7 +138,7 @@ export class KubeHttp {
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     return new Promise<T>((resolve, reject) => {
-      const req = mod.request(url, { ...opts, method, headers, timeout: o.timeoutMs ?? 30_000, signal: o.signal }, (res) => {
+      const req = mod.request(url, { ...opts, method, headers, timeout: o.timeoutMs ?? 30_000, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

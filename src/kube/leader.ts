@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { logger } from '../util/log.js';
 import type { ResourceClient } from './client.js';
 import { isAlreadyExists, isConflict } from './http.js';
+import { Deadline, type Fence } from './fence.js';
+import { leaseTimingError } from './lease-timing.js';
 import { type Lease, type LeaseSpec, microTime } from './types.js';
 import { abortableSleep as sleep } from '../util/sleep.js';
 
@@ -13,10 +15,16 @@ import { abortableSleep as sleep } from '../util/sleep.js';
  * skew between nodes does not matter); the leader renews every retry period and steps
  * down when it could not renew within the renew deadline. Writes are optimistic (PUT with
  * resourceVersion), so two candidates never both win one round.
+ *
+ * Unlike client-go, the deadline counts from when the last successful renewal was *sent*
+ * (the server applied it later, so a standby cannot take over before that plus the lease
+ * duration), and leadership is a Fence that closes the moment it passes, however long a
+ * request hangs: every request of a round is bounded by it, and so are the leader's writes.
  */
 
 export interface LeaderElectorOptions {
-  leases: ResourceClient<Lease>;
+  /** Every request of the elector goes through `fenced`, bounded by a round's or the term's deadline. */
+  leases: { fenced(fence: Fence): Pick<ResourceClient<Lease>, 'get' | 'create' | 'replace'> };
   namespace: string;
   name: string;
   identity?: string;
@@ -26,13 +34,13 @@ export interface LeaderElectorOptions {
   renewDeadlineMs?: number;
   /** Between attempts to acquire, and between renewals (default 2 s). */
   retryPeriodMs?: number;
-  /** Called on becoming leader; `signal` aborts when leadership ends. */
-  onStartedLeading: (signal: AbortSignal) => void | Promise<void>;
+  /** Called on becoming leader; write only through clients behind `fence` (ResourceClient.fenced). */
+  onStartedLeading: (fence: Fence) => void | Promise<void>;
   /** Called when leadership ends (lost, or released by stop()). */
   onStoppedLeading?: () => void | Promise<void>;
   /** Called whenever the observed holder changes (including to ourselves). */
   onNewLeader?: (identity: string) => void;
-  /** Monotonic milliseconds; injectable for tests. */
+  /** Monotonic milliseconds (never the wall clock, which can step); injectable for tests. */
   now?: () => number;
   log?: Logger;
 }
@@ -57,7 +65,8 @@ export class LeaderElector {
   private readonly log: Logger;
   private abort = new AbortController();
   private loop: Promise<void> | undefined;
-  private leading: AbortController | undefined;
+  /** The current term; closed when leadership ends. */
+  private term: Deadline | undefined;
   private current: Lease | undefined;
   /** The last record seen and when (our clock) it was first seen. */
   private observed: { key: string; at: number } | undefined;
@@ -68,14 +77,15 @@ export class LeaderElector {
     this.leaseMs = o.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = o.renewDeadlineMs ?? 10_000;
     this.retryMs = o.retryPeriodMs ?? 2_000;
-    if (!(this.renewDeadlineMs < this.leaseMs)) throw new Error('renewDeadline must be shorter than leaseDuration');
-    if (!(this.retryMs < this.renewDeadlineMs)) throw new Error('retryPeriod must be shorter than renewDeadline');
+    const bad = leaseTimingError(this.leaseMs, this.renewDeadlineMs, this.retryMs);
+    if (bad) throw new Error(bad);
     this.now = o.now ?? (() => performance.now());
     this.log = o.log ?? logger('leader-election').child({ lease: `${o.namespace}/${o.name}`, identity: this.identity });
   }
 
+  /** Checks the clock, so it turns false at the deadline even before the renew loop notices. */
   get isLeader(): boolean {
-    return this.leading !== undefined;
+    return this.term?.open ?? false;
   }
 
   start(): void {
@@ -84,37 +94,55 @@ export class LeaderElector {
     this.loop = this.run(this.abort.signal);
   }
 
-  /** Stops campaigning; a leader releases the Lease so a standby takes over at once. */
+  /** Stops campaigning; a leader stops writing, then releases the Lease so a standby takes over at once. */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
     this.loop = undefined;
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      // Candidate: try until we hold the Lease.
-      while (!signal.aborted && !(await this.tryAcquireOrRenew())) await sleep(jitter(this.retryMs), signal);
-      if (signal.aborted) break;
-      this.leading = new AbortController();
+  private async run(stop: AbortSignal): Promise<void> {
+    while (!stop.aborted) {
+      const term = await this.acquire(stop);
+      if (!term) break;
+      this.term = term;
       this.log.info('became leader');
       void Promise.resolve()
-        .then(() => this.o.onStartedLeading(this.leading?.signal ?? AbortSignal.abort()))
+        .then(() => this.o.onStartedLeading(term))
         .catch((err: unknown) => this.log.error({ err }, 'onStartedLeading failed'));
-      // Leader: renew until a renewal deadline passes or we are stopped.
-      let lastRenew = this.now();
-      while (!signal.aborted) {
-        await sleep(this.retryMs, signal);
-        if (signal.aborted) break;
-        if (await this.tryAcquireOrRenew()) {
-          lastRenew = this.now();
-        } else if (this.now() - lastRenew > this.renewDeadlineMs || this.heldByOther()) {
-          this.log.warn('lost leadership');
-          break;
-        }
-      }
-      if (signal.aborted) await this.release();
+      await this.renew(term);
+      const why = term.signal.reason instanceof Error ? term.signal.reason.message : String(term.signal.reason);
+      if (!stop.aborted) this.log.warn({ why }, 'lost leadership');
       await this.stepDown();
+      // Only after our writes stopped, and only while the Lease is surely still ours.
+      if (stop.aborted) await this.release(new Deadline(this.now, term.until));
+    }
+  }
+
+  /** Tries every retry period until we hold the Lease; the new term runs from the winning round's start. */
+  private async acquire(stop: AbortSignal): Promise<Deadline | undefined> {
+    while (!stop.aborted) {
+      const started = this.now();
+      const round = new Deadline(this.now, started + this.renewDeadlineMs, stop);
+      const won = await this.tryAcquireOrRenew(round);
+      round.close('round over');
+      if (won) {
+        const term = new Deadline(this.now, started + this.renewDeadlineMs, stop);
+        if (term.open) return term;
+      }
+      await sleep(jitter(this.retryMs), stop);
+    }
+    return undefined;
+  }
+
+  /** Renews every retry period until the term closes (deadline passed, Lease taken, or stopped). */
+  private async renew(term: Deadline): Promise<void> {
+    while (term.open) {
+      await sleep(this.retryMs, term.signal);
+      if (!term.open) break;
+      const started = this.now();
+      if (await this.tryAcquireOrRenew(term)) term.extend(started + this.renewDeadlineMs);
+      else if (this.heldByOther()) term.close('lease taken by another holder');
     }
   }
 
@@ -124,10 +152,10 @@ export class LeaderElector {
   }
 
   private async stepDown(): Promise<void> {
-    const l = this.leading;
-    if (!l) return;
-    this.leading = undefined;
-    l.abort();
+    const term = this.term;
+    if (!term) return;
+    this.term = undefined;
+    term.close('stepped down');
     try {
       await this.o.onStoppedLeading?.();
     } catch (err) {
@@ -143,9 +171,10 @@ export class LeaderElector {
     }
   }
 
-  /** One round: true when we hold a freshly written Lease afterwards. */
-  private async tryAcquireOrRenew(): Promise<boolean> {
-    const { leases, namespace, name } = this.o;
+  /** One round, every request behind `fence`: true when we hold a freshly written Lease afterwards. */
+  private async tryAcquireOrRenew(fence: Fence): Promise<boolean> {
+    const { namespace, name } = this.o;
+    const leases = this.o.leases.fenced(fence);
     const now = new Date();
     const durationSeconds = Math.max(1, Math.ceil(this.leaseMs / 1000));
     try {
@@ -189,17 +218,19 @@ export class LeaderElector {
       this.noteHolder(updated);
       return true;
     } catch (err) {
-      if (!isConflict(err) && !isAlreadyExists(err)) this.log.warn({ err }, 'lease update failed');
+      // Cut off by the fence: expected when the API server is slow, no stack needed.
+      if (fence.signal.aborted) this.log.warn({ why: String(fence.signal.reason) }, 'lease request cut off');
+      else if (!isConflict(err) && !isAlreadyExists(err)) this.log.warn({ err }, 'lease update failed');
       return false;
     }
   }
 
   /** Give the Lease up: empty holder and a one-second duration, as client-go's ReleaseOnCancel. */
-  private async release(): Promise<void> {
+  private async release(fence: Deadline): Promise<void> {
     const cur = this.current;
-    if (!cur || cur.spec?.holderIdentity !== this.identity) return;
+    if (!cur || cur.spec?.holderIdentity !== this.identity || !fence.open) return;
     try {
-      const released = await this.o.leases.replace({
+      const released = await this.o.leases.fenced(fence).replace({
         ...cur,
         spec: { ...cur.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(new Date()) },
       });
@@ -207,6 +238,8 @@ export class LeaderElector {
       this.log.info('released lease');
     } catch (err) {
       this.log.warn({ err }, 'lease release failed');
+    } finally {
+      fence.close('released');
     }
   }
 }

@@ -47,7 +47,12 @@ describe('lvs-operator command line', () => {
     expect(await main(['controller', '--no-such-flag'])).toBe(2);
     expect(io.err()).toMatch(/Unknown option '--no-such-flag'/);
     expect(await main(['controller', '--lease-duration', '5s', '--renew-deadline', '10s'])).toBe(2);
-    expect(io.err()).toContain('need --retry-period < --renew-deadline < --lease-duration');
+    expect(io.err()).toContain('lease duration must exceed renew deadline: need --lease-duration > --renew-deadline > 1.2 x --retry-period');
+    // client-go's margin: a renewal that fails must have time to be retried before the deadline.
+    expect(await main(['controller', '--renew-deadline', '2s', '--retry-period', '1.8s'])).toBe(2);
+    expect(io.err()).toContain('renew deadline must exceed 1.2 x retry period');
+    expect(await main(['controller', '--retry-period', '0s'])).toBe(2);
+    expect(io.err()).toContain('retry period must be positive');
     expect(await main(['controller', '--resync', 'soon'])).toBe(2);
     expect(io.err()).toContain('invalid duration "soon"');
   });
