@@ -65,7 +65,7 @@ describe('agent probes', () => {
     let daemon: AgentDaemon | undefined;
     const starting = startAgentDaemon({
       node: 'n1', stateDir: '/nonexistent', kernel, leadership: () => false, log: silent,
-      access: { server: api.url, source: 'test', requestOptions: async () => ({}) },
+      access: { server: api.url, source: 'test', requestOptions: async () => ({ headers: {} }) },
       metrics: { port, host: '127.0.0.1' },
     }).then((d) => (daemon = d));
     closers.push(async () => (await starting.catch(() => undefined))?.stop());
