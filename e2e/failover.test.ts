@@ -91,7 +91,7 @@ describe('VRRP failover between two directors', () => {
     expect(await d(1).exec('ipvsadm -L --daemon')).not.toContain('master sync daemon');
     expect(await d(1).exec('ipvsadm -L --daemon')).toContain('backup sync daemon');
     const metrics = await d(0).exec('curl -s http://127.0.0.1:9477/metrics');
-    expect(metrics).toMatch(/lvs_agent_vrrp_state\{instance="edge\/eth0\/10\.250\.0\.100",group="edge",vip="10\.250\.0\.100"\} 2/);
+    expect(metrics).toMatch(/lvs_agent_vrrp_state\{vrrp_instance="edge\/eth0\/10\.250\.0\.100",group="edge",vip="10\.250\.0\.100"\} 2/);
   });
 
   it('a crash of the master: the backup takes over, the long-lived connections survive, new ones flow again', async () => {

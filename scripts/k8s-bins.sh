@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kubectl, etcd and helm (and with K8S_BINS_NODES=1 kubelet, kube-proxy,
 # kube-scheduler and kube-controller-manager, for the lab's real nodes; with K8S_BINS_GITOPS=1
-# kapply, cli-utils' command line for kstatus) from the Go modules pinned in
-# scripts/k8s/{kubernetes,etcd,helm,cli-utils}/go.{mod,sum} (no registry ships them as binaries
+# kapply, cli-utils' command line for kstatus; with K8S_BINS_PROMTOOL=1 promtool, which lints
+# our /metrics) from the Go modules pinned in
+# scripts/k8s/{kubernetes,etcd,helm,cli-utils,promtool}/go.{mod,sum} (no registry ships them as binaries
 # for this machine) and caches them outside the repo, keyed by Kubernetes version:
 #   ${LVS_CACHE:-$HOME/.cache/lvs-operator}/k8s/<k8s version>/{kube-apiserver,kubectl,etcd,helm,...}
 # Idempotent: a binary is rebuilt only when its module pins change. Progress goes to
@@ -37,6 +38,7 @@ etcd_version=$(pinned etcd go.etcd.io/etcd/server/v3)
 helm_version=$(pinned helm helm.sh/helm/v3)
 helm_k8s_version=$(pinned helm k8s.io/client-go)
 cli_utils_version=$(pinned cli-utils sigs.k8s.io/cli-utils)
+prometheus_version=$(pinned promtool github.com/prometheus/prometheus)
 [[ -n $k8s_version && -n $etcd_version && -n $helm_version ]] || { log "cannot read versions from $mods/*/go.mod"; exit 1; }
 
 bin_dir=$cache/$k8s_version
@@ -110,6 +112,17 @@ if [[ ${K8S_BINS_GITOPS:-} == 1 ]]; then
     build cli-utils "-s -w" kapply=sigs.k8s.io/cli-utils/cmd
   else
     log "kapply (cli-utils $cli_utils_version): cached"
+  fi
+fi
+
+if [[ ${K8S_BINS_PROMTOOL:-} == 1 ]]; then
+  if ! current promtool promtool; then
+    # Module v0.3NN.P is Prometheus 3.NN.P; the -X flags are what its Makefile (promu) stamps.
+    pv=${prometheus_version#v0.3}; pv="3.$((10#${pv%%.*})).${pv#*.}"
+    build promtool "-s -w -X github.com/prometheus/common/version.Version=$pv -X github.com/prometheus/common/version.Branch=HEAD" \
+      promtool=github.com/prometheus/prometheus/cmd/promtool
+  else
+    log "promtool (prometheus $prometheus_version): cached"
   fi
 fi
 

@@ -1,5 +1,5 @@
 // Prometheus metrics of one agent: what it programmed, how reconciling goes, how checks go.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HealthChecker } from '../health/index.js';
 import type { AgentPass } from './agent.js';
 
@@ -31,16 +31,12 @@ export class AgentMetrics {
     });
     new Gauge({ name: 'lvs_agent_healthcheck_targets', help: 'Real servers under health check', registers: reg, collect() { this.set(checker.stats().targets); } });
     new Gauge({ name: 'lvs_agent_healthcheck_healthy', help: 'Real servers passing their health check', registers: reg, collect() { this.set(checker.stats().healthy); } });
-    new Gauge({ name: 'lvs_agent_healthcheck_probes_total', help: 'Health probes run since start', registers: reg, collect() { this.set(checker.stats().probesTotal); } });
-    new Gauge({ name: 'lvs_agent_healthcheck_failures_total', help: 'Health probes that failed since start', registers: reg, collect() { this.set(checker.stats().failuresTotal); } });
-    new Gauge({
-      name: 'lvs_agent_healthcheck_latency_seconds_sum', help: 'Total probe latency by probe type', labelNames: ['type'], registers: reg,
-      collect() { for (const [type, h] of Object.entries(checker.stats().latency)) this.set({ type }, h.sum / 1000); },
-    });
-    new Gauge({
-      name: 'lvs_agent_healthcheck_latency_seconds_count', help: 'Probes measured by probe type', labelNames: ['type'], registers: reg,
-      collect() { for (const [type, h] of Object.entries(checker.stats().latency)) this.set({ type }, h.count); },
-    });
+    // Read from the checker when scraped; counters all the same (they reset only with the process).
+    new Counter({ name: 'lvs_agent_healthcheck_probes_total', help: 'Health probes run since start', registers: reg, collect() { this.reset(); this.inc(checker.stats().probesTotal); } });
+    new Counter({ name: 'lvs_agent_healthcheck_failures_total', help: 'Health probes that failed since start', registers: reg, collect() { this.reset(); this.inc(checker.stats().failuresTotal); } });
+    this.registry.registerMetric(checker.latencyHistogram);
+    // process_* and nodejs_*: memory, CPU, event loop lag, open file descriptors of the agent.
+    collectDefaultMetrics({ register: this.registry });
   }
 
   /** The status writes still to do (StatusReporter.pending), scraped as a gauge. */

@@ -218,19 +218,21 @@ export class VrrpLeadership {
   /** State per instance, transitions, priority and advert counters on the agent's registry. */
   attachMetrics(registry: Registry): void {
     const reg = [registry];
-    this.stateGauge = new Gauge({ name: 'lvs_agent_vrrp_state', help: 'VRRP state per instance: 0 init, 1 backup, 2 master', labelNames: ['instance', 'group', 'vip'], registers: reg });
-    this.transitions = new Counter({ name: 'lvs_agent_vrrp_transitions_total', help: 'VRRP state transitions per instance and new state', labelNames: ['instance', 'state'], registers: reg });
+    // vrrp_instance, not instance: Prometheus sets `instance` on every scraped series (the target).
+    this.stateGauge = new Gauge({ name: 'lvs_agent_vrrp_state', help: 'VRRP state per instance: 0 init, 1 backup, 2 master', labelNames: ['vrrp_instance', 'group', 'vip'], registers: reg });
+    this.transitions = new Counter({ name: 'lvs_agent_vrrp_transitions_total', help: 'VRRP state transitions per instance and new state', labelNames: ['vrrp_instance', 'state'], registers: reg });
     const status = (): VrrpInstanceStatus[] => this.speaker.status();
+    new Gauge({ name: 'lvs_agent_vrrp_priority', help: 'VRRP priority in effect per instance', labelNames: ['vrrp_instance'], registers: reg, collect() { this.reset(); for (const s of status()) this.set({ vrrp_instance: s.name }, s.priority); } });
+    // Counted by each instance since it started: a counter reset when an instance restarts, which rate() handles.
     const perInstance = (name: string, help: string, pick: (s: VrrpInstanceStatus) => number): void => {
-      new Gauge({ name, help, labelNames: ['instance'], registers: reg, collect() { this.reset(); for (const s of status()) this.set({ instance: s.name }, pick(s)); } });
+      new Counter({ name, help, labelNames: ['vrrp_instance'], registers: reg, collect() { this.reset(); for (const s of status()) this.inc({ vrrp_instance: s.name }, pick(s)); } });
     };
-    perInstance('lvs_agent_vrrp_priority', 'VRRP priority in effect per instance', (s) => s.priority);
-    perInstance('lvs_agent_vrrp_adverts_sent', 'VRRP adverts sent per instance since it started', (s) => s.counters.advertsSent);
-    perInstance('lvs_agent_vrrp_adverts_received', 'VRRP adverts accepted per instance since it started', (s) => s.counters.advertsReceived);
-    perInstance('lvs_agent_vrrp_action_errors', 'VRRP takeover actions that failed per instance since it started', (s) => s.actionErrors);
+    perInstance('lvs_agent_vrrp_adverts_sent_total', 'VRRP adverts sent per instance since it started', (s) => s.counters.advertsSent);
+    perInstance('lvs_agent_vrrp_adverts_received_total', 'VRRP adverts accepted per instance since it started', (s) => s.counters.advertsReceived);
+    perInstance('lvs_agent_vrrp_action_errors_total', 'VRRP takeover actions that failed per instance since it started', (s) => s.actionErrors);
     for (const [name, w] of this.running) {
       const st = this.speaker.status(name)[0]?.state ?? 'initialize';
-      this.stateGauge.set({ instance: name, group: w.group, vip: w.vip }, stateValue[st]);
+      this.stateGauge.set({ vrrp_instance: name, group: w.group, vip: w.vip }, stateValue[st]);
     }
   }
 
@@ -302,7 +304,7 @@ export class VrrpLeadership {
       if (next && JSON.stringify(next.spec) === JSON.stringify(cur.spec)) continue;
       this.log.info({ vrrp: name, reason: next ? 'settings changed' : 'VIP gone' }, 'VRRP instance stopping');
       this.running.delete(name);
-      this.stateGauge?.remove({ instance: name, group: cur.group, vip: cur.vip });
+      this.stateGauge?.remove({ vrrp_instance: name, group: cur.group, vip: cur.vip });
       await this.speaker.removeInstance(name);
       if (!next) await this.forgetMaster(name);
     }
@@ -313,7 +315,7 @@ export class VrrpLeadership {
       await this.deferIfHeld(w);
       // In the map before it starts: its first transition and action look it up.
       this.running.set(w.spec.name, w);
-      this.stateGauge?.set({ instance: w.spec.name, group: w.group, vip: w.vip }, 0);
+      this.stateGauge?.set({ vrrp_instance: w.spec.name, group: w.group, vip: w.vip }, 0);
       try {
         await this.speaker.addInstance(w.spec);
         this.log.info({ vrrp: w.spec.name, vrid: w.spec.vrid, priority: w.spec.priority, advertIntervalMs: w.spec.advertIntervalMs }, 'VRRP instance started');
@@ -458,8 +460,8 @@ export class VrrpLeadership {
 
   private transitioned(t: VrrpTransition): void {
     const inst = this.running.get(t.instance);
-    if (inst) this.stateGauge?.set({ instance: t.instance, group: inst.group, vip: inst.vip }, stateValue[t.to]);
-    this.transitions?.inc({ instance: t.instance, state: stateName[t.to] });
+    if (inst) this.stateGauge?.set({ vrrp_instance: t.instance, group: inst.group, vip: inst.vip }, stateValue[t.to]);
+    this.transitions?.inc({ vrrp_instance: t.instance, state: stateName[t.to] });
     this.log.info({ vrrp: t.instance, from: t.from, to: t.to, reason: t.reason, master: t.masterAddress }, 'VRRP transition');
     if (inst && this.o.events && t.from !== t.to && t.to !== 'initialize') {
       const master = t.to === 'master';

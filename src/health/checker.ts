@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { logger } from '../util/log.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
-import { ewma, LatencyHistogram, type HistogramSnapshot } from './latency.js';
+import { ewma, latencyHistogram, type LatencyTotals } from './latency.js';
 import { ProbeTimeoutError, describeError } from './probes/abort.js';
 import { runProbe } from './probes/index.js';
 import { applyResult, initialState, type InitialHealth, type RiseFallState } from './rise-fall.js';
@@ -64,7 +64,8 @@ export interface CheckerStats {
   maxInFlight: number;
   probesTotal: number;
   failuresTotal: number;
-  latency: Partial<Record<ProbeType, HistogramSnapshot>>;
+  /** Milliseconds; the buckets are in `latencyHistogram`. */
+  latency: Partial<Record<ProbeType, LatencyTotals>>;
 }
 
 export interface HealthCheckerOptions {
@@ -114,7 +115,9 @@ export class HealthChecker extends EventEmitter<Events> {
   private readonly random: () => number;
   private readonly jitter: number;
   private readonly probe: Probe;
-  private readonly latency = new Map<ProbeType, LatencyHistogram>();
+  private readonly latency = new Map<ProbeType, LatencyTotals>();
+  /** Probe latency by type, for the agent's registry. */
+  readonly latencyHistogram = latencyHistogram();
   private probesTotal = 0;
   private failuresTotal = 0;
   private closed = false;
@@ -204,7 +207,7 @@ export class HealthChecker extends EventEmitter<Events> {
     let healthy = 0;
     for (const e of this.entries.values()) if (e.state.healthy) healthy++;
     const latency: CheckerStats['latency'] = {};
-    for (const [type, h] of this.latency) latency[type] = h.snapshot();
+    for (const [type, t] of this.latency) latency[type] = { ...t };
     return {
       targets: this.entries.size,
       healthy,
@@ -293,9 +296,11 @@ export class HealthChecker extends EventEmitter<Events> {
       this.failuresTotal++;
     }
     entry.latencyEwmaMs = ewma(entry.latencyEwmaMs, result.latencyMs);
-    let histogram = this.latency.get(type);
-    if (!histogram) this.latency.set(type, (histogram = new LatencyHistogram()));
-    histogram.observe(result.latencyMs);
+    let totals = this.latency.get(type);
+    if (!totals) this.latency.set(type, (totals = { sum: 0, count: 0 }));
+    totals.sum += result.latencyMs;
+    totals.count++;
+    this.latencyHistogram.observe({ type }, result.latencyMs / 1000);
 
     const { state, changed } = applyResult(entry.state, result.ok, entry);
     entry.state = state;

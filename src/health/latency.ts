@@ -1,35 +1,26 @@
-/** Prometheus-style latency buckets, in milliseconds (upper bounds, cumulative on export). */
-export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+import { Histogram } from 'prom-client';
 
-export interface HistogramSnapshot {
-  /** Cumulative: `count` is the number of observations <= `le`; the last bucket is +Inf. */
-  buckets: Array<{ le: number; count: number }>;
-  sum: number;
-  count: number;
+/** Probe latency buckets in seconds: a LAN probe takes about a millisecond, timeouts reach 10 s. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The probe latency histogram by probe type, on no registry: the agent registers it on its own.
+ * A prom-client Histogram, so /metrics has _bucket, _sum and _count that histogram_quantile reads.
+ */
+export function latencyHistogram(): Histogram<'type'> {
+  return new Histogram({
+    name: 'lvs_agent_healthcheck_latency_seconds',
+    help: 'Health probe latency by probe type (successes and failures)',
+    labelNames: ['type'],
+    buckets: [...LATENCY_BUCKETS_SECONDS],
+    registers: [],
+  });
 }
 
-/** Fixed-bucket histogram: O(buckets) memory whatever the probe rate. */
-export class LatencyHistogram {
-  private readonly counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-  private sum = 0;
-  private count = 0;
-
-  observe(ms: number): void {
-    let i = LATENCY_BUCKETS_MS.findIndex((le) => ms <= le);
-    if (i < 0) i = LATENCY_BUCKETS_MS.length;
-    this.counts[i] = (this.counts[i] ?? 0) + 1;
-    this.sum += ms;
-    this.count++;
-  }
-
-  snapshot(): HistogramSnapshot {
-    let running = 0;
-    const buckets = [...LATENCY_BUCKETS_MS, Infinity].map((le, i) => {
-      running += this.counts[i] ?? 0;
-      return { le, count: running };
-    });
-    return { buckets, sum: this.sum, count: this.count };
-  }
+/** Sum and count of latencies, in milliseconds, for stats(). */
+export interface LatencyTotals {
+  sum: number;
+  count: number;
 }
 
 /** Exponentially weighted moving average; the first sample seeds it. */

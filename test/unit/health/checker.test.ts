@@ -202,6 +202,15 @@ describe('HealthChecker on a fake clock', () => {
     expect(stats.latency.tcp?.count).toBe(2);
     expect(stats.latency.udp?.count).toBe(2);
     expect(stats.latency.tcp?.sum).toBe(6);
+    // The same probes in the prom-client histogram, in seconds (3 ms: in the 5 ms bucket, not the 2.5 ms one).
+    const h = await checker.latencyHistogram.get();
+    const value = (name: string, labels: object) => h.values.find((v) => v.metricName === name && Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))?.value;
+    expect(h.type).toBe('histogram');
+    expect(value('lvs_agent_healthcheck_latency_seconds_count', { type: 'tcp' })).toBe(2);
+    expect(value('lvs_agent_healthcheck_latency_seconds_sum', { type: 'tcp' })).toBeCloseTo(0.006);
+    expect(value('lvs_agent_healthcheck_latency_seconds_bucket', { type: 'tcp', le: 0.0025 })).toBe(0);
+    expect(value('lvs_agent_healthcheck_latency_seconds_bucket', { type: 'tcp', le: 0.005 })).toBe(2);
+    expect(value('lvs_agent_healthcheck_latency_seconds_bucket', { type: 'udp', le: '+Inf' })).toBe(2);
     const a = checker.snapshot().find((s) => s.key === 'a');
     expect(a).toMatchObject({
       type: 'tcp',

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyResult, initialState, type RiseFallState } from '../../../src/health/rise-fall.js';
 import { Semaphore } from '../../../src/health/semaphore.js';
-import { LatencyHistogram } from '../../../src/health/latency.js';
 
 /** Feeds a string of results ('+' ok, '-' fail) and returns the health after each one. */
 function trace(initial: 'up' | 'down', results: string, rise: number, fall: number): string {
@@ -60,17 +59,5 @@ describe('Semaphore', () => {
 
   it('rejects a non-positive limit', () => {
     expect(() => new Semaphore(0)).toThrow(RangeError);
-  });
-});
-
-describe('LatencyHistogram', () => {
-  it('exports cumulative buckets ending in +Inf', () => {
-    const h = new LatencyHistogram();
-    for (const ms of [0.5, 3, 3, 40, 20_000]) h.observe(ms);
-    const snap = h.snapshot();
-    expect(snap.count).toBe(5);
-    expect(snap.sum).toBeCloseTo(20_046.5);
-    const at = (le: number): number | undefined => snap.buckets.find((b) => b.le === le)?.count;
-    expect([at(1), at(5), at(50), at(10_000), at(Infinity)]).toEqual([1, 3, 4, 4, 5]);
   });
 });
