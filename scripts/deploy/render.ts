@@ -16,7 +16,7 @@ const header = (what: string): string =>
 
 /** Which file of deploy/ an object goes to: RBAC together, the rest by component (agent, controller). */
 function fileFor(kind: string, component: unknown): string {
-  if (['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(kind)) return 'deploy/rbac.yaml';
+  if (['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(kind)) return 'deploy/rbac.yaml';
   if (component === 'agent') return 'deploy/agent.yaml';
   if (component === 'controller') return 'deploy/controller.yaml';
   throw new Error(`${kind} has no app.kubernetes.io/component label: which file of deploy/ is it for?`);

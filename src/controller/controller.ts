@@ -164,10 +164,12 @@ export class Controller {
     // Resync only one informer: the reconcile is global, one tick re-checks everything.
     const make = <T extends KubeObject>(name: string, client: ResourceClient<T>) =>
       new Informer<T>(name, resourceListWatcher(client), { ...io, resyncMs: name === 'directorgroups' ? resyncMs : 0, log: this.log.child({ informer: name }) });
+    const ownNamespace = this.o.agentLeaseNamespace ?? this.o.leaderElection?.namespace ?? 'lvs-system';
     this.informers = {
       ...clusterInformers(c, make),
-      secrets: make('secrets', c.secrets),
-      agentLeases: new Informer<Lease>('agent-leases', resourceListWatcher(c.leases, { namespace: this.o.agentLeaseNamespace ?? this.o.leaderElection?.namespace ?? 'lvs-system' }), { ...io, log: this.log.child({ informer: 'agent-leases' }) }),
+      // Only in its own namespace, where the agents may read auth Secrets (RBAC: a Role there).
+      secrets: new Informer<SecretMeta>('secrets', resourceListWatcher(c.secrets, { namespace: ownNamespace }), { ...io, log: this.log.child({ informer: 'secrets' }) }),
+      agentLeases: new Informer<Lease>('agent-leases', resourceListWatcher(c.leases, { namespace: ownNamespace }), { ...io, log: this.log.child({ informer: 'agent-leases' }) }),
     };
     const watchWritten = <T extends KubeObject>(inf: Informer<T>, cache: WrittenCache<T>) =>
       inf.on((ev) => {

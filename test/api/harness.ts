@@ -64,8 +64,12 @@ export interface ApiConnection {
   kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
   /** Kubeconfig for a client-certificate user (CN=user, O=each group). No rights unless RBAC grants them. */
   kubeconfigFor(user: string, groups?: string[]): Promise<string>;
-  /** Kubeconfig with a 1 h bound token of a ServiceAccount, which is created if missing. */
-  kubeconfigForServiceAccount(namespace: string, name: string): Promise<string>;
+  /**
+   * Kubeconfig with a 1 h bound token of a ServiceAccount, which is created if missing. With
+   * `pod`, the token is bound to that pod (of this ServiceAccount): a pod on a node gives a token
+   * whose user carries the node's name, as a kubelet-mounted token does.
+   */
+  kubeconfigForServiceAccount(namespace: string, name: string, pod?: string): Promise<string>;
 }
 
 export interface ApiServer extends ApiConnection {
@@ -282,14 +286,15 @@ export function connectApiServer(kubeconfigPath: string, binDir: string): ApiCon
       });
       return path;
     },
-    async kubeconfigForServiceAccount(namespace, name) {
+    async kubeconfigForServiceAccount(namespace, name, pod) {
       const created = await kubectl(['create', 'serviceaccount', name, '-n', namespace]);
       if (created.code !== 0 && !created.stderr.includes('AlreadyExists')) {
         throw new Error(`kubectl create serviceaccount ${namespace}/${name}: ${created.stderr}`);
       }
-      const token = await kubectl(['create', 'token', name, '-n', namespace, '--duration=1h']);
+      const bound = pod ? ['--bound-object-kind=Pod', `--bound-object-name=${pod}`] : [];
+      const token = await kubectl(['create', 'token', name, '-n', namespace, '--duration=1h', ...bound]);
       if (token.code !== 0) throw new Error(`kubectl create token ${namespace}/${name}: ${token.stderr}`);
-      const path = join(pkiDir, `${fileName(`sa-${namespace}-${name}`)}.kubeconfig`);
+      const path = join(pkiDir, `${fileName(`sa-${namespace}-${name}${pod ? `-${pod}` : ''}`)}.kubeconfig`);
       await writeKubeconfig(path, server, caFile, `system:serviceaccount:${namespace}:${name}`, {
         token: token.stdout.trim(),
       });

@@ -284,16 +284,18 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
     expect(rendered.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name).sort()).toEqual([agentSa, controllerSa]);
     asAgent = await api.kubeconfigForServiceAccount(ns, agentSa);
     asController = await api.kubeconfigForServiceAccount(ns, controllerSa);
-    rbacObjs = rendered.filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind));
+    rbacObjs = rendered.filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(o.kind));
+    expect(rbacObjs.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toHaveLength(2);
     ok(await api.kubectl(['apply', '-f', '-'], { input: [...rbacObjs, vs, rs, dg].map((o) => `---\n${stringify(o)}`).join('') }), 'apply RBAC and objects');
   });
 
   afterAll(async () => {
-    const cluster = rbacObjs.filter((o) => o.kind.startsWith('Cluster')).map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
+    const cluster = rbacObjs.filter((o) => o.kind.startsWith('Cluster') || o.kind.startsWith('Validating')).map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
     await api.kubectl(['delete', '--ignore-not-found', ...cluster]);
     // Other API test files share this server: leave no claim on a VIP behind.
     await api.kubectl(['delete', '--ignore-not-found', `directorgroup/${dg.metadata.name}`]);
     await api.kubectl(['delete', '--ignore-not-found', '-n', ns, 'virtualservice/web', 'realserver/web-1']);
+    await api.kubectl(['delete', '--ignore-not-found', '--wait=false', 'node/node-a', '-n', ns, 'pod/agent-node-a']);
   });
 
   const agentEntry = (kind: string, name: string, namespace?: string) => stringify({
@@ -309,10 +311,38 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
     expect(got.status.directors).toEqual([expect.objectContaining({ node: 'node-a', vrrpState: 'Master' })]);
   });
 
-  it('the agent renews its own heartbeat Lease in the release namespace', async () => {
-    const lease = stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'lvs-agent-node-a', namespace: ns }, spec: { holderIdentity: 'node-a', leaseDurationSeconds: 40, renewTime: '2026-01-01T00:00:00.000000Z' } });
-    ok(await api.kubectl(['apply', '--server-side', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig: asAgent, input: lease }), 'agent heartbeat apply');
-    ok(await api.kubectl(['apply', '--server-side', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig: asAgent, input: lease.replace('2026-01-01', '2026-01-02') }), 'agent heartbeat renew');
+  const lease = (node: string, day = '01') => stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: `lvs-agent-${node}`, namespace: ns }, spec: { holderIdentity: node, leaseDurationSeconds: 40, renewTime: `2026-01-${day}T00:00:00.000000Z` } });
+  const heartbeat = (kubeconfig: string, node: string, day?: string) =>
+    api.kubectl(['apply', '--server-side', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig, input: lease(node, day) });
+
+  /** The token kubelet mounts in the agent's pod on `node`: bound to the pod, naming the node. */
+  async function agentOn(node: string): Promise<string> {
+    const pod = `agent-${node}`;
+    const objs = [
+      { apiVersion: 'v1', kind: 'Node', metadata: { name: node } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod, namespace: ns }, spec: { nodeName: node, serviceAccountName: agentSa, containers: [{ name: 'agent', image: 'lvs-operator:rbac-proof' }] } },
+    ];
+    ok(await api.kubectl(['apply', '-f', '-'], { input: objs.map((o) => `---\n${stringify(o)}`).join('') }), `node and pod ${node}`);
+    return api.kubeconfigForServiceAccount(ns, agentSa, pod);
+  }
+
+  it('the agent renews its own heartbeat Lease in the release namespace, and no other', async () => {
+    const onA = await agentOn('node-a');
+    ok(await heartbeat(onA, 'node-a'), 'agent heartbeat apply');
+    ok(await heartbeat(onA, 'node-a', '02'), 'agent heartbeat renew');
+    // The admission policy may take a moment to load after it was created.
+    const deadline = Date.now() + 30_000;
+    let other = await heartbeat(onA, 'node-b');
+    while (other.code === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      other = await heartbeat(onA, 'node-b', '03');
+    }
+    expect(other.code, other.stdout).not.toBe(0);
+    expect(other.stderr).toContain('the agent on node node-a may write only the Lease lvs-agent-node-a, not lvs-agent-node-b');
+    // A token not bound to a pod names no node: no Lease at all.
+    const unbound = await heartbeat(asAgent, 'node-a', '04');
+    expect(unbound.code).not.toBe(0);
+    expect(unbound.stderr).toContain('only with a token bound to its pod');
   });
 
   it.each([
@@ -358,11 +388,21 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
     ['agent', ['update', 'virtualservices.lvs.dev', '--subresource=status', '-n', ns], false],
     ['agent', ['update', 'virtualservices.lvs.dev', '-n', ns], false],
     ['agent', ['delete', 'events.events.k8s.io', '-n', ns], false],
+    // Nothing the agent does needs these (informers list and watch; Events are events.k8s.io).
+    ['agent', ['get', 'virtualservices.lvs.dev', '-n', ns], false],
+    ['agent', ['get', 'nodes'], false],
+    ['agent', ['create', 'events', '-n', 'default'], false],
+    ['agent', ['get', 'leases.coordination.k8s.io', '-n', ns], false],
     ['controller', ['patch', 'directorgroups.lvs.dev', '--subresource=status'], true],
     ['controller', ['patch', 'virtualservices.lvs.dev', '--subresource=status', '-n', ns], true],
     ['controller', ['patch', 'virtualservices.lvs.dev', '-n', ns], false],
     ['controller', ['delete', 'realservers.lvs.dev', '-n', ns], false],
-    ['controller', ['list', 'secrets', '-A'], true],
+    ['controller', ['list', 'secrets', '-n', ns], true],
+    ['controller', ['list', 'secrets', '-A'], false],
+    ['controller', ['watch', 'secrets', '-n', 'default'], false],
+    ['controller', ['watch', 'leases.coordination.k8s.io', '-n', ns], true],
+    ['controller', ['get', 'directorgroups.lvs.dev'], false],
+    ['controller', ['create', 'events', '-n', 'default'], false],
     ['controller', ['get', 'secrets', '-n', ns], false],
     ['controller', ['create', 'leases.coordination.k8s.io', '-n', ns], true],
     ['controller', ['update', `leases.coordination.k8s.io/${controllerSa}`, '-n', ns], true],
