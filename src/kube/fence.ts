@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * A fence closes when the right to write ends (a leader's renew deadline passed, or it was
  * stopped). Writes go through clients that check it just before sending and abort their
@@ -25,6 +27,8 @@ export class Deadline implements Fence {
     private at: number,
     private readonly parent?: AbortSignal,
   ) {
+    // Every request in flight listens on it (hundreds when Events go out in a burst).
+    setMaxListeners(0, this.ac.signal);
     parent?.addEventListener('abort', this.onParentAbort, { once: true });
     if (parent?.aborted) this.close('stopped');
     this.arm();
