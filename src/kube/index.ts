@@ -6,6 +6,8 @@ export { ResourceClient, makeClients, type KubeClients, type ApplyBody, type App
 export { clusterInformers, clusterLists, type ClusterInformers } from './cluster-informers.js';
 export { Informer, resourceListWatcher, keyOf, type InformerEvent, type InformerOptions, type ListWatcher } from './informer.js';
 export { LeaderElector, defaultIdentity, type LeaderElectorOptions } from './leader.js';
+export { Deadline, FenceClosed, type Fence } from './fence.js';
+export { leaseTimingError } from './lease-timing.js';
 export { EventRecorder, referenceTo, type EventType, type EventRecorderOptions } from './events.js';
 export { MetricsServer, type MetricsServerOptions, type Probe } from './metrics-server.js';
 export { NodeHeartbeat, agentLeaseName, agentLeasePrefix, leaseAlive, leaseExpiry, type NodeHeartbeatOptions } from './node-heartbeat.js';

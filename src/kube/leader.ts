@@ -30,13 +30,13 @@ export interface LeaderElectorOptions {
   identity?: string;
   /** How long a silent leader keeps the Lease (default 15 s). */
   leaseDurationMs?: number;
-  /** The leader gives up when it could not renew for this long (default 10 s, < lease duration). */
+  /** The leader's fence closes this long after it sent its last successful renewal (default 10 s, < lease duration). */
   renewDeadlineMs?: number;
   /** Between attempts to acquire, and between renewals (default 2 s). */
   retryPeriodMs?: number;
   /** Called on becoming leader; write only through clients behind `fence` (ResourceClient.fenced). */
   onStartedLeading: (fence: Fence) => void | Promise<void>;
-  /** Called when leadership ends (lost, or released by stop()). */
+  /** Called when leadership ends (lost, or stop()), after the fence closed and before the Lease is released. */
   onStoppedLeading?: () => void | Promise<void>;
   /** Called whenever the observed holder changes (including to ourselves). */
   onNewLeader?: (identity: string) => void;
