@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { NetlinkIpvsClient } from '../src/ipvs/client.js';
-import { destId, serviceId } from '../src/ipvs/keys.js';
+import { destKeyString, serviceKeyString } from '../src/ipvs/keys.js';
 import type { IpvsOp, IpvsServiceWithDests } from '../src/ipvs/types.js';
 import { run } from '../test/lab/inside.js';
 import { flatTable, ipvsadmLines, makeTable, tableOps } from './ipvs-rules.js';
@@ -53,19 +53,19 @@ function ipvsadmRestore(rules: string): Promise<void> {
 /** Minimal level-based diff for the 1% change, keyed by service and destination identity. */
 function diff(desired: IpvsServiceWithDests[], observed: IpvsServiceWithDests[]): IpvsOp[] {
   const ops: IpvsOp[] = [];
-  const have = new Map(observed.map((s) => [serviceId(s.key), s]));
+  const have = new Map(observed.map((s) => [serviceKeyString(s.key), s]));
   for (const want of desired) {
-    const got = have.get(serviceId(want.key));
-    have.delete(serviceId(want.key));
+    const got = have.get(serviceKeyString(want.key));
+    have.delete(serviceKeyString(want.key));
     if (!got) {
       ops.push({ op: 'add-service', service: want });
       for (const dest of want.dests) ops.push({ op: 'add-dest', key: want.key, dest });
       continue;
     }
-    const gotDests = new Map(got.dests.map((d) => [destId(d), d]));
+    const gotDests = new Map(got.dests.map((d) => [destKeyString(d), d]));
     for (const dest of want.dests) {
-      const g = gotDests.get(destId(dest));
-      gotDests.delete(destId(dest));
+      const g = gotDests.get(destKeyString(dest));
+      gotDests.delete(destKeyString(dest));
       if (!g) ops.push({ op: 'add-dest', key: want.key, dest });
       else if (g.weight !== dest.weight || g.fwd !== dest.fwd || g.upperThreshold !== dest.upperThreshold || g.lowerThreshold !== dest.lowerThreshold) {
         ops.push({ op: 'edit-dest', key: want.key, dest });

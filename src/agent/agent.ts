@@ -11,7 +11,7 @@ import { CheckSync } from './check-sync.js';
 import { CompileCache } from './compile-cache.js';
 import type { NodeDesired, VipLeadership } from './compile.js';
 import { checkKey } from './health-config.js';
-import { serviceKeyString } from './ipvs-keys.js';
+import { serviceKeyString } from '../ipvs/keys.js';
 import type { ReconcileResult, Reconciler } from './reconciler.js';
 import { ModelSource, type SnapshotSource } from './source.js';
 

@@ -1,7 +1,7 @@
 // desired = compile(model, node, health, leadership): the kernel state one node should hold.
 // Pure: everything it depends on is an argument, so it is tested over a table of cases.
 import type { DirectorGroupSpec, Forwarding } from '../api/index.js';
-import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, Timeouts, TunnelFlag, VirtualServiceKey } from '../ipvs/types.js';
+import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, Timeouts, TunnelFlag } from '../ipvs/types.js';
 import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 import type { AddressSpec } from './link-diff.js';
 
@@ -51,12 +51,6 @@ export interface NodeDesired {
 
 const forwardMethod: Record<Forwarding['method'], ForwardMethod> = { NAT: 'masq', DR: 'route', TUN: 'tunnel' };
 
-function ipvsKey(spec: NonNullable<ServiceModel['spec']>, family: 'IPv4' | 'IPv6'): VirtualServiceKey {
-  const af = family === 'IPv6' ? 'inet6' : 'inet';
-  if (spec.fwmark !== undefined) return { af, fwmark: spec.fwmark };
-  return { af, protocol: spec.protocol!.toLowerCase() as 'tcp' | 'udp' | 'sctp', addr: spec.vip!, port: spec.port! };
-}
-
 function serviceFlags(spec: NonNullable<ServiceModel['spec']>): ServiceFlag[] {
   const flags: ServiceFlag[] = [];
   if (spec.persistence) flags.push('persistent');
@@ -91,7 +85,8 @@ function belowQuorum(spec: NonNullable<ServiceModel['spec']>, healthy: number): 
 
 export function compileService(s: ServiceModel, health: HealthLookup): CompiledService | undefined {
   const spec = s.spec;
-  if (!spec || !s.accepted || !s.family) return undefined;
+  // The model's key, never one rebuilt from the spec: it is canonical, as the kernel reads it back.
+  if (!spec || !s.accepted || !s.family || !s.ipvsService) return undefined;
   const backends: CompiledBackend[] = [];
   const dests: IpvsDest[] = [];
   for (const b of s.backends) {
@@ -109,7 +104,7 @@ export function compileService(s: ServiceModel, health: HealthLookup): CompiledS
   return {
     key: s.key, generation: s.generation, group: s.group, backends, healthy, sorryActive,
     ipvs: {
-      key: ipvsKey(spec, s.family),
+      key: s.ipvsService,
       scheduler: spec.scheduler,
       flags: serviceFlags(spec),
       timeout: spec.persistence?.timeoutSeconds ?? 0,

@@ -2,7 +2,7 @@
 // Emits only the edits needed, field by field, like keepalived's reload diff; never an op on a
 // service it does not own (kube-proxy's, keepalived's or a human's).
 import type { IpvsDest, IpvsOp, IpvsService, IpvsServiceWithDests } from '../ipvs/types.js';
-import { destKeyString, serviceKeyString } from './ipvs-keys.js';
+import { destKeyString, serviceKeyString } from '../ipvs/keys.js';
 
 export interface IpvsDiff {
   /** Kernel operations, in an order the kernel accepts: deletions first, then additions and edits. */

@@ -2,11 +2,12 @@
 // upgraded agent adopts its own state without flushing and never touches anybody else's.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { parseServiceKey, serviceKeyString } from '../ipvs/keys.js';
 import type { AddressSpec, OwnedSysctl } from './link-diff.js';
 
 export interface OwnedState {
   version: 1;
-  /** IPVS service keys (see ipvs-keys.ts). */
+  /** IPVS service keys (see src/ipvs/keys.ts). */
   services: string[];
   addresses: AddressSpec[];
   sysctls: Record<string, OwnedSysctl>;
@@ -15,6 +16,19 @@ export interface OwnedState {
 }
 
 export const emptyOwnedState = (): OwnedState => ({ version: 1, services: [], addresses: [], sysctls: {} });
+
+/**
+ * Records written before service keys were canonical can spell a VIP as its spec did
+ * (`tcp/[2001:DB8::1]:80`): read as the kernel spells it, or the agent would take its own service
+ * for somebody else's. Text that is no key is kept as it is (it matches nothing).
+ */
+function canonicalKeyText(text: string): string {
+  try {
+    return serviceKeyString(parseServiceKey(text));
+  } catch {
+    return text;
+  }
+}
 
 export interface OwnershipStore {
   load(): Promise<OwnedState>;
@@ -34,7 +48,8 @@ export class FileOwnershipStore implements OwnershipStore {
     }
     const parsed = JSON.parse(text) as OwnedState;
     if (parsed.version !== 1) throw new Error(`${this.path}: unknown ownership record version ${String(parsed.version)}`);
-    return { ...emptyOwnedState(), ...parsed };
+    const state = { ...emptyOwnedState(), ...parsed };
+    return { ...state, services: state.services.map(canonicalKeyText) };
   }
 
   /** Atomic: a crash leaves either the old or the new record, never half of one. */

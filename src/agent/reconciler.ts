@@ -5,7 +5,7 @@ import type { IpvsClient } from '../ipvs/api.js';
 import type { IpvsOp, IpvsServiceWithDests, Timeouts, VirtualServiceKey } from '../ipvs/types.js';
 import type { LinkClient, Sysctl } from '../link/types.js';
 import { diffIpvs } from './ipvs-diff.js';
-import { parseServiceKey, serviceKeyString } from './ipvs-keys.js';
+import { parseServiceKey, serviceKeyString } from '../ipvs/keys.js';
 import { diffAddresses, diffSysctls } from './link-diff.js';
 import type { OwnedState, OwnershipStore } from './ownership.js';
 import type { NodeDesired } from './compile.js';
@@ -62,7 +62,7 @@ export interface ReconcileOptions {
    */
   full?: boolean;
   /**
-   * Service keys (see ipvs-keys.ts) to read back and heal even if their desired state did not
+   * Service keys (see src/ipvs/keys.ts) to read back and heal even if their desired state did not
    * change: the periodic resync walks every service this way, a slice per pass, so drift
    * (`ipvsadm -C`, an edited weight) heals without one long pass that would delay real changes.
    */

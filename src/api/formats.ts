@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { IpFamily } from '../address/index.js';
 import { celString, withRules } from './rules.js';
 
 // Regular expressions shared by the zod layer (JavaScript RegExp) and CEL (RE2 via
@@ -47,7 +48,8 @@ const ipv4Re = new RegExp(ipv4Source);
 const ipv6Re = new RegExp(ipv6Source);
 const ipv4NetmaskRe = new RegExp(ipv4NetmaskSource);
 
-export type IpFamily = 'IPv4' | 'IPv6';
+/** The program's one family vocabulary (src/address), which is also the API's. */
+export type { IpFamily } from '../address/index.js';
 
 export function isIPv4(s: string): boolean {
   return ipv4Re.test(s);

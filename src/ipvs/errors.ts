@@ -1,6 +1,8 @@
 // Typed IPVS errors: the kernel's errno, its name, the operation and the object, and a message
 // that says what went wrong in IPVS terms (the kernel only says e.g. "No such process").
 import { constants } from 'node:os';
+import { formatHostPort } from '../address/index.js';
+import { serviceKeyLabel } from './keys.js';
 import type { DestKey, IpvsOp, IpvsOpName, VirtualServiceKey } from './types.js';
 
 const ERRNO_NAMES = new Map<number, string>();
@@ -33,13 +35,6 @@ export class IpvsError extends Error {
   }
 }
 
-export function formatServiceKey(k: VirtualServiceKey): string {
-  if ('fwmark' in k) return `fwmark ${k.fwmark}${k.af === 'inet6' ? ' (IPv6)' : ''}`;
-  return `${k.protocol.toUpperCase()} ${formatHostPort(k.addr, k.port)}`;
-}
-
-export const formatHostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
-
 export function opObject(op: IpvsOp): IpvsErrorObject {
   switch (op.op) {
     case 'add-service':
@@ -60,7 +55,7 @@ export function opObject(op: IpvsOp): IpvsErrorObject {
 
 function subject(op: IpvsOperation, o: IpvsErrorObject): string {
   const parts: string[] = [op];
-  if (o.service) parts.push(`service ${formatServiceKey(o.service)}`);
+  if (o.service) parts.push(`service ${serviceKeyLabel(o.service)}`);
   if (o.dest) parts.push(`destination ${formatHostPort(o.dest.addr, o.dest.port)}`);
   return parts.join(' ');
 }

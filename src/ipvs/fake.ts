@@ -8,7 +8,7 @@ import { type IpvsClient, type IpvsOpResult, type ListOptions } from './api.js';
 import { canonicalAddr, familyOf } from './codec/addr.js';
 import { zeroStats } from './codec/stats.js';
 import { errnoNumber, ipvsError, opObject, type IpvsError } from './errors.js';
-import { canonicalServiceKey, destId, serviceId } from './keys.js';
+import { canonicalServiceKey, destKeyString, serviceKeyString } from './keys.js';
 import { validateOp } from './validate.js';
 import { SingleOps } from './single-ops.js';
 import {
@@ -75,14 +75,14 @@ export class FakeIpvsClient extends SingleOps implements IpvsClient {
 
   /** Sets counters as traffic would (for status/metrics tests). */
   setStats(key: VirtualServiceKey, stats: Partial<IpvsStats>, dest?: DestKey & Partial<Pick<IpvsDest, 'activeConns' | 'inactConns' | 'persistConns'>>): void {
-    const s = this.services.get(serviceId(key));
-    if (!s) throw new Error(`fake IPVS: no service ${serviceId(key)}`);
+    const s = this.services.get(serviceKeyString(key));
+    if (!s) throw new Error(`fake IPVS: no service ${serviceKeyString(key)}`);
     if (!dest) {
       s.svc.stats = { ...(s.svc.stats ?? zeroStats()), ...stats };
       return;
     }
-    const d = s.dests.find((x) => destId(x) === destId(dest));
-    if (!d) throw new Error(`fake IPVS: no destination ${destId(dest)} in ${serviceId(key)}`);
+    const d = s.dests.find((x) => destKeyString(x) === destKeyString(dest));
+    if (!d) throw new Error(`fake IPVS: no destination ${destKeyString(dest)} in ${serviceKeyString(key)}`);
     d.stats = { ...(d.stats ?? zeroStats()), ...stats };
     for (const k of ['activeConns', 'inactConns', 'persistConns'] as const) if (dest[k] !== undefined) d[k] = dest[k];
   }
@@ -112,13 +112,13 @@ export class FakeIpvsClient extends SingleOps implements IpvsClient {
 
   async getService(key: VirtualServiceKey): Promise<IpvsService | undefined> {
     this.checkOpen();
-    const s = this.services.get(serviceId(key));
+    const s = this.services.get(serviceKeyString(key));
     return s ? copyService(s.svc, true) : undefined;
   }
 
   async listDests(key: VirtualServiceKey, opts: ListOptions = {}): Promise<IpvsDest[]> {
     this.checkOpen();
-    const s = this.services.get(serviceId(key));
+    const s = this.services.get(serviceKeyString(key));
     if (!s) throw ipvsError('list-dests', errnoNumber('ESRCH'), { service: key });
     return s.dests.map((d) => copyDest(d, opts.stats ?? true));
   }
@@ -156,7 +156,7 @@ export class FakeIpvsClient extends SingleOps implements IpvsClient {
     const fail = (code: ErrnoName): IpvsError => ipvsError(op.op, errnoNumber(code), opObject(op));
     switch (op.op) {
       case 'add-service': {
-        const id = serviceId(op.service.key);
+        const id = serviceKeyString(op.service.key);
         if (this.services.has(id)) return fail('EEXIST');
         const problem = this.checkModules(op.service);
         if (problem) return fail(problem);
@@ -164,7 +164,7 @@ export class FakeIpvsClient extends SingleOps implements IpvsClient {
         return undefined;
       }
       case 'edit-service': {
-        const s = this.services.get(serviceId(op.service.key));
+        const s = this.services.get(serviceKeyString(op.service.key));
         if (!s) return fail('ESRCH');
         const problem = this.checkModules(op.service);
         if (problem) return fail(problem);
@@ -172,13 +172,13 @@ export class FakeIpvsClient extends SingleOps implements IpvsClient {
         return undefined;
       }
       case 'del-service':
-        return this.services.delete(serviceId(op.key)) ? undefined : fail('ESRCH');
+        return this.services.delete(serviceKeyString(op.key)) ? undefined : fail('ESRCH');
       case 'add-dest':
       case 'edit-dest': {
-        const s = this.services.get(serviceId(op.key));
+        const s = this.services.get(serviceKeyString(op.key));
         if (!s) return fail('ESRCH');
         if (familyOf(op.dest.addr) !== s.svc.key.af && this.daemons.size > 0) return fail('EINVAL');
-        const i = s.dests.findIndex((d) => destId(d) === destId(op.dest));
+        const i = s.dests.findIndex((d) => destKeyString(d) === destKeyString(op.dest));
         if (op.op === 'add-dest') {
           if (i !== -1) return fail('EEXIST');
           s.dests.unshift({ ...storedDest(op.dest), ...counters(), stats: zeroStats() });
@@ -190,15 +190,15 @@ export class FakeIpvsClient extends SingleOps implements IpvsClient {
         return undefined;
       }
       case 'del-dest': {
-        const s = this.services.get(serviceId(op.key));
+        const s = this.services.get(serviceKeyString(op.key));
         if (!s) return fail('ESRCH');
-        const i = s.dests.findIndex((d) => destId(d) === destId(op.dest));
+        const i = s.dests.findIndex((d) => destKeyString(d) === destKeyString(op.dest));
         if (i === -1) return fail('ENOENT');
         s.dests.splice(i, 1);
         return undefined;
       }
       case 'zero': {
-        const targets = op.key ? [this.services.get(serviceId(op.key))] : [...this.services.values()];
+        const targets = op.key ? [this.services.get(serviceKeyString(op.key))] : [...this.services.values()];
         if (targets[0] === undefined && op.key) return fail('ESRCH');
         for (const s of targets) {
           if (!s) continue;

@@ -1,10 +1,9 @@
 // The table as `ipvsadm -Ln` prints it, for the CLI, the demo and logs: people read LVS state in
 // this shape, so we show ours the same way.
+import { formatHostPort as hostPort } from '../address/index.js';
 import type { ForwardMethod, IpvsServiceWithDests } from './types.js';
 
 const fwdName: Record<ForwardMethod, string> = { masq: 'Masq', route: 'Route', tunnel: 'Tunnel', local: 'Local' };
-
-const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 function serviceLine(s: IpvsServiceWithDests): string {
   const k = s.key;

@@ -1,11 +1,11 @@
 // Address text <-> bytes for rtnetlink, over the one address module (src/address).
-import { formatV4, formatV6, ipBytes, ipVersion } from '../address/index.js';
+import { formatV4, formatV6, ipBytes, ipFamily } from '../address/index.js';
 import type { Family } from './types.js';
 
 export function familyOf(address: string): Family {
-  const v = ipVersion(address);
-  if (v === undefined) throw new Error(`not an IP address: '${address}'`);
-  return v;
+  const f = ipFamily(address);
+  if (f === undefined) throw new Error(`not an IP address: '${address}'`);
+  return f;
 }
 
 export function addressToBytes(address: string): Buffer {
@@ -15,7 +15,7 @@ export function addressToBytes(address: string): Buffer {
 }
 
 export function bytesToAddress(buf: Uint8Array, family: Family): string {
-  return family === 4 ? formatV4(buf) : formatV6(buf);
+  return family === 'IPv4' ? formatV4(buf) : formatV6(buf);
 }
 
 /** Canonical form of an address string (IPv6 compressed, lower case). */

@@ -43,7 +43,7 @@ export class RtLinkClient implements LinkClient {
     const names = new Map((await this.listLinks()).map((l) => [l.index, l.name]));
     const out: InterfaceAddress[] = [];
     for (const a of await this.socket.getAddresses()) {
-      const family: Family = a.data.family === AF_INET6 ? 6 : 4;
+      const family: Family = a.data.family === AF_INET6 ? 'IPv6' : 'IPv4';
       const raw = a.attrs.local ?? a.attrs.address;
       if (!raw) continue;
       const name = names.get(a.data.index ?? -1) ?? '';
@@ -61,9 +61,9 @@ export class RtLinkClient implements LinkClient {
     const bytes = addressToBytes(address);
     try {
       await this.socket.newAddress(
-        { family: family === 4 ? AF_INET : AF_INET6, prefixlen: prefixLen, index: await this.indexOf(ifname) },
+        { family: family === 'IPv4' ? AF_INET : AF_INET6, prefixlen: prefixLen, index: await this.indexOf(ifname) },
         // nodad: a VIP moving between directors must be usable at once, not after IPv6 DAD.
-        { local: bytes, address: bytes, ...(family === 6 ? { flags: { nodad: true } } : {}) },
+        { local: bytes, address: bytes, ...(family === 'IPv6' ? { flags: { nodad: true } } : {}) },
         { flags: FlagsNew.CREATE | FlagsNew.EXCL });
     } catch (e) {
       if (isCode(e, 'EEXIST')) return;
@@ -76,7 +76,7 @@ export class RtLinkClient implements LinkClient {
     const bytes = addressToBytes(address);
     try {
       await this.socket.delAddress(
-        { family: family === 4 ? AF_INET : AF_INET6, prefixlen: prefixLen, index: await this.indexOf(ifname) },
+        { family: family === 'IPv4' ? AF_INET : AF_INET6, prefixlen: prefixLen, index: await this.indexOf(ifname) },
         { local: bytes, address: bytes });
     } catch (e) {
       if (isCode(e, 'EADDRNOTAVAIL', 'ENOENT', 'ESRCH')) return;

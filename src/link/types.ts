@@ -1,5 +1,8 @@
 // Kernel link state the agent manages besides IPVS: addresses on interfaces (VIPs) and sysctls.
-export type Family = 4 | 6;
+import type { IpFamily } from '../address/index.js';
+
+/** The program's one family vocabulary; rtnetlink's AF numbers are converted in rtnetlink.ts. */
+export type Family = IpFamily;
 
 export interface InterfaceAddress {
   ifname: string;

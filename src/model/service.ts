@@ -1,6 +1,8 @@
 // The steps that make one VirtualService's ServiceModel. Both the full resolve and the
 // incremental resolver run them, so the two cannot drift apart.
 import { type IpFamily, type VirtualService, type VirtualServiceSpec, serviceFamily } from '../api/index.js';
+import { serviceKeyLabel } from '../ipvs/keys.js';
+import type { VirtualServiceKey } from '../ipvs/types.js';
 import { canonical } from './canonical.js';
 import { type BackendResult, resolveBackends, selectRealServers } from './backends.js';
 import type { Claim, ClaimOutcome } from './conflicts.js';
@@ -19,6 +21,7 @@ function emptyService(key: string, namespace: string, name: string, generation: 
     spec: undefined,
     accepted: false,
     issues: [],
+    ipvsService: undefined,
     ipvsKey: undefined,
     family: undefined,
     group: '',
@@ -36,11 +39,11 @@ export function invalidServiceModel(inv: InvalidObject): ServiceModel {
   };
 }
 
-function ipvsKeyOf(vs: VirtualService, family: IpFamily): string {
-  const s = vs.spec;
-  if (s.fwmark !== undefined) return `FWM ${s.fwmark} ${family}`;
-  const vip = canonical(s.vip ?? '');
-  return `${s.protocol ?? 'TCP'} ${family === 'IPv6' ? `[${vip}]` : vip}:${s.port ?? 0}`;
+/** The IPVS service of a (canonical) spec: the API's family and protocol spelled as IPVS's. */
+function ipvsServiceOf(spec: VirtualServiceSpec, family: IpFamily): VirtualServiceKey {
+  const af = family === 'IPv6' ? 'inet6' : 'inet';
+  if (spec.fwmark !== undefined) return { af, fwmark: spec.fwmark };
+  return { af, protocol: spec.protocol === 'UDP' ? 'udp' : spec.protocol === 'SCTP' ? 'sctp' : 'tcp', addr: spec.vip ?? '', port: spec.port ?? 0 };
 }
 
 /**
@@ -74,10 +77,13 @@ export function baseServiceModel(vs: VirtualService, groups: ReadonlyMap<string,
   const vips = [...new Set(vipTexts.map(canonical))].sort(compareText);
   const groupName = vs.spec.directorGroup;
   const g = groups.get(groupName);
+  const spec = canonicalSpec(vs.spec);
+  const ipvsService = ipvsServiceOf(spec, family);
   const m: ServiceModel = {
     ...emptyService(key, namespace, name, vs.metadata.generation),
-    spec: canonicalSpec(vs.spec),
-    ipvsKey: ipvsKeyOf(vs, family),
+    spec,
+    ipvsService,
+    ipvsKey: serviceKeyLabel(ipvsService),
     family,
     group: groupName,
     directors: g?.directors ?? [],

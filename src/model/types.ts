@@ -7,6 +7,7 @@ import type {
   VirtualService,
   VirtualServiceSpec,
 } from '../api/index.js';
+import type { VirtualServiceKey } from '../ipvs/types.js';
 import type { EndpointSlice, Node, Service } from '../kube/types.js';
 
 /**
@@ -97,7 +98,9 @@ export interface ServiceModel {
   /** The agents program it (on the directors of its group). */
   accepted: boolean;
   issues: Issue[];
-  /** `TCP 192.0.2.10:80` or `FWM 7 IPv4`, the way ipvsadm -Ln names services. */
+  /** The IPVS service, canonical: compile programs exactly this key, the kernel reports it back. */
+  ipvsService: VirtualServiceKey | undefined;
+  /** Its label, `TCP 192.0.2.10:80` or `FWM 7 IPv4` (serviceKeyLabel), as status and conflicts name it. */
   ipvsKey: string | undefined;
   family: IpFamily | undefined;
   group: string;

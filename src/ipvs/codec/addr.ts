@@ -1,7 +1,7 @@
 // IP address text <-> the 16-byte `union nf_inet_addr` the IPVS attributes carry (IPv4 in the first
 // 4 bytes, rest zero), over the one address module (src/address): IPv6 reads back canonically
 // (RFC 5952), so addresses compare as strings.
-import { formatV4, formatV6, parseV4, v6Bytes } from '../../address/index.js';
+import { canonicalIp, formatV4, formatV6, parseV4, v6Bytes } from '../../address/index.js';
 import type { NlWriter } from './nla.js';
 import type { AddressFamily } from '../types.js';
 
@@ -43,11 +43,10 @@ export function decodeAddr(b: Uint8Array, af: AddressFamily): string {
   return af === 'inet' ? formatV4(b) : formatV6(b);
 }
 
-/** Canonical text of an address (e.g. "2001:DB8:0::1" -> "2001:db8::1"). */
+/** Canonical text of an address (e.g. "2001:DB8:0::1" -> "2001:db8::1"), any zone dropped. */
 export function canonicalAddr(addr: string): string {
-  const af = familyOf(addr);
-  if (!af) throw new TypeError(`not an IP address: ${JSON.stringify(addr)}`);
-  return decodeAddr(encodeAddr(addr), af);
+  const zone = addr.indexOf('%');
+  return canonicalIp(zone === -1 ? addr : addr.slice(0, zone));
 }
 
 /** IPv4 netmask <-> prefix length. A non-contiguous mask reads as its leading one bits. */

@@ -55,7 +55,7 @@ export class PacketAnnouncer implements NeighbourAnnouncer {
     const c = this.n.constants;
     let firstError: unknown;
     for (const a of addresses) {
-      const v4 = familyOf(a) === 4;
+      const v4 = familyOf(a) === 'IPv4';
       const frame = v4 ? gratuitousArpFrame(t.mac, a) : unsolicitedNaFrame(t.mac, a);
       try {
         this.n.sendto(fd, frame, sockaddrLl(c.AF_PACKET, t.index, v4 ? ETH_P_ARP : ETH_P_IPV6, frame.subarray(0, 6)));

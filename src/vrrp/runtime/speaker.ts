@@ -294,7 +294,7 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     const vips = new Set([...own, ...[...this.entries.values()].flatMap((e) => e.vips)].map((v) => v.address));
     const addrs = await this.link.listAddresses(ifname);
     const found = addrs.find((a) => {
-      if (a.family !== (family === 'ipv4' ? 4 : 6)) return false;
+      if (a.family !== (family === 'ipv4' ? 'IPv4' : 'IPv6')) return false;
       if (family === 'ipv6') return /^fe[89ab]/i.test(a.address);
       return !vips.has(a.address);
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffIpvs } from '../../../src/agent/ipvs-diff.js';
-import { parseServiceKey, serviceKeyString } from '../../../src/agent/ipvs-keys.js';
+import { parseServiceKey, serviceKeyString } from '../../../src/ipvs/keys.js';
 import type { IpvsDest, IpvsServiceWithDests } from '../../../src/ipvs/types.js';
 
 const dest = (addr: string, weight = 1, extra: Partial<IpvsDest> = {}): IpvsDest =>

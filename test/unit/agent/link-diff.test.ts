@@ -3,7 +3,7 @@ import { diffAddresses, diffSysctls } from '../../../src/agent/link-diff.js';
 import type { InterfaceAddress } from '../../../src/link/types.js';
 
 const observed = (ifname: string, address: string, prefixLen: number): InterfaceAddress =>
-  ({ ifname, ifindex: 2, family: address.includes(':') ? 6 : 4, address, prefixLen });
+  ({ ifname, ifindex: 2, family: address.includes(':') ? 'IPv6' : 'IPv4', address, prefixLen });
 
 describe('diffAddresses', () => {
   it('adds missing VIPs and owns them; removes owned ones no longer wanted', () => {
