@@ -251,7 +251,7 @@ describe('bad input: a typed error naming the problem, and the table as it was',
       await expectError(ipvs.editDest(tcp80, d('10.20.0.9', 8080)), 'ENOENT', /the destination does not exist/);
       await expectError(ipvs.delDest(tcp80, { addr: '10.20.0.9', port: 8080 }), 'ENOENT', /the destination does not exist/);
       await expectError(ipvs.delService({ ...tcp80, port: 81 }), 'ESRCH', /the virtual service does not exist/);
-      await expectError(ipvs.editService({ key: fwm4, scheduler: 'rr', flags: [], timeout: 0, netmask: 32 }), 'ESRCH', /fwmark 7/);
+      await expectError(ipvs.editService({ key: fwm4, scheduler: 'rr', flags: [], timeout: 0, netmask: 32 }), 'ESRCH', /service FWM 7 IPv4: /);
     });
   });
 
