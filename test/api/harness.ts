@@ -288,7 +288,7 @@ export function connectApiServer(kubeconfigPath: string, binDir: string): ApiCon
     },
     async kubeconfigForServiceAccount(namespace, name, pod) {
       const created = await kubectl(['create', 'serviceaccount', name, '-n', namespace]);
-      if (created.code !== 0 && !created.stderr.includes('AlreadyExists')) {
+      if (created.code !== 0 && !/AlreadyExists|already exists/.test(created.stderr)) {
         throw new Error(`kubectl create serviceaccount ${namespace}/${name}: ${created.stderr}`);
       }
       const bound = pod ? ['--bound-object-kind=Pod', `--bound-object-name=${pod}`] : [];
