@@ -1,5 +1,6 @@
 // Prometheus metrics of one agent: what it programmed, how reconciling goes, how checks go.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { processMetrics } from '../util/process-metrics.js';
 import type { HealthChecker } from '../health/index.js';
 import type { AgentPass } from './agent.js';
 
@@ -36,7 +37,7 @@ export class AgentMetrics {
     new Counter({ name: 'lvs_agent_healthcheck_failures_total', help: 'Health probes that failed since start', registers: reg, collect() { this.reset(); this.inc(checker.stats().failuresTotal); } });
     this.registry.registerMetric(checker.latencyHistogram);
     // process_* and nodejs_*: memory, CPU, event loop lag, open file descriptors of the agent.
-    collectDefaultMetrics({ register: this.registry });
+    processMetrics(this.registry);
   }
 
   /** The status writes still to do (StatusReporter.pending), scraped as a gauge. */

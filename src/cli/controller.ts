@@ -72,11 +72,11 @@ export const controllerCommand: Subcommand = {
     const resyncMs = duration('resync', values.resync);
     const leaderElect = parseBool('leader-elect', values['leader-elect']);
     // Loaded on demand: `lvs-operator version` and `help` need no Kubernetes client.
-    const [{ Controller }, { loadClusterAccess }, { defaultIdentity }, { collectDefaultMetrics }] = await Promise.all([
+    const [{ Controller }, { loadClusterAccess }, { defaultIdentity }, { processMetrics }] = await Promise.all([
       import('../controller/controller.js'),
       import('../kube/config.js'),
       import('../kube/leader.js'),
-      import('prom-client'),
+      import('../util/process-metrics.js'),
     ]);
     const access = loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context });
     const controller = new Controller({
@@ -98,7 +98,7 @@ export const controllerCommand: Subcommand = {
         : {}),
       log,
     });
-    collectDefaultMetrics({ register: controller.metrics.registry });
+    processMetrics(controller.metrics.registry);
     await controller.start();
     log.info({ server: access.server, via: access.source, metricsPort: controller.metricsPort }, 'controller started');
     await untilSignalled((signal) => log.info({ signal }, 'shutting down'));

@@ -6,7 +6,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { collectDefaultMetrics } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentPass } from '../../src/agent/agent.js';
 import { emptyDesired } from '../../src/agent/compile.js';
@@ -22,6 +21,7 @@ import { VrrpSpeaker } from '../../src/vrrp/runtime/index.js';
 import { dg, node, snapshot, web } from '../unit/model/fixtures.js';
 import { FakeLan } from '../unit/vrrp/fake-channels.js';
 import { silent } from '../unit/vrrp/wire.js';
+import { processMetrics } from '../../src/util/process-metrics.js';
 import { eventually, installCrds, kit } from './controller-kit.js';
 import { runTool } from './harness.js';
 
@@ -125,7 +125,7 @@ describe('promtool check metrics', () => {
 
   it("passes the controller's /metrics, as the controller command sets it up", async () => {
     const c = await k.startController({ metrics: { port: 0, host: '127.0.0.1' } });
-    collectDefaultMetrics({ register: c.metrics.registry }); // as src/cli/controller.ts does
+    processMetrics(c.metrics.registry); // as src/cli/controller.ts does
     const text = await eventually(async () => {
       const t = await (await fetch(`http://127.0.0.1:${c.metricsPort}/metrics`)).text();
       expect(t).toMatch(/^lvs_controller_reconcile_total\{result="success"\} [1-9]/m);
