@@ -5,11 +5,12 @@ import { type KubeClients, type ResourceClient, makeClients } from '../kube/clie
 import type { ClusterAccess } from '../kube/config.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
 import { Deadline, type Fence } from '../kube/fence.js';
-import { KubeHttp, isNotFound } from '../kube/http.js';
+import { KubeApiError, KubeHttp, isNotFound } from '../kube/http.js';
 import { Informer, type InformerOptions, keyOf, resourceListWatcher } from '../kube/informer.js';
 import { LeaderElector } from '../kube/leader.js';
 import { MetricsServer } from '../kube/metrics-server.js';
 import type { KubeObject, Lease, SecretMeta } from '../kube/types.js';
+import { TerminalError, WorkQueue } from '../kube/workqueue.js';
 import { clusterInformers, clusterLists, type ClusterInformers } from '../kube/cluster-informers.js';
 import { agentLeasePrefix, leaseAlive, leaseExpiry } from '../kube/node-heartbeat.js';
 import { buildSnapshot } from '../model/snapshot.js';
@@ -56,22 +57,14 @@ export interface ControllerOptions {
 }
 
 type Kind = 'DirectorGroup' | 'VirtualService' | 'RealServer';
+type StatusObject = KubeObject & { status?: object | undefined };
+type StatusOf = (obj: StatusObject, now: string) => { fields: object; desired: DesiredCondition[]; prev: readonly Condition[] | undefined };
+/** One object's status work: its model object, its API object and how to compute its status. */
+interface Target { model: object; obj: StatusObject; status: StatusOf }
 
 /** metav1.Time: RFC 3339 in whole seconds. */
 function metaTime(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**
@@ -123,6 +116,8 @@ export class Controller {
   private dirty = false;
   private failures = 0;
   private model: ClusterModel | undefined;
+  /** Status writes by `kind key`: each object retries (backs off) on its own. */
+  private work: WorkQueue | undefined;
   /** The bound metrics port, once started. */
   metricsPort: number | undefined;
   /** Counters for tests. */
@@ -221,8 +216,10 @@ export class Controller {
     if (this.stopped) return;
     this.stopped = true;
     // Stop reconciling first, then give up the Lease so a standby takes over at once.
+    const work = this.work;
     this.unlead();
     await this.running;
+    await work?.idle(); // writes in flight finish (or are cut off by the fence)
     this.stopping.abort();
     await this.elector?.stop();
     this.elector = undefined;
@@ -243,6 +240,11 @@ export class Controller {
     // Stop at once when the fence closes, not when the elector's loop gets round to it.
     fence.signal.addEventListener('abort', () => this.unlead(), { once: true });
     this.leading = true;
+    this.work?.close();
+    this.work = new WorkQueue((item) => this.process(item), {
+      concurrency: 8,
+      onError: (item, err, retryMs) => this.log.warn({ err, object: item, retryMs }, retryMs === undefined ? 'status write failed for good: waiting for the object to change' : 'status write failed, retrying'),
+    });
     this.forgetSettled();
     this.metrics.leader.set(1);
     this.log.info('leading: reconciling');
@@ -282,23 +284,66 @@ export class Controller {
   }
 
   /** Queues the status write of one object unless it is settled for these model and API objects. */
-  private queue(jobs: (() => Promise<boolean>)[], kind: Kind, key: string, model: object, obj: (KubeObject & { status?: object | undefined }) | undefined, status: (obj: KubeObject & { status?: object | undefined }) => { fields: object; desired: DesiredCondition[]; prev: readonly Condition[] | undefined }): void {
+  private enqueue(kind: Kind, key: string, t: Target | undefined): void {
     const settled = this.settled[kind];
-    if (!obj) {
+    if (!t) {
       settled.delete(key);
       return;
     }
     const s = settled.get(key);
-    if (s?.model === model && s.obj === obj) {
+    if (s?.model === t.model && s.obj === t.obj) {
       this.stats.skipped++;
       return;
     }
-    jobs.push(async () => {
-      const { fields, desired, prev } = status(obj);
-      const ok = await this.write(kind, obj, fields, prev, desired);
-      if (ok && this.leading) settled.set(key, { model, obj });
-      return ok;
-    });
+    // The version: a key failing for good or backing off is retried early only when one of these changed.
+    this.work?.add(`${kind} ${key}`, [t.model, t.obj]);
+  }
+
+  /** What one object's status is computed from, in the current model; undefined when either side is gone. */
+  private target(kind: Kind, key: string, model: ClusterModel): Target | undefined {
+    const inf = this.informers;
+    if (!inf) return undefined;
+    if (kind === 'DirectorGroup') {
+      const g = model.groups.get(key);
+      const obj = this.written.DirectorGroup.current(key, inf.directorGroups.getByName(key));
+      if (!g || !obj) return undefined;
+      return { model: g, obj, status: (o, now) => {
+        const prev = (o as DirectorGroup).status?.conditions;
+        return { ...groupStatus(g, prev, now), prev };
+      } };
+    }
+    if (kind === 'VirtualService') {
+      const s = model.services.get(key);
+      const obj = this.written.VirtualService.current(key, inf.virtualServices.get(key));
+      if (!s || !obj) return undefined;
+      return { model: s, obj, status: (o, now) => {
+        const st = (o as VirtualService).status;
+        // A director whose agent stopped heartbeating cannot correct its own entry: do not count it.
+        const views = st?.directors?.filter((v) => !this.deadAgents.has(v.node));
+        return { ...serviceStatus(s, views, st?.conditions, now), prev: st?.conditions };
+      } };
+    }
+    const r = model.realServers.get(key);
+    const obj = this.written.RealServer.current(key, inf.realServers.get(key));
+    if (!r || !obj) return undefined;
+    return { model: r, obj, status: (o, now) => {
+      const st = (o as RealServer).status;
+      return { ...realServerStatus(r, st?.directors as RealServerView[] | undefined, st?.conditions, now), prev: st?.conditions };
+    } };
+  }
+
+  /** The work queue's handler: writes one object's status from the latest model. Throws to retry. */
+  private async process(item: string): Promise<void> {
+    const at = item.indexOf(' ');
+    const kind = item.slice(0, at) as Kind;
+    const key = item.slice(at + 1);
+    const model = this.model;
+    if (!model || !this.leading) return;
+    const t = this.target(kind, key, model);
+    if (!t) return;
+    const { fields, desired, prev } = t.status(t.obj, metaTime(this.now()));
+    await this.write(kind, t.obj, fields, prev, desired);
+    if (this.leading) this.settled[kind].set(key, { model: t.model, obj: t.obj });
   }
 
   private unlead(): void {
@@ -307,6 +352,8 @@ export class Controller {
     this.metrics.leader.set(0);
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.work?.close();
+    this.work = undefined;
   }
 
   /** Coalesces changes: one reconcile per debounce window; a change during a reconcile queues exactly one more. */
@@ -334,7 +381,7 @@ export class Controller {
       if (!ok) {
         this.failures++;
         const retry = Math.min(60_000, 500 * 2 ** (this.failures - 1));
-        this.log.warn({ retryMs: retry, failures: this.failures }, 'reconcile incomplete, retrying');
+        this.log.warn({ retryMs: retry, failures: this.failures }, 'reconcile pass failed, retrying');
         setTimeout(() => this.schedule(0), retry).unref();
         return;
       }
@@ -342,53 +389,33 @@ export class Controller {
     } while (this.dirty);
   }
 
-  /** One full pass: resolve the model, write the statuses that changed. True when every write succeeded. */
+  /**
+   * One pass: resolve the model and queue the objects whose status may have changed. The writes
+   * run in the work queue, each object retrying on its own, so one bad object never holds back
+   * the others. False only when the pass itself failed (then the whole pass backs off).
+   */
   private async reconcile(): Promise<boolean> {
     const inf = this.informers;
     if (!inf) return true;
     const end = this.metrics.reconcileDuration.startTimer();
-    let ok = true;
     try {
       const snapshot = buildSnapshot({ ...clusterLists(inf), secrets: this.secretNames(inf.secrets.list()) });
       const model = this.resolver.resolve(snapshot);
       this.model = model;
-      const now = metaTime(this.now());
-      const jobs: (() => Promise<boolean>)[] = [];
-
-      for (const g of model.groups.values()) {
-        const obj = this.written.DirectorGroup.current(g.name, inf.directorGroups.getByName(g.name));
-        this.queue(jobs, 'DirectorGroup', g.name, g, obj, (o) => {
-          const prev = (o as DirectorGroup).status?.conditions;
-          return { ...groupStatus(g, prev, now), prev };
-        });
-      }
-      for (const s of model.services.values()) {
-        const obj = this.written.VirtualService.current(s.key, inf.virtualServices.get(s.key));
-        this.queue(jobs, 'VirtualService', s.key, s, obj, (o) => {
-          const st = (o as VirtualService).status;
-          // A director whose agent stopped heartbeating cannot correct its own entry: do not count it.
-          const views = st?.directors?.filter((v) => !this.deadAgents.has(v.node));
-          return { ...serviceStatus(s, views, st?.conditions, now), prev: st?.conditions };
-        });
-      }
-      for (const r of model.realServers.values()) {
-        const obj = this.written.RealServer.current(r.key, inf.realServers.get(r.key));
-        this.queue(jobs, 'RealServer', r.key, r, obj, (o) => {
-          const st = (o as RealServer).status;
-          return { ...realServerStatus(r, st?.directors as RealServerView[] | undefined, st?.conditions, now), prev: st?.conditions };
-        });
-      }
+      for (const g of model.groups.keys()) this.enqueue('DirectorGroup', g, this.target('DirectorGroup', g, model));
+      for (const s of model.services.keys()) this.enqueue('VirtualService', s, this.target('VirtualService', s, model));
+      for (const r of model.realServers.keys()) this.enqueue('RealServer', r, this.target('RealServer', r, model));
       for (const [kind, m] of Object.entries(this.settled)) {
         const live = kind === 'DirectorGroup' ? model.groups : kind === 'VirtualService' ? model.services : model.realServers;
-        if (m.size > live.size) for (const k of m.keys()) if (!live.has(k)) m.delete(k);
+        if (m.size > live.size) for (const k of m.keys()) if (!live.has(k)) {
+          m.delete(k);
+          this.work?.forget(`${kind} ${k}`);
+        }
       }
-      await pool(jobs, 8, async (job) => {
-        if (!(await job())) ok = false;
-      });
       this.recordMetrics(model);
       this.stats.reconciles++;
-      this.metrics.reconciles.inc({ result: ok ? 'success' : 'error' });
-      return ok;
+      this.metrics.reconciles.inc({ result: 'success' });
+      return true;
     } catch (err) {
       this.log.error({ err }, 'reconcile failed');
       this.metrics.reconciles.inc({ result: 'error' });
@@ -398,20 +425,18 @@ export class Controller {
     }
   }
 
-  /** Writes one status if it differs, then reports condition transitions as Events. */
-  private async write(
-    kind: Kind,
-    obj: KubeObject & { status?: object | undefined },
-    fields: object,
-    previous: readonly Condition[] | undefined,
-    desired: DesiredCondition[],
-  ): Promise<boolean> {
+  /**
+   * Writes one status if it differs, then reports condition transitions as Events. Throws when
+   * the write failed: a TerminalError when the API server refused the content itself (only a
+   * change of the object makes a different request), otherwise an error to retry.
+   */
+  private async write(kind: Kind, obj: StatusObject, fields: object, previous: readonly Condition[] | undefined, desired: DesiredCondition[]): Promise<void> {
     if (ownedFieldsEqual(obj.status as Record<string, unknown> | undefined, fields, ownedStatusFields[kind])) {
       this.stats.skipped++;
-      return true;
+      return;
     }
     const writer = this.writers?.[kind];
-    if (!this.leading || !writer) return true;
+    if (!this.leading || !writer) return;
     const { name = '', namespace } = obj.metadata;
     try {
       const written = await writer.applyStatus(
@@ -422,14 +447,13 @@ export class Controller {
       this.stats.writes++;
       this.metrics.statusWrites.inc({ kind, result: 'success' });
     } catch (err) {
-      if (isNotFound(err)) return true; // deleted meanwhile: nothing to report on
-      if (writer.fence?.signal.aborted) return false; // leadership ended: cut off, not failed
+      if (isNotFound(err)) return; // deleted meanwhile: nothing to report on
+      if (writer.fence?.signal.aborted) return; // leadership ended: cut off, not failed (the queue is closed)
       this.metrics.statusWrites.inc({ kind, result: 'error' });
-      this.log.warn({ err, kind, name, namespace }, 'status write failed');
-      return false;
+      if (err instanceof KubeApiError && (err.status === 400 || err.status === 422)) throw new TerminalError(err.message, { cause: err });
+      throw err;
     }
     this.report(kind, obj, transitions(previous, desired));
-    return true;
   }
 
   /** One Event per reason per object and pass: Ready, Programmed and Degraded often share one cause. */
