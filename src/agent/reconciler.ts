@@ -51,6 +51,10 @@ function describeOp(op: IpvsOp): string {
   }
 }
 
+/** A delete of something already gone reached its goal: somebody else got there first. */
+const alreadyGone = (op: IpvsOp, code: string | undefined): boolean =>
+  (op.op === 'del-service' && code === 'ESRCH') || (op.op === 'del-dest' && code === 'ENOENT');
+
 const opServiceKey = (op: IpvsOp): string | undefined =>
   'service' in op ? serviceKeyString(op.service.key) : 'key' in op && op.key ? serviceKeyString(op.key) : undefined;
 
@@ -188,19 +192,42 @@ export class Reconciler {
     // service of ours looking foreign to the next agent.
     const intent = new Set([...owned.services, ...plan.owned]);
     await this.save({ ...owned, services: [...intent].sort() });
-    const results = await this.deps.ipvs.apply(plan.ops);
+    const results = (await this.deps.ipvs.apply(plan.ops)).map((r, i) => (r.ok || alreadyGone(plan.ops[i]!, r.error.code) ? { ok: true as const } : r));
     const finalOwned = new Set(plan.owned);
+    const lost = new Set<string>();
     results.forEach((r, i) => {
       const op = plan.ops[i]!;
       if (r.ok) return;
       const key = opServiceKey(op);
-      if (op.op === 'add-service' && key && r.error.code === 'EEXIST') finalOwned.delete(key); // lost a race to someone else
-      if (op.op === 'del-service' && key && r.error.code !== 'ESRCH') finalOwned.add(key); // still there: still ours
+      if (op.op === 'add-service' && key && r.error.code === 'EEXIST') {
+        finalOwned.delete(key); // lost a race to someone else
+        lost.add(key);
+      }
+      if (op.op === 'del-service' && key) finalOwned.add(key); // still there: still ours
       errors.push({ what: describeOp(op), message: r.error.message, services: key ? desiredKey(key) : [] });
     });
     await this.save({ ...(await this.ownedState()), services: [...finalOwned].sort() });
+    const undone = await this.takeBack(plan.ops, results, lost, errors);
     this.remember(want, plan.ops, results, plan.foreign);
-    return { ops: plan.ops.length, foreign: plan.foreign };
+    return { ops: plan.ops.length + undone, foreign: plan.foreign };
+  }
+
+  /**
+   * The destinations added right after an add-service that lost a race went into somebody else's
+   * service: take them out again (one that was already theirs failed with EEXIST and stays).
+   */
+  private async takeBack(ops: IpvsOp[], results: { ok: boolean }[], lost: ReadonlySet<string>, errors: ReconcileError[]): Promise<number> {
+    if (lost.size === 0) return 0;
+    const undo: IpvsOp[] = [];
+    ops.forEach((op, i) => {
+      if (op.op === 'add-dest' && results[i]!.ok && lost.has(serviceKeyString(op.key))) {
+        undo.push({ op: 'del-dest', key: op.key, dest: { addr: op.dest.addr, port: op.dest.port } });
+      }
+    });
+    (await this.deps.ipvs.apply(undo)).forEach((r, i) => {
+      if (!r.ok) errors.push({ what: describeOp(undo[i]!), message: r.error.message, services: [] });
+    });
+    return undo.length;
   }
 
   /** Records which desired services are now in the kernel as wanted (no failed op touched them). */
