@@ -47,7 +47,8 @@ describe('compile (director side)', () => {
 
   it('programs nothing on a node that is not a director', () => {
     const d = compile(resolve(classic()), 'elsewhere', allHealthy, leadsAll);
-    expect(d).toMatchObject({ services: [], addresses: [], sysctls: {} });
+    // toEqual, not toMatchObject: an empty object inside toMatchObject matches any sysctls.
+    expect({ services: d.services, addresses: d.addresses, sysctls: d.sysctls }).toEqual({ services: [], addresses: [], sysctls: {} });
   });
 
   it('drops a failed real server, or keeps it at weight 0 with inhibitOnFailure', () => {
@@ -161,6 +162,6 @@ describe('compile (real-server side)', () => {
 
   it('does nothing on the real server for NAT', () => {
     const d = compile(resolve(classic({}, { forwarding: { method: 'NAT' } })), 'rs-1', allHealthy, leadsAll);
-    expect(d).toMatchObject({ addresses: [], sysctls: {}, realServerSide: [] });
+    expect({ addresses: d.addresses, sysctls: d.sysctls, realServerSide: d.realServerSide }).toEqual({ addresses: [], sysctls: {}, realServerSide: [] });
   });
 });
