@@ -120,7 +120,17 @@ export class GenlSocket {
     for (const m of msgs) {
       const ex = this.current;
       if (!ex || m.seq < ex.first || m.seq > ex.last) continue; // stale reply of an abandoned exchange
-      if (ex.onMessage(m)) this.current = undefined;
+      let complete: boolean;
+      try {
+        complete = ex.onMessage(m);
+      } catch (e) {
+        // A malformed reply (a short NLMSG_ERROR) fails its exchange; thrown from this socket
+        // event handler it would be an uncaught exception.
+        ex.fail(e as Error);
+        this.current = undefined;
+        return;
+      }
+      if (complete) this.current = undefined;
     }
   }
 
