@@ -53,6 +53,8 @@ export class Agent {
   private again = false;
   private debounce: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
+  /** The pass that retries services backing off after a transient kernel error. */
+  private retry: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
   /** The next pass reads back everything (start-up, resync) rather than only what changed. */
@@ -152,6 +154,8 @@ export class Agent {
       throw e;
     });
     if (this.verifyQueue.length > 0) this.schedule(0); // the rest of the resync, a slice at a time
+    clearTimeout(this.retry);
+    if (result.retryInMs !== undefined && !this.stopped) this.retry = setTimeout(() => this.schedule(0), result.retryInMs).unref();
     const pass = { model, desired, result };
     this.lastPass = pass;
     const level = result.errors.length ? 'warn' : 'debug';
@@ -170,6 +174,7 @@ export class Agent {
     this.stopped = true;
     clearTimeout(this.debounce);
     clearInterval(this.resync);
+    clearTimeout(this.retry);
     this.unsubscribe?.();
     this.checker.close();
     await this.running;

@@ -9,6 +9,8 @@ import { parseServiceKey, serviceKeyString } from '../ipvs/keys.js';
 import { diffAddresses, diffSysctls } from './link-diff.js';
 import type { OwnedState, OwnershipStore } from './ownership.js';
 import type { NodeDesired } from './compile.js';
+import { terminalReason } from '../ipvs/errors.js';
+import { ServiceRetry } from './service-retry.js';
 
 export interface ReconcileError {
   /** What failed, e.g. `add-dest tcp/10.0.0.1:80 -> 10.1.0.1:80` or `address eth0/10.0.0.1`. */
@@ -16,6 +18,10 @@ export interface ReconcileError {
   message: string;
   /** VirtualService keys the failure concerns, when known. */
   services: string[];
+  /** Set when retrying cannot help until the service or the kernel changes: the condition reason. */
+  reason?: string;
+  /** The kernel's errno name, for IPVS operations. */
+  code?: string;
 }
 
 export interface ReconcileResult {
@@ -26,6 +32,8 @@ export interface ReconcileResult {
   foreign: string[];
   errors: ReconcileError[];
   durationMs: number;
+  /** When a service that failed transiently is due for its next try (ms from now). */
+  retryInMs?: number;
 }
 
 export interface ReconcilerDeps {
@@ -93,8 +101,17 @@ export class Reconciler {
   /** Services applied without error since the last full pass, by service key. */
   private readonly applied = new Map<string, Applied>();
   private appliedLinks: string | undefined;
+  /** Services that failed: terminal ones wait for a change, transient ones back off. */
+  readonly retry: ServiceRetry;
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps, retry?: ServiceRetry) {
+    this.retry = retry ?? new ServiceRetry();
+  }
+
+  /** The kernel changed (e.g. its schedulers): retry services that failed for good. */
+  kernelChanged(): void {
+    this.retry.kernelChanged();
+  }
 
   /** The ownership record as last saved (loads it on first use). */
   async ownedState(): Promise<OwnedState> {
@@ -125,7 +142,8 @@ export class Reconciler {
       if (desired.timeouts) await this.reconcileTimeouts(desired.timeouts, errors);
       this.appliedLinks = errors.length === before ? links : undefined;
     }
-    return { ipvsOps: ipvs.ops, foreign: ipvs.foreign, addressOps, sysctlOps, errors, durationMs: performance.now() - started };
+    const retryInMs = this.retry.nextRetryMs();
+    return { ipvsOps: ipvs.ops, foreign: ipvs.foreign, addressOps, sysctlOps, errors, durationMs: performance.now() - started, ...(retryInMs !== undefined ? { retryInMs } : {}) };
   }
 
   /** The kernel's view of exactly these services (absent ones are left out). */
@@ -150,13 +168,23 @@ export class Reconciler {
 
   private async reconcileIpvs(desired: NodeDesired, errors: ReconcileError[], full: boolean, verify: ReadonlySet<string> = new Set()): Promise<{ ops: number; foreign: string[] }> {
     const owned = await this.ownedState();
-    let want = desired.services.map((s) => s.ipvs);
+    // Services that failed and are not due again stay out of this pass entirely (not added, edited
+    // or deleted); their last errors are reported again.
+    const held = new Set<string>();
+    for (const s of desired.services) {
+      const k = serviceKeyString(s.ipvs.key);
+      const errs = this.retry.held(k, fingerprint(s.ipvs));
+      if (!errs) continue;
+      held.add(k);
+      errors.push(...errs);
+    }
+    let want = desired.services.map((s) => s.ipvs).filter((s) => !held.has(serviceKeyString(s.key)));
     let observed: IpvsServiceWithDests[];
     const ownedSet = new Set(owned.services);
-    let ownedScope = ownedSet;
+    let ownedScope = held.size ? new Set(owned.services.filter((k) => !held.has(k))) : ownedSet;
     if (full) {
       this.applied.clear();
-      observed = await this.deps.ipvs.listServicesWithDests({ stats: false });
+      observed = (await this.deps.ipvs.listServicesWithDests({ stats: false })).filter((s) => !held.has(serviceKeyString(s.key)));
     } else {
       const wantKeys = new Set(want.map((s) => serviceKeyString(s.key)));
       want = want.filter((s) => {
@@ -171,11 +199,9 @@ export class Reconciler {
       ownedScope = new Set([...want.map((s) => serviceKeyString(s.key)), ...gone].filter((k) => ownedSet.has(k)));
     }
     const plan = diffIpvs(want, observed, ownedScope);
-    if (!full) {
-      // diffIpvs saw only a slice: keep ownership of everything outside it (ownedScope holds the
-      // owned services of the slice).
-      for (const k of owned.services) if (!ownedScope.has(k)) plan.owned.add(k);
-    }
+    // diffIpvs saw only a slice (or all but the held services): keep ownership of everything
+    // outside it (ownedScope holds the owned services of the slice).
+    for (const k of owned.services) if (!ownedScope.has(k)) plan.owned.add(k);
     const desiredKey = (ipvsKey: string): string[] => {
       const s = desired.services.find((x) => serviceKeyString(x.ipvs.key) === ipvsKey);
       return s ? [s.key] : [];
@@ -186,6 +212,7 @@ export class Reconciler {
     if (plan.ops.length === 0) {
       if (owned.services.length !== plan.owned.size) await this.save({ ...owned, services: [...plan.owned].sort() });
       this.remember(want, [], [], plan.foreign);
+      this.noteFailures(want, desired, errors, plan.foreign);
       return { ops: 0, foreign: plan.foreign };
     }
     // Record the intent first: a crash between the kernel change and the save must not leave a
@@ -204,11 +231,13 @@ export class Reconciler {
         lost.add(key);
       }
       if (op.op === 'del-service' && key) finalOwned.add(key); // still there: still ours
-      errors.push({ what: describeOp(op), message: r.error.message, services: key ? desiredKey(key) : [] });
+      const reason = terminalReason(r.error);
+      errors.push({ what: describeOp(op), message: r.error.message, services: key ? desiredKey(key) : [], code: r.error.code, ...(reason ? { reason } : {}) });
     });
     await this.save({ ...(await this.ownedState()), services: [...finalOwned].sort() });
     const undone = await this.takeBack(plan.ops, results, lost, errors);
     this.remember(want, plan.ops, results, plan.foreign);
+    this.noteFailures(want, desired, errors, plan.foreign);
     return { ops: plan.ops.length + undone, foreign: plan.foreign };
   }
 
@@ -228,6 +257,27 @@ export class Reconciler {
       if (!r.ok) errors.push({ what: describeOp(undo[i]!), message: r.error.message, services: [] });
     });
     return undo.length;
+  }
+
+  /**
+   * Per desired service tried this pass: failed (terminal when any of its errors is: the others,
+   * e.g. ESRCH for the destinations of a service that could not be added, follow from it) or not.
+   */
+  private noteFailures(want: IpvsServiceWithDests[], desired: NodeDesired, errors: ReconcileError[], foreign: string[]): void {
+    const byService = new Map<string, ReconcileError[]>();
+    for (const e of errors) for (const s of e.services) byService.set(s, [...(byService.get(s) ?? []), e]);
+    const desiredByIpvs = new Map(desired.services.map((s) => [serviceKeyString(s.ipvs.key), s.key]));
+    for (const s of want) {
+      const k = serviceKeyString(s.key);
+      const errs = byService.get(desiredByIpvs.get(k) ?? '') ?? [];
+      // Foreign: reported each pass, never touched. A race (somebody added or deleted it
+      // meanwhile): the next pass reads the kernel again and repairs, no backoff.
+      if (errs.length === 0 || foreign.includes(k) || errs.every((e) => e.code === 'EEXIST' || e.code === 'ESRCH')) this.retry.succeeded(k);
+      else {
+        const reason = errs.find((e) => e.reason)?.reason;
+        this.retry.failed(k, fingerprint(s), reason ? errs.map((e) => ({ ...e, reason })) : errs, reason !== undefined);
+      }
+    }
   }
 
   /** Records which desired services are now in the kernel as wanted (no failed op touched them). */

@@ -112,3 +112,16 @@ export function ipvsError(op: IpvsOperation, errno: number, object: IpvsErrorObj
   const why = detail ?? explain(op, code, object);
   return new IpvsError(op, errno, code, object, `${subject(op, object)}: ${why} (${code})`);
 }
+
+/**
+ * The condition reason when retrying `e` cannot succeed until the object or the kernel changes
+ * (terminal); undefined for errors worth retrying (races, lost replies, memory, busy).
+ */
+export function terminalReason(e: IpvsError): 'UnsupportedScheduler' | 'KernelRejected' | undefined {
+  const service = e.operation === 'add-service' || e.operation === 'edit-service';
+  const dest = e.operation === 'add-dest' || e.operation === 'edit-dest';
+  if (service && e.code === 'ENOENT') return 'UnsupportedScheduler'; // scheduler or PE module missing
+  if ((service || dest) && (e.code === 'EINVAL' || e.code === 'ERANGE')) return 'KernelRejected';
+  if (e.code === 'EAFNOSUPPORT' || e.code === 'EOPNOTSUPP') return 'KernelRejected';
+  return undefined;
+}
