@@ -13,6 +13,7 @@ import type { NodeDesired, VipLeadership } from './compile.js';
 import { checkKey } from './health-config.js';
 import { serviceKeyString } from '../ipvs/keys.js';
 import type { ReconcileResult, Reconciler } from './reconciler.js';
+import type { SchedulerProbe } from './schedulers.js';
 import { ModelSource, type SnapshotSource } from './source.js';
 
 export interface AgentPass {
@@ -34,6 +35,8 @@ export interface AgentOptions {
   resyncSlice?: number;
   /** Quiet time that coalesces bursts of changes into one pass. */
   debounceMs?: number;
+  /** Which schedulers the kernel lacks, asked at start and on every resync (see schedulers.ts). */
+  probeSchedulers?: () => Promise<SchedulerProbe>;
   /** Called after every pass (status reporting, metrics, tests). */
   onPass?: (pass: AgentPass) => void;
   log?: Logger;
@@ -77,6 +80,7 @@ export class Agent {
   };
 
   async start(): Promise<void> {
+    await this.probeKernel();
     this.known = await this.keysInKernel();
     this.checker.on('change', (c: { key: string }) => {
       this.compiler.invalidate(c.key.slice(0, c.key.indexOf('|'))); // see checkKey()
@@ -86,8 +90,21 @@ export class Agent {
     await this.pass();
     this.resync = setInterval(() => {
       this.resyncDue = true;
-      this.schedule(0);
+      void this.probeKernel().finally(() => this.schedule(0));
     }, this.o.resyncMs ?? 30_000);
+  }
+
+  /** Sets what the kernel lacks; a change (a module installed) retries what failed for good. */
+  private async probeKernel(): Promise<void> {
+    if (!this.o.probeSchedulers) return;
+    try {
+      const probe = await this.o.probeSchedulers();
+      if (!this.models.setUnsupportedSchedulers(probe.unsupported)) return;
+      this.log.info({ available: probe.available, unsupported: probe.unsupported }, 'IPVS schedulers probed');
+      this.o.reconciler.kernelChanged();
+    } catch (err) {
+      this.log.warn({ err }, 'could not probe the IPVS schedulers');
+    }
   }
 
   /** Health-check keys of real servers that are already in the kernel: they start healthy. */

@@ -10,6 +10,7 @@ import { openKernel, type KernelHandles } from './kernel.js';
 import { HealthChecker } from '../health/index.js';
 import { AgentMetrics } from './metrics.js';
 import { StatusReporter } from './reporter.js';
+import { probeSchedulers } from './schedulers.js';
 import { FileSource, ModelSource, type SnapshotSource } from './source.js';
 import type { VipLeadership } from './compile.js';
 import type { Node } from '../kube/types.js';
@@ -141,6 +142,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   const models = new ModelSource(source);
   const agent = new Agent({
     node: o.node, source: models, reconciler: kernel.reconciler, log: o.log,
+    probeSchedulers: () => probeSchedulers(),
     ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
     ...(leadership ? { leadership } : {}),
     checker,

@@ -64,11 +64,31 @@ export class FileSource implements SnapshotSource {
 export class ModelSource {
   private last: { snapshot: Snapshot; model: ClusterModel } | undefined;
   private readonly resolver = new IncrementalResolver();
+  /** What the kernel lacks (only the agent knows): the model blocks services that need it. */
+  private unsupported: readonly string[] = [];
+  private derived: { raw: Snapshot; snapshot: Snapshot } | undefined;
 
   constructor(readonly source: SnapshotSource) {}
 
+  /** Sets the schedulers this kernel lacks; true when that changed. */
+  setUnsupportedSchedulers(list: readonly string[]): boolean {
+    const next = [...list].sort();
+    if (next.join() === this.unsupported.join()) return false;
+    this.unsupported = next;
+    this.derived = undefined;
+    return true;
+  }
+
+  /** The source's snapshot with what this kernel lacks (the same object while neither changes). */
+  snapshot(): Snapshot {
+    const raw = this.source.snapshot();
+    if (this.unsupported.length === 0) return raw;
+    if (this.derived?.raw !== raw) this.derived = { raw, snapshot: { ...raw, unsupportedSchedulers: this.unsupported } };
+    return this.derived.snapshot;
+  }
+
   model(): ClusterModel {
-    const snapshot = this.source.snapshot();
+    const snapshot = this.snapshot();
     if (this.last?.snapshot !== snapshot) this.last = { snapshot, model: this.resolver.resolve(snapshot) };
     return this.last.model;
   }

@@ -41,8 +41,13 @@ interface ServiceEntry {
   contributions: Contribution[];
 }
 
+/** Blocking issues only an agent knows (its own kernel): the controller learns them from the director entry. */
+const agentOnlyReasons: ReadonlySet<string> = new Set(['UnsupportedScheduler']);
+
 export class NodeViews {
   private readonly services = new Map<string, ServiceEntry>();
+  /** Services this node directs but its own model blocks (a scheduler its kernel lacks): not compiled, still reported. */
+  private readonly blocked = new Map<string, DirectorView>();
   private readonly realServers = new Map<string, RealServerView>();
   /** RealServer key -> keys of the services whose contributions name it. */
   private readonly users = new Map<string, Set<string>>();
@@ -50,7 +55,7 @@ export class NodeViews {
   constructor(private readonly node: string, private readonly reasons: FailureReasons = () => undefined, private readonly vrrp?: VrrpStateLookup) {}
 
   service(key: string): DirectorView | undefined {
-    return this.services.get(key)?.view;
+    return this.services.get(key)?.view ?? this.blocked.get(key);
   }
 
   realServer(key: string): RealServerView | undefined {
@@ -61,8 +66,12 @@ export class NodeViews {
   update(pass: AgentPass, now: string): ViewChanges {
     const changes: ViewChanges = { services: new Map(), realServers: new Map() };
     const errorsBy = new Map<string, string[]>();
+    const reasonBy = new Map<string, string>();
     for (const e of pass.result.errors) {
-      for (const s of e.services) errorsBy.set(s, [...(errorsBy.get(s) ?? []), `${e.what}: ${e.message}`]);
+      for (const s of e.services) {
+        errorsBy.set(s, [...(errorsBy.get(s) ?? []), `${e.what}: ${e.message}`]);
+        if (e.reason && !reasonBy.has(s)) reasonBy.set(s, e.reason);
+      }
     }
     const held = new Set(pass.desired.addresses.map((a) => a.address));
     const vrrpStates = new Map<string, DirectorView['vrrpState']>();
@@ -73,8 +82,9 @@ export class NodeViews {
       const model = pass.model.services.get(c.key);
       const errors = (errorsBy.get(c.key) ?? []).join('; ').slice(0, 4096);
       const vrrpState = this.vrrpState(c, model, held, vrrpStates);
+      const reason = reasonBy.get(c.key);
       const prev = this.services.get(c.key);
-      if (prev && prev.compiled === c && prev.model === model && prev.errors === errors && prev.vrrpState === vrrpState) continue;
+      if (prev && prev.compiled === c && prev.model === model && prev.errors === errors && prev.vrrpState === vrrpState && prev.view.reason === reason) continue;
       const view: DirectorView = {
         node: this.node,
         ...(errors === '' && c.generation !== undefined ? { programmedGeneration: c.generation } : {}),
@@ -83,6 +93,7 @@ export class NodeViews {
         total: c.backends.length,
         backends: c.backends.map((b) => ({ address: b.address, port: b.port, healthy: b.healthy, weight: b.weight ?? 0 })),
         message: errors,
+        ...(reason ? { reason } : {}),
       };
       const transition = !prev || prev.view.vrrpState !== vrrpState || prev.view.healthy !== view.healthy;
       view.lastTransitionTime = transition ? now : (prev.view.lastTransitionTime ?? now);
@@ -98,7 +109,25 @@ export class NodeViews {
       changes.services.set(key, undefined);
     }
     for (const rs of dirtyRealServers) this.updateRealServer(rs, now, changes);
+    this.updateBlocked(pass, seen, now, changes);
     return changes;
+  }
+
+  /** Entries for the services this node would direct but its kernel cannot serve (agent-only issues). */
+  private updateBlocked(pass: AgentPass, compiled: ReadonlySet<string>, now: string, changes: ViewChanges): void {
+    const next = new Map<string, DirectorView>();
+    for (const s of pass.model.services.values()) {
+      if (s.accepted || compiled.has(s.key) || !s.directors.includes(this.node)) continue;
+      const issue = s.issues.find((i) => agentOnlyReasons.has(i.reason));
+      if (!issue) continue;
+      const prev = this.blocked.get(s.key);
+      const view: DirectorView = { node: this.node, reason: issue.reason, message: issue.message, lastTransitionTime: prev?.reason === issue.reason ? (prev.lastTransitionTime ?? now) : now };
+      next.set(s.key, view);
+      if (!prev || prev.message !== view.message || prev.reason !== view.reason) changes.services.set(s.key, view);
+    }
+    for (const key of this.blocked.keys()) if (!next.has(key) && !compiled.has(key)) changes.services.set(key, undefined);
+    this.blocked.clear();
+    for (const [k, v] of next) this.blocked.set(k, v);
   }
 
   private vrrpState(c: CompiledService, model: ServiceModel | undefined, held: ReadonlySet<string>, memo: Map<string, DirectorView['vrrpState']>): DirectorView['vrrpState'] {

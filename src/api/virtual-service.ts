@@ -284,6 +284,11 @@ export const DirectorView = z
     total: z.int().min(0).optional().describe('Real servers known to this director.'),
     backends: z.array(BackendStatus).max(1024).optional().describe('Per real server health and weight as programmed here.'),
     message: z.string().max(4096).optional().describe('Last error or note from this director, empty when all is well.'),
+    reason: z
+      .string()
+      .max(128)
+      .optional()
+      .describe('Set when this director cannot program the service until the service or its kernel changes (UnsupportedScheduler, KernelRejected); the message says why.'),
     lastTransitionTime: z.iso
       .datetime({ offset: true })
       .optional()

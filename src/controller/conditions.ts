@@ -81,6 +81,7 @@ export const stallReasons: ReadonlySet<string> = new Set([
   'Conflict',
   'DirectorGroupNotFound',
   'UnsupportedScheduler',
+  'KernelRejected',
   'VridExhausted',
   'FamilyMismatch',
   'AuthSecretNotFound',

@@ -31,7 +31,7 @@ export interface RealServerStatusFields {
   total: number;
 }
 
-function summary(issues: readonly Issue[]): string {
+function summary(issues: readonly { message: string }[]): string {
   return issues.map((i) => i.message).join('; ');
 }
 
@@ -81,6 +81,10 @@ export function serviceStatus(
   const blocking = model.issues.filter((i) => i.blocking);
   const soft = model.issues.filter((i) => !i.blocking);
   const quorum = model.spec?.quorum;
+  // Directors whose kernel refuses this service for good (a scheduler it lacks, ...): only they know.
+  const refused = counted
+    .filter((v) => v.reason && !programmed.includes(v))
+    .map((v) => ({ reason: v.reason as string, message: `director ${v.node}: ${v.message ?? v.reason}` }));
 
   let ready: DesiredCondition;
   let prog: DesiredCondition;
@@ -98,6 +102,8 @@ export function serviceStatus(
       };
     } else if (model.directors.length === 0) {
       prog = { type: 'Programmed', status: 'False', reason: 'NoDirectors', message: `DirectorGroup ${model.group} has no director nodes` };
+    } else if (refused.length > 0) {
+      prog = { type: 'Programmed', status: 'False', reason: refused[0]!.reason, message: `not programmed: ${summary(refused)}` };
     } else {
       prog = {
         type: 'Programmed',
@@ -120,7 +126,7 @@ export function serviceStatus(
       };
   }
 
-  const degradedBy: { reason: string; message: string }[] = [...model.issues];
+  const degradedBy: { reason: string; message: string }[] = [...model.issues, ...(programmed.length > 0 ? refused : [])];
   if (blocking.length === 0 && programmed.length > 0 && programmed.length < model.directors.length) {
     const behind = model.directors.filter((d) => !programmed.some((v) => v.node === d));
     degradedBy.push({ reason: 'PartiallyProgrammed', message: `generation ${generation} not yet programmed on ${list(behind)}` });
@@ -147,7 +153,7 @@ export function serviceStatus(
           message: prog.status === 'True' ? prog.message : 'no rollout in progress',
         };
 
-  const desired = [ready, prog, degraded, stalledCondition(blocking), reconciling];
+  const desired = [ready, prog, degraded, stalledCondition(programmed.length > 0 ? blocking : [...blocking, ...refused]), reconciling];
   const fields: ServiceStatusFields = {
     conditions: mergeConditions(previous, desired, generation, now),
     vrrpState,

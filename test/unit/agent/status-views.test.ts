@@ -67,3 +67,40 @@ describe('NodeViews', () => {
     expect([...gone.realServers.entries()].sort()).toEqual([['shop/web-1', undefined], ['shop/web-2', undefined]]);
   });
 });
+
+describe('NodeViews: what only this director knows', () => {
+  it('a terminal kernel error carries its reason', () => {
+    const views = new NodeViews('d1');
+    const err = { what: 'add-service tcp/192.168.10.101:80', message: 'scheduler "mh" (module ip_vs_mh) is not available in this kernel (ENOENT)', services: ['shop/api'], reason: 'UnsupportedScheduler' };
+    const api = views.update(pass(() => true, [err]), 't1').services.get('shop/api')!;
+    expect(api).toMatchObject({ reason: 'UnsupportedScheduler', message: expect.stringMatching(/ip_vs_mh/) });
+    expect(api.programmedGeneration).toBeUndefined();
+    const fixed = views.update(pass(() => true), 't2').services.get('shop/api')!;
+    expect(fixed.reason).toBeUndefined();
+    expect(fixed.programmedGeneration).toBe(1);
+  });
+
+  it('a service its kernel cannot serve (probed scheduler missing) is reported, not dropped', () => {
+    const blocked = resolve(snapshot({
+      directorGroups: [dg('g1')],
+      virtualServices: [web('shop', 'web', '192.168.10.100'), web('shop', 'odd', '192.168.10.102', { scheduler: 'twos' })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+      unsupportedSchedulers: ['twos'],
+    }));
+    const p = (m: typeof blocked): AgentPass => ({ model: m, desired: compile(m, 'd1', () => true, () => true), result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, foreign: [], errors: [], durationMs: 1 } });
+    const views = new NodeViews('d1');
+    const first = views.update(p(blocked), 't1');
+    expect(first.services.get('shop/odd')).toEqual({ node: 'd1', reason: 'UnsupportedScheduler', message: expect.stringMatching(/ip_vs_twos/), lastTransitionTime: 't1' });
+    expect(views.service('shop/odd')?.reason).toBe('UnsupportedScheduler');
+    expect(views.update(p(blocked), 't2').services.size).toBe(0);
+    // The module got installed: the service is compiled and reported as programmed.
+    const fine = resolve(snapshot({
+      directorGroups: [dg('g1')],
+      virtualServices: [web('shop', 'web', '192.168.10.100'), web('shop', 'odd', '192.168.10.102', { scheduler: 'twos' })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+    }));
+    const after = views.update(p(fine), 't3').services.get('shop/odd');
+    expect(after).toMatchObject({ programmedGeneration: 1 });
+    expect(after?.reason).toBeUndefined();
+  });
+});

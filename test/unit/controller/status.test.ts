@@ -86,6 +86,21 @@ describe('serviceStatus', () => {
     expect(fields).toMatchObject({ master: 'dir-a', vrrpState: 'Master', backends: { healthy: 2, total: 2 } });
   });
 
+  it('a director whose kernel refuses the service: Programmed and Ready False with its reason, Stalled, no Reconciling', () => {
+    const views = [view('dir-a', { reason: 'UnsupportedScheduler', message: 'the kernel has no IPVS scheduler mh (module ip_vs_mh missing)' })];
+    const { fields } = serviceStatus(web1, views, undefined, T0);
+    const message = 'not programmed: director dir-a: the kernel has no IPVS scheduler mh (module ip_vs_mh missing)';
+    expect(cond(fields.conditions, 'Programmed')).toMatchObject({ status: 'False', reason: 'UnsupportedScheduler', message });
+    expect(cond(fields.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'UnsupportedScheduler', message });
+    expect(cond(fields.conditions, 'Stalled')).toMatchObject({ status: 'True', reason: 'UnsupportedScheduler' });
+    expect(cond(fields.conditions, 'Reconciling')?.status).toBe('False');
+    // Another director programmed it: the service works, degraded by the one that cannot.
+    const partly = serviceStatus(web1, [...views, view('dir-b', { programmedGeneration: 4, vrrpState: 'Master', healthy: 2 })], undefined, T0).fields.conditions;
+    expect(cond(partly, 'Programmed')?.status).toBe('True');
+    expect(cond(partly, 'Degraded')?.message).toContain('director dir-a: the kernel has no IPVS scheduler mh');
+    expect(cond(partly, 'Stalled')?.status).toBe('False');
+  });
+
   it('quorum not met, a director behind, two masters', () => {
     const views = [
       view('dir-a', { programmedGeneration: 4, vrrpState: 'Master', healthy: 1 }),
