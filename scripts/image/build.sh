@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The product image, built from the repository's Dockerfile with no registry:
-#   bash scripts/image/build.sh [ensure]   build if needed; last stdout line: the docker-archive tar
+#   bash scripts/image/build.sh [ensure]   build if needed; last stdout line: the docker-archive tar,
+#                                          a tab, and `built` or `cached` (what this call did)
 #   bash scripts/image/build.sh ref        the image ref of the current sources (nothing is built)
 #   bash scripts/image/build.sh check      ensure, then run the image: --version as uid 65532, the addon loads
 # Two local bases stand in for node:24-bookworm / node:24-bookworm-slim: Debian bookworm
@@ -247,12 +248,12 @@ prune() {
 ensure() {
   local t0=$SECONDS bb rb
   names
-  if [[ -s $tar ]]; then log "cached: $ref ($(size))"; echo "$tar"; return; fi
+  if [[ -s $tar ]]; then log "cached: $ref ($(size))"; printf '%s\tcached\n' "$tar"; return; fi
   need_tools
   mkdir -p "$cache/tmp" "$cache/logs"
   exec 9> "$cache/.lock"
   if ! flock -n 9; then log "another build holds $cache/.lock: waiting"; flock 9; fi
-  if [[ -s $tar ]]; then log "cached (built meanwhile by another caller): $ref ($(size))"; echo "$tar"; return; fi
+  if [[ -s $tar ]]; then log "cached (built meanwhile by another caller): $ref ($(size))"; printf '%s\tcached\n' "$tar"; return; fi
   B rm --all >/dev/null 2>&1 || true
   rm -rf "$cache"/tmp/* "$cache"/*.tar.tmp.*
   bb=$(ensure_base build)
@@ -261,12 +262,12 @@ ensure() {
   log "built in $((SECONDS - t0)) s: $ref ($(size))"
   prune
   exec 9>&-
-  echo "$tar"
+  printf '%s\tbuilt\n' "$tar"
 }
 
 check() {
   local out want
-  tar=$(ensure | tail -n1)
+  tar=$(ensure | tail -n1 | cut -f1)
   names
   want=$(version)
   log "check: $ref"

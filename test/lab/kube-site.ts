@@ -77,12 +77,11 @@ export function runScript(script: string, args: string[], progress?: (l: string)
 /** The product image of the current sources: built by scripts/image/build.sh, or found in its cache. */
 export async function productImage(progress?: (l: string) => void): Promise<ProductImage> {
   const t0 = Date.now();
-  let built = false;
   // LVS_IMAGE_TAR: an image archive built before (with its .ref beside it), e.g. another version.
-  const tar = process.env['LVS_IMAGE_TAR'] ?? await runScript('scripts/image/build.sh', ['ensure'], (l) => {
-    if (!/cached/.test(l)) built = true;
-    progress?.(l);
-  });
+  const given = process.env['LVS_IMAGE_TAR'];
+  // build.sh's last line: the archive, a tab, and what it did (`built` or `cached`).
+  const [tar = '', did] = given ? [given, 'cached'] : (await runScript('scripts/image/build.sh', ['ensure'], progress)).split('\t');
+  const built = did === 'built';
   const ref = readFileSync(`${tar}.ref`, 'utf8').trim();
   const at = ref.lastIndexOf(':');
   return { ref, repository: ref.slice(0, at), tag: ref.slice(at + 1), tar, built, ms: Date.now() - t0 };

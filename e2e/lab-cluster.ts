@@ -1,0 +1,59 @@
+// The lab's cluster for the Helm e2e suite: five real nodes (test/lab/kube-site.ts) on one LAN,
+// described by a cluster file like any other cluster (e2e/cluster-config.ts). The suite reads
+// only that file, so what runs here is what runs against any kubeconfig.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSite, type SiteNode } from '../test/lab/kube-site.js';
+import type { ClusterConfig } from './cluster-config.js';
+
+const subnet = '192.168.30';
+const vips = { dr: `${subnet}.100`, nat: `${subnet}.200` };
+const clientAddress = `${subnet}.50`;
+
+const rs = (i: number): SiteNode => ({
+  name: `rs-${i}`, host: 20 + i,
+  // The classic LVS-NAT route, for the pods' replies only: back through the directors' VIP.
+  // (DR replies leave from the VIP on lo straight to the client: a director would drop them.)
+  setup: [`ip rule add from 10.244.0.0/16 to ${clientAddress}/32 lookup 100`, `ip route add ${clientAddress}/32 via ${vips.nat} dev eth0 table 100`],
+});
+
+const nodes: SiteNode[] = [{ name: 'd1', host: 11 }, { name: 'd2', host: 12 }, rs(1), rs(2), rs(3)];
+
+export interface LabClusterFile {
+  /** The cluster file to hand the suite (E2E_CLUSTER). */
+  path: string;
+  destroy(): Promise<void>;
+}
+
+/** Boots the lab cluster and writes its cluster file; the product is not installed (the suite does that). */
+export async function bootLabCluster(name: string, progress: (l: string) => void): Promise<LabClusterFile> {
+  const site = await createSite({ name, subnet, nodes, client: 50, progress });
+  try {
+    // The upgrade drill's second tag: the same image, tagged in every node's containerd.
+    const upgradeTag = `${site.image.tag}-upgrade`;
+    for (const node of site.nodes.values()) await node.exec(`ctr -n k8s.io images tag --force ${site.image.ref} ${site.image.repository}:${upgradeTag}`);
+    const config: ClusterConfig = {
+      kubeconfig: site.lab.api.kubeconfigPath,
+      binDir: site.lab.api.binDir,
+      image: { repository: site.image.repository, tag: site.image.tag, upgradeTag, pullPolicy: 'Never' },
+      // The lab's nodes are throw-away: the agent sets its sysctls itself (docs/operations.md).
+      values: { agent: { privileged: true } },
+      directors: ['d1', 'd2'],
+      interface: 'eth0',
+      vips,
+      realServers: [1, 2, 3].map((i) => ({ node: `rs-${i}`, address: `${subnet}.${20 + i}` })),
+      clientNetns: site.client.name ?? undefined,
+      faults: {
+        crashNode: Object.fromEntries(['d1', 'd2'].map((d) => [d, `kill -KILL -- -${site.nodes.get(d)!.uml.pid}`])),
+        apiDown: `ip link set ${site.lab.hostLinkName} down`,
+        apiUp: `ip link set ${site.lab.hostLinkName} up`,
+      },
+    };
+    const path = join(site.lab.dir, 'e2e-cluster.json');
+    writeFileSync(path, JSON.stringify(config, null, 2));
+    return { path, destroy: () => site.destroy() };
+  } catch (err) {
+    await site.destroy();
+    throw err;
+  }
+}
