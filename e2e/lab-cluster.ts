@@ -44,7 +44,7 @@ export async function bootLabCluster(name: string, progress: (l: string) => void
       realServers: [1, 2, 3].map((i) => ({ node: `rs-${i}`, address: `${subnet}.${20 + i}` })),
       clientNetns: site.client.name ?? undefined,
       faults: {
-        crashNode: Object.fromEntries(['d1', 'd2'].map((d) => [d, `kill -KILL -- -${site.nodes.get(d)!.uml.pid}`])),
+        crashNode: Object.fromEntries(['d1', 'd2'].map((d) => [d, `/bin/kill -s KILL -- -${site.nodes.get(d)!.uml.pid}`])),
         apiDown: `ip link set ${site.lab.hostLinkName} down`,
         apiUp: `ip link set ${site.lab.hostLinkName} up`,
       },
