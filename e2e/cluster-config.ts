@@ -64,3 +64,14 @@ export function loadClusterConfig(file: string): ClusterConfig {
   const base = dirname(resolve(file));
   return { ...c, kubeconfig: resolve(base, c.kubeconfig), ...(c.binDir ? { binDir: resolve(base, c.binDir) } : {}) };
 }
+
+/** The chart values the suite installs with: the cluster's image and values, debug logs, quick resync. */
+export function releaseValues(c: ClusterConfig, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    image: { repository: c.image.repository, tag: c.image.tag, pullPolicy: c.image.pullPolicy },
+    logLevel: 'debug',
+    ...c.values,
+    agent: { resync: '5s', ...(c.values['agent'] as object | undefined) },
+    ...extra,
+  };
+}

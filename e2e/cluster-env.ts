@@ -13,7 +13,7 @@ import { sh } from '../test/lab/inside.js';
 import { chartDir } from '../test/lab/kube-install.js';
 import { Netns } from '../test/lab/netns.js';
 import { hostServerDaemonSet, serverPod, workloadConfigMap } from '../test/lab/workloads/manifests.js';
-import type { ClusterConfig } from './cluster-config.js';
+import { releaseValues, type ClusterConfig } from './cluster-config.js';
 
 export const echoPort = 7000;
 export const release = { name: 'lvs-operator', namespace: 'lvs-system' };
@@ -39,17 +39,6 @@ export interface ClusterEnv {
   fault(what: 'apiDown' | 'apiUp' | { crash: string }): Promise<void> | undefined;
   /** Removes what the suite added (its namespaces, node labels); the product is the tests' to remove. */
   destroy(): Promise<void>;
-}
-
-/** The chart values the suite installs with: the cluster's image and values, debug logs, quick resync. */
-export function releaseValues(c: ClusterConfig, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    image: { repository: c.image.repository, tag: c.image.tag, pullPolicy: c.image.pullPolicy },
-    logLevel: 'debug',
-    ...c.values,
-    agent: { resync: '5s', ...(c.values['agent'] as object | undefined) },
-    ...extra,
-  };
 }
 
 export async function createClusterEnv(config: ClusterConfig): Promise<ClusterEnv> {

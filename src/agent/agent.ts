@@ -60,6 +60,7 @@ export class Agent {
   private retry: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private stopped = false;
+  private started = false;
   /** The next pass reads back everything (start-up, resync) rather than only what changed. */
   private fullPending = true;
   private known: Set<string> | undefined;
@@ -71,6 +72,11 @@ export class Agent {
     this.log = o.log ?? logger('agent');
     this.compiler = new CompileCache(o.node);
     this.checks = new CheckSync(this.checker, o.node);
+    // From the start: a check that comes up before the first pass must still reach compile.
+    this.checker.on('change', (c: { key: string }) => {
+      this.compiler.invalidate(c.key.slice(0, c.key.indexOf('|'))); // see checkKey()
+      this.schedule();
+    });
   }
 
   /** Holds VIPs where this node is the group's only director (until VRRP decides). */
@@ -82,10 +88,9 @@ export class Agent {
   async start(): Promise<void> {
     await this.probeKernel();
     this.known = await this.keysInKernel();
-    this.checker.on('change', (c: { key: string }) => {
-      this.compiler.invalidate(c.key.slice(0, c.key.indexOf('|'))); // see checkKey()
-      this.schedule();
-    });
+    // Passes asked for before this (VRRP's first transitions ask) would have run without
+    // `known`, pulling every programmed real server until its check answered again.
+    this.started = true;
     this.unsubscribe = this.models.source.onChange(() => this.schedule());
     await this.pass();
     this.resync = setInterval(() => {
@@ -124,7 +129,7 @@ export class Agent {
    * of objects being created) still gets regular passes.
    */
   schedule(delayMs = this.o.debounceMs ?? 20): void {
-    if (this.stopped || this.debounce) return;
+    if (!this.started || this.stopped || this.debounce) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       void this.pass();
@@ -133,6 +138,7 @@ export class Agent {
 
   /** Runs one pass now (or right after the one in flight). Resolves when the kernel is reconciled. */
   async pass(): Promise<void> {
+    if (!this.started) return; // start() runs the first one
     if (this.running) {
       this.again = true;
       return this.running;

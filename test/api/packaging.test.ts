@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { kinds } from '../../src/api/index.js';
 import { chartDir, renderDeploy } from '../../scripts/deploy/render.js';
+import { loadClusterConfig, releaseValues } from '../../e2e/cluster-config.js';
 import { connectApiServer, runTool, type KubectlResult } from './harness.js';
 
 const api = connectApiServer(inject('kubeconfig'), inject('binDir'));
@@ -18,7 +19,9 @@ const helmBin = join(inject('binDir'), 'helm');
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const chart = join(root, chartDir);
 const allOptions = join(chart, 'ci', 'all-options-values.yaml');
-const kindValues = join(root, 'e2e', 'kind', 'values.yaml');
+// What the Helm e2e suite installs (on the example cluster file's values): lint and dry-run that.
+const e2eValues = join(mkdtempSync(join(tmpdir(), 'lvs-e2e-values-')), 'values.yaml');
+writeFileSync(e2eValues, stringify(releaseValues(loadClusterConfig(join(root, 'e2e', 'cluster.example.json')))));
 const ns = 'lvs-packaging';
 const crdNames = Object.values(kinds).map((k) => `${k.plural}.lvs.dev`);
 
@@ -71,7 +74,7 @@ describe('helm lint and template', () => {
   it.each([
     ['default values', []],
     ['every option (ci/all-options-values.yaml)', ['-f', allOptions]],
-    ['the kind end-to-end values (e2e/kind/values.yaml)', ['-f', kindValues]],
+    ['the values the Helm e2e suite installs', ['-f', e2eValues]],
   ])('lint --strict passes with %s', async (_name, args) => {
     const out = ok(await helm(['lint', '--strict', chart, ...args]), 'helm lint');
     expect(out).toContain('1 chart(s) linted, 0 chart(s) failed');
@@ -185,7 +188,7 @@ describe('server-side dry run on the test API server', () => {
 
   it.each([
     ['every option (ServiceMonitors aside: no prometheus-operator CRDs here)', allOptions, 'opts'],
-    ['the kind end-to-end values', kindValues, 'kind'],
+    ['the values the Helm e2e suite installs', e2eValues, 'e2e'],
   ])('accepts every object with %s', async (_name, values, release) => {
     const objs = (await render(['-f', values], release)).filter((o) => o.kind !== 'ServiceMonitor');
     const out = ok(await api.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: objs.map((o) => `---\n${stringify(o)}`).join('') }), 'dry run');
