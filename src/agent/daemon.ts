@@ -188,7 +188,8 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
       // daemon has given it the connections). Other kernel state stays: a restarted agent adopts
       // it, unless this is an uninstall.
       stopVrrpWatch();
-      await vrrp?.stop();
+      // A restart hands each VIP over without a gap; an uninstall takes everything down at once.
+      await vrrp?.stop({ awaitSuccessor: !opts.cleanup });
       announcer?.close();
       vrrpLink?.close();
       await agent.stop();

@@ -478,16 +478,17 @@ export class VrrpLeadership {
 
   /**
    * Graceful stop (agent shutdown, rolling update): a master sends priority 0 so a backup takes
-   * over after Skew_Time, gives its VIPs up and stops the master sync daemon. The backup daemon
-   * stays, as all kernel state does, for the next agent.
+   * over after Skew_Time, gives its VIPs up (with `awaitSuccessor`, the agent's restart, once
+   * that backup advertises: no connection is refused in between) and stops the master sync
+   * daemon. The backup daemon stays, as all kernel state does, for the next agent.
    */
-  async stop(): Promise<void> {
+  async stop(o: { awaitSuccessor?: boolean } = {}): Promise<void> {
     await this.queue;
     this.stopped = true;
     for (const d of this.deferred.values()) if (d.timer) this.clock.cancel(d.timer);
     // A VIP still deferred was never taken over by this run: leave it for the next run's election.
     this.deferred.clear();
-    await this.speaker.stop();
+    await this.speaker.stop(o);
     this.running.clear();
     await this.syncDaemons();
   }

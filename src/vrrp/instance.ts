@@ -182,17 +182,46 @@ export class VrrpInstance {
     this.enterBackup('startup');
   }
 
-  /** RFC 5798 §6.4.2/§6.4.3: the Shutdown event. A master sends priority 0 so a backup takes over after Skew_Time. */
-  shutdown(): void {
+  /**
+   * RFC 5798 §6.4.2/§6.4.3: the Shutdown event. A master sends priority 0 so a backup takes over
+   * after Skew_Time, and gives its VIPs up at once, as keepalived does. With `awaitSuccessor` (a
+   * router going away while its peers stay: an agent restart) it keeps them until the successor's
+   * first advert arrives, or Master_Down_Interval passes with none: until the successor owns the
+   * VIP this router still answers for it, so a rolling restart refuses no connection
+   * (docs/keepalived-mapping.md). `released` settles when the VIPs are given up.
+   */
+  shutdown(o: { awaitSuccessor?: boolean } = {}): void {
     const from = this.currentState;
     if (from === 'initialize') return;
     this.cancelTimer();
     this.currentState = 'initialize';
     if (from === 'master') {
       this.send(0);
-      this.call('becomeBackup', () => this.listener.becomeBackup());
+      this.releasing = true;
+      if (o.awaitSuccessor) this.setTimer(this.masterDownIntervalMs, () => this.giveUp('no successor advertised'));
+      else this.giveUp('');
+    } else {
+      this.releasedNow();
     }
     this.transitioned(from, 'initialize', 'shutdown');
+  }
+
+  /** Settles once a shut-down instance has given its VIPs up (at once unless it was master). */
+  get released(): Promise<void> {
+    return this.releasedPromise;
+  }
+
+  private releasing = false;
+  private releasedNow: () => void = () => undefined;
+  private readonly releasedPromise = new Promise<void>((resolve) => { this.releasedNow = resolve; });
+
+  private giveUp(why: string): void {
+    if (!this.releasing) return;
+    this.releasing = false;
+    this.cancelTimer();
+    if (why) this.log.info({ why }, 'VIPs given up after shutdown');
+    this.call('becomeBackup', () => this.listener.becomeBackup());
+    this.releasedNow();
   }
 
   /**
@@ -224,7 +253,7 @@ export class VrrpInstance {
 
   /** A decoded advert from `srcAddr` (checked here against the configuration before it counts). */
   onPacket(advert: VrrpAdvert, srcAddr: string): void {
-    if (this.currentState === 'initialize') return;
+    if (this.currentState === 'initialize' && !this.releasing) return;
     if (compareIp(this.config.family, srcAddr, this.config.primaryAddress) === 0) {
       // Our own advert looped back (or an address conflict): never let it win an election.
       this.dropped({ reason: 'from-self', detail: 'advert carries our own primary address' }, srcAddr);
@@ -237,6 +266,10 @@ export class VrrpInstance {
     }
     this.counters.advertsReceived++;
     if (advert.priority === 0) this.counters.priorityZeroReceived++;
+    if (this.releasing) {
+      if (advert.priority > 0) this.giveUp(`${srcAddr} advertises as master`);
+      return;
+    }
     if (this.currentState === 'backup') this.backupReceived(advert, srcAddr);
     else this.masterReceived(advert, srcAddr);
   }

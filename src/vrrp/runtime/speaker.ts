@@ -222,13 +222,16 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
 
   /**
    * Stops an instance: a master sends priority 0 (so a backup takes over after Skew_Time) and
-   * gives its VIPs up. Resolves when its takeover actions have finished.
+   * gives its VIPs up, with `awaitSuccessor` only once the successor advertises (see
+   * VrrpInstance.shutdown). Resolves when its takeover actions have finished.
    */
-  async removeInstance(name: string): Promise<void> {
+  async removeInstance(name: string, o: { awaitSuccessor?: boolean } = {}): Promise<void> {
     const e = this.entries.get(name);
     if (!e) return;
     this.entries.delete(name);
-    e.instance.shutdown();
+    e.instance.shutdown(o);
+    // Still listening meanwhile: the successor's advert is what ends the handover.
+    await e.instance.released;
     e.channel.demux.remove(e.instance);
     const done = e.queue;
     this.draining.add(done);
@@ -247,9 +250,12 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     e.instance.setPriority(priority);
   }
 
-  /** Graceful shutdown of every instance (priority 0 adverts, VIPs removed), then the sockets close. */
-  async stop(): Promise<void> {
-    await Promise.all([...this.entries.keys()].map((n) => this.removeInstance(n)));
+  /**
+   * Graceful shutdown of every instance (priority 0 adverts; VIPs removed, with `awaitSuccessor`
+   * once a successor advertises), then the sockets close.
+   */
+  async stop(o: { awaitSuccessor?: boolean } = {}): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((n) => this.removeInstance(n, o)));
   }
 
   instanceNames(): string[] {

@@ -226,6 +226,35 @@ describe('VrrpInstance on its own', () => {
     expect(vrrp.stats()).toMatchObject({ priorityZeroSent: 1, transitions: { 'master->initialize': 1 } });
   });
 
+  it('shutting down a Master that awaits its successor keeps the addresses until the successor advertises', () => {
+    const { clock, vrrp, calls } = setup();
+    vrrp.start();
+    clock.advance(4000);
+    vrrp.shutdown({ awaitSuccessor: true });
+    let released = false;
+    void vrrp.released.then(() => { released = true; });
+    expect(calls.slice(-2)).toEqual(['advert(0)@4000', 'master->initialize:shutdown@4000']);
+    clock.advance(700); // the backup's Skew_Time
+    vrrp.onPacket(from(0), '10.0.0.1'); // another router's priority 0: not a successor
+    expect(calls).not.toContain('becomeBackup@4700');
+    vrrp.onPacket(from(100), '10.0.0.1');
+    expect(calls.at(-1)).toBe('becomeBackup@4700');
+    expect(clock.pending()).toEqual([]);
+    return Promise.resolve().then(() => expect(released).toBe(true));
+  });
+
+  it('with no successor, a shut-down Master gives the addresses up after Master_Down_Interval', () => {
+    const { clock, vrrp, calls } = setup();
+    vrrp.start();
+    clock.advance(4000);
+    vrrp.shutdown({ awaitSuccessor: true });
+    const before = calls.length;
+    clock.advance(vrrp.masterDownIntervalMs - 1);
+    expect(calls.slice(before).filter((c) => c.startsWith('becomeBackup'))).toHaveLength(0);
+    clock.advance(1);
+    expect(calls.at(-1)).toBe(`becomeBackup@${4000 + vrrp.masterDownIntervalMs}`);
+  });
+
   it('shutting down a Backup just stops its timer; it can start again', () => {
     const { clock, vrrp, calls } = setup();
     vrrp.start();
