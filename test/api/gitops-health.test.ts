@@ -101,7 +101,8 @@ describe('kstatus and Argo CD health through the life of the objects', () => {
     expect(await argoHealth(await getRS('web-1'))).toEqual({ status: 'Progressing', message: 'waiting for the controller' });
     expect(await argoHealth(await getDG(group))).toEqual({ status: 'Progressing', message: 'waiting for the controller' });
 
-    await k.startController();
+    // The test namespace stands for the controller's own: auth Secrets are read only there.
+    await k.startController({ agentLeaseNamespace: ns });
   });
 
   it('observed but not programmed by any director yet: InProgress (Reconciling=True) / Progressing', async () => {
@@ -156,7 +157,7 @@ describe('kstatus and Argo CD health through the life of the objects', () => {
   });
 
   it('seen but not yet programmed by the directors (rolling out): InProgress / Progressing; then Current / Healthy', async () => {
-    await k.startController();
+    await k.startController({ agentLeaseNamespace: ns });
     const vs = await eventually(async () => {
       const v = await getVS('web');
       expect(v.status?.observedGeneration).toBe(2);
