@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { ensureK8sBins, runTool, type KubectlResult } from '../test/api/harness.js';
 import { waitFor } from '../test/lab/agents.js';
 import { sh } from '../test/lab/inside.js';
-import { chartDir } from '../test/lab/kube-install.js';
+import { releaseArgs } from '../test/lab/kube-install.js';
 import { Netns } from '../test/lab/netns.js';
 import { hostServerDaemonSet, serverPod, workloadConfigMap } from '../test/lab/workloads/manifests.js';
 import { releaseValues, type ClusterConfig } from './cluster-config.js';
@@ -84,8 +84,7 @@ export async function createClusterEnv(config: ClusterConfig): Promise<ClusterEn
     async install(values = {}, verb = 'install') {
       const file = join(valuesDir, `values-${Date.now()}.yaml`);
       writeFileSync(file, stringify(releaseValues(config, values)));
-      const args = verb === 'install' ? ['install', release.name, chartDir, '-n', release.namespace, '--create-namespace'] : ['upgrade', release.name, chartDir, '-n', release.namespace];
-      await helm([...args, '-f', file, '--wait', '--timeout', '10m']);
+      await helm(releaseArgs(verb, { release: release.name, namespace: release.namespace }, file));
     },
     async onNode(node, script) {
       return kubectl(['exec', '-n', nodeShellNs, await shellPod(node), '--', 'sh', '-c', script]);

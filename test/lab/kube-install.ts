@@ -42,10 +42,15 @@ export interface HelmRelease {
 export async function helmInstall(site: Site, values: Record<string, unknown>, r: HelmRelease = { release: 'lvs-operator', namespace: 'lvs-system' }, verb: 'install' | 'upgrade' = 'install'): Promise<string> {
   const file = join(site.lab.dir, `values-${Date.now()}.yaml`);
   writeFileSync(file, stringify(values));
+  return helm(site, releaseArgs(verb, r, file));
+}
+
+/** helm's arguments to install (or upgrade) charts/lvs-operator with a values file and wait for it. */
+export function releaseArgs(verb: 'install' | 'upgrade', r: HelmRelease, valuesFile: string): string[] {
   const args = verb === 'install'
     ? ['install', r.release, chartDir, '-n', r.namespace, '--create-namespace']
     : ['upgrade', r.release, chartDir, '-n', r.namespace];
-  return helm(site, [...args, '-f', file, '--wait', '--timeout', '10m']);
+  return [...args, '-f', valuesFile, '--wait', '--timeout', '10m'];
 }
 
 /**
