@@ -86,7 +86,7 @@ interface Early {
 async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, server, metricsPort }: Early): Promise<AgentDaemon> {
   const started = performance.now();
   const since = (): number => Math.round(performance.now() - started);
-  const kernel = o.kernel ?? (await openKernel(o.stateDir));
+  const kernel = o.kernel ?? (await openKernel(o.stateDir, o.log));
   let source: SnapshotSource;
   let reporter: StatusReporter | undefined;
   let events: EventRecorder | undefined;
@@ -176,6 +176,8 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   ready.waiting = 'no reconcile pass yet';
   const firstPass = performance.now();
   await agent.start();
+  const lost = kernel.ownership?.unreadable; // read by the first pass
+  if (lost) void events?.record({ apiVersion: 'v1', kind: 'Node', name: o.node }, 'Warning', 'OwnershipRecordUnreadable', `${o.node}: the ownership record could not be read (${lost.why}); set aside as ${lost.keptAs}. The agent claims nothing it finds in the kernel: services already there stay as they are, reported as held by somebody else`);
   o.log.info({ node: o.node, services: agent.lastPass?.desired.services.length, metricsPort, ms: since(), firstPassMs: Math.round(performance.now() - firstPass), kernelMs: Math.round(agent.lastPass?.result.durationMs ?? 0) }, 'agent started');
   return {
     agent, kernel, metrics, reporter, vrrp, metricsPort,

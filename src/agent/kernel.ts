@@ -16,6 +16,8 @@ export interface KernelHandles {
   ipvs: IpvsClient;
   link: RtLinkClient;
   reconciler: Reconciler;
+  /** The record on disk (absent with a kernel of fakes). */
+  ownership?: FileOwnershipStore;
   close(): void;
 }
 
@@ -27,8 +29,9 @@ export async function openKernel(stateDir = defaultStateDir, log?: Logger): Prom
     return new IpvsUnavailable(e);
   });
   const link = new RtLinkClient();
-  const reconciler = new Reconciler({ ipvs, link, sysctl: new ProcSysctl(), store: new FileOwnershipStore(join(stateDir, 'owned.json')) });
-  return { ipvs, link, reconciler, close: () => { ipvs.close(); link.close(); } };
+  const ownership = new FileOwnershipStore(join(stateDir, 'owned.json'), log);
+  const reconciler = new Reconciler({ ipvs, link, sysctl: new ProcSysctl(), store: ownership });
+  return { ipvs, link, reconciler, ownership, close: () => { ipvs.close(); link.close(); } };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,5 +16,42 @@ describe('the ownership record', () => {
     await writeFile(path, JSON.stringify({ version: 1, services: ['tcp/[2001:DB8:0::1]:80', 'udp/192.0.2.1:53', 'fwmark/inet6/7', 'junk'], addresses: [], sysctls: {} }));
     const state = await new FileOwnershipStore(path).load();
     expect(state.services).toEqual(['tcp/[2001:db8::1]:80', 'udp/192.0.2.1:53', 'fwmark/inet6/7', 'junk']);
+  });
+
+  // Issue #15's fault drill: a record cut short or overwritten used to throw at the first pass,
+  // so the agent crash-looped and nothing on the node was repaired any more.
+  it.each([
+    ['truncated', '{"version":1,"services":["tcp/10.0.0.1:80","tcp/10.0'],
+    ['empty', ''],
+    ['garbage', '\u0000\u00ff binary garbage'],
+    ['the wrong shape', '{"version":1,"services":"tcp/10.0.0.1:80"}'],
+    ['not an object', 'null'],
+  ])('%s: the record is set aside and the agent starts owning nothing', async (_, text) => {
+    const d = await mkdtemp(join(tmpdir(), 'lvs-owned-'));
+    try {
+      const path = join(d, 'owned.json');
+      await writeFile(path, text);
+      const store = new FileOwnershipStore(path);
+      expect(await store.load()).toEqual({ version: 1, services: [], addresses: [], sysctls: {} });
+      expect(store.unreadable?.keptAs).toMatch(/owned\.json\.unreadable-/);
+      expect(await readFile(store.unreadable!.keptAs, 'utf8')).toBe(text);
+      expect(await readdir(d)).not.toContain('owned.json');
+      // The next save is a good record again.
+      await store.save({ version: 1, services: ['tcp/10.0.0.1:80'], addresses: [], sysctls: {} });
+      expect((await new FileOwnershipStore(path).load()).services).toEqual(['tcp/10.0.0.1:80']);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a record of another version (a newer agent wrote it) rather than dropping it', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'lvs-owned-'));
+    try {
+      const path = join(d, 'owned.json');
+      await writeFile(path, JSON.stringify({ version: 2, services: [] }));
+      await expect(new FileOwnershipStore(path).load()).rejects.toThrow(/unknown ownership record version 2/);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
   });
 });
