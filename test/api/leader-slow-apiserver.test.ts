@@ -12,7 +12,7 @@ import { collectionPath, resources } from '../../src/kube/resources.js';
 import type { VirtualService } from '../../src/api/index.js';
 import type { Event, KubeObject, Lease } from '../../src/kube/types.js';
 import { condition, eventually, installCrds, kit, sleep, testLogger, unique } from './controller-kit.js';
-import { type DelayProxy, startDelayProxy } from './delay-proxy.js';
+import { type DelayProxy, startDelayProxy } from '../lab/delay-proxy.js';
 
 const k = kit(inject('kubeconfig'), inject('binDir'), 'leader-slow');
 const c = k.clients;

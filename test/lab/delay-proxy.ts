@@ -6,7 +6,7 @@ import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { ClusterAccess } from '../../src/kube/config.js';
 
 export interface DelayProxy {
-  /** `https://127.0.0.1:<port>` */
+  /** `https://<listen address>:<port>` */
   readonly url: string;
   /** Delay of the server's bytes from now on (already queued bytes keep theirs). */
   delayMs: number;
@@ -30,7 +30,8 @@ function pipeDelayed(from: Socket, to: Socket, delay: () => number): void {
   from.on('close', () => void chain.then(() => to.destroy()));
 }
 
-export async function startDelayProxy(target: string): Promise<DelayProxy> {
+/** `listen`: the address it listens on (the lab LAN's host address, for lab kernels to reach it). */
+export async function startDelayProxy(target: string, listen = '127.0.0.1'): Promise<DelayProxy> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
   const proxy = {
@@ -56,9 +57,9 @@ export async function startDelayProxy(target: string): Promise<DelayProxy> {
     client.on('close', () => upstream.destroy());
     pipeDelayed(upstream, client, () => proxy.delayMs);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, listen, r));
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('proxy has no port');
-  proxy.url = `https://127.0.0.1:${addr.port}`;
+  proxy.url = `https://${listen}:${addr.port}`;
   return proxy;
 }
