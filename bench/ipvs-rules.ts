@@ -11,7 +11,7 @@ export interface BenchTable {
 export function makeTable(n: number, m: number): BenchTable {
   const services: BenchTable['services'] = [];
   for (let i = 0; i < n; i++) {
-    const key: ServiceAddressKey = { af: 'inet', protocol: 'tcp', addr: `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 80 };
+    const key: ServiceAddressKey = { af: 'IPv4', protocol: 'tcp', addr: `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 80 };
     const dests: IpvsDest[] = [];
     for (let j = 0; j < m; j++) {
       dests.push({ addr: `10.200.${(i * m + j) >> 8 & 255}.${(i * m + j) & 255}`, port: 8000 + ((i * m + j) >> 16), fwd: 'masq', weight: 1 + (j % 10), upperThreshold: 0, lowerThreshold: 0 });

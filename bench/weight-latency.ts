@@ -12,7 +12,7 @@ const [kubeconfig = '', vip = '', port = '80', rs = '', name = '', namespace = '
 const ipvs = await NetlinkIpvsClient.open();
 const http = new KubeHttp(fromKubeconfigFile(kubeconfig));
 const realServers = makeClients(http).realServers;
-const key = { af: 'inet', protocol: 'tcp', addr: vip, port: Number(port) } as const;
+const key = { af: 'IPv4', protocol: 'tcp', addr: vip, port: Number(port) } as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const weight = async (): Promise<number | undefined> => (await ipvs.listDests(key, { stats: false }).catch(() => [])).find((d) => d.addr === rs)?.weight;
 

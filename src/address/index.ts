@@ -4,9 +4,10 @@
 // as the model spells it. Pure: no sockets, no node:net (which validates but gives no bytes).
 
 /**
- * The one family vocabulary inside the program, the one the API and Kubernetes (EndpointSlice
- * addressType) speak. The kernel edges convert: netlink's AF numbers, IPVS's 'inet'/'inet6' and
- * the VRRP codec's 'ipv4'/'ipv6' (see ipvsFamily, vrrpFamily).
+ * The one family vocabulary of the whole program, the one the API and Kubernetes (EndpointSlice
+ * addressType) speak: the IPVS model, the VRRP codec and rtnetlink use it too. Only the wire
+ * codecs turn it into the kernel's AF numbers (src/ipvs/codec/service.ts, src/link/rtnetlink.ts,
+ * the VRRP sockets).
  */
 export type IpFamily = 'IPv4' | 'IPv6';
 
@@ -104,6 +105,33 @@ export function ipVersion(text: string): 4 | 6 | undefined {
 export function ipFamily(text: string): IpFamily | undefined {
   const v = ipVersion(text);
   return v === undefined ? undefined : v === 4 ? 'IPv4' : 'IPv6';
+}
+
+/** 4 for IPv4, 16 for IPv6: the bytes of one address on the wire. */
+export function addressLength(family: IpFamily): 4 | 16 {
+  return family === 'IPv4' ? 4 : 16;
+}
+
+/** The bytes of `text` when it is an address of `family`, or undefined. */
+export function parseIp(family: IpFamily, text: string): Buffer | undefined {
+  return family === 'IPv4' ? v4Bytes(text) : v6Bytes(text);
+}
+
+/** Like parseIp, for addresses the program itself supplies (already validated): a bad one is a bug, so throw. */
+export function mustParseIp(family: IpFamily, text: string): Buffer {
+  const b = parseIp(family, text);
+  if (!b) throw new TypeError(`not an ${family} address: ${JSON.stringify(text)}`);
+  return b;
+}
+
+/** The canonical text of the address of `family` at `b[at]`. */
+export function formatIp(family: IpFamily, b: Uint8Array, at = 0): string {
+  return family === 'IPv4' ? formatV4(b, at) : formatV6(b, at);
+}
+
+/** Numeric order of two addresses of one family (negative, zero, positive), as VRRP's tie-break needs. */
+export function compareIp(family: IpFamily, a: string, b: string): number {
+  return Buffer.compare(mustParseIp(family, a), mustParseIp(family, b));
 }
 
 export function formatV4(b: Uint8Array, at = 0): string {

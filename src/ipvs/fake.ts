@@ -226,7 +226,7 @@ export class FakeIpvsClient extends SingleOps implements IpvsClient {
         const mixed = [...this.services.values()].some((s) => s.dests.some((x) => familyOf(x.addr) !== s.svc.key.af));
         if (mixed) return fail('EINVAL');
         const group = d.mcastGroup ?? '224.0.0.81';
-        const v6 = familyOf(group) === 'inet6';
+        const v6 = familyOf(group) === 'IPv6';
         this.daemons.set(d.state, {
           state: d.state,
           mcastIfn: d.mcastIfn,

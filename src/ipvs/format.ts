@@ -7,7 +7,7 @@ const fwdName: Record<ForwardMethod, string> = { masq: 'Masq', route: 'Route', t
 
 function serviceLine(s: IpvsServiceWithDests): string {
   const k = s.key;
-  const head = 'fwmark' in k ? `FWM  ${k.fwmark}${k.af === 'inet6' ? ' IPv6' : ''}` : `${k.protocol.toUpperCase().padEnd(4)} ${hostPort(k.addr, k.port)}`;
+  const head = 'fwmark' in k ? `FWM  ${k.fwmark}${k.af === 'IPv6' ? ' IPv6' : ''}` : `${k.protocol.toUpperCase().padEnd(4)} ${hostPort(k.addr, k.port)}`;
   const flags = s.flags.filter((f) => f !== 'hashed' && f !== 'persistent');
   const persistent = s.flags.includes('persistent') ? ` persistent ${s.timeout}` : '';
   return `${head} ${s.scheduler}${flags.length ? ` (${flags.join(',')})` : ''}${persistent}`;

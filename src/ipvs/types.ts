@@ -1,18 +1,19 @@
 // The IPVS model: what a virtual service, a destination, a sync daemon and the kernel timeouts are,
 // with string IP addresses (IPv6 in canonical RFC 5952 form) and names instead of kernel numbers.
 
-export type AddressFamily = 'inet' | 'inet6';
+import type { IpFamily } from '../address/index.js';
+
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
 /** A service is identified by family + protocol + VIP + port, or by family + firewall mark. */
 export interface ServiceAddressKey {
-  af: AddressFamily;
+  af: IpFamily;
   protocol: Protocol;
   addr: string;
   port: number;
 }
 export interface ServiceFwmarkKey {
-  af: AddressFamily;
+  af: IpFamily;
   fwmark: number;
 }
 export type VirtualServiceKey = ServiceAddressKey | ServiceFwmarkKey;

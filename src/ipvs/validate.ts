@@ -16,7 +16,7 @@ const U32 = 0xffffffff;
 const I32 = 0x7fffffff;
 
 function checkKey(k: VirtualServiceKey): string | undefined {
-  if (k.af !== 'inet' && k.af !== 'inet6') return `address family must be inet or inet6, not ${JSON.stringify(k.af)}`;
+  if (k.af !== 'IPv4' && k.af !== 'IPv6') return `address family must be IPv4 or IPv6, not ${JSON.stringify(k.af)}`;
   if ('fwmark' in k) {
     if (!isInt(k.fwmark, 1, U32)) return `fwmark must be an integer 1-${U32}, not ${JSON.stringify(k.fwmark)}`;
     return undefined;
@@ -24,7 +24,7 @@ function checkKey(k: VirtualServiceKey): string | undefined {
   if (!(k.protocol in IPPROTO)) return `protocol must be tcp, udp or sctp, not ${JSON.stringify(k.protocol)}`;
   const af = familyOf(k.addr);
   if (!af) return `virtual address ${JSON.stringify(k.addr)} is not an IP address`;
-  if (af !== k.af) return `virtual address ${k.addr} is not an ${k.af === 'inet' ? 'IPv4' : 'IPv6'} address`;
+  if (af !== k.af) return `virtual address ${k.addr} is not an ${k.af} address`;
   if (!isInt(k.port, 0, 65535)) return `port must be an integer 0-65535, not ${JSON.stringify(k.port)}`;
   return undefined;
 }
@@ -41,8 +41,8 @@ function checkService(s: IpvsService): string | undefined {
   const bad = s.flags.find((f) => !SERVICE_FLAGS.includes(f));
   if (bad !== undefined) return `unknown service flag ${JSON.stringify(bad)}`;
   if (!isInt(s.timeout, 0, U32)) return `persistence timeout must be an integer number of seconds, not ${JSON.stringify(s.timeout)}`;
-  if (s.key.af === 'inet' ? !isInt(s.netmask, 0, 32) : !isInt(s.netmask, 1, 128)) {
-    return `persistence netmask must be a prefix length ${s.key.af === 'inet' ? '0-32' : '1-128'}, not ${JSON.stringify(s.netmask)}`;
+  if (s.key.af === 'IPv4' ? !isInt(s.netmask, 0, 32) : !isInt(s.netmask, 1, 128)) {
+    return `persistence netmask must be a prefix length ${s.key.af === 'IPv4' ? '0-32' : '1-128'}, not ${JSON.stringify(s.netmask)}`;
   }
   if (!('fwmark' in s.key) && s.key.port === 0 && !s.flags.includes('persistent')) {
     return 'port 0 is only valid for a persistent service (all ports) or a fwmark service';
@@ -69,8 +69,7 @@ function checkDest(key: VirtualServiceKey, d: IpvsDest): { errno: 'EINVAL' | 'ER
   }
   const af = familyOf(d.addr);
   if (af !== key.af && d.fwd !== 'tunnel') {
-    const [dv, sv] = af === 'inet6' ? ['IPv6', 'IPv4'] : ['IPv4', 'IPv6'];
-    return { errno: 'EINVAL', why: `an ${dv} destination can serve an ${sv} service only with tunnel forwarding, not ${d.fwd}` };
+    return { errno: 'EINVAL', why: `an ${af} destination can serve an ${key.af} service only with tunnel forwarding, not ${d.fwd}` };
   }
   if (d.tunnel) {
     if (!TUN.includes(d.tunnel.type)) return { errno: 'EINVAL', why: `tunnel type must be ipip, gue or gre, not ${JSON.stringify(d.tunnel.type)}` };
@@ -96,11 +95,11 @@ function checkDaemon(d: SyncDaemon): string | undefined {
 
 export function isMulticast(addr: string): boolean {
   const af = familyOf(addr);
-  if (af === 'inet') {
+  if (af === 'IPv4') {
     const first = Number(addr.split('.')[0]);
     return first >= 224 && first <= 239;
   }
-  return af === 'inet6' && /^ff/i.test(addr);
+  return af === 'IPv6' && /^ff/i.test(addr);
 }
 
 function checkTimeouts(t: Partial<Timeouts>): string | undefined {

@@ -1,5 +1,5 @@
 // Address text <-> bytes for rtnetlink, over the one address module (src/address).
-import { formatV4, formatV6, ipBytes, ipFamily } from '../address/index.js';
+import { formatIp, ipBytes, ipFamily } from '../address/index.js';
 import type { Family } from './types.js';
 
 export function familyOf(address: string): Family {
@@ -15,7 +15,7 @@ export function addressToBytes(address: string): Buffer {
 }
 
 export function bytesToAddress(buf: Uint8Array, family: Family): string {
-  return family === 'IPv4' ? formatV4(buf) : formatV6(buf);
+  return formatIp(family, buf);
 }
 
 /** Canonical form of an address string (IPv6 compressed, lower case). */

@@ -39,9 +39,8 @@ export function invalidServiceModel(inv: InvalidObject): ServiceModel {
   };
 }
 
-/** The IPVS service of a (canonical) spec: the API's family and protocol spelled as IPVS's. */
-function ipvsServiceOf(spec: VirtualServiceSpec, family: IpFamily): VirtualServiceKey {
-  const af = family === 'IPv6' ? 'inet6' : 'inet';
+/** The IPVS service of a (canonical) spec: the API's protocol spelled as IPVS's. */
+function ipvsServiceOf(spec: VirtualServiceSpec, af: IpFamily): VirtualServiceKey {
   if (spec.fwmark !== undefined) return { af, fwmark: spec.fwmark };
   return { af, protocol: spec.protocol === 'UDP' ? 'udp' : spec.protocol === 'SCTP' ? 'sctp' : 'tcp', addr: spec.vip ?? '', port: spec.port ?? 0 };
 }

@@ -1,5 +1,5 @@
 // Configuration of one virtual router and the RFC timing formulas derived from it.
-import { canonicalIp, parseIp, type IpFamily } from './addr.js';
+import { canonicalIp, parseIp, type IpFamily } from '../address/index.js';
 import { passwordAuthData, VRRP_AUTH_DATA_LENGTH, VRRP_AUTH_NONE, VRRP_AUTH_PASS } from './packet.js';
 
 export type VrrpAuthConfig = { type: 'none' } | { type: 'pass'; password: string };
@@ -52,8 +52,8 @@ function integerIn(name: string, v: number, min: number, max: number): void {
 export function resolveConfig(c: VrrpInstanceConfig): ResolvedConfig {
   const where = `VRRP instance ${c.name}`;
   if (c.version !== 2 && c.version !== 3) throw new RangeError(`${where}: version must be 2 or 3`);
-  if (c.family !== 'ipv4' && c.family !== 'ipv6') throw new RangeError(`${where}: family must be ipv4 or ipv6`);
-  if (c.version === 2 && c.family !== 'ipv4') throw new RangeError(`${where}: VRRPv2 is IPv4 only`);
+  if (c.family !== 'IPv4' && c.family !== 'IPv6') throw new RangeError(`${where}: family must be IPv4 or IPv6`);
+  if (c.version === 2 && c.family !== 'IPv4') throw new RangeError(`${where}: VRRPv2 is IPv4 only`);
   integerIn(`${where}: vrid`, c.vrid, 1, 255);
   integerIn(`${where}: priority`, c.priority, 1, 255);
   if (c.version === 3) {
@@ -63,7 +63,7 @@ export function resolveConfig(c: VrrpInstanceConfig): ResolvedConfig {
   }
   const canon = (what: string, a: string): string => {
     if (!parseIp(c.family, a)) throw new TypeError(`${where}: ${what} ${JSON.stringify(a)} is not an ${c.family} address`);
-    return canonicalIp(c.family, a);
+    return canonicalIp(a);
   };
   const primaryAddress = canon('primaryAddress', c.primaryAddress);
   integerIn(`${where}: number of virtualAddresses`, c.virtualAddresses.length, 1, 255);

@@ -1,6 +1,6 @@
 // Routes received VRRP messages to the instance with their VRID, the way keepalived shares one
 // socket per interface and family between its instances. The socket layer calls receive().
-import type { IpFamily } from './addr.js';
+import type { IpFamily } from '../address/index.js';
 import { parseIpv4Packet } from './ipv4-header.js';
 import { peekVrid, type DropReason, type RxInfo } from './packet.js';
 import type { VrrpInstance } from './instance.js';
@@ -52,7 +52,7 @@ export class VrrpDemux {
       this.malformed(p.reason);
       return;
     }
-    this.receive(p.payload, { family: 'ipv4', src: p.header.src, dst: p.header.dst, ttl: p.header.ttl });
+    this.receive(p.payload, { family: 'IPv4', src: p.header.src, dst: p.header.dst, ttl: p.header.ttl });
   }
 
   stats(): DemuxCounters {

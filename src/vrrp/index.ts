@@ -1,6 +1,5 @@
 // The pure VRRP core: codec, timing, state machine, demux. The socket layer (raw IP sockets,
 // gratuitous ARP / NA) lives elsewhere and drives these through Clock, VrrpListener and VrrpDemux.
-export * from './addr.js';
 export * from './checksum.js';
 export * from './clock.js';
 export * from './config.js';

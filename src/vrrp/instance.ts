@@ -3,7 +3,7 @@
 // packets come in through receive()/onPacket(), and everything it wants done goes out through
 // a VrrpListener. Where the RFC leaves room, it does what keepalived 2.2.7 does (noted below).
 import type { Logger } from 'pino';
-import { compareIp } from './addr.js';
+import { compareIp } from '../address/index.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { masterDownIntervalMs, resolveConfig, skewTimeMs, type ResolvedConfig, type VrrpInstanceConfig } from './config.js';
 import {
@@ -159,7 +159,7 @@ export class VrrpInstance {
     }
     return {
       version: 2,
-      family: 'ipv4',
+      family: 'IPv4',
       vrid: c.vrid,
       priority,
       advertIntervalSec: c.advertIntervalMs / 1000,

@@ -1,7 +1,7 @@
 // The IPv4 header around a VRRP message. A raw IPv4 socket hands over the whole packet on
 // receive, and keepalived writes the header itself (IP_HDRINCL) on send; these two functions
 // keep that byte work out of the native socket layer.
-import { formatIpv4, ipBytes } from './addr.js';
+import { formatV4, mustParseIp } from '../address/index.js';
 import { internetChecksum } from './checksum.js';
 import type { Drop } from './packet.js';
 import { VRRP_PROTOCOL, VRRP_TTL } from './packet.js';
@@ -35,8 +35,8 @@ export function parseIpv4Packet(bytes: Uint8Array): Ipv4ParseResult {
   return {
     ok: true,
     header: {
-      src: formatIpv4(b.subarray(12, 16)),
-      dst: formatIpv4(b.subarray(16, 20)),
+      src: formatV4(b, 12),
+      dst: formatV4(b, 16),
       ttl: b[8]!,
       tos: b[1]!,
       id: b.readUInt16BE(4),
@@ -64,8 +64,8 @@ export function encodeIpv4Packet(h: Ipv4HeaderInput, payload: Uint8Array): Buffe
   out.writeUInt16BE(h.id ?? 0, 4);
   out[8] = h.ttl ?? VRRP_TTL;
   out[9] = VRRP_PROTOCOL;
-  ipBytes('ipv4', h.src).copy(out, 12);
-  ipBytes('ipv4', h.dst).copy(out, 16);
+  mustParseIp('IPv4', h.src).copy(out, 12);
+  mustParseIp('IPv4', h.dst).copy(out, 16);
   out.writeUInt16BE(internetChecksum(out.subarray(0, 20)), 10);
   out.set(payload, 20);
   return out;

@@ -11,7 +11,7 @@
 // message only, as keepalived does. Decoding never throws on packet bytes: every problem is a
 // typed drop reason so the caller can count it.
 import { timingSafeEqual } from 'node:crypto';
-import { addressLength, formatIp, ipBytes, parseIp, type IpFamily } from './addr.js';
+import { addressLength, formatIp, mustParseIp, parseIp, type IpFamily } from '../address/index.js';
 import { internetChecksum } from './checksum.js';
 
 export const VRRP_PROTOCOL = 112;
@@ -36,7 +36,7 @@ export interface VrrpV3Advert {
 
 export interface VrrpV2Advert {
   version: 2;
-  family: 'ipv4';
+  family: 'IPv4';
   vrid: number;
   priority: number;
   /** Advertisement Interval, seconds, 1..255. */
@@ -120,17 +120,17 @@ export function passwordAuthData(password: string): Buffer {
 
 /** The pseudo-header that v3 checksums cover (RFC 5798 §5.2.8 via RFC 768 / RFC 8200 §8.1). */
 export function pseudoHeader(family: IpFamily, src: string, dst: string, length: number): Buffer {
-  if (family === 'ipv4') {
+  if (family === 'IPv4') {
     const h = Buffer.alloc(12);
-    ipBytes('ipv4', src).copy(h, 0);
-    ipBytes('ipv4', dst).copy(h, 4);
+    mustParseIp('IPv4', src).copy(h, 0);
+    mustParseIp('IPv4', dst).copy(h, 4);
     h[9] = VRRP_PROTOCOL;
     h.writeUInt16BE(length, 10);
     return h;
   }
   const h = Buffer.alloc(40);
-  ipBytes('ipv6', src).copy(h, 0);
-  ipBytes('ipv6', dst).copy(h, 16);
+  mustParseIp('IPv6', src).copy(h, 0);
+  mustParseIp('IPv6', dst).copy(h, 16);
   h.writeUInt32BE(length, 32);
   h[39] = VRRP_PROTOCOL;
   return h;
@@ -146,7 +146,7 @@ function checkRange(name: string, v: number, min: number, max: number): void {
 
 /** The VRRP message (no IP header) with its checksum filled in. */
 export function encodeAdvert(a: VrrpAdvert, ep: Endpoints): Buffer {
-  if (a.version === 2 && a.family !== 'ipv4') throw new RangeError('VRRPv2 is only supported over IPv4');
+  if (a.version === 2 && a.family !== 'IPv4') throw new RangeError('VRRPv2 is only supported over IPv4');
   checkRange('VRID', a.vrid, 1, 255);
   checkRange('priority', a.priority, 0, 255);
   checkRange('address count', a.addresses.length, 1, 255);
@@ -167,7 +167,7 @@ export function encodeAdvert(a: VrrpAdvert, ep: Endpoints): Buffer {
     buf[5] = a.advertIntervalSec;
     a.authData.copy(buf, HEADER_LENGTH + a.addresses.length * alen);
   }
-  a.addresses.forEach((addr, i) => ipBytes(a.family, addr).copy(buf, HEADER_LENGTH + i * alen));
+  a.addresses.forEach((addr, i) => mustParseIp(a.family, addr).copy(buf, HEADER_LENGTH + i * alen));
   const sum =
     a.version === 3 ? internetChecksum(pseudoHeader(a.family, ep.src, ep.dst, buf.length), buf) : internetChecksum(buf);
   buf.writeUInt16BE(sum, 6);
@@ -188,7 +188,7 @@ export function decodeAdvert(bytes: Uint8Array, rx: RxInfo): DecodeResult {
   const version = b[0]! >> 4;
   const type = b[0]! & 0x0f;
   if (version !== 2 && version !== 3) return drop('bad-version', `version ${version}`);
-  if (version === 2 && rx.family !== 'ipv4') return drop('bad-version', 'VRRPv2 over IPv6 is not supported');
+  if (version === 2 && rx.family !== 'IPv4') return drop('bad-version', 'VRRPv2 over IPv6 is not supported');
   if (type !== VRRP_ADVERTISEMENT) return drop('bad-type', `type ${type}`);
   const count = b[3]!;
   const expected = messageLength(version, rx.family, count);
@@ -215,7 +215,7 @@ export function decodeAdvert(bytes: Uint8Array, rx: RxInfo): DecodeResult {
   return {
     ok: true,
     checksum,
-    advert: { version: 2, family: 'ipv4', authType: b[4]!, advertIntervalSec: b[5]!, authData, ...common },
+    advert: { version: 2, family: 'IPv4', authType: b[4]!, advertIntervalSec: b[5]!, authData, ...common },
   };
 }
 

@@ -1,22 +1,18 @@
 // IP address text <-> the 16-byte `union nf_inet_addr` the IPVS attributes carry (IPv4 in the first
 // 4 bytes, rest zero), over the one address module (src/address): IPv6 reads back canonically
 // (RFC 5952), so addresses compare as strings.
-import { canonicalIp, formatV4, formatV6, parseV4, v6Bytes } from '../../address/index.js';
+import { canonicalIp, formatIp, ipFamily, parseV4, v6Bytes, type IpFamily } from '../../address/index.js';
 import type { NlWriter } from './nla.js';
-import type { AddressFamily } from '../types.js';
-
-export { formatV4, formatV6, parseV4 } from '../../address/index.js';
 
 /** IPv6 without its zone (`fe80::1%eth0`): IPVS has no use for one. */
-function v6(addr: string): Buffer | undefined {
+function withoutZone(addr: string): string {
   const zone = addr.indexOf('%');
-  return v6Bytes(zone === -1 ? addr : addr.slice(0, zone));
+  return zone === -1 ? addr : addr.slice(0, zone);
 }
 
-export function familyOf(addr: string): AddressFamily | undefined {
-  if (parseV4(addr) >= 0) return 'inet';
-  if (v6(addr)) return 'inet6';
-  return undefined;
+/** The family of an address (any IPv6 zone ignored), or undefined. */
+export function familyOf(addr: string): IpFamily | undefined {
+  return ipFamily(withoutZone(addr));
 }
 
 /** 16 bytes for the ADDR attributes. Throws on text that is not an IP address. */
@@ -27,7 +23,7 @@ export function encodeAddr(addr: string): Buffer {
     out.writeUInt32BE(v4, 0);
     return out;
   }
-  const b = v6(addr);
+  const b = v6Bytes(withoutZone(addr));
   if (!b) throw new TypeError(`not an IP address: ${JSON.stringify(addr)}`);
   return b;
 }
@@ -39,14 +35,13 @@ export function writeAddr(w: NlWriter, type: number, addr: string): void {
   else w.bytes(type, encodeAddr(addr));
 }
 
-export function decodeAddr(b: Uint8Array, af: AddressFamily): string {
-  return af === 'inet' ? formatV4(b) : formatV6(b);
+export function decodeAddr(b: Uint8Array, af: IpFamily): string {
+  return formatIp(af, b);
 }
 
 /** Canonical text of an address (e.g. "2001:DB8:0::1" -> "2001:db8::1"), any zone dropped. */
 export function canonicalAddr(addr: string): string {
-  const zone = addr.indexOf('%');
-  return canonicalIp(zone === -1 ? addr : addr.slice(0, zone));
+  return canonicalIp(withoutZone(addr));
 }
 
 /** IPv4 netmask <-> prefix length. A non-contiguous mask reads as its leading one bits. */

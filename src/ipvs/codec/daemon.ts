@@ -1,6 +1,7 @@
 // IPVS_CMD_ATTR_DAEMON nest: the connection-synchronisation daemon (master sends, backup receives).
 import { IPVS_DAEMON_ATTR as A, IP_VS_STATE } from './constants.js';
-import { encodeAddr, familyOf, formatV4, formatV6 } from './addr.js';
+import { formatV4, formatV6 } from '../../address/index.js';
+import { encodeAddr, familyOf } from './addr.js';
 import { NlDecodeError, type Attrs, type NlWriter } from './nla.js';
 import type { SyncDaemon, SyncState } from '../types.js';
 
@@ -21,7 +22,7 @@ export function encodeDaemon(w: NlWriter, type: number, d: SyncDaemon): void {
   if (d.syncMaxLen !== undefined) w.u16(A.SYNC_MAXLEN, d.syncMaxLen);
   if (d.mcastGroup !== undefined) {
     const bytes = encodeAddr(d.mcastGroup);
-    if (familyOf(d.mcastGroup) === 'inet') w.bytes(A.MCAST_GROUP, bytes.subarray(0, 4));
+    if (familyOf(d.mcastGroup) === 'IPv4') w.bytes(A.MCAST_GROUP, bytes.subarray(0, 4));
     else w.bytes(A.MCAST_GROUP6, bytes);
   }
   if (d.mcastPort !== undefined) w.u16(A.MCAST_PORT, d.mcastPort);

@@ -1,11 +1,12 @@
 // IPVS_CMD_ATTR_DEST nest. A destination is identified by ADDR+PORT (+ADDR_FAMILY, which the kernel
 // takes from the service when absent); adding or editing needs FWD_METHOD, WEIGHT and both thresholds.
 import { IPVS_DEST_ATTR as A, IP_VS_CONN_F, IP_VS_TUNNEL_ENCAP_FLAG, IP_VS_TUNNEL_TYPE } from './constants.js';
+import { addressLength, type IpFamily } from '../../address/index.js';
 import { decodeAddr, familyOf, writeAddr } from './addr.js';
 import { NlDecodeError, type Attrs, type NlWriter } from './nla.js';
 import { afName, afNumber } from './service.js';
 import { decodeStats32, decodeStats64, encodeStats32, encodeStats64 } from './stats.js';
-import { TUNNEL_FLAGS, type AddressFamily, type DestKey, type ForwardMethod, type IpvsDest, type IpvsTunnel, type TunnelFlag, type TunnelType } from '../types.js';
+import { TUNNEL_FLAGS, type DestKey, type ForwardMethod, type IpvsDest, type IpvsTunnel, type TunnelFlag, type TunnelType } from '../types.js';
 
 const FWD: Record<ForwardMethod, number> = {
   masq: IP_VS_CONN_F.MASQ,
@@ -32,7 +33,7 @@ function tunName(n: number): TunnelType {
 export const tunnelFlagsToBits = (flags: readonly TunnelFlag[]): number => flags.reduce((b, f) => b | TUN_FLAG[f], 0);
 const bitsToTunnelFlags = (bits: number): TunnelFlag[] => TUNNEL_FLAGS.filter((f) => (bits & TUN_FLAG[f]) !== 0);
 
-function destFamily(addr: string): AddressFamily {
+function destFamily(addr: string): IpFamily {
   const af = familyOf(addr);
   if (!af) throw new TypeError(`destination address is not an IP address: ${JSON.stringify(addr)}`);
   return af;
@@ -83,10 +84,10 @@ export function encodeDest(w: NlWriter, type: number, d: IpvsDest, readBack = fa
  * `serviceAf` is used when the kernel (pre-3.18) sends no ADDR_FAMILY. `withStats` false skips
  * connection counts and stats (cheaper when only the configuration is compared).
  */
-export function decodeDest(a: Attrs, serviceAf: AddressFamily, withStats = true): IpvsDest {
+export function decodeDest(a: Attrs, serviceAf: IpFamily, withStats = true): IpvsDest {
   const af = a.has(A.ADDR_FAMILY) ? afName(a.u16(A.ADDR_FAMILY, 'dest.addr_family')) : serviceAf;
   const d: IpvsDest = {
-    addr: decodeAddr(a.bytes(A.ADDR, 'dest.addr', af === 'inet' ? 4 : 16), af),
+    addr: decodeAddr(a.bytes(A.ADDR, 'dest.addr', addressLength(af)), af),
     port: a.be16(A.PORT, 'dest.port'),
     fwd: fwdName(a.u32(A.FWD_METHOD, 'dest.fwd_method')),
     weight: a.u32(A.WEIGHT, 'dest.weight'),

@@ -6,7 +6,8 @@ import { decodeService, encodeService, encodeServiceKey } from './service.js';
 import { decodeDest, encodeDest, encodeDestKey } from './dest.js';
 import { decodeDaemon, encodeDaemon, encodeDaemonState } from './daemon.js';
 import { decodeInfo, decodeTimeouts, encodeTimeouts } from './config.js';
-import type { AddressFamily, IpvsDest, IpvsInfo, IpvsOp, IpvsService, SyncDaemon, Timeouts, VirtualServiceKey } from '../types.js';
+import type { IpFamily } from '../../address/index.js';
+import type { IpvsDest, IpvsInfo, IpvsOp, IpvsService, SyncDaemon, Timeouts, VirtualServiceKey } from '../types.js';
 
 export function opCommand(op: IpvsOp): number {
   switch (op.op) {
@@ -119,7 +120,7 @@ function nested(payload: Buffer, attr: number, what: string): Attrs {
 
 export const decodeServiceReply = (payload: Buffer, withStats = true): IpvsService =>
   decodeService(nested(payload, CA.SERVICE, 'service'), withStats);
-export const decodeDestReply = (payload: Buffer, serviceAf: AddressFamily, withStats = true): IpvsDest =>
+export const decodeDestReply = (payload: Buffer, serviceAf: IpFamily, withStats = true): IpvsDest =>
   decodeDest(nested(payload, CA.DEST, 'destination'), serviceAf, withStats);
 export const decodeDaemonReply = (payload: Buffer): SyncDaemon => decodeDaemon(nested(payload, CA.DAEMON, 'daemon'));
 export const decodeConfigReply = (payload: Buffer): Timeouts => decodeTimeouts(parseGenl(payload).attrs);

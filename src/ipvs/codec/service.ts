@@ -1,16 +1,19 @@
 // IPVS_CMD_ATTR_SERVICE nest. The kernel identifies a service by AF plus either FWMARK or
 // PROTOCOL+ADDR+PORT; adding or editing one also needs SCHED_NAME, FLAGS, TIMEOUT and NETMASK.
 import { AF_INET, AF_INET6, IPPROTO, IPVS_SVC_ATTR as A, IP_VS_SVC_F } from './constants.js';
+import { addressLength } from '../../address/index.js';
 import { decodeAddr, prefixToV4Mask, v4MaskToPrefix, writeAddr } from './addr.js';
 import { Attrs, NlDecodeError, readU32, type NlWriter } from './nla.js';
 import { decodeStats32, decodeStats64, encodeStats32, encodeStats64 } from './stats.js';
-import { SERVICE_FLAGS, type AddressFamily, type IpvsService, type Protocol, type ServiceFlag, type VirtualServiceKey } from '../types.js';
+import type { IpFamily } from '../../address/index.js';
+import { SERVICE_FLAGS, type IpvsService, type Protocol, type ServiceFlag, type VirtualServiceKey } from '../types.js';
 
-export const afNumber = (af: AddressFamily): number => (af === 'inet' ? AF_INET : AF_INET6);
+/** The one place the IPVS wire's AF numbers meet the program's family names. */
+export const afNumber = (af: IpFamily): number => (af === 'IPv4' ? AF_INET : AF_INET6);
 
-export function afName(n: number): AddressFamily {
-  if (n === AF_INET) return 'inet';
-  if (n === AF_INET6) return 'inet6';
+export function afName(n: number): IpFamily {
+  if (n === AF_INET) return 'IPv4';
+  if (n === AF_INET6) return 'IPv6';
   throw new NlDecodeError(`unknown address family ${n}`);
 }
 
@@ -75,7 +78,7 @@ export function encodeService(w: NlWriter, type: number, s: IpvsService, readBac
   // struct ip_vs_flags { __u32 flags; __u32 mask; } in host byte order
   w.u32Pair(A.FLAGS, flagsToBits(s.flags, readBack), 0xffffffff);
   w.u32(A.TIMEOUT, s.timeout);
-  if (s.key.af === 'inet') w.be32(A.NETMASK, prefixToV4Mask(s.netmask));
+  if (s.key.af === 'IPv4') w.be32(A.NETMASK, prefixToV4Mask(s.netmask));
   else w.u32(A.NETMASK, s.netmask);
   if (readBack && s.stats) {
     encodeStats32(w, A.STATS, s.stats);
@@ -91,7 +94,7 @@ export function decodeServiceKey(a: Attrs): VirtualServiceKey {
   return {
     af,
     protocol: protocolName(a.u16(A.PROTOCOL, 'service.protocol')),
-    addr: decodeAddr(a.bytes(A.ADDR, 'service.addr', af === 'inet' ? 4 : 16), af),
+    addr: decodeAddr(a.bytes(A.ADDR, 'service.addr', addressLength(af)), af),
     port: a.be16(A.PORT, 'service.port'),
   };
 }
@@ -106,7 +109,7 @@ export function decodeService(a: Attrs, withStats = true): IpvsService {
     flags: bitsToFlags(readU32(flags, 0) & readU32(flags, 4)),
     timeout: a.u32(A.TIMEOUT, 'service.timeout'),
     // The kernel puts the raw field: a network-order mask for IPv4, a host-order prefix length for IPv6.
-    netmask: key.af === 'inet' ? v4MaskToPrefix(a.be32(A.NETMASK, 'service.netmask')) : a.u32(A.NETMASK, 'service.netmask'),
+    netmask: key.af === 'IPv4' ? v4MaskToPrefix(a.be32(A.NETMASK, 'service.netmask')) : a.u32(A.NETMASK, 'service.netmask'),
   };
   if (a.has(A.PE_NAME)) svc.peName = a.string(A.PE_NAME, 'service.pe_name');
   if (!withStats) return svc;

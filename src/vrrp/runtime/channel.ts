@@ -4,8 +4,8 @@
 // address are exactly ours, as keepalived does with IP_HDRINCL). Separate sockets because a raw
 // socket bound for sending would also queue every advert addressed to it, and keepalived splits
 // them the same way. Nothing here parses VRRP: the demux and the codec do.
-import type { IpFamily } from '../addr.js';
-import { formatIp } from '../addr.js';
+import type { IpFamily } from '../../address/index.js';
+import { formatIp } from '../../address/index.js';
 import type { VrrpDemux } from '../demux.js';
 import { encodeIpv4Packet } from '../ipv4-header.js';
 import { VRRP_MULTICAST_IPV4, VRRP_MULTICAST_IPV6, VRRP_PROTOCOL } from '../packet.js';
@@ -61,13 +61,13 @@ export class RawVrrpChannel implements VrrpChannel {
     this.ifname = o.ifname;
     this.family = o.family;
     const c = this.n.constants;
-    const af = o.family === 'ipv4' ? c.AF_INET : c.AF_INET6;
+    const af = o.family === 'IPv4' ? c.AF_INET : c.AF_INET6;
     this.ifindex = this.n.ifNameToIndex(o.ifname);
     const device = Buffer.from(`${o.ifname}\0`);
     this.rxFd = this.n.socket(af, c.SOCK_RAW, VRRP_PROTOCOL);
     try {
       this.n.setsockopt(this.rxFd, c.SOL_SOCKET, c.SO_BINDTODEVICE, device);
-      if (o.family === 'ipv6') {
+      if (o.family === 'IPv6') {
         this.n.setsockopt(this.rxFd, c.IPPROTO_IPV6, c.IPV6_RECVPKTINFO, 1);
         this.n.setsockopt(this.rxFd, c.IPPROTO_IPV6, c.IPV6_RECVHOPLIMIT, 1);
       }
@@ -79,7 +79,7 @@ export class RawVrrpChannel implements VrrpChannel {
     try {
       this.n.setsockopt(this.txFd, c.SOL_SOCKET, c.SO_BINDTODEVICE, device);
       // Our own multicast adverts must not come back to us.
-      if (o.family === 'ipv4') this.n.setsockopt(this.txFd, c.IPPROTO_IP, c.IP_MULTICAST_LOOP, 0);
+      if (o.family === 'IPv4') this.n.setsockopt(this.txFd, c.IPPROTO_IP, c.IP_MULTICAST_LOOP, 0);
       else this.n.setsockopt(this.txFd, c.IPPROTO_IPV6, c.IPV6_MULTICAST_LOOP, 0);
       this.receiver = this.n.recvStart(this.rxFd, (err, data, from, dst, _ifindex, hopLimit) => {
         if (err) {
@@ -89,20 +89,20 @@ export class RawVrrpChannel implements VrrpChannel {
         }
         this.counters.received++;
         if (!data) return;
-        if (o.family === 'ipv4') {
+        if (o.family === 'IPv4') {
           o.demux.receiveIpv4Packet(data);
           return;
         }
-        const src = from ? sockaddrAddress('ipv6', from) : undefined;
+        const src = from ? sockaddrAddress('IPv6', from) : undefined;
         if (src === undefined || dst === undefined || dst.length !== 16) {
           // Without both addresses the v3 checksum cannot be verified: count it as a bad header.
           this.counters.receiveErrors++;
           return;
         }
         o.demux.receive(data, {
-          family: 'ipv6',
+          family: 'IPv6',
           src,
-          dst: formatIp('ipv6', dst),
+          dst: formatIp('IPv6', dst),
           ...(hopLimit !== undefined && hopLimit >= 0 ? { ttl: hopLimit } : {}),
         });
       });
@@ -116,7 +116,7 @@ export class RawVrrpChannel implements VrrpChannel {
   joinMulticast(): void {
     if (this.joined) return;
     const c = this.n.constants;
-    if (this.family === 'ipv4') {
+    if (this.family === 'IPv4') {
       this.n.setsockopt(this.rxFd, c.IPPROTO_IP, c.IP_ADD_MEMBERSHIP, ipMreqn(VRRP_MULTICAST_IPV4, this.ifindex));
     } else {
       this.n.setsockopt(this.rxFd, c.IPPROTO_IPV6, c.IPV6_ADD_MEMBERSHIP, ipv6Mreq(VRRP_MULTICAST_IPV6, this.ifindex));
@@ -127,7 +127,7 @@ export class RawVrrpChannel implements VrrpChannel {
   send(vrrp: Buffer, src: string, dst: string): void {
     const c = this.n.constants;
     try {
-      if (this.family === 'ipv4') {
+      if (this.family === 'IPv4') {
         this.n.sendto(this.txFd, encodeIpv4Packet({ src, dst }, vrrp), sockaddrIn(c.AF_INET, dst));
       } else {
         const scope = isLinkScopedIpv6(dst) ? this.ifindex : 0;

@@ -5,7 +5,7 @@
 //     the target MAC is zero as RFC 5227 asks (Linux ignores it for requests).
 //   - unsolicited neighbour advertisement (RFC 4861 §7.2.6): ICMPv6 type 136 to ff02::1 with the
 //     Override flag and a Target Link-Layer Address option, hop limit 255.
-import { ipBytes } from '../addr.js';
+import { mustParseIp } from '../../address/index.js';
 import { internetChecksum } from '../checksum.js';
 import { pseudoHeader, VRRP_PROTOCOL, VRRP_TTL } from '../packet.js';
 
@@ -28,7 +28,7 @@ export function parseMac(text: string): Buffer {
 
 /** The Ethernet multicast address of an IPv6 multicast group: 33:33 + its last 32 bits. */
 export function ipv6MulticastMac(group: string): Buffer {
-  const b = ipBytes('ipv6', group);
+  const b = mustParseIp('IPv6', group);
   return Buffer.concat([Buffer.from([0x33, 0x33]), b.subarray(12, 16)]);
 }
 
@@ -50,9 +50,9 @@ export function gratuitousArpFrame(mac: Uint8Array, ip: string): Buffer {
   arp[5] = 4;
   arp.writeUInt16BE(1, 6); // request
   Buffer.from(mac).copy(arp, 8);
-  ipBytes('ipv4', ip).copy(arp, 14);
+  mustParseIp('IPv4', ip).copy(arp, 14);
   // target hardware address (18..23) stays zero
-  ipBytes('ipv4', ip).copy(arp, 24);
+  mustParseIp('IPv4', ip).copy(arp, 24);
   return ethernet(BROADCAST_MAC, mac, ETH_P_ARP, arp);
 }
 
@@ -71,8 +71,8 @@ export function encodeIpv6Packet(h: Ipv6HeaderInput, payload: Uint8Array): Buffe
   out.writeUInt16BE(payload.length, 4);
   out[6] = h.nextHeader;
   out[7] = h.hopLimit;
-  ipBytes('ipv6', h.src).copy(out, 8);
-  ipBytes('ipv6', h.dst).copy(out, 24);
+  mustParseIp('IPv6', h.src).copy(out, 8);
+  mustParseIp('IPv6', h.dst).copy(out, 24);
   out.set(payload, 40);
   return out;
 }
@@ -87,11 +87,11 @@ export function unsolicitedNaFrame(mac: Uint8Array, target: string): Buffer {
   const icmp = Buffer.alloc(32);
   icmp[0] = ND_NEIGHBOR_ADVERT;
   icmp[4] = ND_NA_FLAG_OVERRIDE; // not Router, not Solicited
-  ipBytes('ipv6', target).copy(icmp, 8);
+  mustParseIp('IPv6', target).copy(icmp, 8);
   icmp[24] = ND_OPT_TARGET_LL_ADDR;
   icmp[25] = 1; // option length in units of 8 bytes
   Buffer.from(mac).copy(icmp, 26);
-  const ph = pseudoHeader('ipv6', target, ALL_NODES_IPV6, icmp.length);
+  const ph = pseudoHeader('IPv6', target, ALL_NODES_IPV6, icmp.length);
   ph[39] = ICMPV6; // pseudoHeader writes VRRP's next header; NA needs ICMPv6's
   icmp.writeUInt16BE(internetChecksum(ph, icmp), 2);
   const ip = encodeIpv6Packet({ src: target, dst: ALL_NODES_IPV6, nextHeader: ICMPV6, hopLimit: 255 }, icmp);

@@ -2,7 +2,7 @@
 // the kernel ABI (include/uapi/linux/in.h, in6.h, if_packet.h): family, ifindex and scope id in
 // host byte order, ports and protocols in network order.
 import { endianness } from 'node:os';
-import { formatIp, ipBytes, type IpFamily } from '../addr.js';
+import { formatIp, mustParseIp, type IpFamily } from '../../address/index.js';
 
 const little = endianness() === 'LE';
 
@@ -20,7 +20,7 @@ function u32host(b: Buffer, v: number, at: number): void {
 export function sockaddrIn(afInet: number, address: string): Buffer {
   const b = Buffer.alloc(16);
   u16host(b, afInet, 0);
-  ipBytes('ipv4', address).copy(b, 4);
+  mustParseIp('IPv4', address).copy(b, 4);
   return b;
 }
 
@@ -28,7 +28,7 @@ export function sockaddrIn(afInet: number, address: string): Buffer {
 export function sockaddrIn6(afInet6: number, address: string, scopeId = 0): Buffer {
   const b = Buffer.alloc(28);
   u16host(b, afInet6, 0);
-  ipBytes('ipv6', address).copy(b, 8);
+  mustParseIp('IPv6', address).copy(b, 8);
   u32host(b, scopeId, 24);
   return b;
 }
@@ -47,14 +47,14 @@ export function sockaddrLl(afPacket: number, ifindex: number, ethertype: number,
 
 /** The address of a received sockaddr_in / sockaddr_in6, or undefined when it is neither. */
 export function sockaddrAddress(family: IpFamily, b: Uint8Array): string | undefined {
-  if (family === 'ipv4') return b.length >= 8 ? formatIp('ipv4', b.subarray(4, 8)) : undefined;
-  return b.length >= 24 ? formatIp('ipv6', b.subarray(8, 24)) : undefined;
+  if (family === 'IPv4') return b.length >= 8 ? formatIp('IPv4', b.subarray(4, 8)) : undefined;
+  return b.length >= 24 ? formatIp('IPv6', b.subarray(8, 24)) : undefined;
 }
 
 /** struct ip_mreqn: group, local address 0 (any), interface index. */
 export function ipMreqn(group: string, ifindex: number): Buffer {
   const b = Buffer.alloc(12);
-  ipBytes('ipv4', group).copy(b, 0);
+  mustParseIp('IPv4', group).copy(b, 0);
   if (little) b.writeInt32LE(ifindex, 8);
   else b.writeInt32BE(ifindex, 8);
   return b;
@@ -63,7 +63,7 @@ export function ipMreqn(group: string, ifindex: number): Buffer {
 /** struct ipv6_mreq: group, interface index. */
 export function ipv6Mreq(group: string, ifindex: number): Buffer {
   const b = Buffer.alloc(20);
-  ipBytes('ipv6', group).copy(b, 0);
+  mustParseIp('IPv6', group).copy(b, 0);
   if (little) b.writeInt32LE(ifindex, 16);
   else b.writeInt32BE(ifindex, 16);
   return b;
@@ -71,6 +71,6 @@ export function ipv6Mreq(group: string, ifindex: number): Buffer {
 
 /** Is this IPv6 address link-scoped (fe80::/10 or ff02::/16), so that sending needs a scope id? */
 export function isLinkScopedIpv6(address: string): boolean {
-  const b = ipBytes('ipv6', address);
+  const b = mustParseIp('IPv6', address);
   return (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) || (b[0] === 0xff && (b[1]! & 0x0f) === 0x02);
 }

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { LinkClient } from '../../link/index.js';
 import { logger } from '../../util/log.js';
-import { canonicalIp, parseIp, type IpFamily } from '../addr.js';
+import { canonicalIp, ipFamily, type IpFamily } from '../../address/index.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { VrrpAuthConfig } from '../config.js';
 import { VrrpDemux, type DemuxCounters } from '../demux.js';
@@ -121,14 +121,14 @@ const SEND_ERROR_LOG_EVERY_MS = 10_000;
 /** "addr" or "addr/len" -> family, canonical address, prefix length (default host route). */
 export function parseVip(text: string): Vip & { family: IpFamily } {
   const [addr = '', len, extra] = text.split('/');
-  const family: IpFamily | undefined = parseIp('ipv4', addr) ? 'ipv4' : parseIp('ipv6', addr) ? 'ipv6' : undefined;
+  const family = ipFamily(addr);
   if (!family || extra !== undefined) throw new TypeError(`VIP ${JSON.stringify(text)} is not an address or address/prefix`);
-  const max = family === 'ipv4' ? 32 : 128;
+  const max = family === 'IPv4' ? 32 : 128;
   const prefixLen = len === undefined ? max : Number(len);
   if (!/^\d{1,3}$/.test(len ?? '0') || prefixLen < 0 || prefixLen > max) {
     throw new RangeError(`VIP ${JSON.stringify(text)}: prefix length must be 0..${max}`);
   }
-  return { family, address: canonicalIp(family, addr), prefixLen };
+  return { family, address: canonicalIp(addr), prefixLen };
 }
 
 export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
@@ -161,20 +161,20 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     if (parsed.some((v) => v.family !== family)) throw new RangeError(`VRRP instance ${spec.name}: VIPs mix IPv4 and IPv6`);
     const vips = parsed.map(({ address, prefixLen }) => ({ address, prefixLen }));
     const peers = (spec.unicastPeers ?? []).map((p) => {
-      if (!parseIp(family, p)) throw new TypeError(`VRRP instance ${spec.name}: unicast peer ${p} is not ${family}`);
-      return canonicalIp(family, p);
+      if (ipFamily(p) !== family) throw new TypeError(`VRRP instance ${spec.name}: unicast peer ${p} is not ${family}`);
+      return canonicalIp(p);
     });
-    if (spec.primaryAddress !== undefined && !parseIp(family, spec.primaryAddress)) {
+    if (spec.primaryAddress !== undefined && ipFamily(spec.primaryAddress) !== family) {
       throw new TypeError(`VRRP instance ${spec.name}: primaryAddress ${spec.primaryAddress} is not ${family}`);
     }
     const primary =
       spec.primaryAddress !== undefined
-        ? canonicalIp(family, spec.primaryAddress)
+        ? canonicalIp(spec.primaryAddress)
         : await this.findPrimary(spec.interface, family, vips);
     if (this.entries.has(spec.name)) throw new Error(`VRRP instance ${spec.name} already exists`);
 
     const channel = this.acquireChannel(spec.interface, family);
-    const destinations = peers.length > 0 ? peers : [family === 'ipv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6];
+    const destinations = peers.length > 0 ? peers : [family === 'IPv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6];
     // `instance` is set just below: its listener needs the entry, the entry needs it.
     const entry = {
       spec, family, vips, primary, destinations, channel,
@@ -300,16 +300,16 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     const vips = new Set([...own, ...[...this.entries.values()].flatMap((e) => e.vips)].map((v) => v.address));
     const addrs = await this.link.listAddresses(ifname);
     const found = addrs.find((a) => {
-      if (a.family !== (family === 'ipv4' ? 'IPv4' : 'IPv6')) return false;
-      if (family === 'ipv6') return /^fe[89ab]/i.test(a.address);
+      if (a.family !== family) return false;
+      if (family === 'IPv6') return /^fe[89ab]/i.test(a.address);
       return !vips.has(a.address);
     });
     if (!found) {
       throw new Error(
-        `no ${family === 'ipv4' ? 'IPv4' : 'IPv6 link-local'} address on ${ifname} to send VRRP adverts from (set primaryAddress)`,
+        `no ${family === 'IPv4' ? 'IPv4' : 'IPv6 link-local'} address on ${ifname} to send VRRP adverts from (set primaryAddress)`,
       );
     }
-    return canonicalIp(family, found.address);
+    return canonicalIp(found.address);
   }
 
   private acquireChannel(ifname: string, family: IpFamily): ChannelEntry {

@@ -1,7 +1,7 @@
 // What a router does on entering Master or Backup, behind an interface so the speaker can be
 // tested with a recording fake and the agent can add its own steps (the IPVS sync daemon).
 import type { LinkClient } from '../../link/index.js';
-import type { IpFamily } from '../addr.js';
+import type { IpFamily } from '../../address/index.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { NeighbourAnnouncer } from './announcer.js';

@@ -16,7 +16,7 @@ import { assertInLab, run } from '../../lab/inside.js';
 const dest = (addr: string, weight: number): IpvsDest => ({ addr, port: 80, fwd: 'route', weight, upperThreshold: 0, lowerThreshold: 0 });
 const service = (vip: string, dests: IpvsDest[]): CompiledService => ({
   key: `demo/${vip}`, generation: 1, group: 'g1', healthy: dests.length, sorryActive: false, backends: [],
-  ipvs: { key: { af: 'inet', protocol: 'tcp', addr: vip, port: 80 }, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32, dests },
+  ipvs: { key: { af: 'IPv4', protocol: 'tcp', addr: vip, port: 80 }, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32, dests },
 });
 const desired = (services: CompiledService[], vips: string[] = []): NodeDesired => ({
   services, links: [], realServerSide: [], timeouts: { tcp: 901 },
@@ -101,7 +101,7 @@ describe('Reconciler on the lab kernel', () => {
     ], ['10.220.0.100']));
     expect(res.foreign).toEqual([]); // port 80 is not the foreign port 443: no clash
     const clash = service('10.220.9.9', [dest('10.220.1.1', 1)]);
-    clash.ipvs.key = { af: 'inet', protocol: 'tcp', addr: '10.220.9.9', port: 443 };
+    clash.ipvs.key = { af: 'IPv4', protocol: 'tcp', addr: '10.220.9.9', port: 443 };
     const res2 = await make().reconcile(desired([service('10.220.0.100', [dest('10.220.1.1', 1), dest('10.220.1.2', 2)]), clash], ['10.220.0.100']));
     expect(res2.foreign).toEqual(['tcp/10.220.9.9:443']);
     expect(res2.errors[0]!.message).toMatch(/not created by lvs-operator/);

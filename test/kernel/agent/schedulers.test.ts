@@ -17,7 +17,7 @@ const fwmark = 4242;
 const desired = (scheduler: string): NodeDesired => ({
   services: [{
     key: 'demo/odd', generation: 1, group: 'g1', healthy: 0, sorryActive: false, backends: [],
-    ipvs: { key: { af: 'inet', fwmark }, scheduler, flags: [], timeout: 0, netmask: 32, dests: [] },
+    ipvs: { key: { af: 'IPv4', fwmark }, scheduler, flags: [], timeout: 0, netmask: 32, dests: [] },
   } satisfies CompiledService],
   links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {},
 });
@@ -43,8 +43,8 @@ describe('IPVS scheduler probe on the lab kernel', () => {
     expect(probe.available.length + probe.unsupported.length).toBe(schedulers.length); // the lab mounts /lib/modules
     expect(probe.available).toContain('wrr');
     for (const s of schedulers) {
-      const err = await ipvs.addService({ key: { af: 'inet', fwmark }, scheduler: s, flags: [], timeout: 0, netmask: 32 }).then(() => undefined, (e: { code?: string }) => e);
-      if (err === undefined) await ipvs.delService({ af: 'inet', fwmark });
+      const err = await ipvs.addService({ key: { af: 'IPv4', fwmark }, scheduler: s, flags: [], timeout: 0, netmask: 32 }).then(() => undefined, (e: { code?: string }) => e);
+      if (err === undefined) await ipvs.delService({ af: 'IPv4', fwmark });
       expect({ s, accepted: err === undefined, code: err?.code }).toEqual({ s, accepted: probe.available.includes(s), ...(probe.available.includes(s) ? { code: undefined } : { code: 'ENOENT' }) });
     }
   });

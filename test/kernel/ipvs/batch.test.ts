@@ -9,7 +9,7 @@ import { ipvsadmTable } from './ipvsadm.js';
 
 // Batching: many requests per sendmsg, ACK only on the last, failures found by sequence number.
 // Every operation must get its own, true result, however many fail and wherever they are.
-const svcKey = (i: number): ServiceAddressKey => ({ af: 'inet', protocol: 'tcp', addr: `10.30.${i >> 8}.${i & 255}`, port: 80 });
+const svcKey = (i: number): ServiceAddressKey => ({ af: 'IPv4', protocol: 'tcp', addr: `10.30.${i >> 8}.${i & 255}`, port: 80 });
 const dest = (i: number, j: number): IpvsDest => ({ addr: `10.40.${i & 255}.${j + 1}`, port: 8000 + (i >> 8), fwd: 'masq', weight: j + 1, upperThreshold: 0, lowerThreshold: 0 });
 const codes = (rs: IpvsOpResult[]): string[] => rs.map((r) => (r.ok ? 'ok' : r.error.code));
 
@@ -113,8 +113,8 @@ describe('batched apply against the kernel', () => {
       { op: 'edit-service', service: { key: svcKey(2), scheduler: 'sh', flags: ['sched1', 'persistent'], timeout: 30, netmask: 16 } },
       { op: 'edit-service', service: { key: svcKey(77), scheduler: 'sh', flags: [], timeout: 0, netmask: 32 } },
       { op: 'add-service', service: { key: svcKey(78), scheduler: 'nosuch', flags: [], timeout: 0, netmask: 32 } },
-      { op: 'add-service', service: { key: { af: 'inet6', protocol: 'udp', addr: '2001:db8:30::1', port: 53 }, scheduler: 'mh', flags: ['sched2'], timeout: 0, netmask: 128, peName: 'sip' } },
-      { op: 'add-dest', key: { af: 'inet6', protocol: 'udp', addr: '2001:db8:30::1', port: 53 }, dest: { ...dest(0, 0), addr: '2001:db8:40::1', fwd: 'route' } },
+      { op: 'add-service', service: { key: { af: 'IPv6', protocol: 'udp', addr: '2001:db8:30::1', port: 53 }, scheduler: 'mh', flags: ['sched2'], timeout: 0, netmask: 128, peName: 'sip' } },
+      { op: 'add-dest', key: { af: 'IPv6', protocol: 'udp', addr: '2001:db8:30::1', port: 53 }, dest: { ...dest(0, 0), addr: '2001:db8:40::1', fwd: 'route' } },
       { op: 'add-dest', key: svcKey(3), dest: { ...dest(3, 9), addr: '2001:db8:40::2', fwd: 'tunnel', tunnel: { type: 'gue', port: 5000, flags: ['csum'] } } },
       { op: 'add-dest', key: svcKey(3), dest: dest(3, 0) },
       { op: 'edit-dest', key: svcKey(4), dest: { ...dest(4, 1), weight: 0, fwd: 'route', upperThreshold: 10, lowerThreshold: 2 } },
@@ -125,8 +125,8 @@ describe('batched apply against the kernel', () => {
       { op: 'del-service', key: svcKey(7) },
       { op: 'del-service', key: svcKey(7) },
       { op: 'add-dest', key: svcKey(7), dest: dest(7, 0) },
-      { op: 'add-service', service: { key: { af: 'inet', fwmark: 42 }, scheduler: 'none', flags: ['one-packet'], timeout: 0, netmask: 32 } },
-      { op: 'add-dest', key: { af: 'inet', fwmark: 42 }, dest: { ...dest(42, 0), port: 0, fwd: 'route' } },
+      { op: 'add-service', service: { key: { af: 'IPv4', fwmark: 42 }, scheduler: 'none', flags: ['one-packet'], timeout: 0, netmask: 32 } },
+      { op: 'add-dest', key: { af: 'IPv4', fwmark: 42 }, dest: { ...dest(42, 0), port: 0, fwd: 'route' } },
       { op: 'zero', key: svcKey(8) },
       { op: 'zero', key: svcKey(888) },
     ];

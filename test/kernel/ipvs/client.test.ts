@@ -8,11 +8,11 @@ import { addTestRoutes, removeTestRoutes, sortedView } from './fixtures.js';
 import { ipvsadmDaemons, ipvsadmTable, ipvsadmTimeouts, ipvsadmVersion } from './ipvsadm.js';
 
 // Every client operation against the lab kernel, each result cross-checked with ipvsadm's own view.
-const tcp80: ServiceAddressKey = { af: 'inet', protocol: 'tcp', addr: '10.10.0.1', port: 80 };
-const udp6: ServiceAddressKey = { af: 'inet6', protocol: 'udp', addr: '2001:db8:10::1', port: 53 };
-const sctp: ServiceAddressKey = { af: 'inet', protocol: 'sctp', addr: '10.10.0.2', port: 3868 };
-const fwm4: VirtualServiceKey = { af: 'inet', fwmark: 7 };
-const fwm6: VirtualServiceKey = { af: 'inet6', fwmark: 8 };
+const tcp80: ServiceAddressKey = { af: 'IPv4', protocol: 'tcp', addr: '10.10.0.1', port: 80 };
+const udp6: ServiceAddressKey = { af: 'IPv6', protocol: 'udp', addr: '2001:db8:10::1', port: 53 };
+const sctp: ServiceAddressKey = { af: 'IPv4', protocol: 'sctp', addr: '10.10.0.2', port: 3868 };
+const fwm4: VirtualServiceKey = { af: 'IPv4', fwmark: 7 };
+const fwm6: VirtualServiceKey = { af: 'IPv6', fwmark: 8 };
 
 const services: IpvsService[] = [
   { key: tcp80, scheduler: 'wrr', flags: ['persistent'], timeout: 300, netmask: 24 },
@@ -170,7 +170,7 @@ describe('NetlinkIpvsClient against the kernel, cross-checked with ipvsadm', () 
   it('zeroes one service or all (counters after real traffic)', async () => {
     // Local clients go through IPVS too (LOCAL_OUT): connections to a VIP on the dummy interface
     // are scheduled, and counted, whether or not anything answers.
-    const vip = { af: 'inet', protocol: 'tcp', addr: '10.10.9.1', port: 9 } as const;
+    const vip = { af: 'IPv4', protocol: 'tcp', addr: '10.10.9.1', port: 9 } as const;
     const other = { ...vip, port: 10 };
     for (const k of [vip, other]) {
       await ipvs.addService({ key: k, scheduler: 'rr', flags: [], timeout: 0, netmask: 32 });

@@ -1,7 +1,8 @@
 // Shared setup for the IPVS control-plane tests: routes that make the test addresses acceptable
 // destinations (the kernel refuses an IPv4 real server it has no unicast route to), and the mapping
 // of our read-back into ipvsadm's terms for the cross-checks.
-import { prefixToV4Mask, formatV4 } from '../../../src/ipvs/codec/addr.js';
+import { formatV4 } from '../../../src/address/index.js';
+import { prefixToV4Mask } from '../../../src/ipvs/codec/addr.js';
 import type { IpvsServiceWithDests } from '../../../src/ipvs/types.js';
 import { run } from '../../lab/inside.js';
 import type { AdmService } from './ipvsadm.js';
@@ -26,7 +27,7 @@ const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `
 /** What `ipvsadm -S -n` (plus --thresholds) should show for what our client read back. */
 export function asIpvsadm(s: IpvsServiceWithDests): AdmService {
   const k = s.key;
-  const id = 'fwmark' in k ? `fwmark ${k.fwmark}${k.af === 'inet6' ? ' ipv6' : ''}` : `${k.protocol} ${hostPort(k.addr, k.port)}`;
+  const id = 'fwmark' in k ? `fwmark ${k.fwmark}${k.af === 'IPv6' ? ' ipv6' : ''}` : `${k.protocol} ${hostPort(k.addr, k.port)}`;
   const out: AdmService = {
     id,
     scheduler: s.scheduler,
@@ -44,11 +45,11 @@ export function asIpvsadm(s: IpvsServiceWithDests): AdmService {
   };
   if (s.flags.includes('persistent')) {
     out.persistent = s.timeout;
-    const full = k.af === 'inet' ? 32 : 128;
+    const full = k.af === 'IPv4' ? 32 : 128;
     if (s.netmask !== full) {
       const m = Buffer.alloc(4);
       m.writeUInt32BE(prefixToV4Mask(s.netmask));
-      out.netmask = k.af === 'inet' ? formatV4(m) : String(s.netmask);
+      out.netmask = k.af === 'IPv4' ? formatV4(m) : String(s.netmask);
     }
   }
   if (s.peName) out.pe = s.peName;

@@ -30,7 +30,7 @@ describe('real packets through IPVS programmed by our client', () => {
   for (const c of cases) {
     it(`${c.mode}: both real servers answer through the VIP, spread by weight`, async () => {
       lab = await c.make();
-      const key = { af: 'inet', protocol: 'tcp', addr: lab.vip, port: 80 } as const;
+      const key = { af: 'IPv4', protocol: 'tcp', addr: lab.vip, port: 80 } as const;
       await ipvs.addService({ key, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32 });
       for (const [i, rs] of lab.realServers.entries()) {
         await ipvs.addDest(key, { addr: rs.address, port: c.rsPort, fwd: c.fwd, weight: i + 1, upperThreshold: 0, lowerThreshold: 0 });

@@ -183,7 +183,7 @@ describe('VRRPv3 (100 ms adverts): our speaker and keepalived 2.2.7 on one LAN',
     await k.waitState('VI_1', 'BACKUP', 5000, back);
     await waitVip(lan, VIP6, 'a', 5000);
     const { status } = await o2.status();
-    expect(status[0]).toMatchObject({ family: 'ipv6', state: 'master' });
+    expect(status[0]).toMatchObject({ family: 'IPv6', state: 'master' });
     expect(String(status[0]!.primaryAddress)).toMatch(/^fe80:/);
   });
 });

@@ -1,6 +1,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canonicalIp, canonicalIpSloppy, formatHostPort, formatV4, formatV6, ipBytes, ipFamily, ipVersion, parseV4, v6Bytes } from '../../../src/address/index.js';
+import {
+  addressLength, canonicalIp, canonicalIpSloppy, compareIp, formatHostPort, formatIp, formatV4, formatV6, ipBytes, ipFamily, ipVersion, mustParseIp, parseIp, parseV4, v6Bytes,
+} from '../../../src/address/index.js';
 
 // Deterministic pseudo-random bytes (no flaky seeds).
 function rng(seed: number): () => number {
@@ -88,5 +90,34 @@ describe('family and host:port', () => {
   it('brackets IPv6 in host:port', () => {
     expect(formatHostPort('192.0.2.1', 80)).toBe('192.0.2.1:80');
     expect(formatHostPort('2001:db8::1', 80)).toBe('[2001:db8::1]:80');
+  });
+});
+
+describe('addresses of a given family (the wire codecs: VRRP, IPVS, rtnetlink)', () => {
+  it.each([
+    ['IPv4', '10.0.0.1', '0a000001'],
+    ['IPv4', '255.255.255.255', 'ffffffff'],
+    ['IPv6', 'fe80::1', 'fe800000000000000000000000000001'],
+    ['IPv6', 'FF02::12', 'ff020000000000000000000000000012'],
+    ['IPv6', '1:2:3:4:5:6:1.2.3.4', '00010002000300040005000601020304'],
+  ] as const)('%s %s is %s on the wire, and reads back canonically', (family, text, hex) => {
+    const b = parseIp(family, text)!;
+    expect(b.toString('hex')).toBe(hex);
+    expect(b.length).toBe(addressLength(family));
+    expect(formatIp(family, b)).toBe(canonicalIp(text));
+    expect(formatIp(family, Buffer.concat([Buffer.alloc(3), b]), 3)).toBe(canonicalIp(text));
+  });
+
+  it('refuses an address of the other family', () => {
+    expect(parseIp('IPv4', '::1')).toBeUndefined();
+    expect(parseIp('IPv6', '10.0.0.1')).toBeUndefined();
+    expect(() => mustParseIp('IPv6', '10.0.0.1')).toThrow(/not an IPv6 address/);
+  });
+
+  it('orders addresses numerically, not as text, whatever their spelling', () => {
+    expect(compareIp('IPv4', '10.0.0.9', '10.0.0.10')).toBeLessThan(0);
+    expect(compareIp('IPv4', '192.168.1.1', '10.0.0.1')).toBeGreaterThan(0);
+    expect(compareIp('IPv6', 'fe80::a', 'fe80::9')).toBeGreaterThan(0);
+    expect(compareIp('IPv6', 'fe80::1', 'FE80:0::1')).toBe(0);
   });
 });

@@ -27,7 +27,7 @@ describe('compile (director side)', () => {
     const d = compile(resolve(classic()), 'd1', allHealthy, leadsAll);
     expect(d.services).toHaveLength(1);
     expect(d.services[0]!.ipvs).toEqual({
-      key: { af: 'inet', protocol: 'tcp', addr: '192.168.10.100', port: 80 },
+      key: { af: 'IPv4', protocol: 'tcp', addr: '192.168.10.100', port: 80 },
       scheduler: 'wrr', flags: [], timeout: 0, netmask: 32,
       dests: [
         { addr: '192.168.10.101', port: 80, fwd: 'route', weight: 1, upperThreshold: 0, lowerThreshold: 0 },
@@ -133,7 +133,7 @@ describe('compile: addresses as the kernel spells them', () => {
       nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
     });
     const down = compile(resolve(spelled), 'd1', () => false, leadsAll).services[0]!;
-    expect(down.ipvs.key).toEqual({ af: 'inet6', protocol: 'tcp', addr: '2001:db8::1', port: 80 });
+    expect(down.ipvs.key).toEqual({ af: 'IPv6', protocol: 'tcp', addr: '2001:db8::1', port: 80 });
     expect(down.ipvs.dests.map((d) => d.addr)).toEqual(['2001:db8::ff']);
     const up = compile(resolve(spelled), 'd1', allHealthy, leadsAll);
     expect(up.services[0]!.ipvs.dests.map((d) => d.addr)).toEqual(['2001:db8::a']);

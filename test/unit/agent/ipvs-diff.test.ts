@@ -6,8 +6,8 @@ import type { IpvsDest, IpvsServiceWithDests } from '../../../src/ipvs/types.js'
 const dest = (addr: string, weight = 1, extra: Partial<IpvsDest> = {}): IpvsDest =>
   ({ addr, port: 80, fwd: 'route', weight, upperThreshold: 0, lowerThreshold: 0, ...extra });
 const svc = (addr: string, dests: IpvsDest[], extra: Partial<IpvsServiceWithDests> = {}): IpvsServiceWithDests =>
-  ({ key: { af: 'inet', protocol: 'tcp', addr, port: 80 }, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32, dests, ...extra });
-const key = (addr: string): string => serviceKeyString({ af: 'inet', protocol: 'tcp', addr, port: 80 });
+  ({ key: { af: 'IPv4', protocol: 'tcp', addr, port: 80 }, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32, dests, ...extra });
+const key = (addr: string): string => serviceKeyString({ af: 'IPv4', protocol: 'tcp', addr, port: 80 });
 
 describe('diffIpvs', () => {
   it('adds a missing service with its destinations and owns it', () => {
@@ -64,8 +64,8 @@ describe('diffIpvs', () => {
   });
 
   it('treats fwmark and IPv6 services as their own keys', () => {
-    const fw: IpvsServiceWithDests = { key: { af: 'inet', fwmark: 1 }, scheduler: 'rr', flags: ['persistent'], timeout: 600, netmask: 32, dests: [] };
-    const v6 = svc('2001:db8::1', [dest('2001:db8:1::1')], { key: { af: 'inet6', protocol: 'tcp', addr: '2001:db8::1', port: 80 } });
+    const fw: IpvsServiceWithDests = { key: { af: 'IPv4', fwmark: 1 }, scheduler: 'rr', flags: ['persistent'], timeout: 600, netmask: 32, dests: [] };
+    const v6 = svc('2001:db8::1', [dest('2001:db8:1::1')], { key: { af: 'IPv6', protocol: 'tcp', addr: '2001:db8::1', port: 80 } });
     const d = diffIpvs([fw, v6], [], new Set());
     expect([...d.owned].sort()).toEqual(['fwmark/inet/1', 'tcp/[2001:db8::1]:80']);
   });
@@ -73,10 +73,10 @@ describe('diffIpvs', () => {
 
 describe('service keys', () => {
   it.each([
-    { af: 'inet', protocol: 'tcp', addr: '10.0.0.1', port: 80 },
-    { af: 'inet6', protocol: 'udp', addr: '2001:db8::1', port: 53 },
-    { af: 'inet', protocol: 'sctp', addr: '192.0.2.1', port: 9 },
-    { af: 'inet6', fwmark: 7 },
+    { af: 'IPv4', protocol: 'tcp', addr: '10.0.0.1', port: 80 },
+    { af: 'IPv6', protocol: 'udp', addr: '2001:db8::1', port: 53 },
+    { af: 'IPv4', protocol: 'sctp', addr: '192.0.2.1', port: 9 },
+    { af: 'IPv6', fwmark: 7 },
   ] as const)('round-trips %o', (k) => {
     expect(parseServiceKey(serviceKeyString(k))).toEqual(k);
   });

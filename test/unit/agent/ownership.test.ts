@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileOwnershipStore } from '../../../src/agent/ownership.js';
+import { parseServiceKey, serviceKeyString } from '../../../src/ipvs/keys.js';
 
 describe('the ownership record', () => {
   let dir = '';
@@ -53,5 +54,19 @@ describe('the ownership record', () => {
     } finally {
       await rm(d, { recursive: true, force: true });
     }
+  });
+
+  // The program's family is `IPv4`/`IPv6` now; the record keeps the words the previous version
+  // wrote (`fwmark/inet6/7`), so the fwmark services an upgraded agent compiles are still the
+  // ones its record says it owns, and a downgraded agent still reads a record written by this one.
+  it('loads fwmark keys written by the previous version as the services this version compiles', async () => {
+    dir ||= await mkdtemp(join(tmpdir(), 'lvs-owned-'));
+    const path = join(dir, 'owned-fwmark.json');
+    await writeFile(path, JSON.stringify({ version: 1, services: ['fwmark/inet6/7', 'fwmark/inet/1'], addresses: [], sysctls: {} }));
+    const state = await new FileOwnershipStore(path).load();
+    expect(state.services.map(parseServiceKey)).toEqual([{ af: 'IPv6', fwmark: 7 }, { af: 'IPv4', fwmark: 1 }]);
+    expect(state.services).toEqual([serviceKeyString({ af: 'IPv6', fwmark: 7 }), serviceKeyString({ af: 'IPv4', fwmark: 1 })]);
+    await new FileOwnershipStore(path).save(state);
+    expect(JSON.parse(await readFile(path, 'utf8')).services).toEqual(['fwmark/inet6/7', 'fwmark/inet/1']);
   });
 });

@@ -10,12 +10,12 @@ import type { NlKind, VrrpSeed } from './seeds.js';
 /** 'accepted', or the drop reason: parseIpv4Packet, then decodeAdvert, then checkAdvert. */
 export function decodeVrrp(seed: VrrpSeed, bytes: Buffer): { outcome: string; advert?: unknown } {
   let msg = bytes;
-  let rx: RxInfo = { family: 'ipv6', src: seed.src, dst: seed.dst, ttl: 255 };
-  if (seed.family === 'ipv4') {
+  let rx: RxInfo = { family: 'IPv6', src: seed.src, dst: seed.dst, ttl: 255 };
+  if (seed.family === 'IPv4') {
     const p = parseIpv4Packet(bytes);
     if (!p.ok) return { outcome: `ipv4.${p.reason}` };
     msg = p.payload;
-    rx = { family: 'ipv4', src: p.header.src, dst: p.header.dst, ttl: p.header.ttl };
+    rx = { family: 'IPv4', src: p.header.src, dst: p.header.dst, ttl: p.header.ttl };
   }
   peekVrid(msg); // the demux routes on it before decoding
   const d = decodeAdvert(msg, rx);
@@ -39,8 +39,8 @@ export function fixChecksum(seed: VrrpSeed, msg: Buffer): void {
 function decodeData(kind: NlKind, payload: Buffer): unknown {
   switch (kind) {
     case 'service': return decodeServiceReply(payload);
-    case 'dest-inet': return decodeDestReply(payload, 'inet');
-    case 'dest-inet6': return decodeDestReply(payload, 'inet6');
+    case 'dest-IPv4': return decodeDestReply(payload, 'IPv4');
+    case 'dest-IPv6': return decodeDestReply(payload, 'IPv6');
     case 'daemon': return decodeDaemonReply(payload);
     case 'info': return decodeInfoReply(payload);
     case 'config': return decodeConfigReply(payload);

@@ -60,13 +60,13 @@ describe('decoder fuzzing', () => {
         input = randomBytes(r, int(r, 120));
       } else if (mode < 6) {
         // Mutate the VRRP message, usually with its checksum fixed so the later checks are reached.
-        let msg = seed.family === 'ipv4' ? seed.bytes.subarray(20) : seed.bytes;
+        let msg = seed.family === 'IPv4' ? seed.bytes.subarray(20) : seed.bytes;
         for (let n = 1 + int(r, 3); n > 0; n--) msg = mutate(r, msg, msgFields);
         if (int(r, 3) > 0) fixChecksum(seed, msg);
-        input = seed.family === 'ipv4' ? encodeIpv4Packet({ src: seed.src, dst: seed.dst }, msg) : msg;
+        input = seed.family === 'IPv4' ? encodeIpv4Packet({ src: seed.src, dst: seed.dst }, msg) : msg;
       } else {
         input = seed.bytes;
-        for (let n = 1 + int(r, 3); n > 0; n--) input = mutate(r, input, seed.family === 'ipv4' ? ipFields : msgFields);
+        for (let n = 1 + int(r, 3); n > 0; n--) input = mutate(r, input, seed.family === 'IPv4' ? ipFields : msgFields);
       }
       return { input, decode: () => decodeVrrp(seed, input).outcome };
     };

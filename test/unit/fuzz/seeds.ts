@@ -14,7 +14,7 @@ import type { IpvsDest, IpvsInfo, IpvsService, SyncDaemon, Timeouts } from '../.
 export interface VrrpSeed {
   /** VRRP message for IPv6; whole IPv4 packet for IPv4 (a raw IPv4 socket hands over both). */
   bytes: Buffer;
-  family: 'ipv4' | 'ipv6';
+  family: 'IPv4' | 'IPv6';
   src: string;
   dst: string;
   advert: VrrpAdvert;
@@ -24,17 +24,17 @@ const v4 = (n: number): string[] => Array.from({ length: n }, (_, i) => `10.0.${
 const v6 = (n: number): string[] => Array.from({ length: n }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
 
 const ADVERTS: VrrpAdvert[] = [
-  { version: 3, family: 'ipv4', vrid: 51, priority: 100, maxAdvertIntervalCs: 100, addresses: v4(1) },
-  { version: 3, family: 'ipv4', vrid: 1, priority: 255, maxAdvertIntervalCs: 4095, addresses: v4(20) },
-  { version: 3, family: 'ipv6', vrid: 255, priority: 0, maxAdvertIntervalCs: 1, addresses: v6(1) },
-  { version: 3, family: 'ipv6', vrid: 7, priority: 150, maxAdvertIntervalCs: 25, addresses: [...v6(3), 'fe80::1'] },
-  { version: 2, family: 'ipv4', vrid: 9, priority: 100, advertIntervalSec: 1, authType: 0, authData: Buffer.alloc(8), addresses: v4(2) },
-  { version: 2, family: 'ipv4', vrid: 200, priority: 254, advertIntervalSec: 255, authType: 1, authData: passwordAuthData('secret'), addresses: v4(5) },
+  { version: 3, family: 'IPv4', vrid: 51, priority: 100, maxAdvertIntervalCs: 100, addresses: v4(1) },
+  { version: 3, family: 'IPv4', vrid: 1, priority: 255, maxAdvertIntervalCs: 4095, addresses: v4(20) },
+  { version: 3, family: 'IPv6', vrid: 255, priority: 0, maxAdvertIntervalCs: 1, addresses: v6(1) },
+  { version: 3, family: 'IPv6', vrid: 7, priority: 150, maxAdvertIntervalCs: 25, addresses: [...v6(3), 'fe80::1'] },
+  { version: 2, family: 'IPv4', vrid: 9, priority: 100, advertIntervalSec: 1, authType: 0, authData: Buffer.alloc(8), addresses: v4(2) },
+  { version: 2, family: 'IPv4', vrid: 200, priority: 254, advertIntervalSec: 255, authType: 1, authData: passwordAuthData('secret'), addresses: v4(5) },
 ];
 
 export function vrrpSeeds(): VrrpSeed[] {
   return ADVERTS.map((advert) => {
-    const ipv4 = advert.family === 'ipv4';
+    const ipv4 = advert.family === 'IPv4';
     const src = ipv4 ? '192.0.2.1' : 'fe80::a';
     const dst = ipv4 ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6;
     const msg = encodeAdvert(advert, { src, dst });
@@ -43,7 +43,7 @@ export function vrrpSeeds(): VrrpSeed[] {
 }
 
 /** What a reply datagram answers, so the fuzzer knows which decoder reads its data messages. */
-export type NlKind = 'service' | 'dest-inet' | 'dest-inet6' | 'daemon' | 'info' | 'config' | 'family' | 'error';
+export type NlKind = 'service' | 'dest-IPv4' | 'dest-IPv6' | 'daemon' | 'info' | 'config' | 'family' | 'error';
 
 export interface NlSeed {
   kind: NlKind;
@@ -55,10 +55,10 @@ export interface NlSeed {
 const stats = { conns: 5, inPkts: 2 ** 40, outPkts: 7, inBytes: 2 ** 52, outBytes: 9, cps: 1, inPps: 2, outPps: 3, inBps: 4, outBps: 5 };
 
 const SERVICES: IpvsService[] = [
-  { key: { af: 'inet', protocol: 'tcp', addr: '10.1.2.3', port: 80 }, scheduler: 'wrr', flags: ['hashed'], timeout: 0, netmask: 32, stats },
-  { key: { af: 'inet6', protocol: 'udp', addr: '2001:db8::1', port: 53 }, scheduler: 'mh', flags: ['persistent', 'hashed', 'sched1'], timeout: 300, netmask: 64, stats },
-  { key: { af: 'inet', fwmark: 7 }, scheduler: 'rr', flags: ['hashed', 'one-packet'], timeout: 0, netmask: 24, stats },
-  { key: { af: 'inet6', protocol: 'sctp', addr: '::', port: 3868 }, scheduler: 'sh', flags: ['persistent', 'hashed'], timeout: 60, netmask: 128, peName: 'sip', stats },
+  { key: { af: 'IPv4', protocol: 'tcp', addr: '10.1.2.3', port: 80 }, scheduler: 'wrr', flags: ['hashed'], timeout: 0, netmask: 32, stats },
+  { key: { af: 'IPv6', protocol: 'udp', addr: '2001:db8::1', port: 53 }, scheduler: 'mh', flags: ['persistent', 'hashed', 'sched1'], timeout: 300, netmask: 64, stats },
+  { key: { af: 'IPv4', fwmark: 7 }, scheduler: 'rr', flags: ['hashed', 'one-packet'], timeout: 0, netmask: 24, stats },
+  { key: { af: 'IPv6', protocol: 'sctp', addr: '::', port: 3868 }, scheduler: 'sh', flags: ['persistent', 'hashed'], timeout: 60, netmask: 128, peName: 'sip', stats },
 ];
 
 const DESTS: IpvsDest[] = [
@@ -119,8 +119,8 @@ function errorReply(errno: number): Buffer {
 export function nlSeeds(): NlSeed[] {
   return [
     { kind: 'service', bytes: dump(CMD.NEW_SERVICE, SERVICES, (w, s) => encodeService(w, CA.SERVICE, s, true)), values: SERVICES },
-    { kind: 'dest-inet', bytes: dump(CMD.NEW_DEST, DESTS, (w, d) => encodeDest(w, CA.DEST, d, true)), values: DESTS },
-    { kind: 'dest-inet6', bytes: dump(CMD.NEW_DEST, DESTS6, (w, d) => encodeDest(w, CA.DEST, d, true)), values: DESTS6 },
+    { kind: 'dest-IPv4', bytes: dump(CMD.NEW_DEST, DESTS, (w, d) => encodeDest(w, CA.DEST, d, true)), values: DESTS },
+    { kind: 'dest-IPv6', bytes: dump(CMD.NEW_DEST, DESTS6, (w, d) => encodeDest(w, CA.DEST, d, true)), values: DESTS6 },
     { kind: 'daemon', bytes: dump(CMD.NEW_DAEMON, DAEMONS, (w, d) => encodeDaemon(w, CA.DAEMON, d)), values: DAEMONS },
     { kind: 'info', bytes: single(FAMILY_ID, CMD.SET_INFO, (w) => encodeInfo(w, INFO)), values: [INFO] },
     { kind: 'config', bytes: single(FAMILY_ID, CMD.SET_CONFIG, (w) => encodeTimeouts(w, TIMEOUTS)), values: [TIMEOUTS] },

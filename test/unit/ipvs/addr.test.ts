@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canonicalAddr, encodeAddr, familyOf, formatV6, parseV4, prefixToV4Mask, v4MaskToPrefix } from '../../../src/ipvs/codec/addr.js';
+import { formatV6, parseV4 } from '../../../src/address/index.js';
+import { canonicalAddr, encodeAddr, familyOf, prefixToV4Mask, v4MaskToPrefix } from '../../../src/ipvs/codec/addr.js';
 
 describe('IPv4 text', () => {
   it.each(['0.0.0.0', '10.0.0.1', '255.255.255.255', '192.168.100.20'])('parses %s like node:net', (s) => {
@@ -41,8 +42,8 @@ describe('IPv6 text', () => {
   it('canonicalises and classifies addresses', () => {
     expect(canonicalAddr('2001:0DB8:0000::0001')).toBe('2001:db8::1');
     expect(canonicalAddr('10.0.0.1')).toBe('10.0.0.1');
-    expect(familyOf('10.0.0.1')).toBe('inet');
-    expect(familyOf('fd00::1')).toBe('inet6');
+    expect(familyOf('10.0.0.1')).toBe('IPv4');
+    expect(familyOf('fd00::1')).toBe('IPv6');
     expect(familyOf('example.com')).toBeUndefined();
     expect(() => encodeAddr('10.0.0.256')).toThrow(/not an IP address/);
   });

@@ -23,7 +23,7 @@ function encoded(fn: (w: NlWriter) => void): Buffer {
 describe('IPVS requests, byte for byte', () => {
   it('NEW_SERVICE: TCP 10.1.2.3:80 wrr, persistent 300 s, /24, with ACK', () => {
     const svc: IpvsService = {
-      key: { af: 'inet', protocol: 'tcp', addr: '10.1.2.3', port: 80 },
+      key: { af: 'IPv4', protocol: 'tcp', addr: '10.1.2.3', port: 80 },
       scheduler: 'wrr', flags: ['persistent', 'hashed'], timeout: 300, netmask: 24,
     };
     expect(encoded((w) => encodeOp(w, FAMILY, { op: 'add-service', service: svc }, 1, true))).toEqual(hex(`
@@ -46,7 +46,7 @@ describe('IPVS requests, byte for byte', () => {
       addr: '2001:db8::10', port: 8080, fwd: 'tunnel', weight: 3, upperThreshold: 100, lowerThreshold: 10,
       tunnel: { type: 'gue', port: 6080, flags: ['csum', 'remcsum'] },
     };
-    expect(encoded((w) => encodeOp(w, FAMILY, { op: 'add-dest', key: { af: 'inet6', fwmark: 5 }, dest }, 9, false))).toEqual(hex(`
+    expect(encoded((w) => encodeOp(w, FAMILY, { op: 'add-dest', key: { af: 'IPv6', fwmark: 5 }, dest }, 9, false))).toEqual(hex(`
       88000000 1c00 0100 09000000 00000000   # len 136, REQUEST only
       05010000                               # IPVS_CMD_NEW_DEST
       1400 0180                              # SERVICE nest, 20 bytes
@@ -67,7 +67,7 @@ describe('IPVS requests, byte for byte', () => {
   });
 
   it('DEL_DEST names the service and the destination only', () => {
-    const op = { op: 'del-dest' as const, key: { af: 'inet' as const, protocol: 'udp' as const, addr: '192.0.2.1', port: 53 }, dest: { addr: '192.0.2.10', port: 53 } };
+    const op = { op: 'del-dest' as const, key: { af: 'IPv4' as const, protocol: 'udp' as const, addr: '192.0.2.1', port: 53 }, dest: { addr: '192.0.2.10', port: 53 } };
     expect(encoded((w) => encodeOp(w, FAMILY, op, 2, true))).toEqual(hex(`
       6c000000 1c00 0500 02000000 00000000
       07010000
@@ -84,7 +84,7 @@ describe('IPVS requests, byte for byte', () => {
   });
 
   it('IPv6 service netmask is a host-order prefix length', () => {
-    const svc: IpvsService = { key: { af: 'inet6', protocol: 'sctp', addr: '2001:db8::1', port: 3868 }, scheduler: 'mh', flags: ['sched1', 'sched2'], timeout: 0, netmask: 64, peName: 'sip' };
+    const svc: IpvsService = { key: { af: 'IPv6', protocol: 'sctp', addr: '2001:db8::1', port: 3868 }, scheduler: 'mh', flags: ['sched1', 'sched2'], timeout: 0, netmask: 64, peName: 'sip' };
     const msg = encoded((w) => encodeOp(w, FAMILY, { op: 'edit-service', service: svc }, 3, true));
     expect(msg.subarray(16, 20)).toEqual(hex('02010000')); // SET_SERVICE
     const a = new Attrs(msg, 20).nested(1, 'service');
@@ -126,7 +126,7 @@ describe('IPVS requests, byte for byte', () => {
   it('FLUSH and ZERO-all are bare commands; a destination dump asks NLM_F_DUMP', () => {
     expect(encoded((w) => encodeOp(w, FAMILY, { op: 'flush' }, 7, true))).toEqual(hex('14000000 1c00 0500 07000000 00000000 11010000'));
     expect(encoded((w) => encodeOp(w, FAMILY, { op: 'zero' }, 8, false))).toEqual(hex('14000000 1c00 0100 08000000 00000000 10010000'));
-    const dump = encoded((w) => encodeDumpDests(w, FAMILY, 9, { af: 'inet', fwmark: 1 }));
+    const dump = encoded((w) => encodeDumpDests(w, FAMILY, 9, { af: 'IPv4', fwmark: 1 }));
     expect(dump.subarray(4, 8)).toEqual(hex('1c00 0103')); // REQUEST | ROOT | MATCH
     expect(dump.subarray(16, 20)).toEqual(hex('08010000')); // GET_DEST
   });
@@ -159,7 +159,7 @@ describe('replies the kernel builds', () => {
       ${stats64}`);
     const svc = decodeService(new Attrs(nest));
     expect(svc).toEqual({
-      key: { af: 'inet', protocol: 'tcp', addr: '10.0.0.1', port: 8080 },
+      key: { af: 'IPv4', protocol: 'tcp', addr: '10.0.0.1', port: 8080 },
       scheduler: 'ro', flags: ['persistent', 'hashed'], timeout: 60, netmask: 32,
       stats: { conns: 1000, inPkts: 2000, outPkts: 3000, inBytes: 4000, outBytes: 5000, cps: 6000, inPps: 7000, outPps: 8000, inBps: 9000, outBps: 10000 },
     });
@@ -180,26 +180,26 @@ describe('round trips: decode(encode(x)) == x for every nest', () => {
   }
 
   const services: IpvsService[] = [
-    { key: { af: 'inet', protocol: 'tcp', addr: '10.0.0.1', port: 80 }, scheduler: 'wlc', flags: ['hashed'], timeout: 0, netmask: 32 },
-    { key: { af: 'inet', protocol: 'udp', addr: '0.0.0.0', port: 0 }, scheduler: 'sh', flags: ['persistent', 'hashed', 'sched1', 'sched2'], timeout: 3600, netmask: 0 },
-    { key: { af: 'inet6', protocol: 'sctp', addr: 'fd00::1:2', port: 65535 }, scheduler: 'mh', flags: ['hashed', 'one-packet', 'sched3'], timeout: 1, netmask: 1, peName: 'sip' },
-    { key: { af: 'inet6', fwmark: 0xffffffff }, scheduler: 'none', flags: ['hashed'], timeout: 0, netmask: 128, stats },
-    { key: { af: 'inet', fwmark: 1 }, scheduler: 'rr', flags: ['hashed'], timeout: 0, netmask: 17, stats: zeroStats() },
+    { key: { af: 'IPv4', protocol: 'tcp', addr: '10.0.0.1', port: 80 }, scheduler: 'wlc', flags: ['hashed'], timeout: 0, netmask: 32 },
+    { key: { af: 'IPv4', protocol: 'udp', addr: '0.0.0.0', port: 0 }, scheduler: 'sh', flags: ['persistent', 'hashed', 'sched1', 'sched2'], timeout: 3600, netmask: 0 },
+    { key: { af: 'IPv6', protocol: 'sctp', addr: 'fd00::1:2', port: 65535 }, scheduler: 'mh', flags: ['hashed', 'one-packet', 'sched3'], timeout: 1, netmask: 1, peName: 'sip' },
+    { key: { af: 'IPv6', fwmark: 0xffffffff }, scheduler: 'none', flags: ['hashed'], timeout: 0, netmask: 128, stats },
+    { key: { af: 'IPv4', fwmark: 1 }, scheduler: 'rr', flags: ['hashed'], timeout: 0, netmask: 17, stats: zeroStats() },
   ];
   it.each(services.map((s) => [JSON.stringify(s.key), s]))('service %s', (_, svc) => {
     expect(roundTrip((w) => encodeService(w, 1, svc, true), (a) => decodeService(a))).toEqual(svc);
   });
 
   const dests: [string, IpvsDest][] = [
-    ['inet', { addr: '192.168.1.1', port: 8080, fwd: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 }],
-    ['inet', { addr: '192.168.1.2', port: 0, fwd: 'route', weight: 0, upperThreshold: 4294967295, lowerThreshold: 5 }],
-    ['inet', { addr: '192.168.1.3', port: 80, fwd: 'tunnel', weight: 65535, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, flags: [] } }],
-    ['inet', { addr: '192.168.1.4', port: 80, fwd: 'tunnel', weight: 2, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'gre', port: 0, flags: ['csum'] }, activeConns: 3, inactConns: 4, persistConns: 5, stats }],
-    ['inet6', { addr: '2001:db8::a', port: 443, fwd: 'local', weight: 7, upperThreshold: 10, lowerThreshold: 9 }],
-    ['inet', { addr: '2001:db8::b', port: 443, fwd: 'tunnel', weight: 7, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'gue', port: 5555, flags: ['remcsum'] } }],
+    ['IPv4', { addr: '192.168.1.1', port: 8080, fwd: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 }],
+    ['IPv4', { addr: '192.168.1.2', port: 0, fwd: 'route', weight: 0, upperThreshold: 4294967295, lowerThreshold: 5 }],
+    ['IPv4', { addr: '192.168.1.3', port: 80, fwd: 'tunnel', weight: 65535, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, flags: [] } }],
+    ['IPv4', { addr: '192.168.1.4', port: 80, fwd: 'tunnel', weight: 2, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'gre', port: 0, flags: ['csum'] }, activeConns: 3, inactConns: 4, persistConns: 5, stats }],
+    ['IPv6', { addr: '2001:db8::a', port: 443, fwd: 'local', weight: 7, upperThreshold: 10, lowerThreshold: 9 }],
+    ['IPv4', { addr: '2001:db8::b', port: 443, fwd: 'tunnel', weight: 7, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'gue', port: 5555, flags: ['remcsum'] } }],
   ];
   it.each(dests)('destination of an %s service', (af, dest) => {
-    expect(roundTrip((w) => encodeDest(w, 1, dest, true), (a) => decodeDest(a, af as 'inet' | 'inet6'))).toEqual(dest);
+    expect(roundTrip((w) => encodeDest(w, 1, dest, true), (a) => decodeDest(a, af as 'IPv4' | 'IPv6'))).toEqual(dest);
   });
 
   const daemons: SyncDaemon[] = [
@@ -227,7 +227,7 @@ describe('round trips: decode(encode(x)) == x for every nest', () => {
   it('a non-tunnel destination reads back without tunnel settings when the kernel holds defaults', () => {
     const dest: IpvsDest = { addr: '10.0.0.9', port: 1, fwd: 'route', weight: 1, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'ipip', port: 0, flags: [] } };
     const { tunnel: _, ...withoutTunnel } = dest;
-    expect(roundTrip((w) => encodeDest(w, 1, dest), (a) => decodeDest(a, 'inet'))).toEqual(withoutTunnel);
+    expect(roundTrip((w) => encodeDest(w, 1, dest), (a) => decodeDest(a, 'IPv4'))).toEqual(withoutTunnel);
   });
 
   it('requests never carry read-only counters', () => {
@@ -235,7 +235,7 @@ describe('round trips: decode(encode(x)) == x for every nest', () => {
     const msg = encoded((w) => encodeOp(w, FAMILY, { op: 'add-service', service: svc }, 1, true));
     expect(new Attrs(msg, 20).nested(1, 'svc').has(12)).toBe(false);
     const d = dests[3]![1];
-    const dmsg = encoded((w) => encodeOp(w, FAMILY, { op: 'edit-dest', key: { af: 'inet', fwmark: 1 }, dest: d }, 1, true));
+    const dmsg = encoded((w) => encodeOp(w, FAMILY, { op: 'edit-dest', key: { af: 'IPv4', fwmark: 1 }, dest: d }, 1, true));
     const nest = new Attrs(dmsg, 20).nested(2, 'dest');
     expect([7, 8, 9, 10, 12].map((t) => nest.has(t))).toEqual([false, false, false, false, false]);
   });

@@ -4,7 +4,7 @@ import { IpvsError } from '../../../src/ipvs/errors.js';
 import { validateOp } from '../../../src/ipvs/validate.js';
 import type { IpvsDest, IpvsService, ServiceAddressKey } from '../../../src/ipvs/types.js';
 
-const key: ServiceAddressKey = { af: 'inet', protocol: 'tcp', addr: '10.0.0.1', port: 80 };
+const key: ServiceAddressKey = { af: 'IPv4', protocol: 'tcp', addr: '10.0.0.1', port: 80 };
 const svc = (over: Partial<IpvsService> = {}): IpvsService => ({ key, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32, ...over });
 const dest = (addr: string, over: Partial<IpvsDest> = {}): IpvsDest => ({ addr, port: 8080, fwd: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0, ...over });
 
@@ -21,12 +21,12 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 describe('FakeIpvsClient: the kernel rules', () => {
   it('reads services back as the kernel does: hashed flag, canonical address, stats', async () => {
     const f = new FakeIpvsClient();
-    await f.addService(svc({ key: { af: 'inet6', protocol: 'udp', addr: '2001:DB8:0::1', port: 53 }, netmask: 128, flags: ['sched2', 'persistent'], timeout: 30 }));
+    await f.addService(svc({ key: { af: 'IPv6', protocol: 'udp', addr: '2001:DB8:0::1', port: 53 }, netmask: 128, flags: ['sched2', 'persistent'], timeout: 30 }));
     const [s] = await f.listServices();
-    expect(s).toMatchObject({ key: { af: 'inet6', protocol: 'udp', addr: '2001:db8::1', port: 53 }, flags: ['persistent', 'hashed', 'sched2'], timeout: 30 });
+    expect(s).toMatchObject({ key: { af: 'IPv6', protocol: 'udp', addr: '2001:db8::1', port: 53 }, flags: ['persistent', 'hashed', 'sched2'], timeout: 30 });
     expect(s!.stats!.conns).toBe(0);
     expect((await f.listServices({ stats: false }))[0]!.stats).toBeUndefined();
-    expect(await f.getService({ af: 'inet6', protocol: 'udp', addr: '2001:db8:0:0::1', port: 53 })).toBeDefined();
+    expect(await f.getService({ af: 'IPv6', protocol: 'udp', addr: '2001:db8:0:0::1', port: 53 })).toBeDefined();
     expect(await f.getService(key)).toBeUndefined();
   });
 
@@ -79,7 +79,7 @@ describe('FakeIpvsClient: the kernel rules', () => {
     const err = await f.addService(svc({ key: { ...key, port: 0 } })).then(() => undefined, (e: IpvsError) => e);
     expect(err?.message).toBe('add-service service TCP 10.0.0.1:0: port 0 is only valid for a persistent service (all ports) or a fwmark service (EINVAL)');
     await f.addService(svc({ key: { ...key, port: 0 }, flags: ['persistent'], timeout: 300 }));
-    await f.addService(svc({ key: { af: 'inet', fwmark: 3 } }));
+    await f.addService(svc({ key: { af: 'IPv4', fwmark: 3 } }));
     expect(await f.listServices()).toHaveLength(2);
   });
 

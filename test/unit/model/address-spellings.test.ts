@@ -59,7 +59,7 @@ describe('address spellings: every field, several spellings, one desired state',
 
   it('compiles the canonical spelling to canonical keys, destinations and VIPs', () => {
     const svc = canonical.services.find((x) => x.key === 'shop/web')!;
-    expect(svc.ipvs.key).toEqual({ af: 'inet6', protocol: 'tcp', addr: '2001:db8::1', port: 80 });
+    expect(svc.ipvs.key).toEqual({ af: 'IPv6', protocol: 'tcp', addr: '2001:db8::1', port: 80 });
     expect(svc.ipvs.dests.map((d) => d.addr)).toEqual(['2001:db8::a', 'fd00::1:2']);
     expect(canonical.addresses).toEqual([{ ifname: 'eth0', address: '2001:db8::1', prefixLen: 128 }]);
   });

@@ -230,7 +230,7 @@ describe('election on a LAN', () => {
 
   it('IPv6: election and takeover work the same over the IPv6 pseudo-header', () => {
     const clock = new FakeClock();
-    const wire = new Wire(clock, 'ipv6');
+    const wire = new Wire(clock, 'IPv6');
     const cfg = (p: number): Cfg => ({ ...v3(p), advertIntervalMs: 100, virtualAddresses: ['fe80::100', '2001:db8::100'] });
     wire.addNode('a', 'fe80::1', cfg(100));
     wire.addNode('b', 'fe80::2', cfg(50));
@@ -280,7 +280,7 @@ describe('malformed packets on the wire', () => {
     clock.advance(5000);
     const before = wire.stateEvents().length;
     const good = encodeAdvert(
-      { version: 3, family: 'ipv4', vrid: 51, priority: 250, maxAdvertIntervalCs: 100, addresses: ['10.0.0.100'] },
+      { version: 3, family: 'IPv4', vrid: 51, priority: 250, maxAdvertIntervalCs: 100, addresses: ['10.0.0.100'] },
       { src: '10.0.0.66', dst: '224.0.0.18' },
     );
     const ip = (vrrp: Buffer, ttl = 255) => encodeIpv4Packet({ src: '10.0.0.66', dst: '224.0.0.18', ttl }, vrrp);

@@ -1,7 +1,7 @@
 // Test-only in-memory stand-in for RawVrrpChannel: every send is delivered (after `latencyMs` on a
 // fake clock, never synchronously) to the other open channels of the same family whose owner has
 // the destination address, or all of them for the multicast group, as bytes through their demux.
-import type { IpFamily } from '../../../src/vrrp/addr.js';
+import type { IpFamily } from '../../../src/address/index.js';
 import type { FakeClock } from '../../../src/vrrp/fake-clock.js';
 import { encodeIpv4Packet } from '../../../src/vrrp/ipv4-header.js';
 import { VRRP_MULTICAST_IPV4, VRRP_MULTICAST_IPV6 } from '../../../src/vrrp/packet.js';
@@ -59,8 +59,8 @@ export class FakeChannel implements VrrpChannel {
   /** Hand raw bytes to this channel's demux as the kernel would (IPv4: a whole packet). */
   inject(bytes: Buffer, rx: { src: string; dst: string; ttl?: number } = { src: '10.0.0.99', dst: VRRP_MULTICAST_IPV4 }): void {
     this.counters.received++;
-    if (this.family === 'ipv4') this.opts.demux.receiveIpv4Packet(bytes);
-    else this.opts.demux.receive(bytes, { family: 'ipv6', ...rx, ttl: rx.ttl ?? 255 });
+    if (this.family === 'IPv4') this.opts.demux.receiveIpv4Packet(bytes);
+    else this.opts.demux.receive(bytes, { family: 'IPv6', ...rx, ttl: rx.ttl ?? 255 });
   }
 }
 
@@ -90,11 +90,11 @@ export class FakeLan {
   deliver(from: FakeChannel, vrrp: Buffer, src: string, dst: string): void {
     this.sent.push({ from: from.owner, src, dst, vrrp, t: this.clock.now() });
     if (this.unplugged.has(from.owner)) return;
-    const group = from.family === 'ipv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6;
+    const group = from.family === 'IPv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6;
     for (const to of this.channels) {
       if (to === from || to.closed || to.family !== from.family || this.unplugged.has(to.owner)) continue;
       if (dst === group ? !to.joined : !to.addresses.includes(dst)) continue;
-      const packet = from.family === 'ipv4' ? encodeIpv4Packet({ src, dst }, vrrp) : vrrp;
+      const packet = from.family === 'IPv4' ? encodeIpv4Packet({ src, dst }, vrrp) : vrrp;
       this.clock.setTimer(this.latencyMs, () => {
         if (!to.closed) to.inject(packet, { src, dst });
       });

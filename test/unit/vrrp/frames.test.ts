@@ -52,7 +52,7 @@ describe('unsolicited neighbour advertisement frame', () => {
   });
 
   it('carries a valid ICMPv6 checksum over the IPv6 pseudo-header', () => {
-    const ph = pseudoHeader('ipv6', '2001:db8::100', 'ff02::1', icmp.length);
+    const ph = pseudoHeader('IPv6', '2001:db8::100', 'ff02::1', icmp.length);
     ph[39] = 58;
     expect(internetChecksum(ph, icmp)).toBe(0);
     expect(icmp.readUInt16BE(2)).not.toBe(0);

@@ -9,7 +9,7 @@ import { silent } from './wire.js';
 const base: VrrpInstanceConfig = {
   name: 'test',
   version: 3,
-  family: 'ipv4',
+  family: 'IPv4',
   vrid: 51,
   priority: 100,
   advertIntervalMs: 1000,
@@ -35,7 +35,7 @@ function setup(overrides: Partial<VrrpInstanceConfig> = {}, clock = new FakeCloc
 
 /** An advert from another router for the default configuration. */
 function from(priority: number, extra: Partial<VrrpV3Advert> = {}): VrrpV3Advert {
-  return { version: 3, family: 'ipv4', vrid: 51, priority, maxAdvertIntervalCs: 100, addresses: ['10.0.0.100'], ...extra };
+  return { version: 3, family: 'IPv4', vrid: 51, priority, maxAdvertIntervalCs: 100, addresses: ['10.0.0.100'], ...extra };
 }
 
 describe('VRRP timing formulas', () => {
@@ -56,7 +56,7 @@ describe('VRRP timing formulas', () => {
 
 describe('VRRP config validation', () => {
   it.each<[string, Partial<VrrpInstanceConfig>]>([
-    ['VRRPv2 over IPv6', { version: 2, family: 'ipv6', primaryAddress: 'fe80::1', virtualAddresses: ['fe80::100'], advertIntervalMs: 1000 }],
+    ['VRRPv2 over IPv6', { version: 2, family: 'IPv6', primaryAddress: 'fe80::1', virtualAddresses: ['fe80::100'], advertIntervalMs: 1000 }],
     ['a v3 interval that is not whole centiseconds', { advertIntervalMs: 1005 }],
     ['a v3 interval over 40.95 s', { advertIntervalMs: 41000 }],
     ['a v2 interval that is not whole seconds', { version: 2, advertIntervalMs: 1500 }],
@@ -74,7 +74,7 @@ describe('VRRP config validation', () => {
   });
 
   it('fills in defaults and canonical addresses', () => {
-    const c = resolveConfig({ ...base, family: 'ipv6', primaryAddress: 'FE80:0::2', virtualAddresses: ['2001:DB8::0:100'] });
+    const c = resolveConfig({ ...base, family: 'IPv6', primaryAddress: 'FE80:0::2', virtualAddresses: ['2001:DB8::0:100'] });
     expect(c).toMatchObject({
       primaryAddress: 'fe80::2',
       virtualAddresses: ['2001:db8::100'],
@@ -284,7 +284,7 @@ describe('VrrpInstance on its own', () => {
     const { vrrp } = setup();
     vrrp.start();
     const good = encodeAdvert(from(200), { src: '10.0.0.1', dst: '224.0.0.18' });
-    const rx = { family: 'ipv4' as const, src: '10.0.0.1', dst: '224.0.0.18' };
+    const rx = { family: 'IPv4' as const, src: '10.0.0.1', dst: '224.0.0.18' };
     vrrp.receive(good, { ...rx, ttl: 64 });
     vrrp.receive(good.subarray(0, 9), { ...rx, ttl: 255 });
     vrrp.receive(good, { ...rx, src: '10.0.0.9', ttl: 255 });
@@ -300,7 +300,7 @@ describe('VrrpInstance on its own', () => {
     const { vrrp } = setup({ checkTtl: false });
     vrrp.start();
     vrrp.receive(encodeAdvert(from(200), { src: '10.0.0.1', dst: '10.0.0.2' }), {
-      family: 'ipv4',
+      family: 'IPv4',
       src: '10.0.0.1',
       dst: '10.0.0.2',
       ttl: 61,

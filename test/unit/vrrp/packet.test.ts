@@ -14,17 +14,17 @@ import {
   type VrrpV3Advert,
 } from '../../../src/vrrp/packet.js';
 import { encodeIpv4Packet, parseIpv4Packet } from '../../../src/vrrp/ipv4-header.js';
-import { canonicalIp } from '../../../src/vrrp/addr.js';
+import { canonicalIp } from '../../../src/address/index.js';
 import { keepalivedAdverts } from './fixtures/keepalived-2.2.7.js';
 import { prng } from './prng.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-const v4rx: RxInfo = { family: 'ipv4', src: '192.0.2.1', dst: '224.0.0.18', ttl: 255 };
-const v6rx: RxInfo = { family: 'ipv6', src: 'fe80::1', dst: 'ff02::12', ttl: 255 };
+const v4rx: RxInfo = { family: 'IPv4', src: '192.0.2.1', dst: '224.0.0.18', ttl: 255 };
+const v6rx: RxInfo = { family: 'IPv6', src: 'fe80::1', dst: 'ff02::12', ttl: 255 };
 
 const v3ipv4: VrrpV3Advert = {
   version: 3,
-  family: 'ipv4',
+  family: 'IPv4',
   vrid: 7,
   priority: 100,
   maxAdvertIntervalCs: 100,
@@ -36,7 +36,7 @@ const v3ipv4Bytes = hex('31 07 64 01  00 64 05 9e  c0 00 02 64');
 
 const v2pass: VrrpV2Advert = {
   version: 2,
-  family: 'ipv4',
+  family: 'IPv4',
   vrid: 7,
   priority: 100,
   advertIntervalSec: 1,
@@ -49,7 +49,7 @@ const v2passBytes = hex('21 07 64 01  01 01 7b 45  c0 00 02 64  73 65 63 72 65 7
 
 const v3ipv6: VrrpV3Advert = {
   version: 3,
-  family: 'ipv6',
+  family: 'IPv6',
   vrid: 7,
   priority: 100,
   maxAdvertIntervalCs: 100,
@@ -76,8 +76,8 @@ describe('VRRP encode: hand-built vectors', () => {
   });
 
   it('pseudo-headers have the RFC layouts', () => {
-    expect(pseudoHeader('ipv4', '192.0.2.1', '224.0.0.18', 12).toString('hex')).toBe('c0000201e00000120070000c');
-    expect(pseudoHeader('ipv6', 'fe80::1', 'ff02::12', 40).toString('hex')).toBe(
+    expect(pseudoHeader('IPv4', '192.0.2.1', '224.0.0.18', 12).toString('hex')).toBe('c0000201e00000120070000c');
+    expect(pseudoHeader('IPv6', 'fe80::1', 'ff02::12', 40).toString('hex')).toBe(
       'fe800000000000000000000000000001' + 'ff020000000000000000000000000012' + '00000028' + '00000070',
     );
   });
@@ -112,19 +112,19 @@ describe('VRRP decode', () => {
   it('round-trips random valid adverts', () => {
     const rnd = prng(7);
     for (let n = 0; n < 500; n++) {
-      const family = rnd() < 0.5 ? 'ipv4' : 'ipv6';
+      const family = rnd() < 0.5 ? 'IPv4' : 'IPv6';
       const count = 1 + Math.floor(rnd() * 20);
       const addresses = Array.from({ length: count }, (_, i) =>
-        family === 'ipv4'
+        family === 'IPv4'
           ? `10.${i}.${Math.floor(rnd() * 256)}.${Math.floor(rnd() * 256)}`
-          : canonicalIp('ipv6', `2001:db8::${i.toString(16)}:${Math.floor(rnd() * 65536).toString(16)}`),
+          : canonicalIp(`2001:db8::${i.toString(16)}:${Math.floor(rnd() * 65536).toString(16)}`),
       );
       const common = { vrid: 1 + Math.floor(rnd() * 255), priority: Math.floor(rnd() * 256), addresses };
       const a: VrrpAdvert =
-        family === 'ipv4' && rnd() < 0.5
+        family === 'IPv4' && rnd() < 0.5
           ? { version: 2, family, ...common, advertIntervalSec: 1 + Math.floor(rnd() * 255), authType: Math.floor(rnd() * 2), authData: Buffer.from(Array.from({ length: 8 }, () => Math.floor(rnd() * 256))) }
           : { version: 3, family, ...common, maxAdvertIntervalCs: 1 + Math.floor(rnd() * 4095) };
-      const rx: RxInfo = family === 'ipv4' ? v4rx : v6rx;
+      const rx: RxInfo = family === 'IPv4' ? v4rx : v6rx;
       const d = decodeAdvert(encodeAdvert(a, rx), rx);
       expect(d.ok && d.advert).toEqual(a);
     }
@@ -134,7 +134,7 @@ describe('VRRP decode', () => {
     const b = Buffer.from(v3ipv4Bytes);
     b[4] = 0xf0; // reserved bits set; fix the checksum so only the reserved bits differ
     b.writeUInt16BE(0, 6);
-    b.writeUInt16BE(checksumOver(pseudoHeader('ipv4', v4rx.src, v4rx.dst, b.length), b), 6);
+    b.writeUInt16BE(checksumOver(pseudoHeader('IPv4', v4rx.src, v4rx.dst, b.length), b), 6);
     const d = decodeAdvert(b, v4rx);
     expect(d.ok && d.advert).toEqual(v3ipv4);
   });
@@ -163,7 +163,7 @@ describe('VRRP decode', () => {
     const v3 = encodeAdvert(v3ipv4, v4rx);
     v3.writeUInt16BE(0, 4);
     v3.writeUInt16BE(0, 6);
-    v3.writeUInt16BE(checksumOver(pseudoHeader('ipv4', v4rx.src, v4rx.dst, v3.length), v3), 6);
+    v3.writeUInt16BE(checksumOver(pseudoHeader('IPv4', v4rx.src, v4rx.dst, v3.length), v3), 6);
     expect(decodeAdvert(v3, v4rx)).toMatchObject({ ok: false, reason: 'bad-interval' });
     const v2 = Buffer.from(v2passBytes);
     v2[5] = 0;
@@ -173,7 +173,7 @@ describe('VRRP decode', () => {
   });
 
   it('TTL is only checked when the socket reports one', () => {
-    expect(decodeAdvert(v3ipv4Bytes, { family: 'ipv4', src: v4rx.src, dst: v4rx.dst }).ok).toBe(true);
+    expect(decodeAdvert(v3ipv4Bytes, { family: 'IPv4', src: v4rx.src, dst: v4rx.dst }).ok).toBe(true);
   });
 
   it('peekVrid reads the VRID of anything header-sized', () => {
@@ -185,7 +185,7 @@ describe('VRRP decode', () => {
 describe('checkAdvert: what depends on local configuration', () => {
   const v2exp: AdvertExpectation = {
     version: 2,
-    family: 'ipv4',
+    family: 'IPv4',
     vrid: 7,
     addresses: ['192.0.2.100'],
     advertIntervalMs: 1000,
@@ -229,15 +229,15 @@ describe('keepalived 2.2.7 adverts (captured from the real daemon)', () => {
       const bytes = hex(cap.hex);
       let rx: RxInfo;
       let vrrp: Buffer;
-      if (cap.family === 'ipv4') {
+      if (cap.family === 'IPv4') {
         const ip = parseIpv4Packet(bytes);
         if (!ip.ok) throw new Error(ip.detail);
         expect(ip.header).toMatchObject({ src: '10.9.0.1', ttl: 255, tos: 0xc0, protocol: 112 });
         expect(encodeIpv4Packet({ src: ip.header.src, dst: ip.header.dst, id: ip.header.id }, ip.payload)).toEqual(bytes);
-        rx = { family: 'ipv4', src: ip.header.src, dst: ip.header.dst, ttl: ip.header.ttl };
+        rx = { family: 'IPv4', src: ip.header.src, dst: ip.header.dst, ttl: ip.header.ttl };
         vrrp = ip.payload;
       } else {
-        rx = { family: 'ipv6', src: cap.src!, dst: cap.dst!, ttl: cap.hopLimit! };
+        rx = { family: 'IPv6', src: cap.src!, dst: cap.dst!, ttl: cap.hopLimit! };
         vrrp = bytes;
       }
       const d = decodeAdvert(vrrp, rx);
@@ -254,7 +254,7 @@ describe('keepalived 2.2.7 adverts (captured from the real daemon)', () => {
     const ip = parseIpv4Packet(hex(keepalivedAdverts.find((c) => c.scenario === 'v3-ipv4-unicast')!.hex));
     if (!ip.ok) throw new Error(ip.detail);
     expect(ip.header.dst).toBe('10.9.0.2');
-    expect(decodeAdvert(ip.payload, { family: 'ipv4', src: ip.header.src, dst: '224.0.0.18' })).toMatchObject({ reason: 'bad-checksum' });
+    expect(decodeAdvert(ip.payload, { family: 'IPv4', src: ip.header.src, dst: '224.0.0.18' })).toMatchObject({ reason: 'bad-checksum' });
   });
 });
 
@@ -265,7 +265,7 @@ const expectedFields: Record<string, { priority: number; fields: Record<string, 
     fields: { version: 2, vrid: 52, advertIntervalSec: 1, authType: 1, authData: passwordAuthData('s3cret'), addresses: ['10.9.0.102'] },
   },
   'v3-ipv4-unicast': { priority: 120, fields: { version: 3, vrid: 54, maxAdvertIntervalCs: 200, addresses: ['10.9.0.104'] } },
-  'v3-ipv6': { priority: 200, fields: { version: 3, family: 'ipv6', vrid: 53, maxAdvertIntervalCs: 50, addresses: ['fe80::53', 'fd00::53'] } },
+  'v3-ipv6': { priority: 200, fields: { version: 3, family: 'IPv6', vrid: 53, maxAdvertIntervalCs: 50, addresses: ['fe80::53', 'fd00::53'] } },
 };
 
 describe('fuzz: bytes from the network never make the decoder throw', () => {

@@ -39,9 +39,9 @@ describe('socket addresses as bytes', () => {
   });
 
   it('reads the address back from what recvmsg returns', () => {
-    expect(sockaddrAddress('ipv4', sockaddrIn(AF_INET, '10.1.2.3'))).toBe('10.1.2.3');
-    expect(sockaddrAddress('ipv6', sockaddrIn6(AF_INET6, 'fe80::1:2', 2))).toBe('fe80::1:2');
-    expect(sockaddrAddress('ipv6', Buffer.alloc(10))).toBeUndefined();
+    expect(sockaddrAddress('IPv4', sockaddrIn(AF_INET, '10.1.2.3'))).toBe('10.1.2.3');
+    expect(sockaddrAddress('IPv6', sockaddrIn6(AF_INET6, 'fe80::1:2', 2))).toBe('fe80::1:2');
+    expect(sockaddrAddress('IPv6', Buffer.alloc(10))).toBeUndefined();
   });
 
   it('multicast membership requests', () => {

@@ -97,11 +97,11 @@ describe('VrrpSpeaker', () => {
     expect(a.speaker.status()[0]).toMatchObject({ state: 'master', priority: 200, primaryAddress: '10.0.0.1', vips: ['10.0.0.100/24'] });
     expect(b.speaker.status()[0]).toMatchObject({ state: 'backup', master: { address: '10.0.0.1', priority: 200 } });
     expect(a.transitions.map((t) => `${t.from}->${t.to}:${t.reason}`)).toEqual(['initialize->backup:startup', 'backup->master:master-down']);
-    expect(a.transitions[1]).toMatchObject({ instance: 'web', interface: 'eth0', family: 'ipv4', vrid: 51, priority: 200, masterAddress: '10.0.0.1' });
+    expect(a.transitions[1]).toMatchObject({ instance: 'web', interface: 'eth0', family: 'IPv4', vrid: 51, priority: 200, masterAddress: '10.0.0.1' });
     expect(b.transitions.map((t) => t.to)).toEqual(['backup']);
     expect(a.actions.names()).toEqual(['becomeBackup(web)', 'becomeMaster(web)']);
     const master = a.actions.calls[1]!.ctx;
-    expect(master).toMatchObject({ ifname: 'eth0', family: 'ipv4', vrid: 51, vips: [{ address: '10.0.0.100', prefixLen: 24 }], garpRepeat: 5, garpIntervalMs: 0 });
+    expect(master).toMatchObject({ ifname: 'eth0', family: 'IPv4', vrid: 51, vips: [{ address: '10.0.0.100', prefixLen: 24 }], garpRepeat: 5, garpIntervalMs: 0 });
     expect(master.signal.aborted).toBe(false);
   });
 
@@ -114,7 +114,7 @@ describe('VrrpSpeaker', () => {
     expect(sent.length).toBe(2);
     for (const s of sent) {
       expect(s).toMatchObject({ src: '10.0.0.1', dst: '224.0.0.18' });
-      const d = decodeAdvert(s.vrrp, { family: 'ipv4', src: s.src, dst: s.dst, ttl: 255 });
+      const d = decodeAdvert(s.vrrp, { family: 'IPv4', src: s.src, dst: s.dst, ttl: 255 });
       expect(d).toMatchObject({ ok: true, advert: { vrid: 51, priority: 255, addresses: ['10.0.0.100'] } });
     }
     expect(lan.channel('a').joined).toBe(true);
@@ -145,7 +145,7 @@ describe('VrrpSpeaker', () => {
     const channel = lan.channel('a');
     await a.speaker.stop();
     const last = lan.sent.at(-1)!;
-    expect(decodeAdvert(last.vrrp, { family: 'ipv4', src: last.src, dst: last.dst })).toMatchObject({ ok: true, advert: { priority: 0 } });
+    expect(decodeAdvert(last.vrrp, { family: 'IPv4', src: last.src, dst: last.dst })).toMatchObject({ ok: true, advert: { priority: 0 } });
     expect(a.actions.names()).toEqual(['becomeMaster(web)', 'becomeBackup(web)']);
     expect(a.transitions.at(-1)).toMatchObject({ from: 'master', to: 'initialize', reason: 'shutdown' });
     expect(channel.closed).toBe(true);
@@ -231,7 +231,7 @@ describe('VrrpSpeaker', () => {
       for (let j = 0; j < random.length; j++) random[j] = (i * 7919 + j * 104729) % 256;
       ch.inject(random);
     }
-    const { demux } = a.speaker.stats().channels['eth0/ipv4']!;
+    const { demux } = a.speaker.stats().channels['eth0/IPv4']!;
     expect(demux.unknownVrid).toBeGreaterThanOrEqual(1);
     expect(demux.malformed['bad-ip-header']).toBeGreaterThanOrEqual(1);
     expect(demux.malformed['bad-length']).toBeGreaterThanOrEqual(1);
@@ -279,10 +279,10 @@ describe('VrrpSpeaker', () => {
     await flush();
     const s = lan.sent.find((x) => x.from === 'a')!;
     expect(s).toMatchObject({ src: 'fe80::1', dst: 'ff02::12' });
-    expect(decodeAdvert(s.vrrp, { family: 'ipv6', src: s.src, dst: s.dst, ttl: 255 })).toMatchObject({
+    expect(decodeAdvert(s.vrrp, { family: 'IPv6', src: s.src, dst: s.dst, ttl: 255 })).toMatchObject({
       ok: true, advert: { addresses: ['2001:db8::100'] },
     });
-    expect(a.actions.calls[0]!.ctx).toMatchObject({ family: 'ipv6', vips: [{ address: '2001:db8::100', prefixLen: 64 }] });
+    expect(a.actions.calls[0]!.ctx).toMatchObject({ family: 'IPv6', vips: [{ address: '2001:db8::100', prefixLen: 64 }] });
   });
 
   it('shares one channel per interface and family, and closes it with its last instance', async () => {
@@ -321,16 +321,16 @@ describe('VrrpSpeaker', () => {
     await a.speaker.addInstance(spec({ priority: 255 }));
     a.speaker.setPriority('web', 40);
     const last = lan.sent.at(-1)!;
-    expect(decodeAdvert(last.vrrp, { family: 'ipv4', src: last.src, dst: last.dst })).toMatchObject({ ok: true, advert: { priority: 40 } });
+    expect(decodeAdvert(last.vrrp, { family: 'IPv4', src: last.src, dst: last.dst })).toMatchObject({ ok: true, advert: { priority: 40 } });
     expect(a.speaker.status()[0]!.priority).toBe(40);
   });
 });
 
 describe('parseVip', () => {
   it('reads address and prefix, defaulting to a host route', () => {
-    expect(parseVip('10.0.0.1')).toEqual({ family: 'ipv4', address: '10.0.0.1', prefixLen: 32 });
-    expect(parseVip('10.0.0.1/24')).toEqual({ family: 'ipv4', address: '10.0.0.1', prefixLen: 24 });
-    expect(parseVip('2001:DB8:0::1')).toEqual({ family: 'ipv6', address: '2001:db8::1', prefixLen: 128 });
+    expect(parseVip('10.0.0.1')).toEqual({ family: 'IPv4', address: '10.0.0.1', prefixLen: 32 });
+    expect(parseVip('10.0.0.1/24')).toEqual({ family: 'IPv4', address: '10.0.0.1', prefixLen: 24 });
+    expect(parseVip('2001:DB8:0::1')).toEqual({ family: 'IPv6', address: '2001:db8::1', prefixLen: 128 });
     expect(parseVip('2001:db8::1/64')).toMatchObject({ prefixLen: 64 });
   });
 
@@ -348,7 +348,7 @@ function ipv4Advert(
   dst = '224.0.0.18',
 ): Buffer {
   const vrrp = encodeAdvert(
-    { version: 3, family: 'ipv4', vrid: 51, priority: 100, maxAdvertIntervalCs: 100, addresses: ['10.0.0.100'], ...over },
+    { version: 3, family: 'IPv4', vrid: 51, priority: 100, maxAdvertIntervalCs: 100, addresses: ['10.0.0.100'], ...over },
     { src, dst },
   );
   return encodeIpv4Packet({ src, dst }, vrrp);

@@ -30,7 +30,7 @@ function setup(garpRepeat = 3, garpIntervalMs = 100) {
   });
   const abort = new AbortController();
   const ctx: TakeoverContext = {
-    instance: 'web', ifname: 'eth0', family: 'ipv4', vrid: 51,
+    instance: 'web', ifname: 'eth0', family: 'IPv4', vrid: 51,
     vips: [{ address: '10.0.0.100', prefixLen: 32 }, { address: '10.0.0.101', prefixLen: 24 }],
     garpRepeat, garpIntervalMs, signal: abort.signal,
   };

@@ -2,7 +2,7 @@
 // the wire (IPv4: with the IP header) and delivered through a VrrpDemux to every node the sender
 // can reach, after `latencyMs` on the shared fake clock (never synchronously, as on a real LAN).
 import { pino } from 'pino';
-import type { IpFamily } from '../../../src/vrrp/addr.js';
+import type { IpFamily } from '../../../src/address/index.js';
 import { VrrpDemux } from '../../../src/vrrp/demux.js';
 import type { FakeClock } from '../../../src/vrrp/fake-clock.js';
 import { VrrpInstance, type TransitionReason, type VrrpState } from '../../../src/vrrp/instance.js';
@@ -36,7 +36,7 @@ export class Wire {
 
   constructor(
     readonly clock: FakeClock,
-    readonly family: IpFamily = 'ipv4',
+    readonly family: IpFamily = 'IPv4',
     readonly latencyMs = 0,
   ) {}
 
@@ -69,7 +69,7 @@ export class Wire {
   }
 
   get group(): string {
-    return this.family === 'ipv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6;
+    return this.family === 'IPv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6;
   }
 
   node(name: string): WireNode {
@@ -119,8 +119,8 @@ export class Wire {
   inject(to: string, bytes: Uint8Array, rx?: { src: string; ttl?: number }): void {
     const node = this.node(to);
     this.clock.setTimer(this.latencyMs, () => {
-      if (this.family === 'ipv4') node.demux.receiveIpv4Packet(bytes);
-      else node.demux.receive(bytes, { family: 'ipv6', src: rx?.src ?? '::', dst: this.group, ttl: rx?.ttl ?? 255 });
+      if (this.family === 'IPv4') node.demux.receiveIpv4Packet(bytes);
+      else node.demux.receive(bytes, { family: 'IPv6', src: rx?.src ?? '::', dst: this.group, ttl: rx?.ttl ?? 255 });
     });
   }
 
@@ -143,13 +143,13 @@ export class Wire {
   }
 
   private broadcast(from: WireNode, vrrp: Buffer): void {
-    const packet = this.family === 'ipv4' ? encodeIpv4Packet({ src: from.address, dst: this.group }, vrrp) : vrrp;
+    const packet = this.family === 'IPv4' ? encodeIpv4Packet({ src: from.address, dst: this.group }, vrrp) : vrrp;
     for (const to of this.nodes.values()) {
       if (!this.reachable(from.name, to.name)) continue;
       this.clock.setTimer(this.latencyMs, () => {
         this.delivered++;
-        if (this.family === 'ipv4') to.demux.receiveIpv4Packet(packet);
-        else to.demux.receive(packet, { family: 'ipv6', src: from.address, dst: this.group, ttl: 255 });
+        if (this.family === 'IPv4') to.demux.receiveIpv4Packet(packet);
+        else to.demux.receive(packet, { family: 'IPv6', src: from.address, dst: this.group, ttl: 255 });
       });
     }
   }
