@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from '../../src/agent/agent.js';
+import { emptyDesired } from '../../src/agent/compile.js';
 import { openKernel } from '../../src/agent/kernel.js';
 import { FileSource } from '../../src/agent/source.js';
 import { formatIpvsTable } from '../../src/ipvs/format.js';
@@ -88,7 +89,7 @@ try {
 
   step('Cleanup: the VirtualService goes away; the agents remove exactly what they created');
   await agent.stop();
-  await kernel.reconciler.reconcile({ services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] });
+  await kernel.reconciler.reconcile(emptyDesired());
   const left = await kernel.ipvs.listServicesWithDests();
   check('IPVS table empty, VIP released', left.length === 0 && !(await rootNs.ip('-o', 'addr', 'show', 'dev', 'eth0')).stdout.includes(`${vip}/32`));
   kernel.close();

@@ -1,20 +1,25 @@
-// The agent loop: on every change (cluster, health, leadership) and on a periodic resync,
-// desired = compile(resolve(snapshot), node), then the reconciler applies the diff to the kernel.
-// Passes never overlap; changes during a pass schedule exactly one more. Every step is
-// incremental (the model, compile, health targets, the kernel read-back), so a pass costs what
-// changed, not the size of the cluster.
+// The agent loop: on every change (cluster, health, VRRP) and on a periodic resync, one pass:
+// model = resolve(snapshot); VRRP takes the model; desired = compile(model, node, health, who
+// holds which VIP, who is master); the reconciler applies the diff to the kernel. Passes never
+// overlap, none runs before start(); changes during a pass schedule exactly one more. Every step
+// is incremental (the model, compile, health targets, the kernel read-back), so a pass costs
+// what changed, not the size of the cluster.
 import type { Logger } from 'pino';
 import { HealthChecker } from '../health/index.js';
 import type { ClusterModel } from '../model/types.js';
 import { logger } from '../util/log.js';
 import { CheckSync } from './check-sync.js';
 import { CompileCache } from './compile-cache.js';
-import type { NodeDesired, VipLeadership } from './compile.js';
+import { neverMaster, type NodeDesired, type VipLeadership } from './compile.js';
 import { checkKey } from './health-config.js';
 import { serviceKeyString } from '../ipvs/keys.js';
 import type { ReconcileResult, Reconciler } from './reconciler.js';
 import type { SchedulerProbe } from './schedulers.js';
 import { ModelSource, type SnapshotSource } from './source.js';
+import type { VrrpLeadership } from './vrrp-leadership.js';
+
+/** What a pass needs of VRRP (a VrrpLeadership). */
+export type PassVrrp = Pick<VrrpLeadership, 'update' | 'leadership' | 'isMaster' | 'onChange' | 'stop'>;
 
 export interface AgentPass {
   model: ClusterModel;
@@ -28,7 +33,12 @@ export interface AgentOptions {
   source: SnapshotSource | ModelSource;
   reconciler: Reconciler;
   checker?: HealthChecker;
-  /** Who holds which VIP; default: a director holds the VIPs of groups where it is the only director. */
+  /**
+   * VRRP in groups with two or more directors: a step of every pass, before compile, and stopped
+   * by stop(). Without it a director holds the VIPs of groups where it is the only director.
+   */
+  vrrp?: PassVrrp;
+  /** Tests: who holds which VIP, instead of VRRP's answer or the sole-director rule. */
   leadership?: VipLeadership;
   resyncMs?: number;
   /** Services read back per pass while a resync walks the table (small: real changes wait for it). */
@@ -59,6 +69,7 @@ export class Agent {
   /** The pass that retries services backing off after a transient kernel error. */
   private retry: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribeVrrp: (() => void) | undefined;
   private stopped = false;
   private started = false;
   /** The next pass reads back everything (start-up, resync) rather than only what changed. */
@@ -77,6 +88,9 @@ export class Agent {
       this.compiler.invalidate(c.key.slice(0, c.key.indexOf('|'))); // see checkKey()
       this.schedule();
     });
+    // A transition changes who holds a VIP, the sync daemon and status: a pass follows. VRRP
+    // runs instances only once a pass started them, and schedule() waits for start() anyway.
+    this.unsubscribeVrrp = o.vrrp?.onChange(() => this.schedule());
   }
 
   /** Holds VIPs where this node is the group's only director (until VRRP decides). */
@@ -161,11 +175,14 @@ export class Agent {
   private async passOnce(): Promise<void> {
     const model = this.models.model();
     this.model = model;
+    // VRRP first: this pass's compile must know which groups it manages. Its instances change in
+    // the background (a Secret read must not hold up the kernel); their transitions ask for passes.
+    void this.o.vrrp?.update(this.models.snapshot(), model);
     this.checks.sync(model, this.known);
     this.known = undefined; // only the first pass adopts kernel state as healthy
     const health = (service: string, b: { address: string; port: number }): boolean | undefined =>
       this.checker.get(checkKey(service, b))?.healthy;
-    const desired = this.compiler.compile(model, health, this.o.leadership ?? this.soleDirector);
+    const desired = this.compiler.compile(model, health, this.o.leadership ?? this.o.vrrp?.leadership ?? this.soleDirector, this.o.vrrp?.isMaster ?? neverMaster);
     const full = this.fullPending;
     this.fullPending = false;
     const resyncStarts = this.resyncDue && !full;
@@ -193,13 +210,21 @@ export class Agent {
     this.verifyQueue = [...keys];
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops. VRRP first, while passes still run (with `handover`, a restart, a master keeps its VIPs
+   * until the successor advertises); then one last pass puts the kernel where VRRP left it (the
+   * master sync daemon stops, the backup daemon stays for the next agent).
+   */
+  async stop(o: { handover?: boolean } = {}): Promise<void> {
+    await this.o.vrrp?.stop({ awaitSuccessor: o.handover ?? false });
     this.stopped = true;
     clearTimeout(this.debounce);
     clearInterval(this.resync);
     clearTimeout(this.retry);
     this.unsubscribe?.();
-    this.checker.close();
+    this.unsubscribeVrrp?.();
     await this.running;
+    if (this.o.vrrp && this.started) await this.runPasses();
+    this.checker.close();
   }
 }

@@ -3,7 +3,7 @@
 // the health of one of its backends does, so one RealServer change recompiles one service, not
 // the cluster. The output equals compile() over the same inputs.
 import type { ClusterModel, ServiceModel } from '../model/index.js';
-import { assemble, byKey, compilePiece, type HealthLookup, type NodeDesired, type ServicePiece, type VipLeadership } from './compile.js';
+import { assemble, byKey, compilePiece, neverMaster, type HealthLookup, type NodeDesired, type ServicePiece, type SyncMastership, type VipLeadership } from './compile.js';
 
 export class CompileCache {
   private readonly pieces = new Map<string, { model: ServiceModel; piece: ServicePiece }>();
@@ -18,10 +18,10 @@ export class CompileCache {
     this.stale.add(serviceKey);
   }
 
-  compile(model: ClusterModel, health: HealthLookup, leads: VipLeadership): NodeDesired {
+  compile(model: ClusterModel, health: HealthLookup, leads: VipLeadership, isMaster: SyncMastership = neverMaster): NodeDesired {
     if (model.services !== this.services) this.reorder(model.services);
     const ordered = this.order.map((k) => model.services.get(k)!);
-    const desired = assemble(model, ordered, this.node, leads, (s) => {
+    const desired = assemble(model, ordered, this.node, leads, isMaster, (s) => {
       const hit = this.pieces.get(s.key);
       if (hit && hit.model === s && !this.stale.has(s.key)) return hit.piece;
       const piece = compilePiece(s, this.node, health);

@@ -1,9 +1,12 @@
-// desired = compile(model, node, health, leadership): the kernel state one node should hold.
+// desired = compile(model, node, health, leadership, mastership): the kernel state one node should hold.
 // Pure: everything it depends on is an argument, so it is tested over a table of cases.
 import type { DirectorGroupSpec, Forwarding } from '../api/index.js';
-import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, Timeouts, TunnelFlag } from '../ipvs/types.js';
+import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, SyncDaemon, Timeouts, TunnelFlag } from '../ipvs/types.js';
 import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 import type { AddressSpec } from './link-diff.js';
+import { desiredSyncDaemons, type SyncMastership } from './vrrp-specs.js';
+
+export type { SyncMastership } from './vrrp-specs.js';
 
 /** Health as this node's checker sees it; undefined = not checked yet. */
 export type HealthLookup = (service: string, backend: Backend) => boolean | undefined;
@@ -46,6 +49,8 @@ export interface NodeDesired {
   links: string[];
   sysctls: Record<string, string>;
   timeouts: Partial<Timeouts> | undefined;
+  /** IPVS sync daemons (VRRP-managed groups with sync on): backup always, master while master. */
+  syncDaemons: SyncDaemon[];
   realServerSide: RealServerSide[];
 }
 
@@ -169,10 +174,16 @@ export function compilePiece(s: ServiceModel, node: string, health: HealthLookup
 export const byKey = (a: ServiceModel, b: ServiceModel): number => a.key.localeCompare(b.key);
 
 /** A node that should hold nothing: what an uninstalled agent reconciles to (uninstall.ts). */
-export const emptyDesired = (): NodeDesired => ({ services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] });
+export const emptyDesired = (): NodeDesired => ({ services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, syncDaemons: [], realServerSide: [] });
 
-/** Puts the pieces of `services` (in order) together with what the node's groups need. */
-export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, node: string, leads: VipLeadership, pieceOf: (s: ServiceModel) => ServicePiece): NodeDesired {
+/** No VRRP: never master, so no master sync daemon. */
+export const neverMaster: SyncMastership = () => false;
+
+/**
+ * Puts the pieces of `services` (in order) together with what the node's groups need. Leadership
+ * and mastership are applied here, on every pass: a VRRP transition needs no recompile.
+ */
+export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, node: string, leads: VipLeadership, isMaster: SyncMastership, pieceOf: (s: ServiceModel) => ServicePiece): NodeDesired {
   const out = emptyDesired();
   const addr = new Map<string, AddressSpec>();
   let nat4 = false;
@@ -207,12 +218,13 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
   }
   if (nat6) out.sysctls['net.ipv6.conf.all.forwarding'] = '1';
   out.addresses = [...addr.values()].sort((a, b) => addressId(a).localeCompare(addressId(b)));
+  out.syncDaemons = desiredSyncDaemons(model, node, isMaster);
   return out;
 }
 
-export function compile(model: ClusterModel, node: string, health: HealthLookup, leads: VipLeadership): NodeDesired {
+export function compile(model: ClusterModel, node: string, health: HealthLookup, leads: VipLeadership, isMaster: SyncMastership = neverMaster): NodeDesired {
   const services = [...model.services.values()].sort(byKey);
-  return assemble(model, services, node, leads, (s) => compilePiece(s, node, health));
+  return assemble(model, services, node, leads, isMaster, (s) => compilePiece(s, node, health));
 }
 
 /** The real-server side of DR and TUN for backends that name this node. */

@@ -1,8 +1,7 @@
 // `lvs-operator agent`: the agent loop wired to the real kernel, a source (the API server, or
 // manifest files for standalone directors), status reporting, Events and metrics.
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { EventRecorder, KubeHttp, MetricsServer, NodeHeartbeat, isNotFound, makeClients } from '../kube/index.js';
+import { EventRecorder, KubeHttp, MetricsServer, NodeHeartbeat, makeClients } from '../kube/index.js';
 import type { ClusterAccess } from '../kube/config.js';
 import { Agent } from './agent.js';
 import { ApiSource } from './api-source.js';
@@ -11,12 +10,13 @@ import { HealthChecker } from '../health/index.js';
 import { AgentMetrics } from './metrics.js';
 import { StatusReporter } from './reporter.js';
 import { probeSchedulers } from './schedulers.js';
-import { FileSource, ModelSource, type SnapshotSource } from './source.js';
+import { FileSource, type SnapshotSource } from './source.js';
 import type { VipLeadership } from './compile.js';
 import type { Node } from '../kube/types.js';
 import { RtLinkClient } from '../link/index.js';
 import { PacketAnnouncer, SerialLinkClient } from '../vrrp/runtime/index.js';
 import { VrrpLeadership } from './vrrp-leadership.js';
+import { apiSecretReader, type SecretReader } from './vrrp-secrets.js';
 import { agentRemoval, type Removal } from './uninstall.js';
 import { emptyDesired } from './compile.js';
 
@@ -93,19 +93,13 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   let vrrp: VrrpLeadership | undefined;
   let stopSource: () => Promise<void> = async () => undefined;
   let heartbeat: NodeHeartbeat | undefined;
-  let readSecret: ((namespace: string, name: string, key: string) => Promise<string | undefined>) | undefined;
+  let readSecret: SecretReader | undefined;
   let http: KubeHttp | undefined;
   if (o.access) {
     const kube = new KubeHttp(o.access);
     http = kube;
     const clients = makeClients(kube);
-    // One Secret at a time, by name (RBAC grants `get`, not `list`): VRRPv2 PASS passwords.
-    readSecret = async (namespace, name, key) => {
-      const secret = await kube.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`)
-        .catch((err: unknown) => { if (isNotFound(err)) return undefined; throw err; });
-      const value = secret?.data?.[key];
-      return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
-    };
+    readSecret = apiSecretReader(kube);
     const api = new ApiSource(clients, o.log);
     api.start();
     // Never reconcile from an empty cache: that would remove everything the node serves.
@@ -134,17 +128,15 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   if (!o.leadership) {
     vrrpLink = new SerialLinkClient(new RtLinkClient());
     announcer = new PacketAnnouncer(vrrpLink);
-    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, ipvs: kernel.ipvs, recordPath: join(o.stateDir, 'vrrp.json'), events, ...(readSecret ? { readSecret } : {}), log: o.log.child({ component: 'vrrp' }) });
-    await vrrp.start();
+    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, record: kernel.reconciler.record, events, registry: metrics.registry, readSecret, log: o.log.child({ component: 'vrrp' }) });
   }
-  const leadership: VipLeadership | undefined = o.leadership ?? vrrp?.leadership;
-  // One resolved model per snapshot, shared by the reconcile passes and VRRP.
-  const models = new ModelSource(source);
+  // VRRP is a step of the agent's passes (it starts no instance before the first one) and stops with it.
   const agent = new Agent({
-    node: o.node, source: models, reconciler: kernel.reconciler, log: o.log,
+    node: o.node, source, reconciler: kernel.reconciler, log: o.log,
     probeSchedulers: () => probeSchedulers(),
     ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
-    ...(leadership ? { leadership } : {}),
+    ...(o.leadership ? { leadership: o.leadership } : {}),
+    ...(vrrp ? { vrrp } : {}),
     checker,
     onPass: (pass) => {
       metrics.observe(pass);
@@ -153,25 +145,6 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   });
   ready.agent = agent;
   if (reporter) metrics.watchStatus(() => reporter!.pending());
-  let stopVrrpWatch: () => void = () => undefined;
-  if (vrrp) {
-    vrrp.attachMetrics(metrics.registry);
-    // A transition changes what status reports: a pass reports it.
-    vrrp.onChange = () => agent.schedule();
-    // Subscribed before the agent: the next compile already sees which groups VRRP manages.
-    // Coalesced like the agent's own passes (a burst of thousands of watch events must not
-    // resolve the cluster thousands of times); shorter than the agent's debounce, so the pass
-    // that follows a change already sees which groups VRRP manages.
-    let pending: NodeJS.Timeout | undefined;
-    const unsubscribe = source.onChange(() => {
-      pending ??= setTimeout(() => {
-        pending = undefined;
-        void vrrp!.update(source.snapshot(), models.model());
-      }, 5);
-    });
-    stopVrrpWatch = () => { clearTimeout(pending); unsubscribe(); };
-    await vrrp.update(source.snapshot(), models.model());
-  }
   if (reporter) agent.checker.on('change', (c) => reporter!.healthEvent(c));
   ready.waiting = 'no reconcile pass yet';
   const firstPass = performance.now();
@@ -187,14 +160,12 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     },
     async stop(opts = {}) {
       // First the VRRP handover (priority 0: a backup takes over within Skew_Time, the sync
-      // daemon has given it the connections). Other kernel state stays: a restarted agent adopts
-      // it, unless this is an uninstall.
-      stopVrrpWatch();
-      // A restart hands each VIP over without a gap; an uninstall takes everything down at once.
-      await vrrp?.stop({ awaitSuccessor: !opts.cleanup });
+      // daemon has given it the connections). A restart hands each VIP over without a gap; an
+      // uninstall takes everything down at once. Other kernel state stays: a restarted agent
+      // adopts it, unless this is an uninstall.
+      await agent.stop({ handover: !opts.cleanup });
       announcer?.close();
       vrrpLink?.close();
-      await agent.stop();
       if (opts.cleanup) {
         const result = await kernel.reconciler.reconcile(emptyDesired(), { full: true });
         o.log.info({ ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors.length }, 'uninstalled: removed the kernel state this agent created');

@@ -9,6 +9,7 @@ import type { IpvsInfo, IpvsOp, IpvsServiceWithDests, SyncDaemon, Timeouts } fro
 import { ProcSysctl, RtLinkClient } from '../link/index.js';
 import { FileOwnershipStore } from './ownership.js';
 import { Reconciler } from './reconciler.js';
+import { migrateVrrpRecord } from './vrrp-record-migration.js';
 
 export const defaultStateDir = '/var/lib/lvs-operator';
 
@@ -31,6 +32,7 @@ export async function openKernel(stateDir = defaultStateDir, log?: Logger): Prom
   const link = new RtLinkClient();
   const ownership = new FileOwnershipStore(join(stateDir, 'owned.json'), log);
   const reconciler = new Reconciler({ ipvs, link, sysctl: new ProcSysctl(), store: ownership });
+  await migrateVrrpRecord(join(stateDir, 'vrrp.json'), reconciler.record, log);
   return { ipvs, link, reconciler, ownership, close: () => { ipvs.close(); link.close(); } };
 }
 

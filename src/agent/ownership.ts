@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { parseServiceKey, serviceKeyString } from '../ipvs/keys.js';
 import type { AddressSpec, OwnedSysctl } from './link-diff.js';
+import type { OwnedDaemon } from './sync-daemon-diff.js';
 
 export interface OwnedState {
   version: 1;
@@ -12,11 +13,16 @@ export interface OwnedState {
   services: string[];
   addresses: AddressSpec[];
   sysctls: Record<string, OwnedSysctl>;
-  /** Whether this agent started the IPVS sync daemon, and in which state. */
-  syncDaemon?: { state: 'master' | 'backup'; syncId: number; ifname: string };
+  /** The IPVS sync daemons this agent started. */
+  syncDaemons: OwnedDaemon[];
+  /**
+   * VRRP instance -> its VIPs, while this node is (or was, before a crash) its master: a restarted
+   * agent keeps those VIPs until the election says otherwise (vrrp-restart.ts).
+   */
+  vrrpMasters: Record<string, string[]>;
 }
 
-export const emptyOwnedState = (): OwnedState => ({ version: 1, services: [], addresses: [], sysctls: {} });
+export const emptyOwnedState = (): OwnedState => ({ version: 1, services: [], addresses: [], sysctls: {}, syncDaemons: [], vrrpMasters: {} });
 
 /**
  * Records written before service keys were canonical can spell a VIP as its spec did

@@ -2,12 +2,14 @@
 // The same pass runs on every change and on a periodic resync, so drift heals; it touches only
 // what the ownership record says this agent created.
 import type { IpvsClient } from '../ipvs/api.js';
-import type { IpvsOp, IpvsServiceWithDests, Timeouts, VirtualServiceKey } from '../ipvs/types.js';
+import type { IpvsOp, IpvsServiceWithDests, SyncDaemon, Timeouts, VirtualServiceKey } from '../ipvs/types.js';
 import type { LinkClient, Sysctl } from '../link/types.js';
 import { diffIpvs } from './ipvs-diff.js';
 import { parseServiceKey, serviceKeyString } from '../ipvs/keys.js';
 import { diffAddresses, diffSysctls } from './link-diff.js';
 import type { OwnedState, OwnershipStore } from './ownership.js';
+import { OwnershipRecord } from './ownership-record.js';
+import { diffSyncDaemons } from './sync-daemon-diff.js';
 import type { NodeDesired } from './compile.js';
 import { terminalReason } from '../ipvs/errors.js';
 import { ServiceRetry } from './service-retry.js';
@@ -89,15 +91,12 @@ interface Applied {
   fingerprint: string;
 }
 
-const sameOwned = (a: OwnedState, b: OwnedState): boolean =>
-  a.services.length === b.services.length && a.services.every((k, i) => k === b.services[i]) &&
-  JSON.stringify([a.addresses, a.sysctls, a.syncDaemon]) === JSON.stringify([b.addresses, b.sysctls, b.syncDaemon]);
-
 /** Identity of a desired service's content, to see what changed since it was last applied. */
 const fingerprint = (s: IpvsServiceWithDests): string => JSON.stringify(s);
 
 export class Reconciler {
-  private owned: OwnedState | undefined;
+  /** Shared with VRRP, which keeps its masters there (one record, one writer at a time). */
+  readonly record: OwnershipRecord;
   /** Services applied without error since the last full pass, by service key. */
   private readonly applied = new Map<string, Applied>();
   private appliedLinks: string | undefined;
@@ -106,6 +105,7 @@ export class Reconciler {
 
   constructor(private readonly deps: ReconcilerDeps, retry?: ServiceRetry) {
     this.retry = retry ?? new ServiceRetry();
+    this.record = new OwnershipRecord(deps.store);
   }
 
   /** The kernel changed (e.g. its schedulers): retry services that failed for good. */
@@ -113,16 +113,9 @@ export class Reconciler {
     this.retry.kernelChanged();
   }
 
-  /** The ownership record as last saved (loads it on first use). */
-  async ownedState(): Promise<OwnedState> {
-    this.owned ??= await this.deps.store.load();
-    return this.owned;
-  }
-
-  private async save(next: OwnedState): Promise<void> {
-    if (this.owned && sameOwned(next, this.owned)) return; // a weight change needs no disk write
-    await this.deps.store.save(next);
-    this.owned = next;
+  /** The ownership record as last changed (loads it on first use). */
+  ownedState(): Promise<OwnedState> {
+    return this.record.get();
   }
 
   async reconcile(desired: NodeDesired, opts: ReconcileOptions = { full: true }): Promise<ReconcileResult> {
@@ -130,20 +123,22 @@ export class Reconciler {
     const errors: ReconcileError[] = [];
     const full = opts.full ?? true;
     const ipvs = await this.reconcileIpvs(desired, errors, full, opts.verify);
-    // Addresses, links, sysctls and timeouts are few; they are re-read whenever they change or
-    // on a full pass.
-    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts]);
+    // Addresses, links, sysctls, timeouts and sync daemons are few; they are re-read whenever
+    // they change or on a full pass.
+    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts, desired.syncDaemons]);
     let addressOps = 0;
     let sysctlOps = 0;
+    let daemonOps = 0;
     if (full || opts.verifyLinks || links !== this.appliedLinks) {
       const before = errors.length;
       addressOps = await this.reconcileAddresses(desired, errors);
       sysctlOps = await this.reconcileSysctls(desired, errors);
       if (desired.timeouts) await this.reconcileTimeouts(desired.timeouts, errors);
+      daemonOps = await this.reconcileSyncDaemons(desired.syncDaemons, errors);
       this.appliedLinks = errors.length === before ? links : undefined;
     }
     const retryInMs = this.retry.nextRetryMs();
-    return { ipvsOps: ipvs.ops, foreign: ipvs.foreign, addressOps, sysctlOps, errors, durationMs: performance.now() - started, ...(retryInMs !== undefined ? { retryInMs } : {}) };
+    return { ipvsOps: ipvs.ops + daemonOps, foreign: ipvs.foreign, addressOps, sysctlOps, errors, durationMs: performance.now() - started, ...(retryInMs !== undefined ? { retryInMs } : {}) };
   }
 
   /** The kernel's view of exactly these services (absent ones are left out). */
@@ -210,7 +205,7 @@ export class Reconciler {
       errors.push({ what: `service ${f}`, message: `${f} already exists in the kernel and was not created by lvs-operator (kube-proxy, keepalived or a human?): left untouched`, services: desiredKey(f) });
     }
     if (plan.ops.length === 0) {
-      if (owned.services.length !== plan.owned.size) await this.save({ ...owned, services: [...plan.owned].sort() });
+      if (owned.services.length !== plan.owned.size) await this.record.set({ services: [...plan.owned].sort() });
       this.remember(want, [], [], plan.foreign);
       this.noteFailures(want, desired, errors, plan.foreign);
       return { ops: 0, foreign: plan.foreign };
@@ -218,7 +213,7 @@ export class Reconciler {
     // Record the intent first: a crash between the kernel change and the save must not leave a
     // service of ours looking foreign to the next agent.
     const intent = new Set([...owned.services, ...plan.owned]);
-    await this.save({ ...owned, services: [...intent].sort() });
+    await this.record.set({ services: [...intent].sort() });
     const results = (await this.deps.ipvs.apply(plan.ops)).map((r, i) => (r.ok || alreadyGone(plan.ops[i]!, r.error.code) ? { ok: true as const } : r));
     const finalOwned = new Set(plan.owned);
     const lost = new Set<string>();
@@ -234,7 +229,7 @@ export class Reconciler {
       const reason = terminalReason(r.error);
       errors.push({ what: describeOp(op), message: r.error.message, services: key ? desiredKey(key) : [], code: r.error.code, ...(reason ? { reason } : {}) });
     });
-    await this.save({ ...(await this.ownedState()), services: [...finalOwned].sort() });
+    await this.record.set({ services: [...finalOwned].sort() });
     const undone = await this.takeBack(plan.ops, results, lost, errors);
     this.remember(want, plan.ops, results, plan.foreign);
     this.noteFailures(want, desired, errors, plan.foreign);
@@ -303,10 +298,10 @@ export class Reconciler {
     const observed = await this.deps.link.listAddresses();
     const plan = diffAddresses(desired.addresses, observed, owned.addresses);
     if (plan.add.length === 0 && plan.remove.length === 0) {
-      if (plan.owned.length !== owned.addresses.length) await this.save({ ...owned, addresses: plan.owned });
+      if (plan.owned.length !== owned.addresses.length) await this.record.set({ addresses: plan.owned });
       return 0;
     }
-    await this.save({ ...owned, addresses: [...owned.addresses, ...plan.add] });
+    await this.record.set({ addresses: [...owned.addresses, ...plan.add] });
     const failedAdds = new Set<string>();
     const keptRemoves: typeof plan.remove = [];
     for (const a of plan.remove) {
@@ -322,7 +317,7 @@ export class Reconciler {
       });
     }
     const next = [...plan.owned.filter((a) => !failedAdds.has(`${a.ifname}/${a.address}`)), ...keptRemoves];
-    await this.save({ ...(await this.ownedState()), addresses: next });
+    await this.record.set({ addresses: next });
     return plan.add.length + plan.remove.length;
   }
 
@@ -333,15 +328,50 @@ export class Reconciler {
     for (const k of keys) current[k] = await this.deps.sysctl.get(k);
     const plan = diffSysctls(desired.sysctls, current, owned.sysctls);
     if (plan.set.length === 0 && plan.restore.length === 0) {
-      if (JSON.stringify(plan.owned) !== JSON.stringify(owned.sysctls)) await this.save({ ...owned, sysctls: plan.owned });
+      await this.record.set({ sysctls: plan.owned });
       return 0;
     }
-    await this.save({ ...owned, sysctls: { ...owned.sysctls, ...plan.owned } });
+    await this.record.set({ sysctls: { ...owned.sysctls, ...plan.owned } });
     for (const { key, value } of [...plan.set, ...plan.restore]) {
       await this.deps.sysctl.set(key, value).catch((e: Error) => errors.push({ what: `sysctl ${key}`, message: e.message, services: [] }));
     }
-    await this.save({ ...(await this.ownedState()), sysctls: plan.owned });
+    await this.record.set({ sysctls: plan.owned });
     return plan.set.length + plan.restore.length;
+  }
+
+  /** Sync daemons like addresses: the intent is recorded before the kernel changes. */
+  private async reconcileSyncDaemons(want: readonly SyncDaemon[], errors: ReconcileError[]): Promise<number> {
+    const owned = (await this.ownedState()).syncDaemons;
+    const plan = diffSyncDaemons(want, await this.deps.ipvs.listDaemons(), owned);
+    if (plan.ops.length === 0) {
+      await this.record.set({ syncDaemons: plan.owned });
+      return 0;
+    }
+    const intent = [...plan.owned, ...owned.filter((d) => !plan.owned.some((o) => o.state === d.state))];
+    await this.record.set({ syncDaemons: intent });
+    const failed = new Set<string>();
+    for (const op of plan.ops) {
+      const state = op.op === 'stop' ? op.state : op.daemon.state;
+      try {
+        if (op.op === 'stop') await this.deps.ipvs.stopDaemon(op.state);
+        else await this.deps.ipvs.startDaemon(op.daemon);
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        if (op.op === 'stop' && err.code === 'ESRCH') continue; // stopped already
+        failed.add(`${op.op}/${state}`);
+        const what = op.op === 'stop' ? `stop ${state} sync daemon` : `start ${state} sync daemon on ${op.daemon.mcastIfn} (sync id ${op.daemon.syncId})`;
+        errors.push({ what, message: err.message, services: [], ...(err.code ? { code: err.code } : {}) });
+      }
+    }
+    const result = (['master', 'backup'] as const).flatMap((state) => {
+      const wanted = plan.owned.filter((d) => d.state === state);
+      if (!plan.ops.some((o) => (o.op === 'stop' ? o.state : o.daemon.state) === state)) return wanted;
+      if (wanted.length > 0 && !failed.has(`start/${state}`)) return wanted;
+      // Not started: a daemon that could not be stopped still runs, and is ours if it was.
+      return failed.has(`stop/${state}`) ? owned.filter((d) => d.state === state) : [];
+    });
+    await this.record.set({ syncDaemons: result });
+    return plan.ops.length;
   }
 
   private async reconcileTimeouts(want: Partial<Timeouts>, errors: ReconcileError[]): Promise<void> {

@@ -2,17 +2,16 @@
 // (built from pinned Go modules, K8S_BINS_PROMTOOL=1 scripts/k8s-bins.sh) finds no problem in
 // what the real MetricsServer answers on /metrics, and no series carries a label Prometheus
 // reserves for the scrape target. The registries are put together as the programs do it.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentPass } from '../../src/agent/agent.js';
 import { emptyDesired } from '../../src/agent/compile.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
+import { MemoryOwnershipStore } from '../../src/agent/ownership.js';
+import { OwnershipRecord } from '../../src/agent/ownership-record.js';
 import { VrrpLeadership } from '../../src/agent/vrrp-leadership.js';
 import { HealthChecker } from '../../src/health/index.js';
-import { FakeIpvsClient } from '../../src/ipvs/fake.js';
 import { MetricsServer } from '../../src/kube/metrics-server.js';
 import { FakeLinkClient } from '../../src/link/index.js';
 import { resolve as resolveModel } from '../../src/model/index.js';
@@ -87,18 +86,16 @@ describe('promtool check metrics', () => {
     const link = new FakeLinkClient(['lo', 'eth0']);
     await link.addAddress('eth0', '192.168.10.1', 24);
     const vrrp = new VrrpLeadership({
-      node: 'd1', link, ipvs: new FakeIpvsClient(), recordPath: join(mkdtempSync(join(tmpdir(), 'metrics-lint-')), 'vrrp.json'), clock, log: silent,
+      node: 'd1', link, record: new OwnershipRecord(new MemoryOwnershipStore()), registry: metrics.registry, clock, log: silent,
       announcer: { announce: async () => undefined, close: () => undefined },
       speaker: (o) => new VrrpSpeaker({ ...o, channels: lan.factory('d1', ['192.168.10.1']) }),
     });
     closers.push(() => vrrp.stop());
-    vrrp.attachMetrics(metrics.registry);
     const snap = snapshot({
       directorGroups: [dg('g1', { vrrp: { advertIntervalMs: 100 } }, { vrids: [{ vip: '192.168.10.100', interface: 'eth0', vrid: 51 }] })],
       virtualServices: [web('shop', 'web', '192.168.10.100')],
       nodes: [node('d1', { 'lvs.dev/director': 'g1' }), node('d2', { 'lvs.dev/director': 'g1' })],
     });
-    await vrrp.start();
     await vrrp.update(snap);
     for (let t = 0; t < 500; t += 10) {
       clock.advance(10);

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.js';
+import { emptyDesired } from '../../../src/agent/compile.js';
 import { openKernel, type KernelHandles } from '../../../src/agent/kernel.js';
 import { FileSource } from '../../../src/agent/source.js';
 import type { HealthChange } from '../../../src/health/index.js';
@@ -39,7 +40,7 @@ describe('agent on the lab kernel', () => {
   afterEach(async () => {
     await agent?.stop();
     // Removal is level-based: nothing desired -> the agent takes back exactly what it made.
-    await kernel?.reconciler.reconcile({ services: [], addresses: [], links: [], sysctls: {}, timeouts: undefined, realServerSide: [] });
+    await kernel?.reconciler.reconcile(emptyDesired());
     kernel?.close();
     for (const c of children.splice(0)) c.kill('SIGTERM');
     for (const s of servers.splice(0)) await s.stop();

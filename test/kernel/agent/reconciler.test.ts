@@ -19,7 +19,7 @@ const service = (vip: string, dests: IpvsDest[]): CompiledService => ({
   ipvs: { key: { af: 'IPv4', protocol: 'tcp', addr: vip, port: 80 }, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32, dests },
 });
 const desired = (services: CompiledService[], vips: string[] = []): NodeDesired => ({
-  services, links: [], realServerSide: [], timeouts: { tcp: 901 },
+  services, links: [], realServerSide: [], timeouts: { tcp: 901 }, syncDaemons: [],
   addresses: vips.map((v) => ({ ifname: 'rc-dummy', address: v, prefixLen: 32 })),
   sysctls: { 'net.ipv4.conf.rc-dummy.send_redirects': '0' },
 });

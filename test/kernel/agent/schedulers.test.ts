@@ -19,7 +19,7 @@ const desired = (scheduler: string): NodeDesired => ({
     key: 'demo/odd', generation: 1, group: 'g1', healthy: 0, sorryActive: false, backends: [],
     ipvs: { key: { af: 'IPv4', fwmark }, scheduler, flags: [], timeout: 0, netmask: 32, dests: [] },
   } satisfies CompiledService],
-  links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {},
+  links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {}, syncDaemons: [],
 });
 
 describe('IPVS scheduler probe on the lab kernel', () => {

@@ -41,7 +41,7 @@ const service = (vip: string, dests: IpvsDest[], scheduler = 'wrr'): CompiledSer
   ipvs: { key: key(vip), scheduler, flags: [], timeout: 0, netmask: 32, dests },
 });
 const desired = (services: CompiledService[]): NodeDesired => ({
-  services, links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {},
+  services, links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {}, syncDaemons: [],
 });
 const addService = (vip: string, scheduler = 'rr'): IpvsOp => ({ op: 'add-service', service: { key: key(vip), scheduler, flags: [], timeout: 0, netmask: 32 } });
 const addDest = (vip: string, d: IpvsDest): IpvsOp => ({ op: 'add-dest', key: key(vip), dest: d });

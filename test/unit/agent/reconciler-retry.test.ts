@@ -25,7 +25,7 @@ const service = (vip: string, scheduler = 'wrr', generation = 1): CompiledServic
   key: `demo/${vip}`, generation, group: 'g1', healthy: 1, sorryActive: false, backends: [],
   ipvs: { key: { af: 'IPv4', protocol: 'tcp', addr: vip, port: 80 }, scheduler, flags: [], timeout: 0, netmask: 32, dests: [dest('10.1.0.1')] },
 });
-const desired = (services: CompiledService[]): NodeDesired => ({ services, links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {} });
+const desired = (services: CompiledService[]): NodeDesired => ({ services, links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {}, syncDaemons: [] });
 
 function setup() {
   let now = 0;

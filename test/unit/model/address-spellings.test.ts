@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile, type NodeDesired } from '../../../src/agent/compile.js';
 import { diffIpvs } from '../../../src/agent/ipvs-diff.js';
-import { vrrpInstanceSpecs } from '../../../src/agent/vrrp-leadership.js';
+import { vrrpInstanceSpecs } from '../../../src/agent/vrrp-specs.js';
 import { FakeIpvsClient } from '../../../src/ipvs/fake.js';
 import { resolve } from '../../../src/model/index.js';
 import type { Snapshot } from '../../../src/model/types.js';

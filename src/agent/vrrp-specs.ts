@@ -1,0 +1,118 @@
+// Model -> what VRRP runs on one director: the instances (one per VIP with a router id, in groups
+// with two or more directors) and the IPVS sync daemons. Pure: compile and VrrpLeadership use it.
+import type { SyncDaemon } from '../ipvs/types.js';
+import type { ClusterModel, Snapshot } from '../model/types.js';
+import type { VrrpInstanceSpec } from '../vrrp/runtime/index.js';
+
+export interface LeadershipInstance {
+  group: string;
+  vip: string;
+  iface: string;
+  spec: VrrpInstanceSpec;
+}
+
+export const instanceName = (group: string, iface: string, vip: string): string => `${group}/${iface}/${vip}`;
+
+/** Groups where `node` is one of two or more directors: VRRP elects who holds their VIPs. */
+export function vrrpGroups(model: ClusterModel, node: string): string[] {
+  return [...model.groups.values()]
+    .filter((g) => g.group !== undefined && g.directors.length >= 2 && g.directors.includes(node))
+    .map((g) => g.name)
+    .sort();
+}
+
+/** Groups where `node` is the only director: it holds their VIPs itself, without VRRP. */
+export function soleGroups(model: ClusterModel, node: string): string[] {
+  return [...model.groups.values()].filter((g) => g.directors.length === 1 && g.directors[0] === node).map((g) => g.name);
+}
+
+/** Node annotation that overrides the group's VRRP priority on one director (keepalived MASTER 150 / BACKUP 100). */
+export const priorityAnnotation = 'lvs.dev/vrrp-priority';
+
+/** The node's priority override (1..254), or undefined when absent or not a valid priority. */
+export function nodePriority(snapshot: Pick<Snapshot, 'nodes'>, node: string): number | undefined {
+  const text = snapshot.nodes.find((n) => n.metadata.name === node)?.metadata.annotations?.[priorityAnnotation];
+  if (text === undefined || !/^\d{1,3}$/.test(text.trim())) return undefined;
+  const p = Number(text.trim());
+  return p >= 1 && p <= 254 ? p : undefined;
+}
+
+export interface SpecOptions {
+  /** This director's priority (the Node annotation); default: the group's, else 100. */
+  priority?: number | undefined;
+  /** Group -> v2 PASS password, where the caller could read the Secret. */
+  passwords?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The VRRP instances `node` runs: one per VIP with an allocated router id in each VRRP-managed
+ * group, settings from DirectorGroup.spec.vrrp. Sorted by name; equal models give equal specs.
+ */
+export function vrrpInstanceSpecs(model: ClusterModel, node: string, opts: SpecOptions = {}): LeadershipInstance[] {
+  const passwords = opts.passwords ?? new Map<string, string>();
+  const out: LeadershipInstance[] = [];
+  for (const name of vrrpGroups(model, node)) {
+    const g = model.groups.get(name)!;
+    const spec = g.group!.spec;
+    const v = spec.vrrp;
+    const password = passwords.get(name);
+    for (const a of g.vrids) {
+      if (a.vrid < 1) continue;
+      const iface = a.interface || spec.interface;
+      out.push({
+        group: name, vip: a.vip, iface,
+        spec: {
+          name: instanceName(name, iface, a.vip),
+          interface: iface,
+          version: v.version,
+          vrid: a.vrid,
+          priority: opts.priority ?? v.priority ?? 100,
+          advertIntervalMs: v.advertIntervalMs,
+          vips: [a.vip],
+          preempt: v.preempt,
+          preemptDelayMs: v.preemptDelaySeconds * 1000,
+          ...(v.version === 2 && v.authSecretRef && password !== undefined ? { auth: { type: 'pass' as const, password } } : {}),
+          ...(v.unicastPeers?.length ? { unicastPeers: [...v.unicastPeers] } : {}),
+          garpRepeat: v.garpRepeat,
+          garpIntervalMs: v.garpIntervalMs,
+        },
+      });
+    }
+  }
+  return out.sort((x, y) => x.spec.name.localeCompare(y.spec.name));
+}
+
+/** The sync daemon a node runs for its VRRP-managed groups (keepalived lvs_sync_daemon). */
+export interface SyncWant {
+  group: string;
+  mcastIfn: string;
+  syncId: number;
+}
+
+/**
+ * The sync daemon this node runs: the first (by name) VRRP-managed group with sync on. The kernel
+ * runs at most one master and one backup daemon per network namespace, so one group's settings win.
+ */
+export function desiredSync(model: ClusterModel, node: string): SyncWant | undefined {
+  for (const name of vrrpGroups(model, node)) {
+    const spec = model.groups.get(name)!.group!.spec;
+    if (spec.sync.enabled) return { group: name, mcastIfn: spec.sync.interface ?? spec.interface, syncId: spec.sync.syncId };
+  }
+  return undefined;
+}
+
+/** Whether this node is VRRP master of a group (holds its VIPs): it runs the master sync daemon then. */
+export type SyncMastership = (group: string) => boolean;
+
+/**
+ * The daemons to run: backup always (so this node has every connection before it may have to
+ * take over), master while this node is master of the sync group. Both run at once in IPVS;
+ * keepalived instead stops the backup daemon on the master, which leaves a gap when the roles
+ * swap back and forth.
+ */
+export function desiredSyncDaemons(model: ClusterModel, node: string, isMaster: SyncMastership): SyncDaemon[] {
+  const sync = desiredSync(model, node);
+  if (!sync) return [];
+  const daemon = { mcastIfn: sync.mcastIfn, syncId: sync.syncId };
+  return isMaster(sync.group) ? [{ state: 'master', ...daemon }, { state: 'backup', ...daemon }] : [{ state: 'backup', ...daemon }];
+}
