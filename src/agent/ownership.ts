@@ -56,6 +56,8 @@ function parseRecord(text: string): Partial<OwnedState> | string {
   if (r.services !== undefined && !strings(r.services)) return 'services is not a list of keys';
   if (r.addresses !== undefined && !Array.isArray(r.addresses)) return 'addresses is not a list';
   if (r.sysctls !== undefined && (typeof r.sysctls !== 'object' || r.sysctls === null)) return 'sysctls is not an object';
+  if (r.syncDaemons !== undefined && !Array.isArray(r.syncDaemons)) return 'syncDaemons is not a list';
+  if (r.vrrpMasters !== undefined && (typeof r.vrrpMasters !== 'object' || r.vrrpMasters === null || Array.isArray(r.vrrpMasters))) return 'vrrpMasters is not an object';
   return r;
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileOwnershipStore } from '../../../src/agent/ownership.js';
+import { FileOwnershipStore, emptyOwnedState } from '../../../src/agent/ownership.js';
 import { parseServiceKey, serviceKeyString } from '../../../src/ipvs/keys.js';
 
 describe('the ownership record', () => {
@@ -26,6 +26,8 @@ describe('the ownership record', () => {
     ['empty', ''],
     ['garbage', '\u0000\u00ff binary garbage'],
     ['the wrong shape', '{"version":1,"services":"tcp/10.0.0.1:80"}'],
+    ['sync daemons of the wrong shape', '{"version":1,"services":[],"syncDaemons":{"state":"master"}}'],
+    ['VRRP masters of the wrong shape', '{"version":1,"services":[],"vrrpMasters":["g1/eth0/192.0.2.1"]}'],
     ['not an object', 'null'],
   ])('%s: the record is set aside and the agent starts owning nothing', async (_, text) => {
     const d = await mkdtemp(join(tmpdir(), 'lvs-owned-'));
@@ -33,12 +35,12 @@ describe('the ownership record', () => {
       const path = join(d, 'owned.json');
       await writeFile(path, text);
       const store = new FileOwnershipStore(path);
-      expect(await store.load()).toEqual({ version: 1, services: [], addresses: [], sysctls: {} });
+      expect(await store.load()).toEqual(emptyOwnedState());
       expect(store.unreadable?.keptAs).toMatch(/owned\.json\.unreadable-/);
       expect(await readFile(store.unreadable!.keptAs, 'utf8')).toBe(text);
       expect(await readdir(d)).not.toContain('owned.json');
       // The next save is a good record again.
-      await store.save({ version: 1, services: ['tcp/10.0.0.1:80'], addresses: [], sysctls: {} });
+      await store.save({ ...emptyOwnedState(), services: ['tcp/10.0.0.1:80'] });
       expect((await new FileOwnershipStore(path).load()).services).toEqual(['tcp/10.0.0.1:80']);
     } finally {
       await rm(d, { recursive: true, force: true });
