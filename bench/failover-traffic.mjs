@@ -26,12 +26,13 @@ if (mode === 'server') {
   const conns = [];
   let ready = false;
   for (let i = 0; i < count; i++) {
-    const c = { id: i, sent: 0, answered: 0, by: '', lost: '', lastAnswer: 0, maxGapMs: 0, pending: 0 };
+    const c = { id: i, sent: 0, answered: 0, by: '', lost: '', lostAt: 0, port: 0, lastAnswer: 0, maxGapMs: 0, pending: 0 };
     conns.push(c);
     const sock = net.connect({ host, port, noDelay: true });
     c.sock = sock;
-    sock.on('error', (e) => { c.lost ||= `error:${e.code ?? e.message}`; });
-    sock.on('close', () => { c.lost ||= 'closed'; });
+    const lose = (why) => { if (!c.lost) { c.lost = why; c.lostAt = Date.now(); } };
+    sock.on('error', (e) => lose(`error:${e.code ?? e.message}`));
+    sock.on('close', () => lose('closed'));
     createInterface({ input: sock }).on('error', () => {}).on('line', (line) => {
       const now = Date.now();
       if (c.lastAnswer) c.maxGapMs = Math.max(c.maxGapMs, now - c.lastAnswer);
@@ -42,9 +43,10 @@ if (mode === 'server') {
       if (!ready && conns.every((x) => x.answered > 0)) { ready = true; out({ ev: 'ready' }); }
     });
     sock.on('connect', () => {
+      c.port = sock.localPort;
       const tick = () => {
         if (c.lost) return;
-        if (c.pending && Date.now() - c.pending > 15_000) { c.lost = 'timeout'; sock.destroy(); return; }
+        if (c.pending && Date.now() - c.pending > 15_000) { lose('timeout'); sock.destroy(); return; }
         if (!c.pending) c.pending = Date.now();
         sock.write(`ping ${c.id} ${c.sent++}\n`);
         setTimeout(tick, everyMs);
@@ -60,6 +62,8 @@ if (mode === 'server') {
     maxGapMs: Math.max(0, ...conns.map((c) => c.maxGapMs)),
     answered: conns.reduce((n, c) => n + c.answered, 0),
     by: conns.map((c) => c.by),
+    // Which connections were lost, when, and through which real server: ties a loss to a handover.
+    lostDetail: conns.filter((c) => c.lost).map((c) => ({ port: c.port, by: c.by, at: new Date(c.lostAt).toISOString(), why: c.lost })),
   });
   createInterface({ input: process.stdin }).on('line', () => out(report()));
   process.stdin.on('end', () => { out(report()); process.exit(0); });

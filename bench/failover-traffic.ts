@@ -46,7 +46,7 @@ export async function startEchoServer(ns: Netns, port: number, name: string): Pr
   return { stop: () => stopChild(p.child) };
 }
 
-export interface HoldReport { established: number; lost: number; reasons: string[]; maxGapMs: number; answered: number; by: string[] }
+export interface HoldReport { established: number; lost: number; reasons: string[]; maxGapMs: number; answered: number; by: string[]; lostDetail: { port: number; by: string; at: string; why: string }[] }
 
 export interface HeldConnections {
   /** Resolves once every connection has had an answer. */

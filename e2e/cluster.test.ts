@@ -134,7 +134,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const report = await held.report();
     await probes.stop();
     await held.stop();
-    figures('rollout restart daemonset', { requests: probes.probes.length, failedRequests: failed(probes.probes), failedAt: failedAt(probes.probes), from: new Date(probes.probes[0]?.start ?? 0).toISOString(), held: report.established, lost: report.lost, reasons: [...new Set(report.reasons)], maxGapMs: report.maxGapMs });
+    figures('rollout restart daemonset', { requests: probes.probes.length, failedRequests: failed(probes.probes), failedAt: failedAt(probes.probes), from: new Date(probes.probes[0]?.start ?? 0).toISOString(), held: report.established, lost: report.lost, lostDetail: report.lostDetail, maxGapMs: report.maxGapMs });
     if (report.lost || failed(probes.probes)) await diagnose('rollout restart');
     expect(done.code, done.stderr).toBe(0);
     expect(report.established).toBe(20);
@@ -155,7 +155,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const report = await held.report();
     await probes.stop();
     await held.stop();
-    figures('helm upgrade', { requests: probes.probes.length, failedRequests: failed(probes.probes), failedAt: failedAt(probes.probes), from: new Date(probes.probes[0]?.start ?? 0).toISOString(), held: report.established, lost: report.lost, reasons: [...new Set(report.reasons)], maxGapMs: report.maxGapMs });
+    figures('helm upgrade', { requests: probes.probes.length, failedRequests: failed(probes.probes), failedAt: failedAt(probes.probes), from: new Date(probes.probes[0]?.start ?? 0).toISOString(), held: report.established, lost: report.lost, lostDetail: report.lostDetail, maxGapMs: report.maxGapMs });
     if (report.lost || failed(probes.probes)) await diagnose('helm upgrade');
     expect(new Set(images.trim().split(/\s+/))).toEqual(new Set([`${repository}:${tag}`]));
     expect(report.established).toBe(20);
@@ -202,7 +202,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const report = await held.report();
     await held.stop();
     const after = await tallyConnections(env.client, drVip, 80, 8, 'http');
-    figures('director failover', { afterMs: Date.now() - killedAt, requests: Object.values(tally).reduce((a, b) => a + b, 0), failedRequests: errors(tally), tally, after, held: report.established, lost: report.lost, reasons: [...new Set(report.reasons)], maxGapMs: report.maxGapMs });
+    figures('director failover', { afterMs: Date.now() - killedAt, requests: Object.values(tally).reduce((a, b) => a + b, 0), failedRequests: errors(tally), tally, after, held: report.established, lost: report.lost, lostDetail: report.lostDetail, maxGapMs: report.maxGapMs });
     if (report.lost || errors(tally) || errors(after)) await diagnose('director failover');
     expect(served).toBe(true);
     expect(report.established).toBe(20);
