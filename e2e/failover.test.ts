@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdConnections, longestGapMs, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
 import { labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
 import { waitFor } from '../test/lab/agents.js';
-import { createEnv, vip, type E2eEnv } from './env.js';
+import { createEnv, holdsVip, vip, vipHolders, type E2eEnv } from './env.js';
 
 // VRRP failover between TWO director kernels: one master holds the VIP, a crash moves it to the
 // backup (timed), the old master preempts on return, nopreempt keeps it away, and a long-lived
@@ -50,12 +50,7 @@ describe('VRRP failover between two directors', () => {
   let env: E2eEnv;
   const echo: EchoServer[] = [];
   const d = (i: number): LabNodeHandle => env.directors[i]!;
-  const holdsVip = async (n: LabNodeHandle): Promise<boolean> => (await n.exec('ip -o addr show dev eth0')).includes(`${vip}/32`);
-  const holders = async (): Promise<string[]> => {
-    const out: string[] = [];
-    for (const n of env.directors) if (await holdsVip(n).catch(() => false)) out.push(n.name);
-    return out;
-  };
+  const holders = (): Promise<string[]> => vipHolders(env.directors);
   const states = async (): Promise<Record<string, string | undefined>> => {
     const s = await env.getJson<Vs>(['get', 'virtualservice', 'echo', '-n', 'web']);
     return Object.fromEntries((s.status?.directors ?? []).map((x) => [x.node, x.vrrpState]));
