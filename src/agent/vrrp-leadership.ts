@@ -82,6 +82,7 @@ export class VrrpLeadership {
     const actions: TakeoverActions = {
       becomeMaster: (ctx) => this.takeover.becomeMaster(ctx).finally(() => this.hold(ctx.instance, true)),
       becomeBackup: (ctx) => this.takeover.becomeBackup(ctx).finally(() => this.hold(ctx.instance, false)),
+      reannounce: (ctx) => this.takeover.reannounce(ctx),
     };
     const speakerOptions: VrrpSpeakerOptions = { actions, link: o.link, log: this.log, clock };
     this.speaker = o.speaker ? o.speaker(speakerOptions) : new VrrpSpeaker(speakerOptions);

@@ -65,6 +65,11 @@ export class RestartTakeover implements TakeoverActions {
     }
   }
 
+  /** Announcing again changes no address: straight to the link. */
+  async reannounce(ctx: TakeoverContext): Promise<void> {
+    await this.o.inner.reannounce?.(ctx);
+  }
+
   async becomeBackup(ctx: TakeoverContext): Promise<void> {
     const k = this.kept.get(ctx.instance);
     if (k && k.removal === undefined && k.timer === undefined) {

@@ -39,6 +39,13 @@ export interface VrrpListener {
   becomeMaster(): void;
   /** Entered Backup, or shut down while Master: make sure the virtual addresses are gone, sync daemon to backup. */
   becomeBackup(): void;
+  /**
+   * Master, and another master with a lower priority is heard (a partition healed, a backup that
+   * missed adverts): it announced the VIPs, so the LAN's neighbour caches point at it. Announce
+   * them again (keepalived's garp_lower_prio_repeat), or traffic goes to a node that no longer
+   * holds them until those caches expire.
+   */
+  lowerPriorityMaster?(): void;
   stateChanged(from: VrrpState, to: VrrpState, reason: TransitionReason): void;
 }
 
@@ -318,6 +325,7 @@ export class VrrpInstance {
     // The RFC discards a lower-priority advert; keepalived answers it with one of its own so the
     // other master (e.g. after a partition heals) steps down without waiting for our next timer.
     this.send(this.currentPriority);
+    this.call('lowerPriorityMaster', () => this.listener.lowerPriorityMaster?.());
   }
 
   private adoptMasterInterval(ms: number): void {

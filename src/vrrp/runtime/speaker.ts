@@ -80,7 +80,7 @@ export interface VrrpSpeakerStats {
 export interface VrrpSpeakerEvents {
   transition: [VrrpTransition];
   /** A takeover action failed (the state machine goes on; the agent's reconcile repairs addresses). */
-  actionError: [{ instance: string; action: 'becomeMaster' | 'becomeBackup'; error: unknown }];
+  actionError: [{ instance: string; action: TakeoverAction; error: unknown }];
 }
 
 export interface VrrpSpeakerOptions {
@@ -99,6 +99,8 @@ interface ChannelEntry {
   users: number;
 }
 
+type TakeoverAction = keyof TakeoverActions;
+
 interface Entry {
   spec: VrrpInstanceSpec;
   family: IpFamily;
@@ -109,6 +111,8 @@ interface Entry {
   channel: ChannelEntry;
   queue: Promise<void>;
   abort: AbortController | undefined;
+  /** A re-announcement is queued or running (one at a time is enough). */
+  reannouncing: boolean;
   since: Date;
   reason: TransitionReason | undefined;
   sendErrors: number;
@@ -180,7 +184,7 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
       spec, family, vips, primary, destinations, channel,
       // Its first action (becomeBackup at start) must not overtake a removed instance's last one.
       queue: Promise.all([...this.draining]).then(() => undefined),
-      abort: undefined, since: new Date(), reason: undefined,
+      abort: undefined, reannouncing: false, since: new Date(), reason: undefined,
       sendErrors: 0, actionErrors: 0, lastSendErrorLog: -Infinity,
     } as Omit<Entry, 'instance'> as Entry;
     try {
@@ -207,6 +211,7 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
             sendAdvert: (_priority, advert) => this.sendAdvert(entry, advert),
             becomeMaster: () => this.enqueue(entry, 'becomeMaster'),
             becomeBackup: () => this.enqueue(entry, 'becomeBackup'),
+            lowerPriorityMaster: () => this.reannounce(entry),
             stateChanged: (from, to, reason) => this.transitioned(entry, from, to, reason),
           },
         },
@@ -362,7 +367,25 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     e.abort?.abort();
     const abort = new AbortController();
     e.abort = abort;
-    const ctx: TakeoverContext = {
+    const ctx = this.context(e, abort);
+    this.run(e, action, () => this.actions[action](ctx));
+  }
+
+  /** Announces the VIPs again behind the queued actions, aborted like them by the next transition. */
+  private reannounce(e: Entry): void {
+    const reannounce = this.actions.reannounce?.bind(this.actions);
+    if (!reannounce || e.reannouncing) return;
+    e.reannouncing = true;
+    e.abort ??= new AbortController();
+    const ctx = this.context(e, e.abort);
+    this.run(e, 'reannounce', async () => {
+      e.reannouncing = false;
+      if (!ctx.signal.aborted) await reannounce(ctx);
+    });
+  }
+
+  private context(e: Entry, abort: AbortController): TakeoverContext {
+    return {
       instance: e.spec.name,
       ifname: e.spec.interface,
       family: e.family,
@@ -372,8 +395,11 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
       garpIntervalMs: e.spec.garpIntervalMs ?? 0,
       signal: abort.signal,
     };
+  }
+
+  private run(e: Entry, action: TakeoverAction, fn: () => Promise<void>): void {
     e.queue = e.queue
-      .then(() => this.actions[action](ctx))
+      .then(fn)
       .catch((error: unknown) => {
         e.actionErrors++;
         this.log.error({ err: error, vrrp: e.spec.name, action }, 'VRRP takeover action failed');

@@ -29,6 +29,8 @@ export interface TakeoverContext {
 export interface TakeoverActions {
   becomeMaster(ctx: TakeoverContext): Promise<void>;
   becomeBackup(ctx: TakeoverContext): Promise<void>;
+  /** While master: announce the VIPs again (another master was heard; see VrrpListener.lowerPriorityMaster). */
+  reannounce?(ctx: TakeoverContext): Promise<void>;
 }
 
 export interface LinkTakeoverOptions {
@@ -68,16 +70,27 @@ export class LinkTakeover implements TakeoverActions {
     // The first announcement goes out before the hook: the LAN must learn the new MAC first.
     // The hook then runs while the remaining repeats are paced out.
     await this.o.announcer.announce(ctx.ifname, added).catch((e: unknown) => errors.push(e));
-    const repeats = (async () => {
-      for (let i = 1; i < ctx.garpRepeat; i++) {
-        await this.sleep(ctx.garpIntervalMs, ctx.signal);
-        if (ctx.signal.aborted) return;
-        await this.o.announcer.announce(ctx.ifname, added).catch((e: unknown) => errors.push(e));
-      }
-    })();
+    const repeats = this.repeatAnnouncements(ctx, added, errors);
     const hook = Promise.resolve().then(() => this.o.onMaster?.(ctx)).catch((e: unknown) => errors.push(e));
     await Promise.all([repeats, hook]);
     return finish(errors);
+  }
+
+  async reannounce(ctx: TakeoverContext): Promise<void> {
+    const errors: unknown[] = [];
+    const vips = ctx.vips.map((v) => v.address);
+    await this.o.announcer.announce(ctx.ifname, vips).catch((e: unknown) => errors.push(e));
+    await this.repeatAnnouncements(ctx, vips, errors);
+    return finish(errors);
+  }
+
+  /** The garpRepeat - 1 announcements after the first, garpIntervalMs apart, until aborted. */
+  private async repeatAnnouncements(ctx: TakeoverContext, vips: string[], errors: unknown[]): Promise<void> {
+    for (let i = 1; i < ctx.garpRepeat; i++) {
+      await this.sleep(ctx.garpIntervalMs, ctx.signal);
+      if (ctx.signal.aborted) return;
+      await this.o.announcer.announce(ctx.ifname, vips).catch((e: unknown) => errors.push(e));
+    }
   }
 
   async becomeBackup(ctx: TakeoverContext): Promise<void> {

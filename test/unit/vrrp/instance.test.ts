@@ -27,6 +27,7 @@ function setup(overrides: Partial<VrrpInstanceConfig> = {}, clock = new FakeCloc
     },
     becomeMaster: () => calls.push(`becomeMaster@${clock.now()}`),
     becomeBackup: () => calls.push(`becomeBackup@${clock.now()}`),
+    lowerPriorityMaster: () => calls.push(`reannounce@${clock.now()}`),
     stateChanged: (from, to, reason) => calls.push(`${from}->${to}:${reason}@${clock.now()}`),
   };
   const vrrp = new VrrpInstance({ ...base, ...overrides }, { clock, listener, log: silent });
@@ -171,13 +172,15 @@ describe('VrrpInstance on its own', () => {
     expect(clock.pending()).toEqual([expect.objectContaining({ setAt: 300, delayMs: 1000 })]);
   });
 
-  it('a Master answers a lower-priority advert with its own (keepalived) and stays Master', () => {
+  // Issue #15's partition drill: the other master had announced the VIPs to the LAN while it was
+  // cut off; without announcing them again, clients kept sending to it after it stepped down.
+  it('a Master answers a lower-priority advert with its own (keepalived), announces its VIPs again, and stays Master', () => {
     const { clock, vrrp, calls } = setup({ priority: 255 });
     vrrp.start();
     clock.advance(300);
     vrrp.onPacket(from(254), '10.0.0.1');
     expect(vrrp.state).toBe('master');
-    expect(calls.at(-1)).toBe('advert(255)@300');
+    expect(calls.slice(-2)).toEqual(['advert(255)@300', 'reannounce@300']);
     expect(clock.pending()).toEqual([expect.objectContaining({ setAt: 0, delayMs: 1000 })]);
   });
 

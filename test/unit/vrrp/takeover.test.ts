@@ -52,6 +52,19 @@ describe('LinkTakeover', () => {
     expect(announcer.rounds.map((r) => r.t)).toEqual([0, 100, 200]);
   });
 
+  it('reannounce: announces the VIPs again, repeated like a takeover, without touching the addresses', async () => {
+    const { clock, link, announcer, takeover, log, ctx } = setup(3, 100);
+    const done = takeover.reannounce(ctx);
+    await flush();
+    clock.advance(100);
+    await flush();
+    clock.advance(100);
+    await done;
+    expect(announcer.rounds).toEqual([0, 100, 200].map((t) => ({ t, ifname: 'eth0', addresses: ['10.0.0.100', '10.0.0.101'] })));
+    expect(link.addresses).toEqual([]);
+    expect(log).toEqual([]);
+  });
+
   it('with no interval, every announcement goes out at once', async () => {
     const { announcer, takeover, ctx } = setup(5, 0);
     await takeover.becomeMaster(ctx);
