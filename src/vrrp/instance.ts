@@ -319,6 +319,10 @@ export class VrrpInstance {
       if (a.version === 3) this.adoptMasterInterval(advertIntervalMs(a));
       else this.masterAdverInterval = this.config.advertIntervalMs;
       this.master = { address: src, priority: a.priority };
+      // One last advert of ours first (keepalived's higher_prio_send_advert): the other master
+      // may never have heard us (a healed partition), and hearing a lower priority is what makes
+      // it announce the VIPs again, which the LAN learnt from us meanwhile.
+      this.send(this.currentPriority);
       this.enterBackup(a.priority > this.currentPriority ? 'higher-priority' : 'equal-priority-higher-address');
       return;
     }

@@ -195,7 +195,8 @@ describe('VrrpInstance on its own', () => {
       expect(vrrp.state).toBe('master');
       vrrp.onPacket(from(prio, { maxAdvertIntervalCs: 200 }), addr);
       expect(vrrp.state).toBe('backup');
-      expect(calls.slice(-2)).toEqual(['becomeBackup@3609.375', `master->backup:${reason}@3609.375`]);
+      // Its own advert first, so the other master hears a lower priority and announces the VIPs.
+      expect(calls.slice(-3)).toEqual(['advert(100)@3609.375', 'becomeBackup@3609.375', `master->backup:${reason}@3609.375`]);
       // The master's 2 s interval is adopted: 3 * 2000 + 156 * 2000 / 256.
       expect(clock.pending().map((t) => t.delayMs)).toEqual([7218.75]);
     }
