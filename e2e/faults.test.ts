@@ -217,8 +217,14 @@ describe('fault drills under traffic', () => {
       await d(0).exec(cut.map((r) => `iptables -I ${r}`).join('\n'));
       expect(await waitFor(async () => holdsVip(d(1)), 10_000)).toBe(true);
       await sleep(30_000);
+      const mac = (await d(0).exec('cat /sys/class/net/eth0/address')).trim();
       await d(0).exec(cut.map((r) => `iptables -D ${r}`).join('\n'));
-      return { endedAt: Date.now() };
+      const healedAt = Date.now();
+      // d2 announced the VIP while d1 was cut off; d1, master throughout, must announce it again
+      // when it hears d2, or the client keeps sending to d2 until its ARP entry expires.
+      const clientMac = async (): Promise<string> => (await env.client.ip('neigh', 'show', vip, 'dev', 'eth0')).stdout;
+      expect(await waitFor(async () => (await clientMac()).includes(mac), 10_000), await clientMac()).toBe(true);
+      return { endedAt: healedAt };
     }, 60_000);
     expect(f.lost).toBe(0);
     expect(await holders()).toEqual(['d1']);
@@ -258,13 +264,14 @@ describe('fault drills under traffic', () => {
     expect(killedAt).toBeLessThan(bulkRules.length);
   }, 300_000);
 
-  it('the ownership and VRRP records corrupted between a stop and a start: the agent starts once, reports it, deletes nothing and keeps serving', async () => {
+  it('the ownership record corrupted between a stop and a start (and garbage in a leftover vrrp.json): the agent starts once, reports it, deletes nothing and keeps serving', async () => {
     const n = d(0);
     const startsBefore = agentLog(n).split('\n').filter((l) => l.startsWith('supervisor: agent')).length;
     const logFrom = agentLog(n).length;
     const f = await underTraffic('ownership record corrupted', async () => {
       // SIGTERM (the VIP goes to d2 at once), then the records damaged before the supervisor
-      // starts the next agent: owned.json cut short, vrrp.json overwritten with garbage.
+      // starts the next agent: owned.json (services, addresses, VRRP masters, sync daemons) cut
+      // short, and garbage where earlier versions kept vrrp.json (read once, to migrate it).
       await n.exec([
         `p=${agentPid('d1')}`,
         'kill -TERM $p',
