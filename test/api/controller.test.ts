@@ -61,7 +61,7 @@ beforeAll(async () => {
   await createGroup(groupName('main'));
   await createNode(`${suffix}-dir-a`, groupName('main'));
   await createNode(`${suffix}-dir-b`, groupName('main'));
-  controller = await k.startController();
+  controller = await k.startController({ agentLeaseNamespace: ns });
 });
 
 afterAll(async () => {
@@ -200,7 +200,7 @@ describe('router ids', () => {
     // A restart with nothing changed rewrites nothing.
     await k.stopAll();
     const rvBefore = (await getDG(g)).metadata.resourceVersion;
-    controller = await k.startController();
+    controller = await k.startController({ agentLeaseNamespace: ns });
     await sleep(1000);
     expect((await getDG(g)).metadata.resourceVersion).toBe(rvBefore);
     expect(controller.stats.reconciles).toBeGreaterThan(0);
@@ -209,7 +209,7 @@ describe('router ids', () => {
     await k.stopAll();
     await c.virtualServices.delete('v1', ns);
     await createVS('v9', { vip: '198.51.100.109', port: 443, protocol: 'TCP', directorGroup: g });
-    controller = await k.startController();
+    controller = await k.startController({ agentLeaseNamespace: ns });
     const after = await eventually(async () => {
       const d = await getDG(g);
       expect(d.status?.vrids?.map((a) => a.vip)).toContain('198.51.100.109');
@@ -385,9 +385,8 @@ describe('status next to the agents', () => {
     await createRS('hb-1', { address: '10.41.0.1' }, { app: 'hb' });
     const dirA = `${suffix}-dir-a`; // the group's director nodes (see above)
     const dirB = `${suffix}-dir-b`;
-    await c.http.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lvs-system' } } }).catch(() => undefined);
     const beat = (node: string, agoMs: number) => c.leases.apply(
-      { metadata: { name: agentLeaseName(node), namespace: 'lvs-system' }, spec: { holderIdentity: node, leaseDurationSeconds: 40, renewTime: microTime(new Date(Date.now() - agoMs)) } },
+      { metadata: { name: agentLeaseName(node), namespace: ns }, spec: { holderIdentity: node, leaseDurationSeconds: 40, renewTime: microTime(new Date(Date.now() - agoMs)) } },
       { fieldManager: `lvs-agent/${node}`, force: true });
     await beat(dirA, 0);
     await beat(dirB, 0);
@@ -408,7 +407,7 @@ describe('status next to the agents', () => {
 
 describe('metrics', () => {
   it('serves /metrics, /healthz and /readyz', async () => {
-    const withMetrics = await k.startController({ metrics: { port: 0, host: '127.0.0.1' } });
+    const withMetrics = await k.startController({ agentLeaseNamespace: ns, metrics: { port: 0, host: '127.0.0.1' } });
     const base = `http://127.0.0.1:${withMetrics.metricsPort}`;
     await eventually(async () => expect((await fetch(`${base}/readyz`)).status).toBe(200));
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');

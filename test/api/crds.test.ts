@@ -94,9 +94,11 @@ describe('examples', () => {
     for (const ns of namespaces) await ensureNamespace(ns);
   });
   // Other API test files share this server: leave no cluster-scoped DirectorGroups behind.
-  // (Namespaces stay: without kube-controller-manager they would hang in Terminating.)
+  // Namespaces stay (lvs-system among them): without kube-controller-manager a deleted one hangs
+  // in Terminating and every later file that writes there fails.
   afterAll(async () => {
-    ok(await api.kubectl(['delete', '-f', examplesDir, '--ignore-not-found', '--wait=false']));
+    const objects = exampleDocs().filter((d) => d && d['kind'] !== 'Namespace');
+    ok(await api.kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=false'], { input: objects.map((o) => JSON.stringify(o)).join('\n') }));
   });
 
   it('apply cleanly (server-side dry run, then for real)', async () => {
