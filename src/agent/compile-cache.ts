@@ -24,7 +24,8 @@ export class CompileCache {
     const desired = assemble(model, ordered, this.node, leads, isMaster, (s) => {
       const hit = this.pieces.get(s.key);
       if (hit && hit.model === s && !this.stale.has(s.key)) return hit.piece;
-      const piece = compilePiece(s, this.node, health);
+      // Quorum's hysteresis depends on whether it held before: the last piece of this service says.
+      const piece = compilePiece(s, this.node, health, hit?.piece.service?.quorumUp);
       this.pieces.set(s.key, { model: s, piece });
       return piece;
     });

@@ -4,12 +4,18 @@ import type { DirectorGroupSpec, Forwarding } from '../api/index.js';
 import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, SyncDaemon, Timeouts, TunnelFlag } from '../ipvs/types.js';
 import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 import type { AddressSpec } from './link-diff.js';
+import { defaultQuorum, quorumHolds } from './quorum.js';
 import { desiredSyncDaemons, type SyncMastership } from './vrrp-specs.js';
 
 export type { SyncMastership } from './vrrp-specs.js';
 
 /** Health as this node's checker sees it; undefined = not checked yet. */
 export type HealthLookup = (service: string, backend: Backend) => boolean | undefined;
+
+/** Whether quorum held for a service (by key) at its last compile; undefined: never compiled. */
+export type QuorumMemory = (service: string) => boolean | undefined;
+
+export const noQuorumMemory: QuorumMemory = () => undefined;
 
 /** Whether this node should hold a VIP now (VRRP master, or the only director of its group). */
 export type VipLeadership = (group: string, vip: string, iface: string) => boolean;
@@ -30,7 +36,11 @@ export interface CompiledService {
   ipvs: IpvsServiceWithDests;
   backends: CompiledBackend[];
   healthy: number;
-  /** The sorry server is in the table because too few real servers are healthy. */
+  /** Sum of the weights of the healthy real servers: what quorum is compared with. */
+  liveWeight: number;
+  /** Quorum holds; when it does not, the real servers are out (weight 0 if inhibited). */
+  quorumUp: boolean;
+  /** The sorry server is in the table, alone, because quorum is lost. */
   sorryActive: boolean;
 }
 
@@ -83,31 +93,32 @@ function toDest(b: { address: string; port: number; forwarding: Forwarding; uppe
   return dest;
 }
 
-/** Quorum lost: fewer healthy real servers than the service needs (at least one by default). */
-function belowQuorum(spec: NonNullable<ServiceModel['spec']>, healthy: number): boolean {
-  return healthy < (spec.quorum?.minHealthy ?? 1);
-}
-
-export function compileService(s: ServiceModel, health: HealthLookup): CompiledService | undefined {
+export function compileService(s: ServiceModel, health: HealthLookup, quorumBefore?: boolean): CompiledService | undefined {
   const spec = s.spec;
   // The model's key, never one rebuilt from the spec: it is canonical, as the kernel reads it back.
   if (!spec || !s.accepted || !s.family || !s.ipvsService) return undefined;
+  const checked = s.backends.map((b) => ({ b, healthy: b.healthCheck.type === 'None' || (health(s.key, b) ?? false) }));
+  const healthy = checked.filter((c) => c.healthy).length;
+  const liveWeight = checked.reduce((sum, c) => sum + (c.healthy ? c.b.weight : 0), 0);
+  const quorumUp = quorumHolds(spec.quorum ?? defaultQuorum, liveWeight, quorumBefore);
+  const sorry = spec.sorryServer;
+  // keepalived changes the pool only while quorum holds or there is no sorry server; when quorum
+  // is lost the sorry server serves alone and real servers are taken out (weight 0 if inhibited).
+  const sorryActive = sorry !== undefined && !quorumUp;
   const backends: CompiledBackend[] = [];
   const dests: IpvsDest[] = [];
-  for (const b of s.backends) {
-    const healthy = b.healthCheck.type === 'None' || (health(s.key, b) ?? false);
-    const weight = healthy ? b.weight : spec.inhibitOnFailure ? 0 : undefined;
-    backends.push({ address: b.address, port: b.port, healthy, weight });
+  for (const { b, healthy: up } of checked) {
+    const weight = up && !sorryActive ? b.weight : spec.inhibitOnFailure ? 0 : undefined;
+    backends.push({ address: b.address, port: b.port, healthy: up, weight });
     if (weight !== undefined) dests.push(toDest(b, weight));
   }
-  const healthy = backends.filter((b) => b.healthy).length;
-  const sorry = spec.sorryServer;
-  const sorryActive = sorry !== undefined && belowQuorum(spec, healthy);
-  if (sorry && sorryActive && !dests.some((d) => d.addr === sorry.address && d.port === (sorry.port ?? spec.port ?? 0))) {
-    dests.push(toDest({ address: sorry.address, port: sorry.port ?? spec.port ?? 0, forwarding: spec.forwarding }, 1));
+  if (sorry && sorryActive) {
+    const port = sorry.port ?? spec.port ?? 0;
+    const others = dests.filter((d) => d.addr !== sorry.address || d.port !== port);
+    dests.splice(0, dests.length, ...others, toDest({ address: sorry.address, port, forwarding: spec.forwarding }, 1));
   }
   return {
-    key: s.key, generation: s.generation, group: s.group, backends, healthy, sorryActive,
+    key: s.key, generation: s.generation, group: s.group, backends, healthy, liveWeight, quorumUp, sorryActive,
     ipvs: {
       key: s.ipvsService,
       scheduler: spec.scheduler,
@@ -152,10 +163,10 @@ export interface ServicePiece {
 
 const addressId = (a: AddressSpec): string => `${a.ifname}/${a.address}`;
 
-export function compilePiece(s: ServiceModel, node: string, health: HealthLookup): ServicePiece {
+export function compilePiece(s: ServiceModel, node: string, health: HealthLookup, quorumBefore?: boolean): ServicePiece {
   const piece: ServicePiece = { service: undefined, vips: [], nat4: false, nat6: false, realServerSide: [], addresses: [], links: [], sysctls: {} };
   if (s.directors.includes(node)) {
-    piece.service = compileService(s, health);
+    piece.service = compileService(s, health, quorumBefore);
     if (piece.service) {
       const viaNat = s.backends.some((b) => b.forwarding.method === 'NAT') || s.spec?.forwarding.method === 'NAT';
       piece.nat6 = viaNat && s.family === 'IPv6';
@@ -222,9 +233,16 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
   return out;
 }
 
-export function compile(model: ClusterModel, node: string, health: HealthLookup, leads: VipLeadership, isMaster: SyncMastership = neverMaster): NodeDesired {
+export function compile(
+  model: ClusterModel,
+  node: string,
+  health: HealthLookup,
+  leads: VipLeadership,
+  isMaster: SyncMastership = neverMaster,
+  quorumBefore: QuorumMemory = noQuorumMemory,
+): NodeDesired {
   const services = [...model.services.values()].sort(byKey);
-  return assemble(model, services, node, leads, isMaster, (s) => compilePiece(s, node, health));
+  return assemble(model, services, node, leads, isMaster, (s) => compilePiece(s, node, health, quorumBefore(s.key)));
 }
 
 /** The real-server side of DR and TUN for backends that name this node. */

@@ -91,11 +91,13 @@ export class NodeViews {
         vrrpState,
         healthy: c.healthy,
         total: c.backends.length,
+        liveWeight: c.liveWeight,
+        quorumLost: !c.quorumUp,
         backends: c.backends.map((b) => ({ address: b.address, port: b.port, healthy: b.healthy, weight: b.weight ?? 0 })),
         message: errors,
         ...(reason ? { reason } : {}),
       };
-      const transition = !prev || prev.view.vrrpState !== vrrpState || prev.view.healthy !== view.healthy;
+      const transition = !prev || prev.view.vrrpState !== vrrpState || prev.view.healthy !== view.healthy || prev.view.quorumLost !== view.quorumLost;
       view.lastTransitionTime = transition ? now : (prev.view.lastTransitionTime ?? now);
       const contributions = this.contributions(c, model);
       this.replaceContributions(c.key, prev?.contributions ?? [], contributions, dirtyRealServers);

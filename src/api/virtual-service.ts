@@ -89,29 +89,32 @@ const SorryServer = z
     address: ipAddress('Address of the server that answers when no real server is healthy (keepalived sorry_server).'),
     port: portNumber('Port of the sorry server; defaults to the virtual service port.').optional(),
   })
-  .describe('Fallback server added with weight 1 while no real server is healthy.');
+  .describe('Fallback server that serves alone, with weight 1, while quorum is lost (keepalived sorry_server).');
 
 const Quorum = withRules(
   z
     .object({
-      minHealthy: z
+      weight: z
         .int()
         .min(1)
-        .max(65535)
-        .describe('Fewest healthy real servers for the service to be up (keepalived quorum); below it the sorry server takes over and Ready is False.'),
+        .max(4294967295)
+        .default(1)
+        .describe(
+          'Least sum of the weights of healthy real servers for the service to be up (keepalived quorum). Below it the real servers are taken out, the sorry server (if any) serves alone, and Ready is False.',
+        ),
       hysteresis: z
         .int()
         .min(0)
-        .max(65535)
+        .max(4294967295)
         .default(0)
-        .describe('Up again at minHealthy + hysteresis, down below minHealthy - hysteresis (keepalived hysteresis).'),
+        .describe('Quorum is gained at a weight sum of weight + hysteresis and lost below weight - hysteresis (or at 0), so the service does not flap in between (keepalived hysteresis).'),
     })
-    .describe('Quorum of healthy real servers.'),
+    .describe('Quorum of healthy real servers, as a sum of their weights (keepalived quorum and hysteresis).'),
   [
     {
-      cel: 'self.hysteresis < self.minHealthy',
-      holds: (q) => q.hysteresis < q.minHealthy,
-      message: 'quorum.hysteresis must be less than quorum.minHealthy',
+      cel: 'self.hysteresis < self.weight',
+      holds: (q) => q.hysteresis < q.weight,
+      message: 'quorum.hysteresis must be less than quorum.weight',
       fieldPath: '.hysteresis',
     },
   ],
@@ -282,6 +285,11 @@ export const DirectorView = z
     vrrpState: z.enum(vrrpStates).optional().describe('VRRP state of this director for the service VIP.'),
     healthy: z.int().min(0).optional().describe('Healthy real servers seen by this director.'),
     total: z.int().min(0).optional().describe('Real servers known to this director.'),
+    liveWeight: z.int().min(0).optional().describe('Sum of the weights of the healthy real servers seen by this director (what quorum is compared with).'),
+    quorumLost: z
+      .boolean()
+      .optional()
+      .describe('Quorum is lost on this director: its real servers are out and the sorry server, if any, serves alone.'),
     backends: z.array(BackendStatus).max(1024).optional().describe('Per real server health and weight as programmed here.'),
     message: z.string().max(4096).optional().describe('Last error or note from this director, empty when all is well.'),
     reason: z

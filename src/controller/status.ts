@@ -1,5 +1,6 @@
 import type { Condition, DirectorView } from '../api/index.js';
 import type { GroupModel, Issue, RealServerModel, ServiceModel } from '../model/types.js';
+import { defaultQuorum, type QuorumSpec } from '../agent/quorum.js';
 import { type DesiredCondition, mergeConditions, stallReasons } from './conditions.js';
 
 /**
@@ -58,6 +59,12 @@ export function countedViews(model: ServiceModel, views: readonly DirectorView[]
   return (views ?? []).filter((v) => directors.has(v.node));
 }
 
+function quorumLostMessage(view: DirectorView, q: QuorumSpec, sorry: boolean): string {
+  const band = q.hysteresis > 0 ? `, regained at ${q.weight + q.hysteresis} (hysteresis ${q.hysteresis})` : '';
+  const then = sorry ? 'the sorry server serves alone' : 'no sorry server, the real servers stay';
+  return `quorum lost on ${view.node}: healthy real servers weigh ${view.liveWeight ?? 0}, quorum is ${q.weight}${band}; ${then}`;
+}
+
 export interface ServiceDecision {
   fields: ServiceStatusFields;
   desired: DesiredCondition[];
@@ -80,7 +87,9 @@ export function serviceStatus(
   const total = model.backends.length;
   const blocking = model.issues.filter((i) => i.blocking);
   const soft = model.issues.filter((i) => !i.blocking);
-  const quorum = model.spec?.quorum;
+  const quorum = model.spec?.quorum ?? defaultQuorum;
+  // The agents hold quorum's state (hysteresis needs the past): the master's view, else any.
+  const quorumView = masterView ?? counted.find((v) => v.quorumLost !== undefined);
   // Directors whose kernel refuses this service for good (a scheduler it lacks, ...): only they know.
   const refused = counted
     .filter((v) => v.reason && !programmed.includes(v))
@@ -115,8 +124,8 @@ export function serviceStatus(
     if (prog.status !== 'True') ready = { type: 'Ready', status: 'False', reason: prog.reason, message: prog.message };
     else if (total === 0) ready = { type: 'Ready', status: 'False', reason: 'NoBackends', message: summary(soft.filter((i) => i.reason === 'NoBackends')) || 'no real servers' };
     else if (healthy === 0) ready = { type: 'Ready', status: 'False', reason: 'NoHealthyBackends', message: `none of ${total} real servers passes its health check` };
-    else if (quorum && healthy < quorum.minHealthy)
-      ready = { type: 'Ready', status: 'False', reason: 'QuorumNotMet', message: `${healthy} of ${total} real servers healthy, quorum needs ${quorum.minHealthy}` };
+    else if (quorumView?.quorumLost)
+      ready = { type: 'Ready', status: 'False', reason: 'QuorumNotMet', message: quorumLostMessage(quorumView, quorum, model.spec?.sorryServer !== undefined) };
     else
       ready = {
         type: 'Ready',

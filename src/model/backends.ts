@@ -85,11 +85,16 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
         issues.push({ reason: 'FamilyMismatch', message: msg, blocking: false });
         continue;
       }
-      const rsPort = rs.spec.port ?? 0;
-      if (forwarding.method !== 'NAT' && rsPort !== 0 && rsPort !== vsPort) {
-        const msg = `RealServer ${rsName} port ${rsPort} differs from ${
-          spec.fwmark !== undefined ? 'the packet port of fwmark' : `port ${vsPort} of`
-        } VirtualService ${vsName}; ${forwarding.method} forwarding cannot map ports (use NAT or omit the port)`;
+      let rsPort = rs.spec.port ?? 0;
+      if (forwarding.method !== 'NAT' && rsPort !== 0 && spec.fwmark !== undefined) {
+        // As keepalived (check_data.c): the port is cleared, the real server kept; DR/TUN deliver
+        // the packet's own port, whatever it is.
+        const msg = `RealServer ${rsName} port ${rsPort} cleared: fwmark VirtualService ${vsName} forwards by ${forwarding.method}, which delivers the packet's own port`;
+        pushIssue(realServerIssues, rsName, { reason: 'PortCleared', message: msg, blocking: false });
+        issues.push({ reason: 'PortCleared', message: msg, blocking: false });
+        rsPort = 0;
+      } else if (forwarding.method !== 'NAT' && rsPort !== 0 && rsPort !== vsPort) {
+        const msg = `RealServer ${rsName} port ${rsPort} differs from port ${vsPort} of VirtualService ${vsName}; ${forwarding.method} forwarding cannot map ports (use NAT or omit the port)`;
         pushIssue(realServerIssues, rsName, { reason: 'PortMappingNotSupported', message: msg, blocking: false });
         issues.push({ reason: 'PortMappingNotSupported', message: msg, blocking: false });
         continue;

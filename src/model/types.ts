@@ -44,6 +44,7 @@ export type Reason =
   | 'DirectorGroupNotFound'
   | 'NoDirectors'
   | 'PortMappingNotSupported'
+  | 'PortCleared'
   | 'FamilyMismatch'
   | 'NoBackends'
   | 'UnsupportedScheduler'

@@ -316,10 +316,10 @@ export const invalidObjects: InvalidObject[] = [
     zod: 'payload and expect must be valid base64 with encoding Base64',
   },
   {
-    name: 'quorum hysteresis not below minHealthy',
-    object: vs((s) => (s.quorum = { minHealthy: 2, hysteresis: 2 })),
-    server: 'spec.quorum.hysteresis: Invalid value: quorum.hysteresis must be less than quorum.minHealthy',
-    zod: 'quorum.hysteresis must be less than quorum.minHealthy',
+    name: 'quorum hysteresis not below the quorum weight',
+    object: vs((s) => (s.quorum = { weight: 2, hysteresis: 2 })),
+    server: 'spec.quorum.hysteresis: Invalid value: quorum.hysteresis must be less than quorum.weight',
+    zod: 'quorum.hysteresis must be less than quorum.weight',
   },
   // RealServer
   {

@@ -15,7 +15,7 @@ import { assertInLab, run } from '../../lab/inside.js';
 // restart without touching it, and never changes what somebody else created.
 const dest = (addr: string, weight: number): IpvsDest => ({ addr, port: 80, fwd: 'route', weight, upperThreshold: 0, lowerThreshold: 0 });
 const service = (vip: string, dests: IpvsDest[]): CompiledService => ({
-  key: `demo/${vip}`, generation: 1, group: 'g1', healthy: dests.length, sorryActive: false, backends: [],
+  key: `demo/${vip}`, generation: 1, group: 'g1', healthy: dests.length, liveWeight: dests.length, quorumUp: true, sorryActive: false, backends: [],
   ipvs: { key: { af: 'IPv4', protocol: 'tcp', addr: vip, port: 80 }, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32, dests },
 });
 const desired = (services: CompiledService[], vips: string[] = []): NodeDesired => ({
@@ -141,17 +141,18 @@ describe('Reconciler on the lab kernel', () => {
 
   it('programs addresses given in any valid spelling once: the next pass finds them as the kernel spells them', async () => {
     // VIP, real server and sorry server written in upper case, with leading zeros and unshortened
-    // zero groups: valid, but not how the kernel reads them back.
+    // zero groups: valid, but not how the kernel reads them back. Quorum is lost (weight 1 of 2),
+    // so the inhibited real server stays at weight 0 beside the sorry server.
     const spelled = (): NodeDesired => compile(resolve(snapshot({
       directorGroups: [dg('g1', { interface: 'rc-dummy' }, { vrids: [{ vip: '2001:db8:220::64', interface: 'rc-dummy', vrid: 51 }] })],
-      virtualServices: [web('t', 'v6', '2001:DB8:220:0:0::0064', { forwarding: { method: 'DR' }, sorryServer: { address: '2001:0DB8:220::00FF' }, quorum: { minHealthy: 2 } })],
+      virtualServices: [web('t', 'v6', '2001:DB8:220:0:0::0064', { forwarding: { method: 'DR' }, sorryServer: { address: '2001:0DB8:220::00FF' }, quorum: { weight: 2 }, inhibitOnFailure: true })],
       realServers: [rs('t', 'r1', { address: '2001:DB8:220:0::A' }, { app: 'v6' })],
       nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
     })), 'd1', () => true, () => false);
     const first = await make().reconcile(spelled());
     expect(first.errors).toEqual([]);
     expect(await ipvsadmSave()).toEqual(expect.arrayContaining([
-      '-A -t [2001:db8:220::64]:80 -s wlc', '-a -t [2001:db8:220::64]:80 -r [2001:db8:220::a]:80 -g -w 1', '-a -t [2001:db8:220::64]:80 -r [2001:db8:220::ff]:80 -g -w 1',
+      '-A -t [2001:db8:220::64]:80 -s wlc', '-a -t [2001:db8:220::64]:80 -r [2001:db8:220::a]:80 -g -w 0', '-a -t [2001:db8:220::64]:80 -r [2001:db8:220::ff]:80 -g -w 1',
     ]));
     // A new reconciler (an agent restart) with a newly compiled desired state has nothing to do.
     const again = await make().reconcile(spelled());

@@ -16,7 +16,7 @@ import { assertInLab, run } from '../../lab/inside.js';
 const fwmark = 4242;
 const desired = (scheduler: string): NodeDesired => ({
   services: [{
-    key: 'demo/odd', generation: 1, group: 'g1', healthy: 0, sorryActive: false, backends: [],
+    key: 'demo/odd', generation: 1, group: 'g1', healthy: 0, liveWeight: 0, quorumUp: true, sorryActive: false, backends: [],
     ipvs: { key: { af: 'IPv4', fwmark }, scheduler, flags: [], timeout: 0, netmask: 32, dests: [] },
   } satisfies CompiledService],
   links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {}, syncDaemons: [],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CompileCache } from '../../../src/agent/compile-cache.js';
 import { compile, type HealthLookup } from '../../../src/agent/compile.js';
 import { resolve } from '../../../src/model/index.js';
 import type { Snapshot } from '../../../src/model/types.js';
@@ -70,15 +71,75 @@ describe('compile (director side)', () => {
     expect(d.services[0]!.ipvs.dests).toHaveLength(2);
   });
 
-  it('adds the sorry server when no real server is healthy, or below quorum', () => {
-    const none = compile(resolve(classic({}, { sorryServer: { address: '192.168.10.200' } })), 'd1', () => false, leadsAll).services[0]!;
+  // keepalived check/ipwrapper.c: quorum compares the sum of the weights of live real servers
+  // (weigh_live_realservers); when it is lost the live servers are taken out of the pool
+  // (perform_quorum_state: deleted, or weight 0 with inhibit_on_failure) and the sorry server
+  // serves alone; with no sorry server the pool is left as it is.
+  const sorry = { sorryServer: { address: '192.168.10.200' } };
+  const only = (address: string): HealthLookup => (_s, b) => b.address === address;
+  const table = (s: { ipvs: { dests: { addr: string; weight: number }[] } }): string[] => s.ipvs.dests.map((x) => `${x.addr}/${x.weight}`);
+
+  it('puts the sorry server in alone when no real server is healthy (quorum 1 by default)', () => {
+    const none = compile(resolve(classic({}, sorry)), 'd1', () => false, leadsAll).services[0]!;
     expect(none.sorryActive).toBe(true);
     expect(none.ipvs.dests).toEqual([{ addr: '192.168.10.200', port: 80, fwd: 'route', weight: 1, upperThreshold: 0, lowerThreshold: 0 }]);
-    const oneOfTwo: HealthLookup = (_s, b) => b.address === '192.168.10.101';
-    const quorum = compile(resolve(classic({}, { sorryServer: { address: '192.168.10.200' }, quorum: { minHealthy: 2 } })), 'd1', oneOfTwo, leadsAll).services[0]!;
-    expect(quorum.ipvs.dests.map((x) => x.addr)).toEqual(['192.168.10.101', '192.168.10.200']);
-    const healthy = compile(resolve(classic({}, { sorryServer: { address: '192.168.10.200' } })), 'd1', allHealthy, leadsAll).services[0]!;
+    const healthy = compile(resolve(classic({}, sorry)), 'd1', allHealthy, leadsAll).services[0]!;
     expect(healthy.sorryActive).toBe(false);
+    expect(table(healthy)).toEqual(['192.168.10.101/1', '192.168.10.102/2']);
+  });
+
+  it('compares the sum of the healthy weights with quorum, not the number of healthy servers', () => {
+    const spec = { ...sorry, quorum: { weight: 2 } };
+    // One server of weight 2 meets quorum 2.
+    const heavy = compile(resolve(classic({}, spec)), 'd1', only('192.168.10.102'), leadsAll).services[0]!;
+    expect({ up: heavy.quorumUp, live: heavy.liveWeight, table: table(heavy) }).toEqual({ up: true, live: 2, table: ['192.168.10.102/2'] });
+    // One server of weight 1 does not: the sorry server serves alone, the live server is out.
+    const light = compile(resolve(classic({}, spec)), 'd1', only('192.168.10.101'), leadsAll).services[0]!;
+    expect({ up: light.quorumUp, live: light.liveWeight, table: table(light) }).toEqual({ up: false, live: 1, table: ['192.168.10.200/1'] });
+    expect(light.backends.map((b) => [b.address, b.healthy, b.weight])).toEqual([['192.168.10.101', true, undefined], ['192.168.10.102', false, undefined]]);
+  });
+
+  it('keeps inhibited real servers at weight 0 beside the sorry server while quorum is lost', () => {
+    const lost = compile(resolve(classic({}, { ...sorry, quorum: { weight: 2 }, inhibitOnFailure: true })), 'd1', only('192.168.10.101'), leadsAll).services[0]!;
+    expect(table(lost)).toEqual(['192.168.10.101/0', '192.168.10.102/0', '192.168.10.200/1']);
+  });
+
+  it('leaves the live real servers in when quorum is lost and there is no sorry server', () => {
+    const lost = compile(resolve(classic({}, { quorum: { weight: 2 } })), 'd1', only('192.168.10.101'), leadsAll).services[0]!;
+    expect({ up: lost.quorumUp, sorry: lost.sorryActive, table: table(lost) }).toEqual({ up: false, sorry: false, table: ['192.168.10.101/1'] });
+  });
+
+  it('damps flaps with hysteresis: gained at weight + hysteresis, lost below weight - hysteresis or at 0', () => {
+    const model = resolve(classic({}, { ...sorry, quorum: { weight: 2, hysteresis: 1 } }));
+    const cache = new CompileCache('d1');
+    let health: HealthLookup = only('192.168.10.102');
+    const step = (h: HealthLookup): string[] => {
+      health = h;
+      cache.invalidate('shop/web');
+      return table(cache.compile(model, (s, b) => health(s, b), leadsAll).services[0]!);
+    };
+    // Live weight 2 at the start: not up until 3 (keepalived starts with quorum down below 2+1).
+    expect(step(only('192.168.10.102'))).toEqual(['192.168.10.200/1']);
+    expect(step(allHealthy)).toEqual(['192.168.10.101/1', '192.168.10.102/2']);
+    // Between the thresholds nothing flaps: weight 2, then 1, keep quorum (lost below 2-1).
+    expect(step(only('192.168.10.102'))).toEqual(['192.168.10.102/2']);
+    expect(step(only('192.168.10.101'))).toEqual(['192.168.10.101/1']);
+    expect(step(() => false)).toEqual(['192.168.10.200/1']);
+    // Weight 2 again does not regain it: that takes 3.
+    expect(step(only('192.168.10.102'))).toEqual(['192.168.10.200/1']);
+    expect(step(allHealthy)).toEqual(['192.168.10.101/1', '192.168.10.102/2']);
+  });
+
+  it('compile() with a quorum memory gives what the cache gives', () => {
+    const model = resolve(classic({}, { ...sorry, quorum: { weight: 2, hysteresis: 1 } }));
+    const held = compile(model, 'd1', only('192.168.10.101'), leadsAll, undefined, () => true).services[0]!;
+    const notHeld = compile(model, 'd1', only('192.168.10.101'), leadsAll, undefined, () => false).services[0]!;
+    expect([table(held), table(notHeld)]).toEqual([['192.168.10.101/1'], ['192.168.10.200/1']]);
+  });
+
+  it('treats unchecked real servers as down (keepalived alpha): the sorry server serves until checks pass', () => {
+    const start = compile(resolve(classic({}, sorry)), 'd1', () => undefined, leadsAll).services[0]!;
+    expect(table(start)).toEqual(['192.168.10.200/1']);
   });
 
   it('maps persistence, one-packet and scheduler flags to IPVS flags', () => {

@@ -37,7 +37,7 @@ class RacyIpvs extends FakeIpvsClient {
 const dest = (addr: string, weight = 1): IpvsDest => ({ addr, port: 80, fwd: 'route', weight, upperThreshold: 0, lowerThreshold: 0 });
 const key = (vip: string): VirtualServiceKey => ({ af: 'IPv4', protocol: 'tcp', addr: vip, port: 80 });
 const service = (vip: string, dests: IpvsDest[], scheduler = 'wrr'): CompiledService => ({
-  key: `demo/${vip}`, generation: 1, group: 'g1', healthy: dests.length, sorryActive: false, backends: [],
+  key: `demo/${vip}`, generation: 1, group: 'g1', healthy: dests.length, liveWeight: dests.length, quorumUp: true, sorryActive: false, backends: [],
   ipvs: { key: key(vip), scheduler, flags: [], timeout: 0, netmask: 32, dests },
 });
 const desired = (services: CompiledService[]): NodeDesired => ({

@@ -22,7 +22,7 @@ class CountingIpvs extends FakeIpvsClient {
 
 const dest = (addr: string): IpvsDest => ({ addr, port: 80, fwd: 'route', weight: 1, upperThreshold: 0, lowerThreshold: 0 });
 const service = (vip: string, scheduler = 'wrr', generation = 1): CompiledService => ({
-  key: `demo/${vip}`, generation, group: 'g1', healthy: 1, sorryActive: false, backends: [],
+  key: `demo/${vip}`, generation, group: 'g1', healthy: 1, liveWeight: 1, quorumUp: true, sorryActive: false, backends: [],
   ipvs: { key: { af: 'IPv4', protocol: 'tcp', addr: vip, port: 80 }, scheduler, flags: [], timeout: 0, netmask: 32, dests: [dest('10.1.0.1')] },
 });
 const desired = (services: CompiledService[]): NodeDesired => ({ services, links: [], realServerSide: [], timeouts: undefined, addresses: [], sysctls: {}, syncDaemons: [] });

@@ -24,7 +24,7 @@ function model(): ClusterModel {
       directorGroups: [dg('g1', {}, { generation: 3 })],
       nodes: nodesFor(),
       virtualServices: [
-        web('shop', 'web', '192.0.2.10', { forwarding: { method: 'DR' }, quorum: { minHealthy: 2 } }, { generation: 4, created: '2024-01-01T00:00:00Z' }),
+        web('shop', 'web', '192.0.2.10', { forwarding: { method: 'DR' }, quorum: { weight: 2 } }, { generation: 4, created: '2024-01-01T00:00:00Z' }),
         web('shop', 'copy', '192.0.2.10', {}, { generation: 1, created: '2024-01-02T00:00:00Z' }),
       ],
       realServers: [
@@ -103,11 +103,15 @@ describe('serviceStatus', () => {
 
   it('quorum not met, a director behind, two masters', () => {
     const views = [
-      view('dir-a', { programmedGeneration: 4, vrrpState: 'Master', healthy: 1 }),
-      view('dir-b', { programmedGeneration: 3, vrrpState: 'Master', healthy: 1 }),
+      view('dir-a', { programmedGeneration: 4, vrrpState: 'Master', healthy: 1, liveWeight: 1, quorumLost: true }),
+      view('dir-b', { programmedGeneration: 3, vrrpState: 'Master', healthy: 1, liveWeight: 1, quorumLost: true }),
     ];
     const { fields } = serviceStatus(web1, views, undefined, T0);
-    expect(cond(fields.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'QuorumNotMet', message: '1 of 2 real servers healthy, quorum needs 2' });
+    expect(cond(fields.conditions, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'QuorumNotMet',
+      message: 'quorum lost on dir-a: healthy real servers weigh 1, quorum is 2; no sorry server, the real servers stay',
+    });
     expect(fields.vrrpState).toBe('SplitBrain');
     expect(fields.master).toBeUndefined();
     const degraded = cond(fields.conditions, 'Degraded');

@@ -325,6 +325,30 @@ describe('resolve: backends', () => {
     expect(s.backends.map((b) => `${b.address}:${b.port}`)).toEqual(['2001:db8::20:0']);
   });
 
+  it('clears the port of a fwmark DR or TUN real server and keeps it, saying so (keepalived check_data.c)', () => {
+    const withMethod = (method: 'DR' | 'TUN' | 'NAT'): ClusterModel =>
+      resolve(
+        snapshot({
+          directorGroups: [dg('g1')],
+          nodes: nodesFor(),
+          virtualServices: [vs('a', 'fw', { fwmark: 7, fwmarkVIPs: ['192.0.2.7'], forwarding: { method } })],
+          realServers: [rs('a', 'r', { address: '10.0.0.1', port: 8080 }, { app: 'fw' })],
+        }),
+      );
+    for (const method of ['DR', 'TUN'] as const) {
+      const m = withMethod(method);
+      const s = svc(m, 'a/fw');
+      expect(s.backends.map((b) => `${b.address}:${b.port}`)).toEqual(['10.0.0.1:0']);
+      const said = `RealServer r port 8080 cleared: fwmark VirtualService a/fw forwards by ${method}, which delivers the packet's own port`;
+      expect(s.issues.map((i) => [i.reason, i.message, i.blocking])).toEqual([['PortCleared', said, false]]);
+      expect(m.realServers.get('a/r')?.issues.map((i) => i.message)).toEqual([said]);
+    }
+    // NAT maps ports: the port is the real server's.
+    const nat = svc(withMethod('NAT'), 'a/fw');
+    expect(nat.backends.map((b) => `${b.address}:${b.port}`)).toEqual(['10.0.0.1:8080']);
+    expect(nat.issues).toEqual([]);
+  });
+
   it('records which services select and use each RealServer', () => {
     const snap = classic();
     const m = resolve({
