@@ -62,6 +62,7 @@ if (mode === 'server') {
     maxGapMs: Math.max(0, ...conns.map((c) => c.maxGapMs)),
     answered: conns.reduce((n, c) => n + c.answered, 0),
     by: conns.map((c) => c.by),
+    ports: conns.map((c) => c.port),
     // Which connections were lost, when, and through which real server: ties a loss to a handover.
     lostDetail: conns.filter((c) => c.lost).map((c) => ({ port: c.port, by: c.by, at: new Date(c.lostAt).toISOString(), why: c.lost })),
   });

@@ -46,7 +46,7 @@ export async function startEchoServer(ns: Netns, port: number, name: string): Pr
   return { stop: () => stopChild(p.child) };
 }
 
-export interface HoldReport { established: number; lost: number; reasons: string[]; maxGapMs: number; answered: number; by: string[]; lostDetail: { port: number; by: string; at: string; why: string }[] }
+export interface HoldReport { established: number; lost: number; reasons: string[]; maxGapMs: number; answered: number; by: string[]; ports: number[]; lostDetail: { port: number; by: string; at: string; why: string }[] }
 
 export interface HeldConnections {
   /** Resolves once every connection has had an answer. */
@@ -67,6 +67,22 @@ export function holdConnections(ns: Netns, host: string, port: number, count: nu
     },
     stop: () => stopChild(p.child),
   };
+}
+
+/**
+ * Whether an `ipvsadm -Lnc` listing has an ESTABLISHED entry for every held connection (by the
+ * client's port). A backup learns a connection from the sync daemon at its third packet, and the
+ * master sends its sync buffer when full or after up to 2 s (IPVS_SYNC_FLUSH_TIME): a handover
+ * before that resets the connections the new master never heard of, as with keepalived. Drills
+ * wait for this, so they measure established connections, not the sync daemon's flush delay.
+ */
+export function knowsEvery(ipvsadmLnc: string, vip: string, port: number, clientPorts: readonly number[]): boolean {
+  const known = new Set<number>();
+  for (const l of ipvsadmLnc.split('\n')) {
+    const m = /ESTABLISHED\s+\S+:(\d+)\s+(\S+)\s/.exec(l);
+    if (m && m[2] === `${vip}:${port}`) known.add(Number(m[1]));
+  }
+  return clientPorts.every((p) => known.has(p));
 }
 
 export interface Probe { start: number; end: number; ok: boolean; by: string }

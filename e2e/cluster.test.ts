@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdConnections, startProbes, type Probe } from '../bench/failover-traffic.js';
+import { holdConnections, knowsEvery, startProbes, type HeldConnections, type Probe } from '../bench/failover-traffic.js';
 import { waitFor } from '../test/lab/agents.js';
 import { argoHealth, kstatus } from '../test/lab/gitops.js';
 import { steadyLoad, tallyConnections } from '../test/lab/servers.js';
@@ -36,6 +36,14 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
   const ready = (v: Vs): boolean => v.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   const ipvs = async (node: string): Promise<string> => env.onNode(node, 'ipvsadm -Sn');
   const rsNode = (i: number): string => env.config.realServers[i]!.node;
+  /** Waits until every director knows every held connection (knowsEvery: the sync daemon's delay). */
+  const syncedEverywhere = async (held: HeldConnections): Promise<boolean> => {
+    const { ports } = await held.report();
+    return waitFor(async () => {
+      for (const d of env.config.directors) if (!knowsEvery(await env.onNode(d, 'ipvsadm -Lnc'), drVip, echoPort, ports)) return false;
+      return true;
+    }, 30_000);
+  };
   // When held connections were lost: what the directors' kernels and agents say, for the log.
   const diagnose = async (what: string): Promise<void> => {
     for (const d of env.config.directors) {
@@ -128,6 +136,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
   it('kubectl rollout restart of the agent DaemonSet with traffic flowing: no request fails, no connection is lost', async () => {
     const held = holdConnections(env.client, drVip, echoPort, 20, 200);
     await held.ready;
+    expect(await syncedEverywhere(held)).toBe(true);
     const probes = startProbes(env.client, drVip, echoPort, 100, 3000);
     await env.kubectl(['rollout', 'restart', 'daemonset/lvs-operator-agent', '-n', 'lvs-system']);
     const done = await env.kubectlRaw(['rollout', 'status', 'daemonset/lvs-operator-agent', '-n', 'lvs-system', '--timeout=600s']);
@@ -147,6 +156,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const { repository, upgradeTag: tag } = env.config.image;
     const held = holdConnections(env.client, drVip, echoPort, 20, 200);
     await held.ready;
+    expect(await syncedEverywhere(held)).toBe(true);
     const probes = startProbes(env.client, drVip, echoPort, 100, 3000);
     await env.install({ image: { repository, tag, pullPolicy: env.config.image.pullPolicy } }, 'upgrade');
     // Pods of the old revision may still be terminating: the new ones are what the upgrade made.
@@ -185,10 +195,8 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const held = holdConnections(env.client, drVip, echoPort, 20, 200);
     try {
       await held.ready;
-      // The sync daemon has told the backup about every connection before the crash (earlier
-      // drills' connections are closed by now: only these are ESTABLISHED).
-      const synced = async (): Promise<number> => (await env.onNode(backup, 'ipvsadm -Lnc')).split('\n').filter((l) => l.includes(`${drVip}:${echoPort}`) && l.includes('ESTABLISHED')).length;
-      expect(await waitFor(async () => (await synced()) >= 20, 30_000), `${await synced()} connections synced to ${backup}`).toBe(true);
+      // The sync daemon has told the backup about every connection before the crash.
+      expect(await syncedEverywhere(held), `connections synced to ${backup}`).toBe(true);
     } catch (err) {
       await held.stop();
       throw err;

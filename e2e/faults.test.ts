@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdConnections, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
+import { holdConnections, knowsEvery, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
 import { labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
 import { waitFor } from '../test/lab/agents.js';
 import { createEnv, holdsVip, vip, vipHolders, type E2eEnv } from './env.js';
@@ -107,7 +107,8 @@ describe('fault drills under traffic', () => {
     const held = holdConnections(env.client, vip, echoPort, heldCount, 200);
     await held.ready;
     // The backup must know every held connection (sync daemon) before a fault can move the VIP.
-    expect(await waitFor(async () => (await d(1).exec('ipvsadm -Lnc')).split('\n').filter((l) => l.includes(`${vip}:${echoPort}`) && l.includes('ESTABLISHED')).length >= heldCount, 20_000)).toBe(true);
+    const { ports } = await held.report();
+    expect(await waitFor(async () => knowsEvery(await d(1).exec('ipvsadm -Lnc'), vip, echoPort, ports), 20_000)).toBe(true);
     const probes = startProbes(env.client, vip, echoPort, 100, 2000);
     await sleep(500);
     const started = Date.now();
