@@ -65,7 +65,45 @@ export interface UdpProbeSpec extends CommonProbeSpec {
   quietMs?: number;
 }
 
-export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | HttpsProbeSpec | UdpProbeSpec;
+/** DNS record types a DNS probe may ask for (keepalived DNS_CHECK `type`). */
+export const dnsQueryTypes = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;
+export type DnsQueryType = (typeof dnsQueryTypes)[number];
+
+/** keepalived DNS_CHECK: one query over UDP; passes on a reply with the same id, NOERROR and at least one answer. */
+export interface DnsProbeSpec extends CommonProbeSpec {
+  type: 'dns';
+  /** Name to ask for (keepalived `name`, default "."). */
+  queryName: string;
+  /** Record type (keepalived `type`, default SOA). */
+  queryType: DnsQueryType;
+}
+
+/** keepalived SMTP_CHECK: read the 220 greeting, send HELO, expect 250, then QUIT. */
+export interface SmtpProbeSpec extends CommonProbeSpec {
+  type: 'smtp';
+  /** Name given in HELO (keepalived `helo_name`). */
+  helo: string;
+}
+
+/** keepalived PING_CHECK: one ICMP / ICMPv6 echo request, passes on the matching echo reply. */
+export interface PingProbeSpec extends CommonProbeSpec {
+  type: 'ping';
+}
+
+/** An SCTP association (INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK) then a graceful shutdown: the SCTP counterpart of TCP_CHECK. */
+export interface SctpProbeSpec extends CommonProbeSpec {
+  type: 'sctp';
+}
+
+export type ProbeSpec =
+  | TcpProbeSpec
+  | HttpProbeSpec
+  | HttpsProbeSpec
+  | UdpProbeSpec
+  | DnsProbeSpec
+  | SmtpProbeSpec
+  | PingProbeSpec
+  | SctpProbeSpec;
 export type ProbeType = ProbeSpec['type'];
 
 export interface ProbeResult {
