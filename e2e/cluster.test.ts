@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdConnections, knowsEvery, startProbes, type HeldConnections, type Probe } from '../bench/failover-traffic.js';
+import { holdConnections, knowsEvery, startProbes, type HeldConnections, type HoldReport, type Probe } from '../bench/failover-traffic.js';
 import { waitFor } from '../test/lab/agents.js';
 import { argoHealth, kstatus } from '../test/lab/gitops.js';
 import { steadyLoad, tallyConnections } from '../test/lab/servers.js';
@@ -18,6 +18,11 @@ const figures = (what: string, o: Record<string, unknown>): void => console.log(
 const failed = (probes: readonly Probe[], from = 0): number => probes.filter((p) => p.start >= from && !p.ok).length;
 /** When the failed probes began, in seconds from the first probe: shows which handover they fell in. */
 const failedAt = (probes: readonly Probe[]): string[] => probes.filter((p) => !p.ok).map((p) => ((p.start - probes[0]!.start) / 1000).toFixed(1));
+/** The figures a drill with probes and held connections prints. */
+const trafficFigures = (probes: readonly Probe[], report: HoldReport) => ({
+  requests: probes.length, failedRequests: failed(probes), failedAt: failedAt(probes), from: new Date(probes[0]?.start ?? 0).toISOString(),
+  held: report.established, lost: report.lost, lostDetail: report.lostDetail, maxGapMs: report.maxGapMs,
+});
 const errors = (t: Record<string, number>): number => Object.entries(t).filter(([k]) => k.startsWith('error:')).reduce((n, [, v]) => n + v, 0);
 
 // Drills that need a fault command run only where the cluster file has one (the lab's always does).
@@ -143,7 +148,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const report = await held.report();
     await probes.stop();
     await held.stop();
-    figures('rollout restart daemonset', { requests: probes.probes.length, failedRequests: failed(probes.probes), failedAt: failedAt(probes.probes), from: new Date(probes.probes[0]?.start ?? 0).toISOString(), held: report.established, lost: report.lost, lostDetail: report.lostDetail, maxGapMs: report.maxGapMs });
+    figures('rollout restart daemonset', trafficFigures(probes.probes, report));
     if (report.lost || failed(probes.probes)) await diagnose('rollout restart');
     expect(done.code, done.stderr).toBe(0);
     expect(report.established).toBe(20);
@@ -165,7 +170,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const report = await held.report();
     await probes.stop();
     await held.stop();
-    figures('helm upgrade', { requests: probes.probes.length, failedRequests: failed(probes.probes), failedAt: failedAt(probes.probes), from: new Date(probes.probes[0]?.start ?? 0).toISOString(), held: report.established, lost: report.lost, lostDetail: report.lostDetail, maxGapMs: report.maxGapMs });
+    figures('helm upgrade', trafficFigures(probes.probes, report));
     if (report.lost || failed(probes.probes)) await diagnose('helm upgrade');
     expect(new Set(images.trim().split(/\s+/))).toEqual(new Set([`${repository}:${tag}`]));
     expect(report.established).toBe(20);

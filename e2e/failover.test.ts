@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdConnections, longestGapMs, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
+import { holdConnections, knowsEvery, longestGapMs, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
 import { labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
 import { waitFor } from '../test/lab/agents.js';
 import { createEnv, holdsVip, vip, vipHolders, type E2eEnv } from './env.js';
@@ -93,10 +93,8 @@ describe('VRRP failover between two directors', () => {
     const held = holdConnections(env.client, vip, echoPort, 6, 200);
     await held.ready;
     // The backup must know the connections before the master dies.
-    expect(await waitFor(async () => {
-      const conns = (await d(1).exec('ipvsadm -Lnc')).split('\n').filter((l) => l.includes(`${vip}:${echoPort}`) && l.includes('ESTABLISHED'));
-      return conns.length >= 6;
-    }, 20_000)).toBe(true);
+    const { ports } = await held.report();
+    expect(await waitFor(async () => knowsEvery(await d(1).exec('ipvsadm -Lnc'), vip, echoPort, ports), 20_000)).toBe(true);
     const probes = startProbes(env.client, vip, echoPort, 20, 2000);
     await sleep(1000);
     expect(probes.probes.filter((p) => p.ok).length).toBeGreaterThan(10);

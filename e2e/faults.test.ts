@@ -122,7 +122,7 @@ describe('fault drills under traffic', () => {
     const failedNew = probes.probes.filter((p) => !p.ok).length;
     const intact = await foreignIntact();
     const f = {
-      held: report.established, lost: report.lost, reasons: [...new Set(report.reasons)], maxGapMs: report.maxGapMs,
+      held: report.established, lost: report.lost, lostDetail: report.lostDetail, maxGapMs: report.maxGapMs,
       failedNew, newTotal: probes.probes.length, faultMs: endedAt - started, backToDesiredMs: backMs, foreignIntact: intact, ...extra,
     };
     figures(what, f);
@@ -169,7 +169,7 @@ describe('fault drills under traffic', () => {
       return { endedAt: Date.now() };
     });
     // Reset, never left hanging: every other held connection goes on.
-    expect(f.reasons.every((r) => r === 'error:ECONNRESET')).toBe(true);
+    expect(f.lostDetail.every((l) => l.why === 'error:ECONNRESET')).toBe(true);
   });
 
   it('the API server answering every request 2 s late for a minute: no connection lost, no VRRP transition, a change made meanwhile lands', async () => {
