@@ -12,7 +12,7 @@ import { MetricsServer } from '../kube/metrics-server.js';
 import type { KubeObject, Lease, SecretMeta } from '../kube/types.js';
 import { TerminalError, WorkQueue } from '../kube/workqueue.js';
 import { clusterInformers, clusterLists, type ClusterInformers } from '../kube/cluster-informers.js';
-import { agentLeasePrefix, leaseAlive, leaseExpiry } from '../kube/node-heartbeat.js';
+import { HeartbeatWatch, agentLeasePrefix } from '../kube/node-heartbeat.js';
 import { buildSnapshot } from '../model/snapshot.js';
 import { IncrementalResolver } from '../model/incremental.js';
 import type { ClusterModel } from '../model/types.js';
@@ -84,6 +84,7 @@ export class Controller {
   private informers: (ClusterInformers & { secrets: Informer<SecretMeta>; agentLeases: Informer<Lease> }) | undefined;
   /** Nodes whose agent heartbeat Lease has expired, as of the last check. */
   private deadAgents = new Set<string>();
+  private readonly heartbeats = new HeartbeatWatch();
   private leaseTimer: NodeJS.Timeout | undefined;
   private readonly written = {
     DirectorGroup: new WrittenCache<DirectorGroup>(),
@@ -259,7 +260,7 @@ export class Controller {
   private checkAgents(): void {
     const now = this.now().getTime();
     const leases = (this.informers?.agentLeases.list() ?? []).filter((l) => l.metadata.name?.startsWith(agentLeasePrefix));
-    const dead = new Set(leases.filter((l) => !leaseAlive(l, now)).map((l) => l.spec?.holderIdentity ?? ''));
+    const { dead, nextExpiry } = this.heartbeats.observe(leases, now);
     const changed = dead.size !== this.deadAgents.size || [...dead].some((n) => !this.deadAgents.has(n));
     this.deadAgents = dead;
     if (changed) {
@@ -267,8 +268,7 @@ export class Controller {
       this.schedule();
     }
     clearTimeout(this.leaseTimer);
-    const next = Math.min(...leases.map(leaseExpiry).filter((t): t is number => t !== undefined && t >= now));
-    if (Number.isFinite(next) && !this.stopped) this.leaseTimer = setTimeout(() => this.checkAgents(), next - now + 1000).unref();
+    if (nextExpiry !== undefined && !this.stopped) this.leaseTimer = setTimeout(() => this.checkAgents(), nextExpiry - now + 1000).unref();
   }
 
   private forgetSettled(): void {

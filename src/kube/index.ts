@@ -10,5 +10,5 @@ export { Deadline, FenceClosed, type Fence } from './fence.js';
 export { leaseTimingError } from './lease-timing.js';
 export { EventRecorder, referenceTo, type EventType, type EventRecorderOptions } from './events.js';
 export { MetricsServer, type MetricsServerOptions, type Probe } from './metrics-server.js';
-export { NodeHeartbeat, agentLeaseName, agentLeasePrefix, leaseAlive, leaseExpiry, type NodeHeartbeatOptions } from './node-heartbeat.js';
+export { HeartbeatWatch, NodeHeartbeat, agentLeaseName, agentLeasePrefix, type NodeHeartbeatOptions } from './node-heartbeat.js';
 export * from './types.js';

@@ -8,17 +8,35 @@ import { type Lease, microTime } from './types.js';
 export const agentLeasePrefix = 'lvs-agent-';
 export const agentLeaseName = (node: string): string => `${agentLeasePrefix}${node}`.slice(0, 253);
 
-/** Whether the Lease says its holder was alive at `now`. */
-export function leaseAlive(lease: Lease, now: number): boolean {
-  const renew = lease.spec?.renewTime ? Date.parse(lease.spec.renewTime) : NaN;
-  const duration = lease.spec?.leaseDurationSeconds ?? 0;
-  return Number.isFinite(renew) && renew + duration * 1000 >= now;
-}
+/**
+ * Which agents are alive, timed by when this process saw each Lease's renewTime change (as the
+ * node lifecycle controller times kubelet Leases), never by the time written in it: an agent's
+ * clock stepped back does not make it dead, nor one stepped forward keep a dead agent alive.
+ * A Lease seen for the first time counts as renewed then, so a restarted controller gives an
+ * agent one lease duration before counting it dead.
+ */
+export class HeartbeatWatch {
+  private readonly seen = new Map<string, { renew: string; at: number }>();
 
-/** When the Lease expires (ms since epoch), or undefined when it has no renew time. */
-export function leaseExpiry(lease: Lease): number | undefined {
-  const renew = lease.spec?.renewTime ? Date.parse(lease.spec.renewTime) : NaN;
-  return Number.isFinite(renew) ? renew + (lease.spec?.leaseDurationSeconds ?? 0) * 1000 : undefined;
+  /** Records the Leases as seen at `now`: the holders counted dead, and when the next live one expires. */
+  observe(leases: readonly Lease[], now: number): { dead: Set<string>; nextExpiry: number | undefined } {
+    const present = new Set<string>();
+    const dead = new Set<string>();
+    let next = Infinity;
+    for (const lease of leases) {
+      const name = lease.metadata.name ?? '';
+      const renew = lease.spec?.renewTime ?? '';
+      const before = this.seen.get(name);
+      const at = before && before.renew === renew ? before.at : now;
+      present.add(name);
+      this.seen.set(name, { renew, at });
+      const expiry = at + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+      if (!renew || expiry < now) dead.add(lease.spec?.holderIdentity ?? '');
+      else next = Math.min(next, expiry);
+    }
+    for (const name of this.seen.keys()) if (!present.has(name)) this.seen.delete(name);
+    return { dead, nextExpiry: Number.isFinite(next) ? next : undefined };
+  }
 }
 
 export interface NodeHeartbeatOptions {

@@ -385,23 +385,32 @@ describe('status next to the agents', () => {
     await createRS('hb-1', { address: '10.41.0.1' }, { app: 'hb' });
     const dirA = `${suffix}-dir-a`; // the group's director nodes (see above)
     const dirB = `${suffix}-dir-b`;
-    const beat = (node: string, agoMs: number) => c.leases.apply(
-      { metadata: { name: agentLeaseName(node), namespace: ns }, spec: { holderIdentity: node, leaseDurationSeconds: 40, renewTime: microTime(new Date(Date.now() - agoMs)) } },
+    // Agents renew every 300 ms with a 2 s lease; `skewMs` is how far the agent's clock is off.
+    const beat = (node: string, skewMs = 0) => c.leases.apply(
+      { metadata: { name: agentLeaseName(node), namespace: ns }, spec: { holderIdentity: node, leaseDurationSeconds: 2, renewTime: microTime(new Date(Date.now() + skewMs)) } },
       { fieldManager: `lvs-agent/${node}`, force: true });
-    await beat(dirA, 0);
-    await beat(dirB, 0);
-    await agentApply(`lvs-agent/${dirA}`, 'virtualServices', 'hb', { directors: [{ node: dirA, programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 }] });
-    await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'hb', { directors: [{ node: dirB, programmedGeneration: 1, vrrpState: 'Backup', healthy: 1, total: 1 }] });
-    await eventually(async () => expect((await getVS('hb')).status).toMatchObject({ master: dirA, vrrpState: 'Master' }));
-    // A dies: B takes over and says so; A's entry still claims Master.
-    await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'hb', { directors: [{ node: dirB, programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 }] });
-    await eventually(async () => expect((await getVS('hb')).status?.vrrpState).toBe('SplitBrain'));
-    // A's heartbeat is 100 s old (40 s lease): it no longer counts.
-    await beat(dirA, 100_000);
-    await eventually(async () => expect((await getVS('hb')).status).toMatchObject({ master: dirB, vrrpState: 'Master' }));
-    // A comes back to life still claiming Master: that is a real split brain again.
-    await beat(dirA, 0);
-    await eventually(async () => expect((await getVS('hb')).status?.vrrpState).toBe('SplitBrain'));
+    const skew = new Map<string, number>([[dirA, 0], [dirB, 0]]);
+    const beating = setInterval(() => { for (const [n, ms] of skew) void beat(n, ms); }, 300);
+    try {
+      await beat(dirA);
+      await beat(dirB);
+      await agentApply(`lvs-agent/${dirA}`, 'virtualServices', 'hb', { directors: [{ node: dirA, programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 }] });
+      await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'hb', { directors: [{ node: dirB, programmedGeneration: 1, vrrpState: 'Backup', healthy: 1, total: 1 }] });
+      await eventually(async () => expect((await getVS('hb')).status).toMatchObject({ master: dirA, vrrpState: 'Master' }));
+      // A dies: B takes over and says so; A's entry still claims Master.
+      skew.delete(dirA);
+      await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'hb', { directors: [{ node: dirB, programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 }] });
+      // A's Lease stops changing: after its 2 s it no longer counts.
+      await eventually(async () => expect((await getVS('hb')).status).toMatchObject({ master: dirB, vrrpState: 'Master' }));
+      // A comes back to life still claiming Master, its clock 10 minutes behind (every renewTime
+      // it writes is in the past): it renews, so it counts, and that is a real split brain again.
+      skew.set(dirA, -600_000);
+      await eventually(async () => expect((await getVS('hb')).status?.vrrpState).toBe('SplitBrain'));
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await getVS('hb')).status?.vrrpState).toBe('SplitBrain');
+    } finally {
+      clearInterval(beating);
+    }
   });
 });
 
