@@ -1,6 +1,6 @@
 // desired = compile(model, node, health, leadership, mastership): the kernel state one node should hold.
 // Pure: everything it depends on is an argument, so it is tested over a table of cases.
-import type { DirectorGroupSpec, Forwarding } from '../api/index.js';
+import type { DirectorGroupSpec, Forwarding, VirtualServiceSpec } from '../api/index.js';
 import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, SyncDaemon, Timeouts, TunnelFlag } from '../ipvs/types.js';
 import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 import type { AddressSpec } from './link-diff.js';
@@ -64,6 +64,8 @@ export interface NodeDesired {
   realServerSide: RealServerSide[];
 }
 
+type SorryServer = NonNullable<VirtualServiceSpec['sorryServer']>;
+
 const forwardMethod: Record<Forwarding['method'], ForwardMethod> = { NAT: 'masq', DR: 'route', TUN: 'tunnel' };
 
 function serviceFlags(spec: NonNullable<ServiceModel['spec']>): ServiceFlag[] {
@@ -108,15 +110,11 @@ export function compileService(s: ServiceModel, health: HealthLookup, quorumBefo
   const backends: CompiledBackend[] = [];
   const dests: IpvsDest[] = [];
   for (const { b, healthy: up } of checked) {
-    const weight = up && !sorryActive ? b.weight : spec.inhibitOnFailure ? 0 : undefined;
+    const weight = up && !sorryActive ? b.weight : b.inhibitOnFailure ? 0 : undefined;
     backends.push({ address: b.address, port: b.port, healthy: up, weight });
     if (weight !== undefined) dests.push(toDest(b, weight));
   }
-  if (sorry && sorryActive) {
-    const port = sorry.port ?? spec.port ?? 0;
-    const others = dests.filter((d) => d.addr !== sorry.address || d.port !== port);
-    dests.splice(0, dests.length, ...others, toDest({ address: sorry.address, port, forwarding: spec.forwarding }, 1));
-  }
+  if (sorry) placeSorryServer(dests, sorry, spec, sorryActive, s.backends);
   return {
     key: s.key, generation: s.generation, group: s.group, backends, healthy, liveWeight, quorumUp, sorryActive,
     ipvs: {
@@ -128,6 +126,26 @@ export function compileService(s: ServiceModel, health: HealthLookup, quorumBefo
       dests,
     },
   };
+}
+
+/**
+ * The sorry server (keepalived ipwrapper.c update_quorum_state, init_service_vs): alone at weight 1
+ * while quorum is lost; while it holds, absent, or at weight 0 with `inhibit` (sorry_server_inhibit).
+ * A real server at the same address and port is the same destination (keepalived's
+ * s_svr_duplicates_rs): the sorry server replaces it while active and is never parked beside it.
+ */
+function placeSorryServer(dests: IpvsDest[], sorry: SorryServer, spec: VirtualServiceSpec, active: boolean, backends: readonly Backend[]): void {
+  const forwarding = sorry.forwarding ?? spec.forwarding;
+  // DR and TUN deliver the packet's own port: the service's, or none under a fwmark.
+  const port = forwarding.method === 'NAT' ? (sorry.port ?? spec.port ?? 0) : (spec.port ?? 0);
+  if (!active) {
+    const duplicate = backends.some((b) => b.address === sorry.address && b.port === port);
+    if (sorry.inhibit && !duplicate) dests.push(toDest({ address: sorry.address, port, forwarding }, 0));
+    return;
+  }
+  const at = dests.findIndex((d) => d.addr === sorry.address && d.port === port);
+  if (at >= 0) dests.splice(at, 1);
+  dests.push(toDest({ address: sorry.address, port, forwarding }, 1));
 }
 
 function groupTimeouts(spec: DirectorGroupSpec | undefined): Partial<Timeouts> | undefined {
@@ -168,7 +186,8 @@ export function compilePiece(s: ServiceModel, node: string, health: HealthLookup
   if (s.directors.includes(node)) {
     piece.service = compileService(s, health, quorumBefore);
     if (piece.service) {
-      const viaNat = s.backends.some((b) => b.forwarding.method === 'NAT') || s.spec?.forwarding.method === 'NAT';
+      const sorry = s.spec?.sorryServer;
+      const viaNat = s.backends.some((b) => b.forwarding.method === 'NAT') || s.spec?.forwarding.method === 'NAT' || sorry?.forwarding?.method === 'NAT';
       piece.nat6 = viaNat && s.family === 'IPv6';
       piece.nat4 = viaNat && s.family !== 'IPv6';
       for (const v of s.vips) {

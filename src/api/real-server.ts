@@ -36,6 +36,12 @@ const specFields = z.object({
   nodeName: dnsSubdomain(
     'Kubernetes node that is this real server: its agent configures the DR/TUN real-server side (VIP on lo or tunl0, arp_ignore=1, arp_announce=2, rp_filter).',
   ).optional(),
+  inhibitOnFailure: z
+    .boolean()
+    .optional()
+    .describe(
+      "Overrides the VirtualService's inhibitOnFailure for this real server: weight 0 instead of removal while it is failed (keepalived inhibit_on_failure in a real_server).",
+    ),
   healthCheck: HealthCheck.optional().describe(
     "Replaces the VirtualService's health check for this real server (the whole block, unset fields take their defaults).",
   ),

@@ -12,7 +12,7 @@ import {
   portNumber,
   portNumberOrName,
 } from './formats.js';
-import { Forwarding } from './forwarding.js';
+import { Forwarding, ForwardingOverride } from './forwarding.js';
 import { HealthCheck } from './health-check.js';
 import { apiVersion } from './group.js';
 import { celString, withRules } from './rules.js';
@@ -88,6 +88,15 @@ const SorryServer = z
   .object({
     address: ipAddress('Address of the server that answers when no real server is healthy (keepalived sorry_server).'),
     port: portNumber('Port of the sorry server; defaults to the virtual service port.').optional(),
+    forwarding: ForwardingOverride.optional().describe(
+      "The sorry server's own forwarding (keepalived sorry_server_lvs_method); the service's forwarding when omitted.",
+    ),
+    inhibit: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Keep the sorry server in the table at weight 0 while quorum holds instead of removing it, so its connections outlive quorum coming back (keepalived sorry_server_inhibit).',
+      ),
   })
   .describe('Fallback server that serves alone, with weight 1, while quorum is lost (keepalived sorry_server).');
 
@@ -255,10 +264,10 @@ export const VirtualServiceSpec = withRules(specFields.describe('Desired state o
     fieldPath: '.sorryServer.address',
   },
   {
-    cel: "!has(self.sorryServer) || !has(self.sorryServer.port) || self.forwarding.method == 'NAT' || (has(self.port) && self.sorryServer.port == self.port)",
+    cel: "!has(self.sorryServer) || !has(self.sorryServer.port) || (has(self.sorryServer.forwarding) ? self.sorryServer.forwarding.method : self.forwarding.method) == 'NAT' || (has(self.port) && self.sorryServer.port == self.port)",
     holds: (s) =>
-      s.sorryServer?.port === undefined || s.forwarding.method === 'NAT' || s.sorryServer.port === s.port,
-    message: 'DR and TUN cannot map ports: sorryServer.port must equal port (or be omitted)',
+      s.sorryServer?.port === undefined || (s.sorryServer.forwarding ?? s.forwarding).method === 'NAT' || s.sorryServer.port === s.port,
+    message: 'DR and TUN cannot map ports: sorryServer.port must equal port (or be omitted) unless the sorry server forwards by NAT',
     fieldPath: '.sorryServer.port',
   },
 ]);

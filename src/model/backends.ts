@@ -105,6 +105,8 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
         weight: rs.spec.weight ?? spec.backends.defaultWeight,
         forwarding,
         healthCheck: rs.spec.healthCheck ?? spec.healthCheck,
+        // keepalived: a real_server's inhibit_on_failure, else its virtual_server's.
+        inhibitOnFailure: rs.spec.inhibitOnFailure ?? spec.inhibitOnFailure,
         source: { kind: 'RealServer', namespace, name: rsName },
       };
       if (rs.spec.upperThreshold !== undefined) b.upperThreshold = rs.spec.upperThreshold;
@@ -158,6 +160,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
               weight: spec.backends.defaultWeight,
               forwarding: spec.forwarding,
               healthCheck: spec.healthCheck,
+              inhibitOnFailure: spec.inhibitOnFailure,
               source: { kind: 'EndpointSlice', namespace, name: slice.metadata.name ?? '', service: ref.name },
             };
             if (ep.nodeName !== undefined) b.nodeName = ep.nodeName;

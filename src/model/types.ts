@@ -85,6 +85,8 @@ export interface Backend {
   /** The node that is this real server (its agent configures the DR/TUN side). */
   nodeName?: string | undefined;
   healthCheck: HealthCheck;
+  /** Weight 0 instead of removal while failed: the RealServer's own setting, else the service's. */
+  inhibitOnFailure: boolean;
   source: BackendSource;
 }
 

@@ -202,6 +202,27 @@ export const invalidObjects: InvalidObject[] = [
     zod: 'DR and TUN cannot map ports: sorryServer.port must equal port',
   },
   {
+    name: 'sorry server forwarding by DR on another port of a NAT service',
+    object: vs((s) => {
+      s.forwarding = { method: 'NAT' };
+      s.sorryServer = { address: '192.0.2.99', port: 8080, forwarding: { method: 'DR' } };
+    }),
+    server: 'spec.sorryServer.port: Invalid value: DR and TUN cannot map ports: sorryServer.port must equal port',
+    zod: 'DR and TUN cannot map ports: sorryServer.port must equal port',
+  },
+  {
+    name: 'sorry server forwarding by TUN with a tunnel port but no gue',
+    object: vs((s) => (s.sorryServer = { address: '192.0.2.99', forwarding: { method: 'TUN', tunnelPort: 6080 } })),
+    server: 'spec.sorryServer.forwarding.tunnelPort: Invalid value: tunnelPort is required with tunnelType gue and not allowed otherwise',
+    zod: 'tunnelPort is required with tunnelType gue and not allowed otherwise',
+  },
+  {
+    name: 'sorry server forwarding without a method',
+    object: vs((s) => (s.sorryServer = { address: '192.0.2.99', forwarding: { tunnelType: 'gre' } })),
+    server: 'spec.sorryServer.forwarding.method: Required value',
+    zod: 'method',
+  },
+  {
     name: 'IPv6 sorry server for an IPv4 VIP',
     object: vs((s) => (s.sorryServer = { address: '2001:db8::99' })),
     server: 'spec.sorryServer.address: Invalid value: sorryServer.address must have the same address family as the service',

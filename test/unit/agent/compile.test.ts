@@ -3,7 +3,8 @@ import { CompileCache } from '../../../src/agent/compile-cache.js';
 import { compile, type HealthLookup } from '../../../src/agent/compile.js';
 import { resolve } from '../../../src/model/index.js';
 import type { Snapshot } from '../../../src/model/types.js';
-import { dg, node, rs, snapshot, web } from '../model/fixtures.js';
+import type { VirtualServiceSpecInput } from '../../../src/api/index.js';
+import { dg, node, rs, snapshot, vs, web } from '../model/fixtures.js';
 
 const allHealthy: HealthLookup = () => true;
 const leadsAll = (): boolean => true;
@@ -135,6 +136,83 @@ describe('compile (director side)', () => {
     const held = compile(model, 'd1', only('192.168.10.101'), leadsAll, undefined, () => true).services[0]!;
     const notHeld = compile(model, 'd1', only('192.168.10.101'), leadsAll, undefined, () => false).services[0]!;
     expect([table(held), table(notHeld)]).toEqual([['192.168.10.101/1'], ['192.168.10.200/1']]);
+  });
+
+  // keepalived check_data.c: a real_server's inhibit_on_failure, else its virtual_server's.
+  it("lets a RealServer's inhibitOnFailure override the VirtualService's, either way", () => {
+    const down: HealthLookup = () => false;
+    const snap = (vsInhibit: boolean, rsInhibit: boolean | undefined): Snapshot => classic({
+      realServers: [
+        rs('shop', 'web-1', { address: '192.168.10.101', weight: 1, ...(rsInhibit === undefined ? {} : { inhibitOnFailure: rsInhibit }) }, { app: 'web' }),
+        rs('shop', 'web-2', { address: '192.168.10.102', weight: 2 }, { app: 'web' }),
+      ],
+    }, { inhibitOnFailure: vsInhibit });
+    const tables = [[false, true], [true, false], [true, undefined], [false, undefined]] as const;
+    expect(tables.map(([v, r]) => table(compile(resolve(snap(v, r)), 'd1', down, leadsAll).services[0]!))).toEqual([
+      ['192.168.10.101/0'], ['192.168.10.102/0'], ['192.168.10.101/0', '192.168.10.102/0'], [],
+    ]);
+  });
+
+  it('counts an inhibited failed real server for nothing toward quorum, an inhibited live one for its weight', () => {
+    const spec = { ...sorry, quorum: { weight: 2 }, inhibitOnFailure: true };
+    // web-2 (weight 2) failed, parked at weight 0: live weight 1 < 2, quorum lost.
+    const lost = compile(resolve(classic({}, spec)), 'd1', only('192.168.10.101'), leadsAll).services[0]!;
+    expect({ live: lost.liveWeight, up: lost.quorumUp }).toEqual({ live: 1, up: false });
+    // web-2 live but parked at 0 beside the sorry server: its weight still counts (keepalived
+    // weighs ISALIVE servers), so with memory "lost" and weight 3 >= 2 quorum comes back.
+    const back = compile(resolve(classic({}, spec)), 'd1', allHealthy, leadsAll, undefined, () => false).services[0]!;
+    expect({ live: back.liveWeight, up: back.quorumUp, table: table(back) }).toEqual({ live: 3, up: true, table: ['192.168.10.101/1', '192.168.10.102/2'] });
+  });
+
+  // keepalived init_service_vs / update_quorum_state with sorry_server_inhibit: the sorry server
+  // sits at weight 0 while quorum holds, weight 1 while it is lost.
+  it('parks the sorry server at weight 0 while quorum holds with sorryServer.inhibit', () => {
+    const spec = { sorryServer: { address: '192.168.10.200', inhibit: true } };
+    const up = compile(resolve(classic({}, spec)), 'd1', allHealthy, leadsAll).services[0]!;
+    expect(table(up)).toEqual(['192.168.10.101/1', '192.168.10.102/2', '192.168.10.200/0']);
+    const lost = compile(resolve(classic({}, spec)), 'd1', () => false, leadsAll).services[0]!;
+    expect(table(lost)).toEqual(['192.168.10.200/1']);
+    const removed = compile(resolve(classic({}, sorry)), 'd1', allHealthy, leadsAll).services[0]!;
+    expect(table(removed)).toEqual(['192.168.10.101/1', '192.168.10.102/2']);
+  });
+
+  it('treats a sorry server at a real server\'s address and port as that destination (s_svr_duplicates_rs)', () => {
+    const spec = { sorryServer: { address: '192.168.10.102', inhibit: true }, quorum: { weight: 2 } };
+    // Quorum holds: web-2 at its own weight, no second entry at weight 0.
+    const up = compile(resolve(classic({}, spec)), 'd1', allHealthy, leadsAll).services[0]!;
+    expect(table(up)).toEqual(['192.168.10.101/1', '192.168.10.102/2']);
+    // web-2 failed and not inhibited while quorum holds (no sorry entry either).
+    const failed = compile(resolve(classic({}, { ...spec, quorum: { weight: 1 } })), 'd1', only('192.168.10.101'), leadsAll).services[0]!;
+    expect(table(failed)).toEqual(['192.168.10.101/1']);
+    // Quorum lost: the sorry server replaces it at weight 1.
+    const lost = compile(resolve(classic({}, spec)), 'd1', only('192.168.10.101'), leadsAll).services[0]!;
+    expect(table(lost)).toEqual(['192.168.10.102/1']);
+  });
+
+  // keepalived sorry_server_lvs_method: the sorry server's own forwarding, else the service's.
+  it("forwards to the sorry server by its own method, mapping its port only under NAT", () => {
+    const nat = compile(resolve(classic({}, { sorryServer: { address: '192.168.10.200', port: 8080, forwarding: { method: 'NAT' } } })), 'd1', () => false, leadsAll);
+    expect(nat.services[0]!.ipvs.dests).toEqual([{ addr: '192.168.10.200', port: 8080, fwd: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 }]);
+    // A NAT sorry server on a DR service needs the director to route and keep conntrack.
+    expect(nat.sysctls).toMatchObject({ 'net.ipv4.ip_forward': '1', 'net.ipv4.vs.conntrack': '1' });
+    const tun = compile(resolve(classic({}, { forwarding: { method: 'NAT' }, sorryServer: { address: '192.168.10.200', inhibit: true, forwarding: { method: 'TUN', tunnelType: 'gue', tunnelPort: 6080 } } })), 'd1', allHealthy, leadsAll);
+    expect(tun.services[0]!.ipvs.dests.at(-1)).toEqual({ addr: '192.168.10.200', port: 80, fwd: 'tunnel', weight: 0, upperThreshold: 0, lowerThreshold: 0, tunnel: { type: 'gue', port: 6080, flags: [] } });
+    const inherited = compile(resolve(classic({}, sorry)), 'd1', () => false, leadsAll);
+    expect(inherited.services[0]!.ipvs.dests.map((d) => d.fwd)).toEqual(['route']);
+    expect(inherited.sysctls['net.ipv4.ip_forward']).toBeUndefined();
+  });
+
+  it('gives a DR or TUN sorry server of a fwmark service port 0, a NAT one its own port', () => {
+    const fwm = (sorryServer: VirtualServiceSpecInput['sorryServer']): Snapshot => snapshot({
+      directorGroups: [dg('g1')],
+      virtualServices: [vs('shop', 'mark', { fwmark: 7, fwmarkVIPs: ['192.168.10.100'], forwarding: { method: 'DR' }, backends: { realServerSelector: { matchLabels: { app: 'web' } } }, directorGroup: 'g1', ...(sorryServer ? { sorryServer } : {}) })],
+      realServers: [rs('shop', 'web-1', { address: '192.168.10.101' }, { app: 'web' })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+    });
+    const dest = (s: Snapshot): string => compile(resolve(s), 'd1', () => false, leadsAll).services[0]!.ipvs.dests.map((d) => `${d.addr}:${d.port} ${d.fwd}`).join();
+    expect(dest(fwm({ address: '192.168.10.200' }))).toBe('192.168.10.200:0 route');
+    expect(dest(fwm({ address: '192.168.10.200', forwarding: { method: 'TUN' } }))).toBe('192.168.10.200:0 tunnel');
+    expect(dest(fwm({ address: '192.168.10.200', port: 8080, forwarding: { method: 'NAT' } }))).toBe('192.168.10.200:8080 masq');
   });
 
   it('treats unchecked real servers as down (keepalived alpha): the sorry server serves until checks pass', () => {

@@ -217,6 +217,28 @@ describe('accepted edge cases', () => {
     if (r.ok) expect(serviceFamily(r.value.spec)).toBe('IPv6');
   });
 
+  it('accepts a NAT sorry server on its own port beside DR real servers, parked with inhibit', () => {
+    const vs = validVirtualService();
+    vs.spec.sorryServer = { address: '192.0.2.99', port: 8080, forwarding: { method: 'NAT' }, inhibit: true };
+    const r = parseVirtualService(vs);
+    expect(r.ok, r.ok ? '' : r.error).toBe(true);
+    if (r.ok) expect(r.value.spec.sorryServer).toEqual({ address: '192.0.2.99', port: 8080, forwarding: { method: 'NAT' }, inhibit: true });
+    delete vs.spec.sorryServer.inhibit;
+    const d = parseVirtualService(vs);
+    if (d.ok) expect(d.value.spec.sorryServer?.inhibit).toBe(false);
+  });
+
+  it('accepts a RealServer inhibitOnFailure of either value and leaves it unset when omitted', () => {
+    for (const v of [true, false]) {
+      const rs = validRealServer();
+      rs.spec.inhibitOnFailure = v;
+      const r = parseRealServer(rs);
+      expect(r.ok && r.value.spec.inhibitOnFailure).toBe(v);
+    }
+    const r = parseRealServer(validRealServer());
+    expect(r.ok && r.value.spec.inhibitOnFailure).toBeUndefined();
+  });
+
   it('accepts fwmark services in both families, onePacket with fwmark, and sh flags with sh', () => {
     const vs = validVirtualService();
     delete vs.spec.vip;

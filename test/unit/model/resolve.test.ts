@@ -308,6 +308,23 @@ describe('resolve: backends', () => {
     ]);
   });
 
+  it("gives each backend its inhibitOnFailure: the RealServer's own, else the VirtualService's (endpoints too)", () => {
+    const m = resolve(
+      snapshot({
+        directorGroups: [dg('g1')],
+        nodes: nodesFor(),
+        services: [service('a', 'api', [{ port: 80 }])],
+        endpointSlices: [slice('a', 'api-1', 'api', [{ port: 80 }], [ready('10.0.0.3')])],
+        virtualServices: [web('a', 'x', '192.0.2.1', { inhibitOnFailure: true, backends: { realServerSelector: { matchLabels: { app: 'x' } }, service: { name: 'api' } } })],
+        realServers: [
+          rs('a', 'r1', { address: '10.0.0.1', inhibitOnFailure: false }, { app: 'x' }),
+          rs('a', 'r2', { address: '10.0.0.2' }, { app: 'x' }),
+        ],
+      }),
+    );
+    expect(svc(m, 'a/x').backends.map((b) => `${b.address}/${b.inhibitOnFailure}`)).toEqual(['10.0.0.1/false', '10.0.0.2/true', '10.0.0.3/true']);
+  });
+
   it('gives fwmark DR backends port 0 and canonical IPv6 addresses', () => {
     const m = resolve(
       snapshot({
