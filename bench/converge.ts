@@ -44,7 +44,7 @@ function percentile(sorted: number[], p: number): number {
 const want = services * backends;
 const env = await createEnvForBench(log);
 try {
-  const c: KubeClients = makeClients(new KubeHttp(fromKubeconfigFile(env.kubeconfig)));
+  const c: KubeClients = makeClients(new KubeHttp(await fromKubeconfigFile(env.kubeconfig)));
   const d1 = env.director;
   const countDests = async (): Promise<number> => Number((await d1.exec("ipvsadm -Sn | grep -c '^-a' || true")).trim());
   // Dumping 10,000 destinations costs the one-CPU lab kernel (and so the agent it measures) a lot:

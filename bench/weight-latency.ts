@@ -10,7 +10,7 @@ import { KubeHttp, makeClients } from '../src/kube/index.js';
 
 const [kubeconfig = '', vip = '', port = '80', rs = '', name = '', namespace = '', samples = '30', out = ''] = process.argv.slice(2);
 const ipvs = await NetlinkIpvsClient.open();
-const http = new KubeHttp(fromKubeconfigFile(kubeconfig));
+const http = new KubeHttp(await fromKubeconfigFile(kubeconfig));
 const realServers = makeClients(http).realServers;
 const key = { af: 'IPv4', protocol: 'tcp', addr: vip, port: Number(port) } as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -93,7 +93,7 @@ export const agentCommand: Subcommand = {
       log,
       ...(manifests.length
         ? { manifests: { files: manifests, nodes: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: values.node, labels: labels(values['node-label'] ?? []) } }] } }
-        : { access: loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context }) }),
+        : { access: await loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context }) }),
     });
     await untilSignalled((signal) => log.info({ signal }, 'shutting down'));
     const pod = process.env.POD_NAME ? { namespace: values['lease-namespace'], name: process.env.POD_NAME } : undefined;

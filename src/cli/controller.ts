@@ -78,7 +78,7 @@ export const controllerCommand: Subcommand = {
       import('../kube/leader.js'),
       import('../util/process-metrics.js'),
     ]);
-    const access = loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context });
+    const access = await loadClusterAccess({ kubeconfig: values.kubeconfig, context: values.context });
     const controller = new Controller({
       access,
       agentLeaseNamespace: values['leader-election-namespace'],

@@ -1,10 +1,13 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { inCluster, inClusterAccess } from './in-cluster.js';
 
 /**
- * How to reach and authenticate to the API server. Loading and authentication are
- * @kubernetes/client-node's KubeConfig (kubeconfig files, $KUBECONFIG, in-cluster service
- * account, client certificates, tokens, exec plugins); our transport (http.ts) only asks it
- * for the TLS material and headers of each request.
+ * How to reach and authenticate to the API server. In a pod: the service account (in-cluster.ts),
+ * without @kubernetes/client-node. Kubeconfig files (client certificates, tokens, exec and
+ * auth-provider plugins) are client-node's KubeConfig, loaded only then; our transport (http.ts)
+ * only asks for the TLS material and headers of each request.
  */
 export interface ClusterAccess {
   /** `https://host:port`. */
@@ -52,9 +55,12 @@ export function fromClientNodeKubeConfig(kc: ClientNodeKubeConfig, source = 'kub
   };
 }
 
+/** client-node, loaded on first use: only kubeconfig files need it. */
+const clientNode = () => import('@kubernetes/client-node');
+
 /** One kubeconfig file, optionally with another context than its current one. */
-export function fromKubeconfigFile(file: string, context?: string): ClusterAccess {
-  const kc = new KubeConfig();
+export async function fromKubeconfigFile(file: string, context?: string): Promise<ClusterAccess> {
+  const kc = new (await clientNode()).KubeConfig();
   kc.loadFromFile(file);
   if (context) kc.setCurrentContext(context);
   return fromClientNodeKubeConfig(kc, file);
@@ -62,13 +68,15 @@ export function fromKubeconfigFile(file: string, context?: string): ClusterAcces
 
 /**
  * An explicit kubeconfig, else client-node's default order: $KUBECONFIG, ~/.kube/config, the
- * in-cluster service account.
+ * in-cluster service account (which alone needs no client-node).
  */
-export function loadClusterAccess(o: { kubeconfig?: string | undefined; context?: string | undefined } = {}): ClusterAccess {
+export async function loadClusterAccess(o: { kubeconfig?: string | undefined; context?: string | undefined; serviceAccountDir?: string | undefined } = {}): Promise<ClusterAccess> {
   if (o.kubeconfig) return fromKubeconfigFile(o.kubeconfig, o.context);
-  const kc = new KubeConfig();
+  const kubeconfigFound = Boolean(process.env.KUBECONFIG) || existsSync(join(homedir(), '.kube', 'config'));
+  if (!kubeconfigFound && !o.context && inCluster()) return inClusterAccess(o.serviceAccountDir ? { dir: o.serviceAccountDir } : {});
+  const kc = new (await clientNode()).KubeConfig();
   kc.loadFromDefault();
   if (o.context) kc.setCurrentContext(o.context);
   if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: give --kubeconfig, set KUBECONFIG, or run in a pod');
-  return fromClientNodeKubeConfig(kc, process.env.KUBERNETES_SERVICE_HOST ? 'in-cluster' : 'default kubeconfig');
+  return fromClientNodeKubeConfig(kc, inCluster() ? 'in-cluster' : 'default kubeconfig');
 }

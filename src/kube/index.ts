@@ -1,5 +1,6 @@
 // Kubernetes plumbing shared by the controller and the agent.
 export { loadClusterAccess, fromKubeconfigFile, fromClientNodeKubeConfig, type ClusterAccess, type RequestAuth } from './config.js';
+export { inCluster, inClusterAccess, serviceAccountDir } from './in-cluster.js';
 export { KubeHttp, KubeApiError, isNotFound, isConflict, isAlreadyExists, isGone, type WatchEvent, type Query } from './http.js';
 export { type Resource, resources, apiVersionOf, collectionPath, objectPath } from './resources.js';
 export { ResourceClient, makeClients, type KubeClients, type ApplyBody, type ApplyOptions, type ListOptions } from './client.js';

@@ -33,9 +33,9 @@ export function testLogger(name: string) {
   return pino({ level: process.env.LOG_LEVEL ?? 'warn', base: { test: name } }, pino.destination(2));
 }
 
-export function kit(kubeconfig: string, binDir: string, name: string): Kit {
+export async function kit(kubeconfig: string, binDir: string, name: string): Promise<Kit> {
   const api = connectApiServer(kubeconfig, binDir);
-  const http = new KubeHttp(fromKubeconfigFile(kubeconfig));
+  const http = new KubeHttp(await fromKubeconfigFile(kubeconfig));
   const clients = makeClients(http);
   const controllers: Controller[] = [];
   return {
@@ -45,7 +45,7 @@ export function kit(kubeconfig: string, binDir: string, name: string): Kit {
     controllers,
     async startController(o = {}) {
       const c = new Controller({
-        access: fromKubeconfigFile(kubeconfig),
+        access: await fromKubeconfigFile(kubeconfig),
         debounceMs: 20,
         informer: { backoffInitialMs: 100, backoffMaxMs: 1000 },
         log: testLogger(name),

@@ -8,7 +8,7 @@ import type { Lease } from '../../src/kube/types.js';
 import { microTime } from '../../src/kube/types.js';
 import { condition, eventually, installCrds, kit, sleep, unique } from './controller-kit.js';
 
-const k = kit(inject('kubeconfig'), inject('binDir'), 'leader');
+const k = await kit(inject('kubeconfig'), inject('binDir'), 'leader');
 const c = k.clients;
 const ns = unique('ctl-leader');
 

@@ -7,7 +7,7 @@ import type { DirectorGroup, VirtualService } from '../../src/api/index.js';
 import type { Controller } from '../../src/controller/controller.js';
 import { eventually, installCrds, kit, sleep, unique } from './controller-kit.js';
 
-const k = kit(inject('kubeconfig'), inject('binDir'), 'controller-workqueue');
+const k = await kit(inject('kubeconfig'), inject('binDir'), 'controller-workqueue');
 const c = k.clients;
 const ns = unique('wq');
 const group = `${ns}-g`;

@@ -15,7 +15,7 @@ import { type EndpointSlice, type Service, microTime } from '../../src/kube/type
 import { agentLeaseName } from '../../src/kube/node-heartbeat.js';
 import { condition, eventsFor, eventually, installCrds, kit, nodeObject, sleep, unique } from './controller-kit.js';
 
-const k = kit(inject('kubeconfig'), inject('binDir'), 'controller');
+const k = await kit(inject('kubeconfig'), inject('binDir'), 'controller');
 const c = k.clients;
 const suffix = unique('ctl');
 const ns = suffix;

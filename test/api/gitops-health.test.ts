@@ -15,7 +15,7 @@ import type { DirectorGroup, DirectorView, RealServer, RealServerStatus, Virtual
 import { argoHealth, argoHealthScripts, ensureKapply, kstatus, type KStatusResult } from '../lab/gitops.js';
 import { condition, eventually, installCrds, kit, nodeObject, unique } from './controller-kit.js';
 
-const k = kit(inject('kubeconfig'), inject('binDir'), 'gitops');
+const k = await kit(inject('kubeconfig'), inject('binDir'), 'gitops');
 const c = k.clients;
 const suffix = unique('gh');
 const ns = suffix;

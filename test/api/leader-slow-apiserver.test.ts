@@ -14,7 +14,7 @@ import type { Event, KubeObject, Lease } from '../../src/kube/types.js';
 import { condition, eventually, installCrds, kit, sleep, testLogger, unique } from './controller-kit.js';
 import { type DelayProxy, startDelayProxy } from '../lab/delay-proxy.js';
 
-const k = kit(inject('kubeconfig'), inject('binDir'), 'leader-slow');
+const k = await kit(inject('kubeconfig'), inject('binDir'), 'leader-slow');
 const c = k.clients;
 const ns = unique('leader-slow');
 
@@ -28,7 +28,7 @@ const candidates: Candidate[] = [];
 
 async function candidate(id: string, lease: string): Promise<Candidate> {
   const proxy = await startDelayProxy(k.api.server);
-  const http = new KubeHttp(proxy.access(fromKubeconfigFile(k.kubeconfig)));
+  const http = new KubeHttp(proxy.access(await fromKubeconfigFile(k.kubeconfig)));
   const leases = makeClients(http).leases;
   const elector = new LeaderElector({
     leases,
@@ -160,7 +160,7 @@ describe('leader election with a slow API server', () => {
     const years = { 'ctl-a': 30, 'ctl-b': 20 } as const;
     const start = async (id: keyof typeof years, proxy: DelayProxy) =>
       k.startController({
-        access: proxy.access(fromKubeconfigFile(k.kubeconfig)),
+        access: proxy.access(await fromKubeconfigFile(k.kubeconfig)),
         now: () => new Date(Date.now() - years[id] * 365 * 86_400_000),
         leaderElection: { namespace: ns, name: 'ctl', identity: id, leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 300 },
       });

@@ -25,7 +25,7 @@ import { eventually, installCrds, kit } from './controller-kit.js';
 import { runTool } from './harness.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const k = kit(inject('kubeconfig'), inject('binDir'), 'metrics-lint');
+const k = await kit(inject('kubeconfig'), inject('binDir'), 'metrics-lint');
 let promtool = '';
 const closers: Array<() => unknown> = [];
 
