@@ -1,6 +1,6 @@
 import type { DirectorGroup, RealServer, VirtualService } from '../api/index.js';
 import type { Fence } from './fence.js';
-import { KubeApiError, type KubeHttp, type RequestOptions, isNotFound } from './http.js';
+import { KubeApiError, type KubeHttp, type RequestOptions, isGone, isNotFound } from './http.js';
 import { type Resource, apiVersionOf, collectionPath, objectPath, resources } from './resources.js';
 import type { EndpointSlice, Event, KubeObject, Lease, ListResult, Node, SecretMeta, Service } from './types.js';
 
@@ -9,6 +9,18 @@ export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
 }
+
+export interface PageOptions {
+  /** Objects per page (`limit`); the server may send fewer, or all at once from its watch cache. */
+  limit?: number;
+  /** The previous page's `metadata.continue`. */
+  continue?: string;
+  /** "0": any version, served from the API server's watch cache; omitted: the latest (a consistent read). */
+  resourceVersion?: string;
+}
+
+/** client-go's pager default: 500 objects a page. */
+export const defaultPageSize = 500;
 
 export interface ApplyOptions {
   fieldManager: string;
@@ -48,16 +60,49 @@ export class ResourceClient<T extends KubeObject> {
     return apiVersionOf(this.resource);
   }
 
-  async list(o: ListOptions = {}): Promise<ListResult<T>> {
-    const body = await this.send<{ items?: T[] | null; metadata?: { resourceVersion?: string } }>(
+  /** One page of the collection; `continue` is set when there are more. */
+  async listPage(o: ListOptions & PageOptions = {}): Promise<ListResult<T> & { continue?: string }> {
+    const body = await this.send<{ items?: T[] | null; metadata?: { resourceVersion?: string; continue?: string } }>(
       'GET',
       collectionPath(this.resource, o.namespace),
       {
-        query: { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector },
+        query: {
+          labelSelector: o.labelSelector,
+          fieldSelector: o.fieldSelector,
+          limit: o.limit,
+          // A continue token carries its own version; the API refuses both.
+          ...(o.continue ? { continue: o.continue } : { resourceVersion: o.resourceVersion }),
+        },
         ...(this.accept ? { accept: this.accept.list } : {}),
       },
     );
-    return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
+    const next = body.metadata?.continue;
+    return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) };
+  }
+
+  /**
+   * The whole collection, a page at a time (as client-go's pager): a large list neither sits in
+   * the API server's memory at once nor times out. A continue token that expired mid-way (410)
+   * restarts as one unpaged list, as client-go does. `pages` counts the requests.
+   */
+  async list(o: ListOptions & Omit<PageOptions, 'continue'> = {}): Promise<ListResult<T> & { pages: number }> {
+    const limit = o.limit ?? defaultPageSize;
+    const items: T[] = [];
+    let page = await this.listPage({ ...o, limit });
+    let pages = 1;
+    items.push(...page.items);
+    while (page.continue) {
+      try {
+        page = await this.listPage({ ...o, limit, continue: page.continue });
+      } catch (err) {
+        if (!isGone(err)) throw err;
+        const whole = await this.listPage({ ...o, limit: undefined, resourceVersion: undefined });
+        return { items: whole.items, resourceVersion: whole.resourceVersion, pages: pages + 2 };
+      }
+      pages++;
+      items.push(...page.items);
+    }
+    return { items, resourceVersion: page.resourceVersion, pages };
   }
 
   /** The object, or undefined when it does not exist. */

@@ -16,7 +16,12 @@ import { abortableSleep } from '../util/sleep.js';
 
 /** Where an informer gets its objects from; a fake implements it in unit tests. */
 export interface ListWatcher<T> {
-  list(): Promise<ListResult<T>>;
+  /**
+   * The whole collection. `latest`: a consistent read, needed after a 410 (the version we had is
+   * gone); otherwise any recent version will do, which the API server serves from its watch cache
+   * (resourceVersion=0, as client-go's first list), so 100 agents starting at once cost etcd nothing.
+   */
+  list(latest: boolean): Promise<ListResult<T>>;
   /** Streams events after `resourceVersion` until the server ends the stream or `signal` aborts. */
   watch(resourceVersion: string, onEvent: (ev: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
 }
@@ -33,7 +38,7 @@ export function resourceListWatcher<T extends KubeObject>(client: ResourceClient
   const timeout = o.watchTimeoutSeconds ?? (() => 300 + Math.floor(Math.random() * 300));
   const accept = client.resource.kind === 'Secret' ? metadataOnlyWatchAccept : undefined;
   return {
-    list: () => client.list(o),
+    list: (latest) => client.list(latest ? o : { ...o, resourceVersion: '0' }),
     watch: (resourceVersion, onEvent, signal) => {
       const seconds = timeout();
       return client.http.watch<T>(
@@ -175,11 +180,13 @@ export class Informer<T extends KubeObject> {
     const initial = this.o.backoffInitialMs ?? 500;
     const max = this.o.backoffMaxMs ?? 30_000;
     let failures = 0;
+    // After a 410 the watch cache may be as old as what expired: read the latest instead.
+    let latest = false;
     while (!signal.aborted) {
       try {
         if (this.rv === '') {
           this.stats.lists++;
-          const l = await this.lw.list();
+          const l = await this.lw.list(latest);
           if (signal.aborted) break;
           this.replace(l.items);
           this.rv = l.resourceVersion;
@@ -194,6 +201,7 @@ export class Informer<T extends KubeObject> {
           this.stats.relistsOnGone++;
           this.log.info({ resourceVersion: this.rv }, 'watch expired (410 Gone), relisting');
           this.rv = '';
+          latest = true;
           continue;
         }
         failures++;
