@@ -12,7 +12,9 @@ debs=(linux-source-6.1 flex bison bc libelf-dev make gcc libc6-dev xz-utils patc
       kmod iproute2 ipvsadm keepalived openssl linux-libc-dev procps curl lua5.1 lua-cjson
       # Lab clusters of real nodes (test/lab/kube-node.sh): the container runtime, CNI plugins,
       # what kube-proxy runs; the product image and the lab's pause image (scripts/image/build.sh).
-      containerd runc containernetworking-plugins iptables conntrack buildah mmdebstrap)
+      containerd runc containernetworking-plugins iptables conntrack buildah mmdebstrap
+      # The health probes' kernel tests (test/kernel/health/): a real DNS server to query.
+      dnsmasq-base)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
