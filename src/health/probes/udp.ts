@@ -49,7 +49,7 @@ export const probeUdp: Probe<UdpProbeSpec> = (target, spec, signal) =>
     (s) => (!spec.expectReply && isTimeout(s) ? { ok: true } : { ok: false, reason: abortText(s) }),
   );
 
-function udpErrorText(err: Error): string {
+export function udpErrorText(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ECONNREFUSED' ? 'port unreachable (ECONNREFUSED)' : describeError(err);
 }
