@@ -1,12 +1,15 @@
 // The only native code of lvs-operator: thin N-API wrappers over the socket syscalls that node
-// lacks (raw IP sockets for VRRP, AF_PACKET for gratuitous ARP / unsolicited NA). No packet is
+// lacks (raw IP sockets for VRRP and the ping probe, AF_PACKET for gratuitous ARP / unsolicited NA,
+// a non-blocking connect for the SCTP probe). No packet is
 // built or parsed here: callers pass sockaddrs and frames as bytes, and receive bytes plus the
 // two IPv6 ancillary values (destination, hop limit) that only recvmsg can tell.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/icmp.h>
 #include <linux/if_packet.h>
+#include <netinet/icmp6.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,15 +301,60 @@ static void receiver_finalize(napi_env env, void *data, void *hint) {
   else if (r->closed) free(r);
 }
 
-// recvStart(fd, callback) -> handle for recvStop. The handle keeps the event loop alive.
-static napi_value js_recv_start(napi_env env, napi_callback_info info) {
+// ---- connecting: connect() and one callback when the socket turns writable ----
+
+// connect(fd, sockaddr bytes) -> true when connected at once, false when in progress (EINPROGRESS).
+static napi_value js_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  void *addr;
+  size_t len;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || !arg_buffer(env, argv[1], &addr, &len)) {
+    napi_throw_type_error(env, NULL, "connect(fd, sockaddr: Buffer)");
+    return NULL;
+  }
+  int rc;
+  do rc = connect(fd, (struct sockaddr *)addr, (socklen_t)len);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0 && errno != EINPROGRESS) return throw_errno(env, "connect", errno);
+  napi_value out;
+  CHECK(napi_get_boolean(env, rc == 0, &out));
+  return out;
+}
+
+// The connect finished: back(err) once, err from SO_ERROR (ECONNREFUSED, ETIMEDOUT...) or null.
+static void on_writable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  receiver_t *r = h->data;
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value nothing[5];
+  for (int i = 0; i < 5; i++) napi_get_undefined(env, &nothing[i]);
+  napi_value err;
+  int soerr = 0;
+  socklen_t len = sizeof soerr;
+  if (status < 0) err = errno_error(env, "poll", -status);
+  else if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) err = errno_error(env, "getsockopt", errno);
+  else if (soerr != 0) err = errno_error(env, "connect", soerr);
+  else napi_get_null(env, &err);
+  deliver(r, err, nothing);
+  receiver_stop(r); // one event only; a later recvStop is harmless
+  napi_close_handle_scope(env, scope);
+}
+
+// A poll on fd calling back per packet received (recvStart) or once when connect() is done
+// (writableStart); the handle keeps the event loop alive until recvStop.
+static napi_value start_watch(napi_env env, napi_callback_info info, int writable) {
   size_t argc = 2;
   napi_value argv[2];
   int32_t fd;
   napi_valuetype t;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 2 || !arg_int(env, argv[0], &fd) || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
-    napi_throw_type_error(env, NULL, "recvStart(fd, callback)");
+    napi_throw_type_error(env, NULL, writable ? "writableStart(fd, callback)" : "recvStart(fd, callback)");
     return NULL;
   }
   uv_loop_t *loop;
@@ -326,7 +374,7 @@ static napi_value js_recv_start(napi_env env, napi_callback_info info) {
   napi_create_reference(env, argv[1], 1, &r->callback);
   napi_async_init(env, NULL, name, &r->async);
   napi_add_env_cleanup_hook(env, receiver_env_cleanup, r);
-  rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
+  rc = uv_poll_start(&r->poll, writable ? UV_WRITABLE : UV_READABLE, writable ? on_writable : on_readable);
   if (rc < 0) {
     r->finalized = 1; // no JS handle will exist: free when libuv closes
     receiver_stop(r);
@@ -337,7 +385,16 @@ static napi_value js_recv_start(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-// recvStop(handle): idempotent. The caller must stop before closing the fd.
+static napi_value js_recv_start(napi_env env, napi_callback_info info) {
+  return start_watch(env, info, 0);
+}
+
+// writableStart(fd, callback) -> handle for recvStop: callback(err) once, when connect() is done.
+static napi_value js_writable_start(napi_env env, napi_callback_info info) {
+  return start_watch(env, info, 1);
+}
+
+// recvStop(handle): idempotent, for both kinds of handle. The caller must stop before closing the fd.
 static napi_value js_recv_stop(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -365,6 +422,14 @@ static napi_value constants(napi_env env) {
   set_int(env, c, "AF_INET6", AF_INET6);
   set_int(env, c, "AF_PACKET", AF_PACKET);
   set_int(env, c, "SOCK_RAW", SOCK_RAW);
+  set_int(env, c, "SOCK_STREAM", SOCK_STREAM);
+  set_int(env, c, "SO_ERROR", SO_ERROR);
+  set_int(env, c, "SOL_RAW", SOL_RAW);
+  set_int(env, c, "IPPROTO_ICMP", IPPROTO_ICMP);
+  set_int(env, c, "IPPROTO_ICMPV6", IPPROTO_ICMPV6);
+  set_int(env, c, "IPPROTO_SCTP", IPPROTO_SCTP);
+  set_int(env, c, "ICMP_FILTER", ICMP_FILTER);
+  set_int(env, c, "ICMP6_FILTER", ICMP6_FILTER);
   set_int(env, c, "SOL_SOCKET", SOL_SOCKET);
   set_int(env, c, "SO_BINDTODEVICE", SO_BINDTODEVICE);
   set_int(env, c, "SO_RCVBUF", SO_RCVBUF);
@@ -399,6 +464,8 @@ NAPI_MODULE_INIT() {
       {"setsockopt", NULL, js_setsockopt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bind", NULL, js_bind, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendto", NULL, js_sendto, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"connect", NULL, js_connect, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"writableStart", NULL, js_writable_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifNameToIndex", NULL, js_if_nametoindex, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recvStart", NULL, js_recv_start, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -4,6 +4,18 @@ export type { CheckConfig, CheckerStats, HealthChange, HealthCheckerOptions, Las
 export { realClock, type Clock, type TimerHandle } from './clock.js';
 export { fetchDigest, type DigestOptions, type DigestResult } from './digest.js';
 export { LATENCY_BUCKETS_SECONDS, latencyHistogram, type LatencyTotals } from './latency.js';
-export { deadlineSignal, ProbeTimeoutError, probeHttp, probeHttps, probeTcp, probeUdp, runProbe } from './probes/index.js';
+export {
+  deadlineSignal,
+  ProbeTimeoutError,
+  probeDns,
+  probeHttp,
+  probeHttps,
+  probePing,
+  probeSctp,
+  probeSmtp,
+  probeTcp,
+  probeUdp,
+  runProbe,
+} from './probes/index.js';
 export type { InitialHealth } from './rise-fall.js';
 export type * from './types.js';

@@ -1,9 +1,17 @@
 import type { Probe } from '../types.js';
+import { probeDns } from './dns.js';
 import { probeHttp, probeHttps } from './http.js';
+import { probePing } from './ping.js';
+import { probeSctp } from './sctp.js';
+import { probeSmtp } from './smtp.js';
 import { probeTcp } from './tcp.js';
 import { probeUdp } from './udp.js';
 
+export { probeDns } from './dns.js';
 export { probeHttp, probeHttps } from './http.js';
+export { probePing } from './ping.js';
+export { probeSctp } from './sctp.js';
+export { probeSmtp } from './smtp.js';
 export { probeTcp } from './tcp.js';
 export { probeUdp } from './udp.js';
 export { ProbeTimeoutError, deadlineSignal } from './abort.js';
@@ -19,8 +27,13 @@ export const runProbe: Probe = (target, spec, signal) => {
       return probeHttps(target, spec, signal);
     case 'udp':
       return probeUdp(target, spec, signal);
-    default:
-      // dns, smtp, ping and sctp probes land with their modules; until then such a check fails visibly.
-      return Promise.resolve({ ok: false, latencyMs: 0, reason: `${spec.type} probe not available in this build` });
+    case 'dns':
+      return probeDns(target, spec, signal);
+    case 'smtp':
+      return probeSmtp(target, spec, signal);
+    case 'ping':
+      return probePing(target, spec, signal);
+    case 'sctp':
+      return probeSctp(target, spec, signal);
   }
 };

@@ -10,6 +10,14 @@ export interface NativeConstants {
   AF_INET6: number;
   AF_PACKET: number;
   SOCK_RAW: number;
+  SOCK_STREAM: number;
+  SO_ERROR: number;
+  SOL_RAW: number;
+  IPPROTO_ICMP: number;
+  IPPROTO_ICMPV6: number;
+  IPPROTO_SCTP: number;
+  ICMP_FILTER: number;
+  ICMP6_FILTER: number;
   SOL_SOCKET: number;
   SO_BINDTODEVICE: number;
   SO_RCVBUF: number;
@@ -59,9 +67,14 @@ export interface PacketSocketBinding {
   setsockopt(fd: number, level: number, name: number, value: number | Buffer): void;
   bind(fd: number, sockaddr: Buffer): void;
   sendto(fd: number, data: Buffer, sockaddr: Buffer): number;
+  /** Non-blocking connect: true when connected at once, false when in progress (then writableStart). */
+  connect(fd: number, sockaddr: Buffer): boolean;
+  /** Calls back once when the socket turns writable: null, or the connect's error (SO_ERROR). Stop with recvStop. */
+  writableStart(fd: number, callback: (err: (Error & { code?: string; errno?: number }) | null) => void): NativeReceiver;
   close(fd: number): void;
   ifNameToIndex(name: string): number;
   recvStart(fd: number, callback: NativeRecvCallback): NativeReceiver;
+  /** Stops a recvStart or writableStart handle; idempotent. */
   recvStop(handle: NativeReceiver): void;
   constants: NativeConstants;
 }
