@@ -336,9 +336,10 @@ static void on_writable(uv_poll_t *h, int status, int events) {
   napi_value err;
   int soerr = 0;
   socklen_t len = sizeof soerr;
-  if (status < 0) err = errno_error(env, "poll", -status);
-  else if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) err = errno_error(env, "getsockopt", errno);
+  // libuv reports POLLERR as status UV_EBADF: the socket's own error (SO_ERROR) says what failed.
+  if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) err = errno_error(env, "getsockopt", errno);
   else if (soerr != 0) err = errno_error(env, "connect", soerr);
+  else if (status < 0) err = errno_error(env, "poll", -status);
   else napi_get_null(env, &err);
   deliver(r, err, nothing);
   receiver_stop(r); // one event only; a later recvStop is harmless
