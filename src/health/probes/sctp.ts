@@ -25,7 +25,7 @@ export const probeSctp: Probe<SctpProbeSpec> = (target, spec, signal) =>
           n.bind(open.fd, sockaddrOf(c, family, spec.bindAddress));
         }
         if (n.connect(open.fd, sockaddrOf(c, family, address, target.port))) return finish(true);
-        open.watch = n.writableStart(open.fd, (err) => (err ? finish(false, describeError(err)) : finish(true)));
+        open.watch = n.writableStart(open.fd, (err) => (err ? finish(false, `connect ${err.code ?? err.message}`) : finish(true)));
       })
       .catch((err: unknown) => finish(false, describeError(err)));
     return () => {
