@@ -11,6 +11,8 @@ import { AgentMetrics } from './metrics.js';
 import { StatusReporter } from './reporter.js';
 import { probeSchedulers } from './schedulers.js';
 import { FileSource, type SnapshotSource } from './source.js';
+import { logManifests } from './standalone-report.js';
+import { resolve } from '../model/index.js';
 import type { VipLeadership } from './compile.js';
 import type { Node } from '../kube/types.js';
 import { RtLinkClient } from '../link/index.js';
@@ -117,6 +119,8 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   } else if (o.manifests) {
     const files = new FileSource(o.manifests.files, o.manifests.nodes);
     await files.reload();
+    // No API server to carry conditions: every refused or degraded object is said in the log.
+    logManifests(o.log, files.snapshot(), resolve(files.snapshot()));
     source = files;
   } else {
     throw new Error('agent needs the API server or manifest files');
