@@ -122,6 +122,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     // No API server to carry conditions: every refused or degraded object is said in the log.
     logManifests(o.log, files.snapshot(), resolve(files.snapshot()));
     source = files;
+    readSecret = files.readSecret;
   } else {
     throw new Error('agent needs the API server or manifest files');
   }

@@ -14,7 +14,7 @@ export interface SnapshotSource {
   onChange(listener: () => void): () => void;
 }
 
-/** Splits multi-document YAML manifests into the snapshot's kinds (others, e.g. Secrets, are skipped). */
+/** Splits multi-document YAML manifests into the snapshot's kinds (others are skipped; Secrets: secretsFromManifests). */
 export function rawSnapshotFromManifests(texts: string[], nodes: Node[]): RawSnapshot {
   const raw = { directorGroups: [] as unknown[], virtualServices: [] as unknown[], realServers: [] as unknown[], services: [], endpointSlices: [], nodes };
   for (const text of texts) {
@@ -33,9 +33,26 @@ export function rawSnapshotFromManifests(texts: string[], nodes: Node[]): RawSna
   return raw;
 }
 
+/** `namespace/name` -> key -> value of the v1 Secrets in the manifests (`data` base64, `stringData` as is). */
+export function secretsFromManifests(texts: string[]): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  for (const text of texts) {
+    for (const doc of parseAllDocuments(text)) {
+      const obj = doc.toJS() as { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; data?: Record<string, string>; stringData?: Record<string, string> } | null;
+      if (!obj || obj.apiVersion !== 'v1' || obj.kind !== 'Secret' || !obj.metadata?.name) continue;
+      const values = new Map<string, string>();
+      for (const [k, v] of Object.entries(obj.data ?? {})) values.set(k, Buffer.from(String(v), 'base64').toString('utf8'));
+      for (const [k, v] of Object.entries(obj.stringData ?? {})) values.set(k, String(v));
+      out.set(`${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`, values);
+    }
+  }
+  return out;
+}
+
 /** A fixed snapshot read from manifest files; `reload()` reads them again and notifies. */
 export class FileSource implements SnapshotSource {
   private current: Snapshot = buildSnapshot({ directorGroups: [], virtualServices: [], realServers: [], services: [], endpointSlices: [], nodes: [] });
+  private secrets = new Map<string, Map<string, string>>();
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly files: string[], private readonly nodes: Node[]) {}
@@ -43,8 +60,13 @@ export class FileSource implements SnapshotSource {
   async reload(): Promise<void> {
     const texts = await Promise.all(this.files.map((f) => readFile(f, 'utf8')));
     this.current = buildSnapshot(rawSnapshotFromManifests(texts, this.nodes));
+    this.secrets = secretsFromManifests(texts);
     for (const l of this.listeners) l();
   }
+
+  /** Secrets in the same files (a VRRPv2 password, as a standalone keepalived has its auth_pass). */
+  readonly readSecret = (namespace: string, name: string, key: string): Promise<string | undefined> =>
+    Promise.resolve(this.secrets.get(`${namespace}/${name}`)?.get(key));
 
   snapshot(): Snapshot {
     return this.current;

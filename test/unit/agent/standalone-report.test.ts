@@ -81,3 +81,41 @@ describe('a standalone agent says what it refuses', () => {
     expect(manifestFindings(model)).toEqual([]);
   });
 });
+
+describe('a standalone agent reads VRRPv2 passwords from Secrets in its manifests', () => {
+  it('finds data (base64) and stringData keys; a missing Secret or key is undefined', async () => {
+    const { FileSource } = await import('../../../src/agent/source.js');
+    const { vrrpPasswords } = await import('../../../src/agent/vrrp-secrets.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'lvs-sa-')), 'm.yaml');
+    writeFileSync(file, `
+apiVersion: lvs.dev/v1alpha1
+kind: DirectorGroup
+metadata: {name: edge}
+spec:
+  nodeSelector: {matchLabels: {lvs.dev/director: "true"}}
+  interface: eth0
+  vrrp: {version: 2, advertIntervalMs: 1000, authSecretRef: {name: vrrp-auth, namespace: lvs-system}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: vrrp-auth, namespace: lvs-system}
+data: {password: ${Buffer.from('s3cret').toString('base64')}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: other, namespace: lvs-system}
+stringData: {pass: plain}
+`);
+    const src = new FileSource([file], nodes as never);
+    await src.reload();
+    expect(await src.readSecret('lvs-system', 'vrrp-auth', 'password')).toBe('s3cret');
+    expect(await src.readSecret('lvs-system', 'other', 'pass')).toBe('plain');
+    expect(await src.readSecret('lvs-system', 'other', 'nope')).toBeUndefined();
+    expect(await src.readSecret('default', 'vrrp-auth', 'password')).toBeUndefined();
+    const silent = { warn: () => {} } as never;
+    expect(await vrrpPasswords(resolve(src.snapshot()), ['edge'], src.readSecret, silent)).toEqual(new Map([['edge', 's3cret']]));
+  });
+});
