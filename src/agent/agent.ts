@@ -6,12 +6,13 @@
 // what changed, not the size of the cluster.
 import type { Logger } from 'pino';
 import { HealthChecker } from '../health/index.js';
-import type { ClusterModel } from '../model/types.js';
+import type { Backend, ClusterModel } from '../model/types.js';
 import { logger } from '../util/log.js';
 import { CheckSync } from './check-sync.js';
 import { CompileCache } from './compile-cache.js';
 import { neverMaster, type NodeDesired, type VipLeadership } from './compile.js';
-import { checkKey } from './health-config.js';
+import { backendHealth, backendKeys, tlsSecrets } from './health-config.js';
+import { HealthSecrets, type SecretDataReader } from './health-secrets.js';
 import { serviceKeyString } from '../ipvs/keys.js';
 import type { ReconcileResult, Reconciler } from './reconciler.js';
 import type { SchedulerProbe } from './schedulers.js';
@@ -33,6 +34,10 @@ export interface AgentOptions {
   source: SnapshotSource | ModelSource;
   reconciler: Reconciler;
   checker?: HealthChecker;
+  /** Reads the client-certificate Secrets of HTTPS checks; without it such checks fail, saying so. */
+  readSecretData?: SecretDataReader;
+  /** Where those Secrets live: the operator's namespace. */
+  secretNamespace?: string;
   /**
    * VRRP in groups with two or more directors: a step of every pass, before compile, and stopped
    * by stop(). Without it a director holds the VIPs of groups where it is the only director.
@@ -58,6 +63,9 @@ export class Agent {
   private readonly log: Logger;
   private readonly compiler: CompileCache;
   private readonly checks: CheckSync;
+  private readonly secrets: HealthSecrets;
+  /** The services whose client-certificate Secrets were last asked for. */
+  private secretsFor: ClusterModel['services'] | undefined;
   /** Service keys the running resync has yet to read back. */
   private verifyQueue: string[] = [];
   private resyncDue = false;
@@ -82,7 +90,11 @@ export class Agent {
     this.models = o.source instanceof ModelSource ? o.source : new ModelSource(o.source);
     this.log = o.log ?? logger('agent');
     this.compiler = new CompileCache(o.node);
-    this.checks = new CheckSync(this.checker, o.node);
+    this.secrets = new HealthSecrets({
+      read: o.readSecretData, namespace: o.secretNamespace ?? 'lvs-system', log: this.log.child({ component: 'health-secrets' }),
+      onChange: () => this.schedule(),
+    });
+    this.checks = new CheckSync(this.checker, o.node, this.secrets);
     // From the start: a check that comes up before the first pass must still reach compile.
     this.checker.on('change', (c: { key: string }) => {
       this.compiler.invalidate(c.key.slice(0, c.key.indexOf('|'))); // see checkKey()
@@ -102,6 +114,8 @@ export class Agent {
   async start(): Promise<void> {
     await this.probeKernel();
     this.known = await this.keysInKernel();
+    // Before the first pass, so adopted servers are not probed without their client certificate.
+    await this.refreshSecrets(this.models.model(), true);
     // Passes asked for before this (VRRP's first transitions ask) would have run without
     // `known`, pulling every programmed real server until its check answered again.
     this.started = true;
@@ -132,7 +146,7 @@ export class Agent {
     if ((await this.o.reconciler.ownedState()).services.length === 0) return keys;
     for (const s of this.models.model().services.values()) {
       if (!s.accepted || !s.directors.includes(this.o.node)) continue;
-      for (const b of s.backends) keys.add(checkKey(s.key, b));
+      for (const b of s.backends) for (const k of backendKeys(s.key, b)) keys.add(k);
     }
     return keys;
   }
@@ -178,10 +192,10 @@ export class Agent {
     // VRRP first: this pass's compile must know which groups it manages. Its instances change in
     // the background (a Secret read must not hold up the kernel); their transitions ask for passes.
     void this.o.vrrp?.update(this.models.snapshot(), model);
+    void this.refreshSecrets(model, this.resyncDue);
     this.checks.sync(model, this.known);
     this.known = undefined; // only the first pass adopts kernel state as healthy
-    const health = (service: string, b: { address: string; port: number }): boolean | undefined =>
-      this.checker.get(checkKey(service, b))?.healthy;
+    const health = (service: string, b: Backend): boolean | undefined => backendHealth((k) => this.checker.get(k), service, b);
     const desired = this.compiler.compile(model, health, this.o.leadership ?? this.o.vrrp?.leadership ?? this.soleDirector, this.o.vrrp?.isMaster ?? neverMaster);
     const full = this.fullPending;
     this.fullPending = false;
@@ -201,6 +215,13 @@ export class Agent {
     const level = result.errors.length ? 'warn' : 'debug';
     this.log[level]({ full, verified: verify.size, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
     this.o.onPass?.(pass);
+  }
+
+  /** Reads the client-certificate Secrets when the services changed, or always (start, resync). */
+  private async refreshSecrets(model: ClusterModel, always: boolean): Promise<void> {
+    if (!this.o.readSecretData || (!always && model.services === this.secretsFor)) return;
+    this.secretsFor = model.services;
+    await this.secrets.update(tlsSecrets(model, this.o.node)).catch((err: unknown) => this.log.warn({ err }, 'reading client-certificate Secrets failed'));
   }
 
   /** A resync reads back every service this node should hold or still owns, a slice per pass. */

@@ -1,26 +1,39 @@
 // Keeps the health checker's targets equal to healthChecks(model) without rebuilding them all on
-// every pass: only services whose model object changed are looked at again.
+// every pass: only services whose model object changed are looked at again, and those whose
+// client-certificate material changed.
 import type { HealthChecker } from '../health/index.js';
 import type { ClusterModel, ServiceModel } from '../model/index.js';
-import { serviceChecks } from './health-config.js';
+import { serviceChecks, type TlsLookup } from './health-config.js';
+
+/** Loaded client certificates and a version that changes with them. */
+export interface TlsSource {
+  lookup: TlsLookup;
+  readonly version: number;
+}
+
+const noTls: TlsSource = { lookup: () => undefined, version: 0 };
+
+const usesTls = (s: ServiceModel): boolean => s.backends.some((b) => b.healthChecks.some((c) => c.http?.clientCertificateSecret !== undefined));
 
 export class CheckSync {
-  private readonly byService = new Map<string, { model: ServiceModel; keys: Set<string> }>();
+  private readonly byService = new Map<string, { model: ServiceModel; keys: Set<string>; tls: boolean }>();
   private services: ClusterModel['services'] | undefined;
+  private tlsVersion = 0;
 
-  constructor(private readonly checker: HealthChecker, private readonly node: string) {}
+  constructor(private readonly checker: HealthChecker, private readonly node: string, private readonly tls: TlsSource = noTls) {}
 
   /** `known`: check keys already in the kernel (start-up only), which begin healthy. */
   sync(model: ClusterModel, known?: ReadonlySet<string>): void {
-    if (model.services === this.services) return;
+    const tlsChanged = this.tls.version !== this.tlsVersion;
+    if (model.services === this.services && !tlsChanged) return;
     for (const s of model.services.values()) {
       const prev = this.byService.get(s.key);
-      if (prev?.model === s) continue;
-      const checks = serviceChecks(s, this.node, known);
+      if (prev?.model === s && !(tlsChanged && prev.tls)) continue;
+      const checks = serviceChecks(s, this.node, known, this.tls.lookup);
       const keys = new Set(checks.map(([k]) => k));
       for (const [k, c] of checks) this.checker.set(k, c);
       for (const k of prev?.keys ?? []) if (!keys.has(k)) this.checker.remove(k);
-      this.byService.set(s.key, { model: s, keys });
+      this.byService.set(s.key, { model: s, keys, tls: usesTls(s) });
     }
     for (const [key, e] of this.byService) {
       if (model.services.has(key)) continue;
@@ -28,5 +41,6 @@ export class CheckSync {
       this.byService.delete(key);
     }
     this.services = model.services;
+    this.tlsVersion = this.tls.version;
   }
 }

@@ -99,7 +99,7 @@ export function compileService(s: ServiceModel, health: HealthLookup, quorumBefo
   const spec = s.spec;
   // The model's key, never one rebuilt from the spec: it is canonical, as the kernel reads it back.
   if (!spec || !s.accepted || !s.family || !s.ipvsService) return undefined;
-  const checked = s.backends.map((b) => ({ b, healthy: b.healthCheck.type === 'None' || (health(s.key, b) ?? false) }));
+  const checked = s.backends.map((b) => ({ b, healthy: b.healthChecks.length === 0 || (health(s.key, b) ?? false) }));
   const healthy = checked.filter((c) => c.healthy).length;
   const liveWeight = checked.reduce((sum, c) => sum + (c.healthy ? c.b.weight : 0), 0);
   const quorumUp = quorumHolds(spec.quorum ?? defaultQuorum, liveWeight, quorumBefore);

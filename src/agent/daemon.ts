@@ -19,6 +19,7 @@ import { RtLinkClient } from '../link/index.js';
 import { PacketAnnouncer, SerialLinkClient } from '../vrrp/runtime/index.js';
 import { VrrpLeadership } from './vrrp-leadership.js';
 import { apiSecretReader, type SecretReader } from './vrrp-secrets.js';
+import { apiSecretDataReader, type SecretDataReader } from './health-secrets.js';
 import { agentRemoval, type Removal } from './uninstall.js';
 import { emptyDesired } from './compile.js';
 
@@ -96,12 +97,14 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   let stopSource: () => Promise<void> = async () => undefined;
   let heartbeat: NodeHeartbeat | undefined;
   let readSecret: SecretReader | undefined;
+  let readSecretData: SecretDataReader | undefined;
   let http: KubeHttp | undefined;
   if (o.access) {
     const kube = new KubeHttp(o.access);
     http = kube;
     const clients = makeClients(kube);
     readSecret = apiSecretReader(kube);
+    readSecretData = apiSecretDataReader(kube);
     const api = new ApiSource(clients, o.log);
     api.start();
     // Never reconcile from an empty cache: that would remove everything the node serves.
@@ -143,6 +146,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     ...(o.leadership ? { leadership: o.leadership } : {}),
     ...(vrrp ? { vrrp } : {}),
     checker,
+    ...(readSecretData ? { readSecretData, secretNamespace: o.leaseNamespace ?? 'lvs-system' } : {}),
     onPass: (pass) => {
       metrics.observe(pass);
       reporter?.report(pass);

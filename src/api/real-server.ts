@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ObjectMeta, conditionsField, listMapOf, observedGenerationField } from './common.js';
 import { dnsSubdomain, ipAddress } from './formats.js';
 import { ForwardingOverride } from './forwarding.js';
-import { HealthCheck } from './health-check.js';
+import { HealthCheck, HealthChecks, healthCheckRules } from './health-check.js';
 import { apiVersion } from './group.js';
 import { withRules } from './rules.js';
 
@@ -42,8 +42,11 @@ const specFields = z.object({
     .describe(
       "Overrides the VirtualService's inhibitOnFailure for this real server: weight 0 instead of removal while it is failed (keepalived inhibit_on_failure in a real_server).",
     ),
+  healthChecks: HealthChecks.optional().describe(
+    "Replaces the VirtualService's health checks for this real server (the whole list; unset fields take their defaults). All must pass.",
+  ),
   healthCheck: HealthCheck.optional().describe(
-    "Replaces the VirtualService's health check for this real server (the whole block, unset fields take their defaults).",
+    "One health check replacing the VirtualService's checks for this real server: shorthand for a healthChecks list of one.",
   ),
 });
 
@@ -69,6 +72,7 @@ export const RealServerSpec = withRules(specFields.describe('Desired state of th
     message: 'lowerThreshold must not exceed upperThreshold',
     fieldPath: '.lowerThreshold',
   },
+  ...healthCheckRules<z.output<typeof specFields>>(),
 ]);
 export type RealServerSpec = z.infer<typeof RealServerSpec>;
 export type RealServerSpecInput = z.input<typeof RealServerSpec>;

@@ -13,7 +13,7 @@ import {
   portNumberOrName,
 } from './formats.js';
 import { Forwarding, ForwardingOverride } from './forwarding.js';
-import { HealthCheck } from './health-check.js';
+import { HealthCheck, HealthChecks, healthCheckRules } from './health-check.js';
 import { apiVersion } from './group.js';
 import { celString, withRules } from './rules.js';
 
@@ -174,7 +174,10 @@ const specFields = z.object({
     .default(false)
     .describe('One-packet scheduling (ipvsadm -o): schedule every UDP datagram on its own; UDP or fwmark services only.'),
   backends: Backends,
-  healthCheck: HealthCheck.prefault({}),
+  healthChecks: HealthChecks.optional(),
+  healthCheck: HealthCheck.optional().describe(
+    'One health check: shorthand for a healthChecks list of one. Without either, real servers get one check of the service protocol (TCP connect, UDP or SCTP) with the defaults.',
+  ),
   sorryServer: SorryServer.optional(),
   inhibitOnFailure: z
     .boolean()
@@ -270,6 +273,7 @@ export const VirtualServiceSpec = withRules(specFields.describe('Desired state o
     message: 'DR and TUN cannot map ports: sorryServer.port must equal port (or be omitted) unless the sorry server forwards by NAT',
     fieldPath: '.sorryServer.port',
   },
+  ...healthCheckRules<SpecShape>(),
 ]);
 export type VirtualServiceSpec = z.infer<typeof VirtualServiceSpec>;
 export type VirtualServiceSpecInput = z.input<typeof VirtualServiceSpec>;

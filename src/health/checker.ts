@@ -22,6 +22,13 @@ export interface CheckConfig {
   fall?: number;
   /** State before any probe; default 'down' (keepalived `alpha`). Only used when the key is first added. */
   initial?: InitialHealth;
+  /**
+   * After a failure of a healthy target, the next probe comes after this instead of the interval,
+   * until fall is reached (keepalived's delay_before_retry). Default: the interval.
+   */
+  retryDelayMs?: number;
+  /** The first probe comes after random() * warmupMs (keepalived's warmup). Default: random() * interval * jitter. */
+  warmupMs?: number;
 }
 
 export interface HealthChange {
@@ -155,7 +162,7 @@ export class HealthChecker extends EventEmitter<Events> {
       return 'added';
     }
     const probeChanged = !sameProbe(existing.config, config);
-    if (!probeChanged && existing.config.intervalMs === config.intervalMs && existing.rise === rise && existing.fall === fall) {
+    if (!probeChanged && sameTiming(existing.config, config) && existing.rise === rise && existing.fall === fall) {
       existing.config = config;
       return 'unchanged';
     }
@@ -238,12 +245,17 @@ export class HealthChecker extends EventEmitter<Events> {
   }
 
   private scheduleFirst(entry: Entry): void {
-    this.schedule(entry, this.random() * entry.config.intervalMs * this.jitter);
+    const { warmupMs, intervalMs } = entry.config;
+    this.schedule(entry, this.random() * (warmupMs ?? intervalMs * this.jitter));
   }
 
   private scheduleNext(entry: Entry): void {
+    const { retryDelayMs, intervalMs } = entry.config;
+    // A healthy target that failed and has not reached fall yet is retried (keepalived's retries).
+    const retrying = entry.state.healthy && entry.state.consecutiveFail > 0;
+    if (retrying && retryDelayMs !== undefined) return this.schedule(entry, retryDelayMs);
     const spread = 1 + this.jitter * (2 * this.random() - 1);
-    this.schedule(entry, entry.config.intervalMs * spread);
+    this.schedule(entry, intervalMs * spread);
   }
 
   private schedule(entry: Entry, delayMs: number): void {
@@ -344,10 +356,16 @@ function validate(key: string, c: CheckConfig): void {
   };
   if (!(c.intervalMs > 0)) bad(`intervalMs must be > 0, got ${c.intervalMs}`);
   if (!(c.spec.timeoutMs > 0)) bad(`timeoutMs must be > 0, got ${c.spec.timeoutMs}`);
+  if (c.retryDelayMs !== undefined && !(c.retryDelayMs > 0)) bad(`retryDelayMs must be > 0, got ${c.retryDelayMs}`);
+  if (c.warmupMs !== undefined && !(c.warmupMs >= 0)) bad(`warmupMs must be >= 0, got ${c.warmupMs}`);
   for (const [name, v] of [['rise', c.rise], ['fall', c.fall]] as const) {
     if (v !== undefined && !(Number.isInteger(v) && v >= 1)) bad(`${name} must be an integer >= 1, got ${v}`);
   }
   if (!(Number.isInteger(c.target.port) && c.target.port >= 0 && c.target.port <= 65535)) bad(`bad port ${c.target.port}`);
+}
+
+function sameTiming(a: CheckConfig, b: CheckConfig): boolean {
+  return a.intervalMs === b.intervalMs && a.retryDelayMs === b.retryDelayMs && a.warmupMs === b.warmupMs;
 }
 
 /** Same address, port and probe spec (Buffers and RegExps compared by content). */

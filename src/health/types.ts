@@ -17,18 +17,33 @@ export interface TcpProbeSpec extends CommonProbeSpec {
   type: 'tcp';
 }
 
-/** keepalived HTTP_GET: one GET on a fresh connection. */
-export interface HttpProbeSpec extends CommonProbeSpec {
-  type: 'http';
+/** An accepted status: one code, or an inclusive range [low, high]. */
+export type StatusMatch = number | readonly [number, number];
+
+/** What one URL must answer (keepalived `url {}`); fields left out take the probe's own. */
+export interface HttpUrlSpec {
   /** Request path with optional query; default `/`. */
   path?: string;
   /** Host header (keepalived's `virtualhost`); default `address:port`. */
   host?: string;
-  /** Accepted status codes; default `[200]`. */
-  expectStatus?: readonly number[];
-  /** Lower-case hex MD5 of the body, as printed by keepalived's `genhash`; the body is only read when set. */
+  /** Accepted statuses; default any 2xx (keepalived). */
+  expectStatus?: readonly StatusMatch[];
+  /** Lower-case hex MD5 of the body, as printed by keepalived's `genhash`. */
   digest?: string;
-  /** Bodies longer than this fail the probe instead of being hashed; default 1 MiB. */
+  /** Must match the body (decoded as UTF-8, at most maxBodyBytes of it) (keepalived `regex`). */
+  regex?: RegExp;
+  /** Pass when the regex does NOT match (keepalived `regex_no_match`). */
+  regexNoMatch?: boolean;
+  /** HTTPS: TLS server name; false sends none; default the Host header's name unless it is an IP. */
+  sni?: string | false;
+}
+
+/** keepalived HTTP_GET: one GET per URL, each on a fresh connection, in order; all must pass. */
+export interface HttpProbeSpec extends CommonProbeSpec, Omit<HttpUrlSpec, 'sni'> {
+  type: 'http';
+  /** Several URLs (keepalived's `url {}` blocks); without it the probe's own fields are the one URL. timeoutMs covers them all. */
+  urls?: readonly HttpUrlSpec[];
+  /** Bodies longer than this fail a digest (a regex is tried on this much); default 1 MiB. */
   maxBodyBytes?: number;
 }
 
@@ -37,10 +52,14 @@ export interface HttpsProbeSpec extends Omit<HttpProbeSpec, 'type'> {
   type: 'https';
   /** Verify the certificate chain and name; default false, like SSL_GET. */
   tlsVerify?: boolean;
-  /** TLS server name (SNI, and the name verified when tlsVerify). Default: the Host header's name unless it is an IP. */
-  sni?: string;
+  /** TLS server name (SNI, and the name verified when tlsVerify); false sends none. Default: the Host header's name unless it is an IP. */
+  sni?: string | false;
   /** Extra trust anchors (PEM) for tlsVerify, e.g. a cluster-internal CA. */
   ca?: string | Buffer;
+  /** Client certificate chain and key (PEM) to present (keepalived's SSL { certificate key }). */
+  clientCert?: { cert: string | Buffer; key: string | Buffer };
+  /** Set when the client certificate could not be loaded: the probe fails with this reason instead of connecting without it. */
+  clientCertError?: string;
 }
 
 /** How a UDP reply must look for the probe to pass. */

@@ -2,6 +2,7 @@ import { type IpFamily, type LabelSelector, type RealServer, type VirtualService
 import type { EndpointSlice, Service, ServicePort } from '../kube/types.js';
 import { canonical, canonicalKube } from './canonical.js';
 import { formatSelector, matchesSelector } from './selector.js';
+import { defaultChecks, ownChecks } from './health-checks.js';
 import type { Backend, Issue } from './types.js';
 import { compareText } from './vrid.js';
 
@@ -65,6 +66,8 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
   const used: string[] = [];
   const realServerIssues = new Map<string, Issue[]>();
   const byEndpoint = new Map<string, Backend>();
+  // One resolved list per object, shared by its backends.
+  const serviceChecks = ownChecks(spec, spec.protocol) ?? defaultChecks(spec.protocol);
   const badEndpoints: string[] = [];
   const add = (b: Backend): boolean => {
     const k = `${b.address}|${b.port}`;
@@ -104,7 +107,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
         port: rsPort !== 0 ? rsPort : vsPort,
         weight: rs.spec.weight ?? spec.backends.defaultWeight,
         forwarding,
-        healthCheck: rs.spec.healthCheck ?? spec.healthCheck,
+        healthChecks: ownChecks(rs.spec, spec.protocol) ?? serviceChecks,
         // keepalived: a real_server's inhibit_on_failure, else its virtual_server's.
         inhibitOnFailure: rs.spec.inhibitOnFailure ?? spec.inhibitOnFailure,
         source: { kind: 'RealServer', namespace, name: rsName },
@@ -159,7 +162,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
               port: bPort,
               weight: spec.backends.defaultWeight,
               forwarding: spec.forwarding,
-              healthCheck: spec.healthCheck,
+              healthChecks: serviceChecks,
               inhibitOnFailure: spec.inhibitOnFailure,
               source: { kind: 'EndpointSlice', namespace, name: slice.metadata.name ?? '', service: ref.name },
             };

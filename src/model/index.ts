@@ -8,3 +8,4 @@ export { resolveBackends, selectRealServers, type BackendSources, type BackendRe
 export { SourceIndex } from './source-index.js';
 export { matchesSelector, formatSelector } from './selector.js';
 export type * from './types.js';
+export { resolveCheck, ownChecks, defaultChecks, defaultCheckType, statusRanges, defaultStatusRanges, type ResolvedHealthCheck, type ResolvedUrl, type StatusRange, type CheckedType } from './health-checks.js';

@@ -1,7 +1,6 @@
 import type {
   DirectorGroup,
   Forwarding,
-  HealthCheck,
   IpFamily,
   RealServer,
   VirtualService,
@@ -9,6 +8,7 @@ import type {
 } from '../api/index.js';
 import type { VirtualServiceKey } from '../ipvs/types.js';
 import type { EndpointSlice, Node, Service } from '../kube/types.js';
+import type { ResolvedHealthCheck } from './health-checks.js';
 
 /**
  * Everything `resolve` looks at. The lvs.dev objects are already parsed (schema defaults
@@ -84,7 +84,8 @@ export interface Backend {
   lowerThreshold?: number | undefined;
   /** The node that is this real server (its agent configures the DR/TUN side). */
   nodeName?: string | undefined;
-  healthCheck: HealthCheck;
+  /** Canonical checks, all of which must pass; empty: not checked (type None), always healthy. */
+  healthChecks: readonly ResolvedHealthCheck[];
   /** Weight 0 instead of removal while failed: the RealServer's own setting, else the service's. */
   inhibitOnFailure: boolean;
   source: BackendSource;

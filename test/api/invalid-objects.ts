@@ -306,8 +306,71 @@ export const invalidObjects: InvalidObject[] = [
   {
     name: 'tlsVerify on plain HTTP',
     object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { tlsVerify: true } })),
-    server: 'spec.healthCheck.http.tlsVerify: Forbidden: http.tlsVerify is only allowed with type HTTPS',
-    zod: 'http.tlsVerify is only allowed with type HTTPS',
+    server: 'spec.healthCheck.http: Forbidden: http.tlsVerify, http.enableSNI and http.clientCertificateSecret are only allowed with type HTTPS',
+    zod: 'http.tlsVerify, http.enableSNI and http.clientCertificateSecret are only allowed with type HTTPS',
+  },
+  {
+    name: 'a client certificate on plain HTTP',
+    object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { clientCertificateSecret: 'probe-cert' } })),
+    server: 'spec.healthCheck.http: Forbidden: http.tlsVerify, http.enableSNI and http.clientCertificateSecret are only allowed with type HTTPS',
+    zod: 'http.tlsVerify, http.enableSNI and http.clientCertificateSecret are only allowed with type HTTPS',
+  },
+  {
+    name: 'healthCheck and healthChecks both set',
+    object: vs((s) => {
+      s.healthCheck = { type: 'TCP' };
+      s.healthChecks = [{ type: 'TCP' }];
+    }),
+    server: 'spec.healthChecks: Forbidden: set healthChecks or healthCheck (a one-check shorthand), not both',
+    zod: 'set healthChecks or healthCheck (a one-check shorthand), not both',
+  },
+  {
+    name: 'None among other checks',
+    object: vs((s) => (s.healthChecks = [{ type: 'TCP' }, { type: 'None' }])),
+    server: 'spec.healthChecks: Invalid value: type None (no checking) cannot be combined with other checks',
+    zod: 'type None (no checking) cannot be combined with other checks',
+  },
+  {
+    name: 'nine health checks',
+    object: vs((s) => (s.healthChecks = Array.from({ length: 9 }, () => ({ type: 'TCP' })))),
+    server: 'spec.healthChecks: Too many: 9: must have at most 8 items',
+    zod: 'spec.healthChecks: Too big',
+  },
+  {
+    name: 'urls beside a single-URL path',
+    object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { path: '/a', urls: [{ path: '/b' }] } })),
+    server: 'spec.healthCheck.http.urls: Forbidden: set urls, or path/expectedStatus/digest/regex for a single URL, not both',
+    zod: 'set urls, or path/expectedStatus/digest/regex for a single URL, not both',
+  },
+  {
+    name: 'regexNoMatch without regex',
+    object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { urls: [{ path: '/', regexNoMatch: true }] } })),
+    server: 'spec.healthCheck.http.urls[0].regexNoMatch: Forbidden: regexNoMatch needs regex',
+    zod: 'regexNoMatch needs regex',
+  },
+  {
+    name: 'status range upside down',
+    object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { expectedStatus: ['299-200'] } })),
+    server: 'a status code is 100-599, a range is "low-high" with low <= high (e.g. "200-299")',
+    zod: 'a status code is 100-599, a range is "low-high" with low <= high (e.g. "200-299")',
+  },
+  {
+    name: 'dns settings on a TCP check',
+    object: vs((s) => (s.healthCheck = { type: 'TCP', dns: { queryName: 'example.org' } })),
+    server: 'spec.healthCheck.dns: Forbidden: dns settings are only allowed with type DNS',
+    zod: 'dns settings are only allowed with type DNS',
+  },
+  {
+    name: 'smtp settings without a type',
+    object: vs((s) => (s.healthCheck = { smtp: { helo: 'lb.example.org' } })),
+    server: 'spec.healthCheck.smtp: Forbidden: smtp settings are only allowed with type SMTP',
+    zod: 'smtp settings are only allowed with type SMTP',
+  },
+  {
+    name: 'connectAddress and bindAddress of different families',
+    object: vs((s) => (s.healthCheck = { connectAddress: '10.0.0.1', bindAddress: '2001:db8::1' })),
+    server: 'spec.healthCheck.bindAddress: Invalid value: connectAddress and bindAddress must have the same address family',
+    zod: 'connectAddress and bindAddress must have the same address family',
   },
   {
     name: 'digest not md5 hex',
@@ -318,8 +381,8 @@ export const invalidObjects: InvalidObject[] = [
   {
     name: 'status code 700',
     object: vs((s) => (s.healthCheck = { type: 'HTTP', http: { expectedStatus: [200, 700] } })),
-    server: 'spec.healthCheck.http.expectedStatus[1]: Invalid value: 700: spec.healthCheck.http.expectedStatus[1] in body should be less than or equal to 599',
-    zod: 'spec.healthCheck.http.expectedStatus[1]: Too big',
+    server: 'spec.healthCheck.http.expectedStatus[1]: Invalid value: 700: a status code is 100-599, a range is "low-high" with low <= high (e.g. "200-299")',
+    zod: 'a status code is 100-599, a range is "low-high" with low <= high (e.g. "200-299")',
   },
   {
     name: 'udp settings on an HTTP check',

@@ -45,12 +45,12 @@ describe('CheckSync', () => {
     const sync = new CheckSync(checker, 'd1');
     try {
       const m = resolve(cluster());
-      sync.sync(m, new Set(['shop/web|10.1.0.1|80']));
-      expect(checker.get('shop/web|10.1.0.1|80')?.healthy).toBe(true); // known to the kernel: starts up
-      checker.remove('shop/web|10.1.0.1|80');
+      sync.sync(m, new Set(['shop/web|10.1.0.1|80|0']));
+      expect(checker.get('shop/web|10.1.0.1|80|0')?.healthy).toBe(true); // known to the kernel: starts up
+      checker.remove('shop/web|10.1.0.1|80|0');
       // Same services map: nothing is looked at again (the removal above stays).
       sync.sync(m);
-      expect(checker.has('shop/web|10.1.0.1|80')).toBe(false);
+      expect(checker.has('shop/web|10.1.0.1|80|0')).toBe(false);
     } finally {
       checker.close();
     }

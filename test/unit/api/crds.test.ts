@@ -86,7 +86,10 @@ describe('CRD shape', () => {
     const spec = at(schemaOf('VirtualService'), 'spec');
     expect(at(spec, 'forwarding').default).toEqual({ method: 'NAT' });
     expect(at(spec, 'forwarding.method').default).toBe('NAT');
-    expect(at(spec, 'healthCheck').default).toEqual({ type: 'TCP', intervalSeconds: 5, timeoutSeconds: 3, rise: 1, fall: 3 });
+    // No default check object: the model gives real servers one check of the service protocol.
+    expect(at(spec, 'healthCheck').default).toBeUndefined();
+    expect(at(spec, 'healthCheck.intervalSeconds').default).toBe(5);
+    expect(at(spec, 'healthChecks.[].dns.queryType').default).toBe('SOA');
     expect(at(schemaOf('DirectorGroup'), 'spec.sync').default).toEqual({ enabled: false, syncId: 0 });
     expect(at(spec, 'scheduler').default).toBe('wlc');
     expect(at(schemaOf('DirectorGroup'), 'spec.vrrp.version')).toMatchObject({ type: 'integer', enum: [2, 3], default: 3 });

@@ -42,7 +42,6 @@ describe('defaults', () => {
       forwarding: { method: 'NAT' },
       onePacket: false,
       backends: { service: { name: 'web' }, defaultWeight: 1 },
-      healthCheck: { type: 'TCP', intervalSeconds: 5, timeoutSeconds: 3, rise: 1, fall: 3 },
       inhibitOnFailure: false,
       directorGroup: 'edge',
     });
@@ -60,7 +59,7 @@ describe('defaults', () => {
     });
     expect(r.ok, r.ok ? '' : r.error).toBe(true);
     if (!r.ok) return;
-    expect(r.value.healthCheck.http).toEqual({ path: '/', expectedStatus: [200], tlsVerify: false });
+    expect(r.value.healthCheck?.http).toEqual({ enableSNI: false, tlsVerify: false });
     expect(r.value.persistence).toEqual({ timeoutSeconds: 300, netmask: 64 });
   });
 

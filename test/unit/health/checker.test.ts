@@ -243,4 +243,57 @@ describe('HealthChecker on a fake clock', () => {
     expect(() => checker.set('x', cfg('10.0.0.1', { spec: { type: 'tcp', timeoutMs: -1 } }))).toThrow(/timeoutMs/);
     expect(checker.has('x')).toBe(false);
   });
+
+  it('retries a failing healthy target after retryDelayMs until fall, then goes back to the interval (keepalived delay_before_retry)', async () => {
+    const { clock, probe, checker, changes } = setup();
+    checker.set('a', cfg('10.0.0.1', { initial: 'up', intervalMs: 10_000, retryDelayMs: 1000, fall: 3 }));
+    await clock.advance(0); // first probe at 0 passes
+    probe.set('10.0.0.1', 'down');
+    await clock.advance(40_000);
+    // 10 s: first failure; retries 1 s apart until the third failure takes it down; then every 10 s.
+    expect(probe.callsFor('10.0.0.1')).toEqual([0, 10_000, 11_000, 12_000, 22_000, 32_000]);
+    expect(changes).toEqual([expect.objectContaining({ healthy: false, consecutive: 3, at: 12_000 })]);
+    // A success between failures resets the count, and the interval applies again.
+    probe.set('10.0.0.1', 'up');
+    await clock.advance(10_000); // 42 s: up again (rise 2 needs 52 s)
+    await clock.advance(10_000);
+    expect(checker.get('a')).toMatchObject({ healthy: true });
+    probe.set('10.0.0.1', 'down');
+    await clock.advance(2_000); // 62 s: one failure
+    probe.set('10.0.0.1', 'up');
+    await clock.advance(1_000); // 63 s: the retry passes
+    await clock.advance(10_000);
+    expect(probe.callsFor('10.0.0.1').slice(6)).toEqual([42_000, 52_000, 62_000, 63_000, 73_000]);
+  });
+
+  it('without retryDelayMs a failed attempt is retried at the interval', async () => {
+    const { clock, probe, checker } = setup();
+    checker.set('a', cfg('10.0.0.1', { initial: 'up', intervalMs: 5000 }));
+    probe.set('10.0.0.1', 'down');
+    await clock.advance(15_000);
+    expect(probe.callsFor('10.0.0.1')).toEqual([0, 5000, 10_000, 15_000]);
+  });
+
+  it('starts the first probe after random() * warmupMs (keepalived warmup)', async () => {
+    const { clock, probe, checker } = setup({ random: () => 0.5 });
+    checker.set('a', cfg('10.0.0.1', { intervalMs: 1000, warmupMs: 8000 }));
+    checker.set('b', cfg('10.0.0.2', { intervalMs: 1000 })); // default: within interval * jitter (0 here)
+    checker.set('c', cfg('10.0.0.3', { intervalMs: 1000, warmupMs: 0 }));
+    await clock.advance(5000);
+    expect(probe.callsFor('10.0.0.1')).toEqual([4000, 5000]);
+    expect(probe.callsFor('10.0.0.2')[0]).toBe(0);
+    expect(probe.callsFor('10.0.0.3')[0]).toBe(0);
+  });
+
+  it('applies a changed retry delay without restarting the counters', async () => {
+    const { clock, probe, checker } = setup();
+    checker.set('a', cfg('10.0.0.1', { initial: 'up', intervalMs: 10_000, fall: 5 }));
+    probe.set('10.0.0.1', 'down');
+    await clock.advance(0);
+    expect(checker.set('a', cfg('10.0.0.1', { initial: 'up', intervalMs: 10_000, fall: 5, retryDelayMs: 500 }))).toBe('updated');
+    expect(checker.get('a')).toMatchObject({ consecutiveFail: 1 });
+    await clock.advance(10_000); // the pending 10 s timer runs, then retries every 500 ms
+    await clock.advance(1000);
+    expect(probe.callsFor('10.0.0.1')).toEqual([0, 10_000, 10_500, 11_000]);
+  });
 });

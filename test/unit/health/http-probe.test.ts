@@ -36,6 +36,15 @@ describe('HTTP GET probe against a real http.Server', () => {
           return res.write('partial');
         case '/hangup':
           return req.socket.destroy();
+        case '/moved':
+          res.statusCode = 301;
+          return res.end();
+        case '/status-page':
+          res.write('<html>status: ');
+          return setTimeout(() => res.end('<b>OK</b></html>'), 5);
+        case '/huge':
+          // 2 MiB of padding, then a word the regex would find only past the first MiB.
+          return res.end(`${'alive '}${'.'.repeat(2 * 1024 * 1024)}late`);
         default:
           res.setHeader('Content-Type', 'text/plain');
           return res.end('hello');
@@ -60,12 +69,45 @@ describe('HTTP GET probe against a real http.Server', () => {
   });
 
   it('fails on a status outside the expected list', async () => {
-    expect(await probe(server.port, { path: '/fail' })).toMatchObject({ ok: false, reason: 'status 500 not in [200]' });
+    expect(await probe(server.port, { path: '/fail' })).toMatchObject({ ok: false, reason: 'status 500 not in [200-299]' });
     expect(await probe(server.port, { path: '/fail', expectStatus: [200, 500] })).toMatchObject({ ok: true });
     expect(await probe(server.port, { expectStatus: [204, 301] })).toMatchObject({
       ok: false,
       reason: 'status 200 not in [204,301]',
     });
+  });
+
+  it('accepts any 2xx by default, as keepalived, and codes and ranges when given', async () => {
+    expect(await probe(server.port, { path: '/moved' })).toMatchObject({ ok: false, reason: 'status 301 not in [200-299]' });
+    expect(await probe(server.port, { path: '/moved', expectStatus: [[200, 299], 301] })).toMatchObject({ ok: true });
+    expect(await probe(server.port, { path: '/fail', expectStatus: [[500, 599]] })).toMatchObject({ ok: true });
+    expect(await probe(server.port, { expectStatus: [[300, 399], 404] })).toMatchObject({ ok: false, reason: 'status 200 not in [300-399,404]' });
+  });
+
+  it('checks every URL on its own connection, in order; the first failing one fails the probe', async () => {
+    const before = server.requests.length;
+    expect(await probe(server.port, { urls: [{ path: '/a' }, { path: '/moved', expectStatus: [301] }] })).toMatchObject({ ok: true });
+    expect(server.requests.slice(before).map((r) => r.url)).toEqual(['/a', '/moved']);
+    const r = await probe(server.port, { urls: [{ path: '/a' }, { path: '/fail' }, { path: '/never' }] });
+    expect(r).toMatchObject({ ok: false, reason: '/fail: status 500 not in [200-299]' });
+    expect(server.requests.at(-1)!.url).toBe('/fail');
+    // URLs take the probe's own settings they do not set.
+    expect(await probe(server.port, { expectStatus: [500], urls: [{ path: '/fail' }] })).toMatchObject({ ok: true });
+  });
+
+  it('matches a regex over the whole body, across chunks (keepalived regex, regex_no_match)', async () => {
+    expect(await probe(server.port, { path: '/status-page', regex: /status: <b>OK/ })).toMatchObject({ ok: true });
+    expect(await probe(server.port, { path: '/status-page', regex: /DOWN/ })).toMatchObject({ ok: false, reason: 'body does not match /DOWN/' });
+    expect(await probe(server.port, { path: '/status-page', regex: /DOWN/, regexNoMatch: true })).toMatchObject({ ok: true });
+    expect(await probe(server.port, { path: '/status-page', regex: /OK/, regexNoMatch: true })).toMatchObject({ ok: false, reason: 'body matches /OK/' });
+    // A status outside the list fails before the body is looked at.
+    expect(await probe(server.port, { path: '/fail', regex: /boom/ })).toMatchObject({ ok: false, reason: 'status 500 not in [200-299]' });
+  });
+
+  it('tries a regex on the first maxBodyBytes of a larger body', async () => {
+    expect(await probe(server.port, { path: '/huge', regex: /^alive/ })).toMatchObject({ ok: true });
+    expect(await probe(server.port, { path: '/huge', regex: /late/ })).toMatchObject({ ok: false, reason: 'body does not match /late/' });
+    expect(await probe(server.port, { path: '/huge', regex: /late/, maxBodyBytes: 3 * 1024 * 1024 })).toMatchObject({ ok: true });
   });
 
   it('compares the body MD5 like keepalived digest', async () => {

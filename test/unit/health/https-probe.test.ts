@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadlineSignal, probeHttps } from '../../../src/health/probes/index.js';
 import type { HttpsProbeSpec, ProbeResult } from '../../../src/health/types.js';
@@ -38,7 +41,7 @@ describe('HTTPS GET probe against a real https.Server with a self-signed cert', 
 
   it('checks status and digest over TLS', async () => {
     expect(await probe(server.port, { digest: md5('secure hello') })).toMatchObject({ ok: true });
-    expect(await probe(server.port, { path: '/fail' })).toMatchObject({ ok: false, reason: 'status 503 not in [200]' });
+    expect(await probe(server.port, { path: '/fail' })).toMatchObject({ ok: false, reason: 'status 503 not in [200-299]' });
     expect((await probe(server.port, { digest: md5('nope') })).reason).toMatch(/^digest mismatch/);
   });
 
@@ -50,6 +53,28 @@ describe('HTTPS GET probe against a real https.Server with a self-signed cert', 
     expect(server.servernames.at(-1)).toBe('other.example.test');
     await probe(server.port, { host: '127.0.0.1:443' });
     expect(server.servernames.at(-1)).toBe(false); // IP literals are not sent as SNI
+    await probe(server.port, { host: 'www.example.test', sni: false });
+    expect(server.servernames.at(-1)).toBe(false); // keepalived without enable_sni
+    expect(server.requests.at(-1)!.headers.host).toBe('www.example.test');
+  });
+
+  it('presents a client certificate to a server that requires one (keepalived SSL { certificate key })', async () => {
+    const client = makeCert();
+    const strict = https.createServer({ key: cert.key, cert: cert.cert, requestCert: true, rejectUnauthorized: true, ca: client.cert }, (_q, res) => res.end('ok'));
+    strict.listen(0, '127.0.0.1');
+    await once(strict, 'listening');
+    const port = (strict.address() as AddressInfo).port;
+    try {
+      expect(await probe(port, { clientCert: { cert: client.cert, key: client.key } })).toMatchObject({ ok: true });
+      const without = await probe(port);
+      expect(without.ok).toBe(false);
+      expect(await probe(port, { clientCertError: 'client certificate Secret lvs-system/probe not found' }))
+        .toMatchObject({ ok: false, reason: 'client certificate Secret lvs-system/probe not found' });
+    } finally {
+      strict.closeAllConnections();
+      await new Promise((r) => strict.close(r));
+      client.cleanup();
+    }
   });
 
   it('with tlsVerify, rejects the self-signed chain', async () => {

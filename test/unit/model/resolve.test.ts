@@ -247,7 +247,7 @@ describe('resolve: backends', () => {
       forwarding: { method: 'TUN' },
       source: { kind: 'RealServer', namespace: 'a', name: 'r1' },
     });
-    expect(b?.healthCheck).toMatchObject({ type: 'HTTP', http: { path: '/healthz', expectedStatus: [200] }, fall: 3 });
+    expect(b?.healthChecks).toMatchObject([{ type: 'HTTP', http: { urls: [{ path: '/healthz', expectedStatus: [[200, 299]] }] }, fall: 3 }]);
   });
 
   it('follows ready EndpointSlice endpoints of the named port, one family, deduplicated', () => {
