@@ -18,7 +18,7 @@ function relevance(informer: string, o: KubeObject): string {
   const extra = informer === 'directorGroups' ? (o as { status?: { vrids?: unknown } }).status?.vrids
     : informer === 'endpointSlices' ? [(o as { endpoints?: unknown }).endpoints, (o as { ports?: unknown }).ports]
     : informer === 'services' ? (o as { spec?: unknown }).spec
-    : informer === 'nodes' ? m.annotations?.['lvs.dev/vrrp-priority']
+    : informer === 'nodes' ? [m.annotations?.['lvs.dev/vrrp-priority'], m.annotations?.['lvs.dev/vrrp-unicast-src-ip']]
     : undefined;
   return JSON.stringify([m.generation, m.labels, m.deletionTimestamp, extra]);
 }

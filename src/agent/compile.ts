@@ -236,6 +236,12 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
     out.timeouts ??= groupTimeouts(g.group?.spec);
     const iface = g.group?.spec.interface;
     if (iface) out.sysctls[`net.ipv4.conf.${iface}.send_redirects`] = '0';
+    // Gateway addresses move with the service VIPs: held, with their prefix, where this node leads.
+    for (const gw of g.gateways) {
+      if (!leads(g.name, gw.address, gw.interface)) continue;
+      const spec = { ifname: gw.interface, address: gw.address, prefixLen: gw.prefixLen };
+      addr.set(addressId(spec), spec);
+    }
   }
   if (out.services.length > 0) {
     // A director must not tell clients to bypass it (ICMP redirects), whatever the mode.

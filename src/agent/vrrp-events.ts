@@ -15,3 +15,8 @@ export function recordTransition(events: EventRecorder, node: string, i: Leaders
     'Vrrp',
   );
 }
+
+/** An instance not started because its advert source is not on its interface (vrrp-source.ts). */
+export function recordRefusedSource(events: EventRecorder, node: string, i: LeadershipInstance, message: string): void {
+  void events.record({ apiVersion, kind: 'DirectorGroup', name: i.group }, 'Warning', 'VrrpSourceNotOnInterface', `${node}: ${message}`, 'Vrrp');
+}

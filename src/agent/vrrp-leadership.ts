@@ -25,7 +25,9 @@ import { recordTransition } from './vrrp-events.js';
 import { VrrpMetrics } from './vrrp-metrics.js';
 import { RestartTakeover } from './vrrp-restart.js';
 import { vrrpPasswords, type SecretReader } from './vrrp-secrets.js';
-import { nodePriority, soleGroups, vrrpGroups, vrrpInstanceSpecs, type LeadershipInstance } from './vrrp-specs.js';
+import { recordRefusedSource } from './vrrp-events.js';
+import { withAdvertSources } from './vrrp-source.js';
+import { nodePriority, nodeUnicastSources, soleGroups, vrrpGroups, vrrpInstanceSpecs, type LeadershipInstance } from './vrrp-specs.js';
 
 export type DirectorVrrpState = 'Master' | 'Backup' | 'Init';
 /** The VRRP state of this director for a group's VIPs; undefined when the group runs no VRRP here. */
@@ -62,6 +64,7 @@ export class VrrpLeadership {
   private readonly holding = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
   private model: ClusterModel | undefined;
+  private nodeInputs: string | undefined;
   private managed = new Set<string>();
   private sole = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
@@ -123,15 +126,26 @@ export class VrrpLeadership {
    * order. A model seen already changes nothing. `model`: the agent's (default: resolved here).
    */
   update(snapshot: Snapshot, model: ClusterModel = resolve(snapshot)): Promise<void> {
-    if (this.stopped || model === this.model) return this.queue;
+    // The Node's annotations (priority, advert sources) are inputs too, and change no model.
+    const priority = nodePriority(snapshot, this.o.node);
+    const { sources, invalid } = nodeUnicastSources(snapshot, this.o.node);
+    const nodeInputs = JSON.stringify([priority, sources, invalid]);
+    if (this.stopped || (model === this.model && nodeInputs === this.nodeInputs)) return this.queue;
     this.model = model;
+    this.nodeInputs = nodeInputs;
     const groups = vrrpGroups(model, this.o.node);
     this.managed = new Set(groups);
     this.sole = new Set(soleGroups(model, this.o.node));
-    const priority = nodePriority(snapshot, this.o.node);
+    if (invalid.length > 0) this.log.warn({ invalid }, 'Node annotation lvs.dev/vrrp-unicast-src-ip: entries that are no address are ignored');
     this.queue = this.queue.then(async () => {
       const passwords = await vrrpPasswords(model, groups, this.o.readSecret, this.log);
-      await this.apply(vrrpInstanceSpecs(model, this.o.node, { priority, passwords }));
+      const specs = vrrpInstanceSpecs(model, this.o.node, { priority, passwords });
+      const { ready, refused } = await withAdvertSources(specs, sources, this.o.link);
+      for (const r of refused) {
+        this.log.error({ vrrp: r.instance.spec.name }, r.message);
+        if (this.o.events) recordRefusedSource(this.o.events, this.o.node, r.instance, r.message);
+      }
+      await this.apply(ready);
     }).catch((err: unknown) => {
       this.log.error({ err }, 'VRRP instances not updated');
     });

@@ -1,6 +1,8 @@
 // Model -> what VRRP runs on one director: the instances (one per VIP with a router id, in groups
 // with two or more directors) and the IPVS sync daemons. Pure: compile and VrrpLeadership use it.
+import { canonicalIp, ipFamily } from '../address/index.js';
 import type { SyncDaemon } from '../ipvs/types.js';
+import { gatewayText } from '../model/gateways.js';
 import type { ClusterModel, Snapshot } from '../model/types.js';
 import type { VrrpInstanceSpec } from '../vrrp/runtime/index.js';
 
@@ -37,6 +39,25 @@ export function nodePriority(snapshot: Pick<Snapshot, 'nodes'>, node: string): n
   return p >= 1 && p <= 254 ? p : undefined;
 }
 
+/**
+ * Node annotation with this director's VRRP advert sources (keepalived unicast_src_ip), a
+ * comma-separated list such as "10.0.0.11, 10.0.1.11": each instance sends from the listed
+ * address of its family that is on its interface (vrrp-source.ts checks that).
+ */
+export const unicastSrcAnnotation = 'lvs.dev/vrrp-unicast-src-ip';
+
+/** The annotation's addresses, canonical; `invalid`: entries that are no address. */
+export function nodeUnicastSources(snapshot: Pick<Snapshot, 'nodes'>, node: string): { sources: string[]; invalid: string[] } {
+  const text = snapshot.nodes.find((n) => n.metadata.name === node)?.metadata.annotations?.[unicastSrcAnnotation];
+  const sources: string[] = [];
+  const invalid: string[] = [];
+  for (const item of (text ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    if (ipFamily(item) === undefined) invalid.push(item);
+    else if (!sources.includes(canonicalIp(item))) sources.push(canonicalIp(item));
+  }
+  return { sources, invalid };
+}
+
 export interface SpecOptions {
   /** This director's priority (the Node annotation); default: the group's, else 100. */
   priority?: number | undefined;
@@ -59,8 +80,12 @@ export function vrrpInstanceSpecs(model: ClusterModel, node: string, opts: SpecO
     for (const a of g.vrids) {
       if (a.vrid < 1) continue;
       const iface = a.interface || spec.interface;
+      // A gateway address keeps its prefix (its connected route) and has its own peers, on its interface.
+      const gateway = g.gateways.find((x) => x.address === a.vip && x.interface === iface);
+      const vip = gateway ? gatewayText(gateway) : a.vip;
+      const peers = gateway ? gateway.unicastPeers : (v.unicastPeers ?? []);
       out.push({
-        group: name, vip: a.vip, iface,
+        group: name, vip, iface,
         spec: {
           name: instanceName(name, iface, a.vip),
           interface: iface,
@@ -68,13 +93,16 @@ export function vrrpInstanceSpecs(model: ClusterModel, node: string, opts: SpecO
           vrid: a.vrid,
           priority: opts.priority ?? v.priority ?? 100,
           advertIntervalMs: v.advertIntervalMs,
-          vips: [a.vip],
+          vips: [vip],
           preempt: v.preempt,
           preemptDelayMs: v.preemptDelaySeconds * 1000,
           ...(v.version === 2 && v.authSecretRef && password !== undefined ? { auth: { type: 'pass' as const, password } } : {}),
-          ...(v.unicastPeers?.length ? { unicastPeers: [...v.unicastPeers] } : {}),
+          ...(peers.length ? { unicastPeers: [...peers] } : {}),
           garpRepeat: v.garpRepeat,
           garpIntervalMs: v.garpIntervalMs,
+          garpMasterDelayMs: v.garpMasterDelaySeconds * 1000,
+          garpRefreshMs: v.garpMasterRefreshSeconds * 1000,
+          garpRefreshRepeat: v.garpMasterRefreshRepeat,
         },
       });
     }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LabelSelector, ObjectMeta, conditionsField, listMapOf, observedGenerationField, setOf } from './common.js';
-import { addressText, dnsSubdomain, interfaceName, ipAddress } from './formats.js';
+import { addressText, dnsSubdomain, interfaceName, ipAddress, ipAddressWithPrefix } from './formats.js';
 import { apiVersion } from './group.js';
 import { withRules } from './rules.js';
 
@@ -70,6 +70,24 @@ const Vrrp = withRules(
         .max(10000)
         .default(0)
         .describe('Milliseconds between those gratuitous ARPs / NAs (keepalived garp_interval).'),
+      garpMasterDelaySeconds: z
+        .int()
+        .min(0)
+        .max(3600)
+        .default(5)
+        .describe('A second round of garpRepeat gratuitous ARPs / NAs this many seconds after becoming master (keepalived garp_master_delay, default 5); 0: none.'),
+      garpMasterRefreshSeconds: z
+        .int()
+        .min(0)
+        .max(86400)
+        .default(0)
+        .describe('While master, announce the VIPs again every this many seconds (keepalived garp_master_refresh); 0: never.'),
+      garpMasterRefreshRepeat: z
+        .int()
+        .min(1)
+        .max(100)
+        .default(1)
+        .describe('Gratuitous ARPs / NAs per VIP at each refresh (keepalived garp_master_refresh_repeat).'),
     })
     .describe('VRRP settings shared by all VIPs of the group (keepalived vrrp_instance); router ids are allocated per VIP.'),
   [
@@ -101,6 +119,20 @@ const Vrrp = withRules(
   ],
 );
 
+const GatewayAddress = z
+  .object({
+    address: ipAddressWithPrefix(
+      'The address with its prefix length, e.g. 10.0.1.1/24, so the connected route comes with it (keepalived virtual_ipaddress { 10.0.1.1/24 dev eth1 }); omitted prefix: a host address.',
+    ),
+    interface: interfaceName('Interface on each director the address lives on (and whose VRRP instance moves it).'),
+    unicastPeers: setOf(
+      ipAddress('A peer director address on this interface.'),
+      64,
+      'Send this address\'s adverts to these director addresses (keepalived unicast_peer of the gateway instance); omitted: multicast on the interface.',
+    ).optional(),
+  })
+  .describe('An address that moves with the group\'s service VIPs, typically the real servers\' default gateway on an inner network (LVS-NAT).');
+
 const Sync = z
   .object({
     enabled: z
@@ -126,6 +158,12 @@ export const DirectorGroupSpec = z
     interface: interfaceName('Interface on each director that carries the VIPs and VRRP (keepalived interface).'),
     vrrp: Vrrp.prefault({}),
     sync: Sync.prefault({}),
+    gatewayAddresses: listMapOf(
+      GatewayAddress,
+      ['address'],
+      32,
+      'Extra addresses held by the master together with the service VIPs (keepalived vrrp_sync_group members with virtual_ipaddress on other interfaces): one VRRP instance per address on its interface, router ids allocated like the VIPs\'.',
+    ).optional(),
     timeouts: Timeouts.optional(),
     realServerNodeSelector: LabelSelector.optional().describe(
       'Nodes allowed to act as DR/TUN real servers of this group (RealServer.nodeName must match); omitted: any node.',

@@ -88,6 +88,24 @@ export function addressText(description: string) {
   return z.string().min(1).max(maxAddressLength).describe(description);
 }
 
+const ipv4Body = `(${octet}[.]){3}${octet}`;
+/** An address with an optional prefix length: `10.0.1.1/24`, `2001:db8::1/64` (keepalived virtual_ipaddress). */
+export const ipv4PrefixSource = `^${ipv4Body}(/(3[0-2]|[12][0-9]|[0-9]))?$`;
+export const ipv6PrefixSource = `${ipv6Source.slice(0, -1)}(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?$`;
+const ipv4PrefixRe = new RegExp(ipv4PrefixSource);
+const ipv6PrefixRe = new RegExp(ipv6PrefixSource);
+
+/** An IPv4 or IPv6 address with an optional prefix length (omitted: a host address, /32 or /128). */
+export function ipAddressWithPrefix(description: string) {
+  return withRules(z.string().max(maxAddressLength + 4).describe(description), [
+    {
+      cel: `self.matches(${celString(ipv4PrefixSource)}) || self.matches(${celString(ipv6PrefixSource)})`,
+      holds: (s) => ipv4PrefixRe.test(s) || ipv6PrefixRe.test(s),
+      message: 'must be an IPv4 or IPv6 address with an optional prefix length (for example 10.0.1.1/24 or 2001:db8:1::1/64)',
+    },
+  ]);
+}
+
 /** A TCP/UDP/SCTP port number. */
 export function portNumber(description: string) {
   return z.int().min(1).max(65535).describe(description);

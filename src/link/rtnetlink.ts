@@ -20,6 +20,21 @@ const isCode = (e: unknown, ...codes: string[]): boolean => {
   return codes.some((c) => code === c || msg.includes(c));
 };
 
+const INFINITY_LIFE_TIME = 0xffffffff;
+
+/**
+ * IPv6 addresses as keepalived adds its VIPs (vrrp_ipaddress.c): all with nodad, since a VIP
+ * moving between directors must be usable at once (and DAD would fail it for good in a brief
+ * split brain); a /128 also with preferred lifetime 0 ("deprecated", RFC 3484), so the kernel
+ * never picks it as a source address (health checks, the director's own connections). A VIP
+ * with a shorter prefix (a gateway address) stays preferred, as in keepalived.
+ */
+function ipv6VipAttrs(prefixLen: number): { flags: { nodad: true }; cacheInfo?: { ifaPrefered: number; ifaValid: number } } {
+  return prefixLen === 128
+    ? { flags: { nodad: true }, cacheInfo: { ifaPrefered: 0, ifaValid: INFINITY_LIFE_TIME } }
+    : { flags: { nodad: true } };
+}
+
 export class RtLinkClient implements LinkClient {
   private readonly socket: RtNetlinkSocket = createRtNetlink();
 
@@ -62,8 +77,7 @@ export class RtLinkClient implements LinkClient {
     try {
       await this.socket.newAddress(
         { family: family === 'IPv4' ? AF_INET : AF_INET6, prefixlen: prefixLen, index: await this.indexOf(ifname) },
-        // nodad: a VIP moving between directors must be usable at once, not after IPv6 DAD.
-        { local: bytes, address: bytes, ...(family === 'IPv6' ? { flags: { nodad: true } } : {}) },
+        { local: bytes, address: bytes, ...(family === 'IPv6' ? ipv6VipAttrs(prefixLen) : {}) },
         { flags: FlagsNew.CREATE | FlagsNew.EXCL });
     } catch (e) {
       if (isCode(e, 'EEXIST')) return;

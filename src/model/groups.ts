@@ -1,10 +1,11 @@
 import type { DirectorGroup } from '../api/index.js';
 import { canonical } from './canonical.js';
 import { type Claim, type ClaimOutcome, resolveClaims } from './conflicts.js';
+import { resolveGateways, withoutServiceVips } from './gateways.js';
 import { sameItems } from './identity-diff.js';
 import { sameContent } from './same-content.js';
 import { formatSelector, matchesSelector } from './selector.js';
-import type { GroupModel, InvalidObject, Issue, Snapshot, VridAllocation } from './types.js';
+import type { GatewayModel, GroupModel, InvalidObject, Issue, Snapshot, VridAllocation } from './types.js';
 import { allocateVrids, compareText, keepPrevious } from './vrid.js';
 
 function groupOrder(a: DirectorGroup, b: DirectorGroup): number {
@@ -20,7 +21,9 @@ function groupOrder(a: DirectorGroup, b: DirectorGroup): number {
  */
 export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
   const groups = new Map<string, GroupModel>();
-  for (const g of [...s.directorGroups].sort(groupOrder)) {
+  const ordered = [...s.directorGroups].sort(groupOrder);
+  const gateways = resolveGateways(ordered);
+  for (const g of ordered) {
     const name = g.metadata.name ?? '';
     const directors = s.nodes
       .filter((n) => matchesSelector(g.spec.nodeSelector, n.metadata.labels))
@@ -42,7 +45,9 @@ export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
         blocking: true,
       });
     }
-    groups.set(name, { name, generation: g.metadata.generation, group: canonicalGroup(g), directors, vrids: [], services: [], issues });
+    const gw = gateways.get(name);
+    issues.push(...(gw?.issues ?? []));
+    groups.set(name, { name, generation: g.metadata.generation, group: canonicalGroup(g), directors, gateways: gw?.gateways ?? [], vrids: [], services: [], issues });
   }
   for (const inv of s.invalid ?? []) {
     if (inv.kind !== 'DirectorGroup') continue;
@@ -51,6 +56,7 @@ export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
       generation: inv.generation,
       group: undefined,
       directors: [],
+      gateways: [],
       vrids: [],
       services: [],
       issues: [{ reason: 'InvalidSpec', message: inv.error, blocking: true }],
@@ -126,8 +132,10 @@ export function placeClaims(groups: ReadonlyMap<string, GroupModel>, claims: rea
   const outcomes = resolveClaims(claims);
   const vipsByGroup = new Map<string, Set<string>>();
   const winnersByGroup = new Map<string, string[]>();
+  const vipOwners = new Map<string, string>();
   for (const c of claims) {
     if (!outcomes.get(c.key)?.won) continue;
+    for (const v of c.vips) if (!vipOwners.has(v)) vipOwners.set(v, c.key);
     const vips = vipsByGroup.get(c.group) ?? new Set<string>();
     for (const v of c.vips) vips.add(v);
     vipsByGroup.set(c.group, vips);
@@ -135,65 +143,89 @@ export function placeClaims(groups: ReadonlyMap<string, GroupModel>, claims: rea
     winners.push(c.key);
     winnersByGroup.set(c.group, winners);
   }
-  const vrids = assignVrids(groups, vipsByGroup);
+  const gateways = new Map([...groups].map(([name, g]) => [name, withoutServiceVips(g.gateways, vipOwners)] as const));
+  const vrids = assignVrids(groups, vipsByGroup, gateways);
   const placed = new Map<string, GroupModel>();
   const ids = new Map<string, Map<string, VridAllocation>>();
   for (const [name, g] of groups) {
     const v = vrids.get(name);
-    const issues = v?.issue ? [...g.issues, v.issue] : g.issues;
+    const gw = gateways.get(name)!;
+    const issues = [...g.issues, ...gw.issues, ...(v?.issue ? [v.issue] : [])];
     const services = (winnersByGroup.get(name) ?? []).sort(compareText);
-    placed.set(name, { ...g, vrids: v?.allocations ?? [], services, issues });
+    placed.set(name, { ...g, gateways: gw.gateways, vrids: v?.allocations ?? [], services, issues: issues.length === g.issues.length ? g.issues : issues });
     ids.set(name, new Map((v?.allocations ?? []).map((a) => [a.vip, a] as const)));
   }
   return { outcomes, groups: placed, ids };
 }
 
 /**
- * Two passes so no group can take an id another group already recorded: first every
- * group keeps what its status recorded (older groups win a clash), then new VIPs get the
- * lowest id free on their interface.
+ * Two passes so no group can take an id another group already recorded: first every group
+ * keeps what its status recorded (older groups win a clash), then new addresses get the lowest
+ * id free on their interface. A group asks on its interface for its service VIPs and on each
+ * gateway address's interface for those: router ids are unique per interface.
  */
 function assignVrids(
   groups: ReadonlyMap<string, GroupModel>,
   vipsByGroup: ReadonlyMap<string, Set<string>>,
+  gateways: ReadonlyMap<string, { gateways: readonly GatewayModel[] }>,
 ): Map<string, { allocations: VridAllocation[]; issue: Issue | undefined }> {
   const live = [...groups.values()].filter((g) => g.group !== undefined);
+  const requests = new Map(live.map((g) => [g.name, vridRequests(g, vipsByGroup.get(g.name), gateways.get(g.name)?.gateways ?? [])] as const));
   const keptByIface = new Map<string, Set<number>>();
-  const keptByGroup = new Map<string, VridAllocation[]>();
+  const keptByGroup = new Map<string, Map<string, VridAllocation[]>>();
+  const previousOf = (g: GroupModel): VridAllocation[] => canonicalAllocations(g.group?.status?.vrids ?? []);
   for (const g of live) {
-    const iface = g.group?.spec.interface ?? '';
-    const taken = keptByIface.get(iface) ?? new Set<number>();
-    keptByIface.set(iface, taken);
-    const kept = keepPrevious({
-      interface: iface,
-      vips: [...(vipsByGroup.get(g.name) ?? [])],
-      previous: canonicalAllocations(g.group?.status?.vrids ?? []),
-      taken,
-    });
-    for (const k of kept) taken.add(k.vrid);
-    keptByGroup.set(g.name, kept);
+    const mine = new Map<string, VridAllocation[]>();
+    for (const [iface, vips] of requests.get(g.name)!) {
+      const taken = keptByIface.get(iface) ?? new Set<number>();
+      keptByIface.set(iface, taken);
+      const kept = keepPrevious({ interface: iface, vips, previous: previousOf(g), taken });
+      for (const k of kept) taken.add(k.vrid);
+      mine.set(iface, kept);
+    }
+    keptByGroup.set(g.name, mine);
   }
   const out = new Map<string, { allocations: VridAllocation[]; issue: Issue | undefined }>();
   const usedByIface = new Map([...keptByIface].map(([k, v]) => [k, new Set(v)] as const));
   for (const g of live) {
-    const iface = g.group?.spec.interface ?? '';
-    const used = usedByIface.get(iface) ?? new Set<number>();
-    usedByIface.set(iface, used);
-    const mine = keptByGroup.get(g.name) ?? [];
-    const others = new Set([...used].filter((id) => !mine.some((m) => m.vrid === id)));
-    const r = allocateVrids({ interface: iface, vips: [...(vipsByGroup.get(g.name) ?? [])], previous: mine, taken: others });
-    for (const a of r.allocations) used.add(a.vrid);
+    const allocations: VridAllocation[] = [];
+    const exhausted: string[] = [];
+    for (const [iface, vips] of requests.get(g.name)!) {
+      const used = usedByIface.get(iface) ?? new Set<number>();
+      usedByIface.set(iface, used);
+      const mine = keptByGroup.get(g.name)?.get(iface) ?? [];
+      const others = new Set([...used].filter((id) => !mine.some((m) => m.vrid === id)));
+      const r = allocateVrids({ interface: iface, vips, previous: mine, taken: others });
+      for (const a of r.allocations) used.add(a.vrid);
+      allocations.push(...r.allocations);
+      exhausted.push(...r.exhausted.map((v) => `${v} on ${iface}`));
+    }
+    allocations.sort((a, b) => compareText(a.interface, b.interface) || compareText(a.vip, b.vip));
     const issue: Issue | undefined =
-      r.exhausted.length > 0
+      exhausted.length > 0
         ? {
             reason: 'VridExhausted',
-            message: `no free VRRP router id on interface ${iface} for ${r.exhausted.length} VIP(s): ${r.exhausted.join(', ')}`,
+            message: `no free VRRP router id for ${exhausted.length} address(es): ${exhausted.join(', ')}`,
             blocking: false,
           }
         : undefined;
-    out.set(g.name, { allocations: r.allocations, issue });
+    out.set(g.name, { allocations, issue });
   }
   return out;
+}
+
+/** Interface -> the addresses a group needs router ids for there (service VIPs on the group interface first). */
+function vridRequests(g: GroupModel, vips: ReadonlySet<string> | undefined, gateways: readonly GatewayModel[]): Map<string, string[]> {
+  const byIface = new Map<string, string[]>();
+  const add = (iface: string, address: string): void => {
+    const list = byIface.get(iface) ?? [];
+    list.push(address);
+    byIface.set(iface, list);
+  };
+  const iface = g.group?.spec.interface ?? '';
+  byIface.set(iface, [...(vips ?? [])]);
+  for (const gw of gateways) add(gw.interface, gw.address);
+  return byIface;
 }
 
 function canonicalAllocations(list: readonly VridAllocation[]): VridAllocation[] {

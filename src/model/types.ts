@@ -116,12 +116,24 @@ export interface ServiceModel {
   backends: Backend[];
 }
 
+/** A gateway address of a group (spec.gatewayAddresses), canonical, that the group may carry. */
+export interface GatewayModel {
+  /** Canonical address, without the prefix: the key of its router id in `vrids`. */
+  address: string;
+  prefixLen: number;
+  interface: string;
+  /** Canonical; empty: multicast. */
+  unicastPeers: string[];
+}
+
 export interface GroupModel {
   name: string;
   generation: number | undefined;
   group: DirectorGroup | undefined;
   directors: string[];
-  /** Sorted by interface, then VIP. */
+  /** Gateway addresses accepted (no clash with another group's or a service VIP), sorted by address. */
+  gateways: GatewayModel[];
+  /** Service VIPs and gateway addresses, sorted by interface, then address. */
   vrids: VridAllocation[];
   /** Keys of the VirtualServices that won their claims in this group, sorted. */
   services: string[];

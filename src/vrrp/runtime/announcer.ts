@@ -1,6 +1,7 @@
 // Tells the LAN where VIPs now live: gratuitous ARP for IPv4, unsolicited neighbour advertisement
 // for IPv6, as whole Ethernet frames through one AF_PACKET socket (protocol 0: it receives nothing).
 import { familyOf, type LinkClient } from '../../link/index.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { ETH_P_ARP, ETH_P_IPV6, gratuitousArpFrame, parseMac, unsolicitedNaFrame } from './frames.js';
 import { nativeBinding, type PacketSocketBinding } from './native.js';
 import { sockaddrLl } from './sockaddr.js';
@@ -71,5 +72,65 @@ export class PacketAnnouncer implements NeighbourAnnouncer {
   close(): void {
     if (this.fd !== undefined) this.n.close(this.fd);
     this.fd = undefined;
+  }
+}
+
+/** How a master announces its VIPs after its first round (keepalived's garp_* settings of a vrrp_instance). */
+export interface AnnounceTiming {
+  /** Announcements per VIP in a round (garp_master_repeat) and the pause between them (garp_interval). */
+  garpRepeat: number;
+  garpIntervalMs: number;
+  /** One more round of garpRepeat this long after becoming master (garp_master_delay); 0: none. */
+  garpMasterDelayMs: number;
+  /** A round of garpRefreshRepeat every this long while master (garp_master_refresh); 0: none. */
+  garpRefreshMs: number;
+  garpRefreshRepeat: number;
+}
+
+export interface LaterAnnouncements {
+  announcer: NeighbourAnnouncer;
+  clock: Clock;
+  ifname: string;
+  addresses: readonly string[];
+  timing: AnnounceTiming;
+  /** Aborted when the instance leaves Master: nothing more is sent (keepalived sends only while its VIPs are set). */
+  signal: AbortSignal;
+  onError(err: unknown): void;
+}
+
+/**
+ * The announcements after a takeover's first rounds, in the background until `signal` aborts:
+ * the garp_master_delay round, which catches switches and hosts that missed the takeover (a port
+ * still in STP listening, an ARP entry refreshed from the old master just before), and the
+ * garp_master_refresh rounds, which keep neighbour caches that age out pointing at the master.
+ * Background, not part of becomeMaster: the takeover (and the sync daemon that follows it) must
+ * not wait seconds for them, and the refresh never ends while master.
+ */
+export function announceLater(o: LaterAnnouncements): void {
+  const t = o.timing;
+  if (o.addresses.length === 0 || o.signal.aborted) return;
+  const timers = new Set<TimerHandle>();
+  const after = (ms: number, fn: () => void): void => {
+    const h = o.clock.setTimer(ms, () => {
+      timers.delete(h);
+      if (!o.signal.aborted) fn();
+    });
+    timers.add(h);
+  };
+  o.signal.addEventListener('abort', () => {
+    for (const h of timers) o.clock.cancel(h);
+    timers.clear();
+  }, { once: true });
+  const round = (count: number, sent = 0): void => {
+    o.announcer.announce(o.ifname, o.addresses).catch(o.onError);
+    if (sent + 1 < count) after(t.garpIntervalMs, () => round(count, sent + 1));
+  };
+  if (t.garpMasterDelayMs > 0) after(t.garpMasterDelayMs, () => round(t.garpRepeat));
+  if (t.garpRefreshMs > 0) {
+    const refresh = (): void => {
+      round(t.garpRefreshRepeat);
+      after(t.garpRefreshMs, refresh);
+    };
+    after(t.garpRefreshMs, refresh);
   }
 }

@@ -36,6 +36,11 @@ export interface VrrpInstanceSpec {
   /** Announcements per VIP on becoming master (default 5) and the pause between them (default 0 ms). */
   garpRepeat?: number;
   garpIntervalMs?: number;
+  /** A second round of garpRepeat announcements this long after becoming master (keepalived garp_master_delay; default 0: none). */
+  garpMasterDelayMs?: number;
+  /** While master, garpRefreshRepeat announcements every this long (keepalived garp_master_refresh; default 0: none). */
+  garpRefreshMs?: number;
+  garpRefreshRepeat?: number;
 }
 
 export interface VrrpTransition {
@@ -393,6 +398,9 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
       vips: e.vips,
       garpRepeat: e.spec.garpRepeat ?? 5,
       garpIntervalMs: e.spec.garpIntervalMs ?? 0,
+      garpMasterDelayMs: e.spec.garpMasterDelayMs ?? 0,
+      garpRefreshMs: e.spec.garpRefreshMs ?? 0,
+      garpRefreshRepeat: e.spec.garpRefreshRepeat ?? 1,
       signal: abort.signal,
     };
   }

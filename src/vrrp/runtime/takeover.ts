@@ -4,7 +4,8 @@ import type { LinkClient } from '../../link/index.js';
 import type { IpFamily } from '../../address/index.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import type { NeighbourAnnouncer } from './announcer.js';
+import { logger } from '../../util/log.js';
+import { announceLater, type NeighbourAnnouncer } from './announcer.js';
 
 export interface Vip {
   address: string;
@@ -21,6 +22,10 @@ export interface TakeoverContext {
   /** Gratuitous ARPs / NAs per VIP and the pause between them (keepalived garp_master_repeat, garp_interval). */
   garpRepeat: number;
   garpIntervalMs: number;
+  /** The later rounds (keepalived garp_master_delay, garp_master_refresh, garp_master_refresh_repeat; see announceLater). */
+  garpMasterDelayMs: number;
+  garpRefreshMs: number;
+  garpRefreshRepeat: number;
   /** Aborted when the instance changes state again before this action finished (stop announcing). */
   signal: AbortSignal;
 }
@@ -44,6 +49,8 @@ export interface LinkTakeoverOptions {
   onMaster?(ctx: TakeoverContext): void | Promise<void>;
   /** After the VIPs are gone (sync daemon to backup). */
   onBackup?(ctx: TakeoverContext): void | Promise<void>;
+  /** A background announcement (garp_master_delay, refresh) failed: after becomeMaster resolved, so not its error. */
+  onLaterAnnounceError?(ctx: TakeoverContext, err: unknown): void;
   clock?: Clock;
 }
 
@@ -70,6 +77,7 @@ export class LinkTakeover implements TakeoverActions {
     // The first announcement goes out before the hook: the LAN must learn the new MAC first.
     // The hook then runs while the remaining repeats are paced out.
     await this.o.announcer.announce(ctx.ifname, added).catch((e: unknown) => errors.push(e));
+    this.announceLater(ctx, added);
     const repeats = this.repeatAnnouncements(ctx, added, errors);
     const hook = Promise.resolve().then(() => this.o.onMaster?.(ctx)).catch((e: unknown) => errors.push(e));
     await Promise.all([repeats, hook]);
@@ -91,6 +99,15 @@ export class LinkTakeover implements TakeoverActions {
       if (ctx.signal.aborted) return;
       await this.o.announcer.announce(ctx.ifname, vips).catch((e: unknown) => errors.push(e));
     }
+  }
+
+  /** The garp_master_delay and garp_master_refresh rounds, in the background while master. */
+  private announceLater(ctx: TakeoverContext, vips: string[]): void {
+    announceLater({
+      announcer: this.o.announcer, clock: this.clock, ifname: ctx.ifname, addresses: vips, signal: ctx.signal,
+      timing: ctx,
+      onError: (err) => (this.o.onLaterAnnounceError ?? logLaterError)(ctx, err),
+    });
   }
 
   async becomeBackup(ctx: TakeoverContext): Promise<void> {
@@ -117,6 +134,11 @@ export class LinkTakeover implements TakeoverActions {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+const log = logger('vrrp');
+function logLaterError(ctx: TakeoverContext, err: unknown): void {
+  log.warn({ err, vrrp: ctx.instance }, 'gratuitous ARP/NA not sent (garp_master_delay or refresh round)');
 }
 
 function finish(errors: unknown[]): void {

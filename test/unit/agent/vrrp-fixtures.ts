@@ -15,10 +15,10 @@ import { silent } from '../vrrp/wire.js';
 export const vip1 = '192.168.10.100';
 export const vip2 = '192.168.10.200';
 
-export function twoDirectors(o: { vips?: string[]; vrrp?: object; sync?: object; annotations?: Record<string, string>; directors?: number } = {}): Snapshot {
+export function twoDirectors(o: { vips?: string[]; vrrp?: object; sync?: object; annotations?: Record<string, string>; directors?: number; gatewayAddresses?: { address: string; interface: string; unicastPeers?: string[] }[] } = {}): Snapshot {
   const vips = o.vips ?? [vip1, vip2];
   const snap = snapshot({
-    directorGroups: [dg('g1', { vrrp: { advertIntervalMs: 100, ...o.vrrp }, sync: { ...o.sync } }, { vrids: vips.map((v) => ({ vip: v, interface: 'eth0', vrid: v === vip1 ? 51 : 52 })) })],
+    directorGroups: [dg('g1', { vrrp: { advertIntervalMs: 100, ...o.vrrp }, sync: { ...o.sync }, ...(o.gatewayAddresses ? { gatewayAddresses: o.gatewayAddresses } : {}) }, { vrids: vips.map((v) => ({ vip: v, interface: 'eth0', vrid: v === vip1 ? 51 : 52 })) })],
     virtualServices: vips.map((v, i) => web('shop', `web-${i}`, v)),
     nodes: [node('d1', { 'lvs.dev/director': 'g1' }), ...(o.directors === 1 ? [] : [node('d2', { 'lvs.dev/director': 'g1' })])],
   });

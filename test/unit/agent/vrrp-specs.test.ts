@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../../src/agent/compile.js';
-import { desiredSync, nodePriority, vrrpGroups, vrrpInstanceSpecs } from '../../../src/agent/vrrp-specs.js';
+import { desiredSync, nodePriority, nodeUnicastSources, vrrpGroups, vrrpInstanceSpecs } from '../../../src/agent/vrrp-specs.js';
+import { withAdvertSources } from '../../../src/agent/vrrp-source.js';
+import { FakeLinkClient } from '../../../src/link/index.js';
 import { resolve } from '../../../src/model/index.js';
 import { twoDirectors, vip1, vip2 } from './vrrp-fixtures.js';
 
@@ -11,6 +13,7 @@ describe('vrrpInstanceSpecs (model -> VRRP instances)', () => {
     expect(specs[0]!.spec).toEqual({
       name: `g1/eth0/${vip1}`, interface: 'eth0', version: 3, vrid: 51, priority: 100, advertIntervalMs: 100,
       vips: [vip1], preempt: false, preemptDelayMs: 0, unicastPeers: ['192.168.10.2'], garpRepeat: 3, garpIntervalMs: 20,
+      garpMasterDelayMs: 5000, garpRefreshMs: 0, garpRefreshRepeat: 1,
     });
     expect(specs[1]!.spec.vrid).toBe(52);
   });
@@ -60,5 +63,50 @@ describe('vrrpInstanceSpecs (model -> VRRP instances)', () => {
     expect(compile(resolve(twoDirectors()), 'd1', () => true, () => false, () => true).syncDaemons).toEqual([]);
     expect(compile(resolve(twoDirectors({ directors: 1, sync: { enabled: true } })), 'd1', () => true, () => true, () => true).syncDaemons).toEqual([]);
   });
-});
 
+  it('gateway addresses: one instance each on its interface, with its prefix, own peers and router id, the group settings', () => {
+    const gateways = [{ address: '10.0.1.1/24', interface: 'eth1' }, { address: '2001:db8:1::1/64', interface: 'eth1', unicastPeers: ['2001:db8:1::12'] }];
+    const m = resolve(twoDirectors({ vrrp: { garpMasterDelaySeconds: 2, garpMasterRefreshSeconds: 60, garpMasterRefreshRepeat: 2, unicastPeers: ['192.168.10.2'] }, gatewayAddresses: gateways }));
+    const specs = vrrpInstanceSpecs(m, 'd1');
+    const gw = specs.filter((s) => s.iface === 'eth1');
+    expect(gw.map((s) => [s.vip, s.spec.name, s.spec.vrid, s.spec.vips, s.spec.unicastPeers])).toEqual([
+      ['10.0.1.1/24', 'g1/eth1/10.0.1.1', 1, ['10.0.1.1/24'], undefined],
+      ['2001:db8:1::1/64', 'g1/eth1/2001:db8:1::1', 2, ['2001:db8:1::1/64'], ['2001:db8:1::12']],
+    ]);
+    const service = specs.find((s) => s.vip === vip1)!.spec;
+    // Everything but the addresses, the router id and the peers is the group's: they run as the service VIPs do.
+    const { name: _n, interface: _i, vrid: _v, vips: _a, unicastPeers: _p, ...settings } = service;
+    for (const g of gw) expect(g.spec).toMatchObject(settings);
+    expect(service).toMatchObject({ garpMasterDelayMs: 2000, garpRefreshMs: 60_000, garpRefreshRepeat: 2, unicastPeers: ['192.168.10.2'] });
+    // A sole director holds them itself, with their prefix, where it leads.
+    const sole = resolve(twoDirectors({ directors: 1, gatewayAddresses: gateways }));
+    expect(compile(sole, 'd1', () => true, () => true).addresses.filter((a) => a.ifname === 'eth1')).toEqual([
+      { ifname: 'eth1', address: '10.0.1.1', prefixLen: 24 },
+      { ifname: 'eth1', address: '2001:db8:1::1', prefixLen: 64 },
+    ]);
+    expect(compile(sole, 'd1', () => false, () => false).addresses.filter((a) => a.ifname === 'eth1')).toEqual([]);
+  });
+
+  it('advert sources (unicast_src_ip) from the Node annotation: the one on the interface, or the instance is refused', async () => {
+    const snap = twoDirectors({ annotations: { 'lvs.dev/vrrp-unicast-src-ip': ' 192.168.10.11, 10.0.1.11,bogus, 2001:DB8:1::11' }, gatewayAddresses: [{ address: '10.0.1.1/24', interface: 'eth1' }, { address: '10.0.2.1/24', interface: 'eth2' }, { address: '2001:db8:1::1/64', interface: 'eth1' }] });
+    const { sources, invalid } = nodeUnicastSources(snap, 'd1');
+    expect(sources).toEqual(['192.168.10.11', '10.0.1.11', '2001:db8:1::11']);
+    expect(invalid).toEqual(['bogus']);
+    const link = new FakeLinkClient(['eth0', 'eth1', 'eth2']);
+    await link.addAddress('eth0', '192.168.10.11', 24);
+    await link.addAddress('eth1', '10.0.1.11', 24);
+    await link.addAddress('eth2', '10.0.2.11', 24);
+    const specs = vrrpInstanceSpecs(resolve(snap), 'd1');
+    const { ready, refused } = await withAdvertSources(specs, sources, link);
+    expect(ready.map((r) => [r.spec.name, r.spec.primaryAddress])).toEqual([
+      ['g1/eth0/192.168.10.100', '192.168.10.11'],
+      ['g1/eth0/192.168.10.200', '192.168.10.11'],
+      ['g1/eth1/10.0.1.1', '10.0.1.11'],
+    ]);
+    // eth2 has none of the listed IPv4 sources; the IPv6 one is not on eth1.
+    expect(refused.map((r) => r.instance.spec.name)).toEqual(['g1/eth1/2001:db8:1::1', 'g1/eth2/10.0.2.1']);
+    expect(refused[1]!.message).toContain('none of the advert sources 192.168.10.11, 10.0.1.11 (Node annotation lvs.dev/vrrp-unicast-src-ip) is an address on eth2');
+    // No annotation: every instance as it was (the speaker picks the interface's first address).
+    expect((await withAdvertSources(specs, [], link)).ready).toEqual(specs);
+  });
+});

@@ -74,6 +74,10 @@ describe('defaults', () => {
       preemptDelaySeconds: 0,
       garpRepeat: 5,
       garpIntervalMs: 0,
+      // keepalived's defaults: a second round 5 s after becoming master, no refresh.
+      garpMasterDelaySeconds: 5,
+      garpMasterRefreshSeconds: 0,
+      garpMasterRefreshRepeat: 1,
     });
     expect(r.value.spec.sync).toEqual({ enabled: false, syncId: 0 });
   });

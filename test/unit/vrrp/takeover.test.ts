@@ -16,7 +16,7 @@ class RecordingAnnouncer implements NeighbourAnnouncer {
   close(): void {}
 }
 
-function setup(garpRepeat = 3, garpIntervalMs = 100) {
+function setup(garpRepeat = 3, garpIntervalMs = 100, later: Partial<Pick<TakeoverContext, 'garpMasterDelayMs' | 'garpRefreshMs' | 'garpRefreshRepeat'>> = {}) {
   const clock = new FakeClock();
   const link = new FakeLinkClient(['lo', 'eth0']);
   const announcer = new RecordingAnnouncer(clock);
@@ -32,7 +32,7 @@ function setup(garpRepeat = 3, garpIntervalMs = 100) {
   const ctx: TakeoverContext = {
     instance: 'web', ifname: 'eth0', family: 'IPv4', vrid: 51,
     vips: [{ address: '10.0.0.100', prefixLen: 32 }, { address: '10.0.0.101', prefixLen: 24 }],
-    garpRepeat, garpIntervalMs, signal: abort.signal,
+    garpRepeat, garpIntervalMs, garpMasterDelayMs: 0, garpRefreshMs: 0, garpRefreshRepeat: 1, ...later, signal: abort.signal,
   };
   return { clock, link, announcer, takeover, log, abort, ctx };
 }
@@ -111,5 +111,51 @@ describe('LinkTakeover', () => {
     announcer.fail = new Error('sendto: ENXIO');
     await expect(takeover.becomeMaster(ctx)).rejects.toThrow(AggregateError);
     expect(announcer.rounds.length).toBe(2);
+  });
+
+  it('garp_master_delay: one more round of garpRepeat that long after becoming master, paced by garpIntervalMs', async () => {
+    const { clock, announcer, takeover, ctx } = setup(3, 100, { garpMasterDelayMs: 5000 });
+    const done = takeover.becomeMaster(ctx);
+    for (let i = 0; i < 2; i++) { await flush(); clock.advance(100); }
+    await done; // the takeover does not wait for the delayed round
+    clock.advance(4800);
+    for (let i = 0; i < 3; i++) { await flush(); clock.advance(100); }
+    clock.advance(60_000);
+    expect(announcer.rounds.map((r) => r.t)).toEqual([0, 100, 200, 5000, 5100, 5200]);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('garp_master_refresh: garpRefreshRepeat announcements every refresh interval while master, none after it left', async () => {
+    const { clock, announcer, takeover, abort, ctx } = setup(1, 10, { garpRefreshMs: 2000, garpRefreshRepeat: 2 });
+    await takeover.becomeMaster(ctx);
+    for (let t = 0; t < 6100; t += 10) { clock.advance(10); await flush(); }
+    expect(announcer.rounds.map((r) => r.t)).toEqual([0, 2000, 2010, 4000, 4010, 6000, 6010]);
+    abort.abort();
+    expect(clock.pending()).toEqual([]);
+    clock.advance(60_000);
+    expect(announcer.rounds.length).toBe(7);
+  });
+
+  it('leaving Master before the delay cancels the delayed round', async () => {
+    const { clock, announcer, takeover, abort, ctx } = setup(2, 0, { garpMasterDelayMs: 5000, garpRefreshMs: 1000 });
+    await takeover.becomeMaster(ctx);
+    clock.advance(500);
+    abort.abort();
+    clock.advance(60_000);
+    expect(announcer.rounds.map((r) => r.t)).toEqual([0, 0]);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('a failed later round goes to the hook, not to becomeMaster', async () => {
+    const clock = new FakeClock();
+    const announcer = new RecordingAnnouncer(clock);
+    const errors: string[] = [];
+    const takeover = new LinkTakeover({ link: new FakeLinkClient(['eth0']), announcer, clock, onLaterAnnounceError: (c, e) => errors.push(`${c.instance}: ${(e as Error).message}`) });
+    const abort = new AbortController();
+    await takeover.becomeMaster({ instance: 'gw', ifname: 'eth0', family: 'IPv4', vrid: 1, vips: [{ address: '10.0.1.1', prefixLen: 24 }], garpRepeat: 1, garpIntervalMs: 0, garpMasterDelayMs: 1000, garpRefreshMs: 0, garpRefreshRepeat: 1, signal: abort.signal });
+    announcer.fail = new Error('sendto: ENETDOWN');
+    clock.advance(1000);
+    await flush();
+    expect(errors).toEqual(['gw: sendto: ENETDOWN']);
   });
 });
