@@ -173,6 +173,10 @@ export interface KeepalivedInstance {
   authPass?: string;
   unicastSrc?: string;
   unicastPeers?: string[];
+  /** keepalived check_unicast_src: drop unicast adverts whose source is not in unicast_peer. */
+  checkUnicastSrc?: boolean;
+  /** keepalived garp_master_repeat, garp_master_delay (s), garp_master_refresh (s), garp_master_refresh_repeat. */
+  garp?: { repeat: number; delay: number; refresh: number; refreshRepeat: number };
 }
 
 /** keepalived.conf for one or more instances; keepalived wants one keyword per line. */
@@ -189,6 +193,11 @@ export function keepalivedConf(version: 2 | 3, routerId: string, instances: Keep
     if (i.authPass) lines.push('  authentication {', '    auth_type PASS', `    auth_pass ${i.authPass}`, '  }');
     if (i.unicastSrc) lines.push(`  unicast_src_ip ${i.unicastSrc}`);
     if (i.unicastPeers) lines.push('  unicast_peer {', ...i.unicastPeers.map((p) => `    ${p}`), '  }');
+    if (i.checkUnicastSrc) lines.push('  check_unicast_src');
+    if (i.garp) {
+      lines.push(`  garp_master_repeat ${i.garp.repeat}`, `  garp_master_delay ${i.garp.delay}`,
+        `  garp_master_refresh ${i.garp.refresh}`, `  garp_master_refresh_repeat ${i.garp.refreshRepeat}`);
+    }
     lines.push('  virtual_ipaddress {', ...i.vips.map((v) => `    ${v}`), '  }', '}');
   }
   return `${lines.join('\n')}\n`;
