@@ -127,7 +127,7 @@ const GatewayAddress = z
     interface: interfaceName('Interface on each director the address lives on (and whose VRRP instance moves it).'),
     unicastPeers: setOf(
       ipAddress('A peer director address on this interface.'),
-      64,
+      16,
       'Send this address\'s adverts to these director addresses (keepalived unicast_peer of the gateway instance); omitted: multicast on the interface.',
     ).optional(),
   })
@@ -161,7 +161,7 @@ export const DirectorGroupSpec = z
     gatewayAddresses: listMapOf(
       GatewayAddress,
       ['address'],
-      32,
+      16,
       'Extra addresses held by the master together with the service VIPs (keepalived vrrp_sync_group members with virtual_ipaddress on other interfaces): one VRRP instance per address on its interface, router ids allocated like the VIPs\'.',
     ).optional(),
     timeouts: Timeouts.optional(),
