@@ -147,8 +147,8 @@ export class LabCluster {
     return path;
   }
 
-  /** A host namespace on the LAN (a real server or a client), with `address`/24 on its eth0. */
-  async host(name: string, address: string): Promise<Netns> {
+  /** A host namespace on the LAN (a real server or a client), with `address`/24 on its eth0; `bridge`: another segment of the LAN namespace. */
+  async host(name: string, address: string, bridge = 'br0'): Promise<Netns> {
     const ns = new Netns(`lvsc-${this.o.name}-${name}`);
     await run('ip', ['netns', 'del', ns.name!]).catch(() => undefined);
     await run('ip', ['netns', 'add', ns.name!]);
@@ -156,7 +156,8 @@ export class LabCluster {
     await ns.up('lo');
     const br = `v${this.o.name}-${name}`.slice(0, 15);
     await this.ns.ip('link', 'add', br, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name!);
-    await this.ns.ip('link', 'set', br, 'master', 'br0');
+    if (bridge !== 'br0') await this.bridge(bridge);
+    await this.ns.ip('link', 'set', br, 'master', bridge);
     await this.ns.up(br);
     await ns.addr('eth0', `${address}/24`);
     await ns.up('eth0');
@@ -207,8 +208,11 @@ export class LabCluster {
     return this.api.server.replace('127.0.0.1', this.hostAddress);
   }
 
-  async node(name: string, address: string, opts: { agentArgs?: string[]; nodeFlags?: string[]; env?: Record<string, string>; memMb?: number; compiled?: boolean } = {}): Promise<LabNodeHandle> {
+  /** `nics`: more NICs (eth1, eth2, ...) on other segments of the LAN namespace, each with its address/24. */
+  async node(name: string, address: string, opts: { agentArgs?: string[]; nodeFlags?: string[]; env?: Record<string, string>; memMb?: number; compiled?: boolean; nics?: { bridge: string; address: string }[] } = {}): Promise<LabNodeHandle> {
     const tap = await this.tap();
+    const nics: { tap: string; address: string }[] = [];
+    for (const n of opts.nics ?? []) nics.push({ tap: await this.tap(n.bridge), address: n.address });
     const ctl = join(this.dir, 'nodes', name);
     rmSync(ctl, { recursive: true, force: true });
     mkdirSync(join(ctl, 'exec'), { recursive: true });
@@ -222,8 +226,9 @@ export class LabCluster {
       label: `node-${name}`,
       memMb: opts.memMb ?? 768,
       wrapper: ['ip', 'netns', 'exec', this.ns.name!],
-      kernelArgs: [`eth0=tuntap,${tap}`],
-      setup: [`ip link set eth0 up`, `ip addr add ${address}/24 dev eth0`, `ip route add default via ${this.hostAddress}`, `hostname ${name}`],
+      kernelArgs: [`eth0=tuntap,${tap}`, ...nics.map((n, i) => `eth${i + 1}=tuntap,${n.tap}`)],
+      setup: [`ip link set eth0 up`, `ip addr add ${address}/24 dev eth0`, `ip route add default via ${this.hostAddress}`, `hostname ${name}`,
+        ...nics.flatMap((n, i) => [`ip link set eth${i + 1} up`, `ip addr add ${n.address}/24 dev eth${i + 1}`])],
       command: ['sh', join(projectRoot, 'test/lab/node-supervisor.sh'), ctl, ...agent],
       env: { LOG_LEVEL: opts.env?.LOG_LEVEL ?? 'info', ...opts.env },
       echo: null,
