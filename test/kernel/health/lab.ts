@@ -33,6 +33,8 @@ export const A = {
   smtp: '10.77.0.15',
   /** greets 554 */
   smtpRefuses: '10.77.0.16',
+  /** smtpd greeting in two lines */
+  smtpMultiline: '10.77.0.20',
   ping: '10.77.0.17',
   pingV6: 'fd77::17',
   /** ICMP dropped */
@@ -69,7 +71,7 @@ export async function startHealthLab(): Promise<HealthLab> {
     const srv = await topo.ns('srv');
     await topo.veth(rootNs, 'hp-srv', srv, 'hp-srv-p', 'eth0');
     await topo.attach(rootNs, 'hp-srv', 'hp-br');
-    const v4 = [A.main, A.bindOnly, A.sctpDropped, A.dnsNx, A.dnsNoData, A.dnsDown, A.dnsDropped, A.smtp, A.smtpRefuses, A.ping, A.pingDropped, ...manyUp, ...manyDropped];
+    const v4 = [A.main, A.bindOnly, A.sctpDropped, A.dnsNx, A.dnsNoData, A.dnsDown, A.dnsDropped, A.smtp, A.smtpRefuses, A.smtpMultiline, A.ping, A.pingDropped, ...manyUp, ...manyDropped];
     // one `ip -batch` instead of a hundred ip processes (each start costs in UML)
     await srv.exec('ip', ['-batch', '-'], { input: v4.map((a) => `addr add ${a}/16 dev eth0\n`).join('') });
     for (const a of [A.mainV6, A.pingV6, A.pingDroppedV6]) await srv.ip('addr', 'add', `${a}/64`, 'dev', 'eth0', 'nodad');
@@ -95,6 +97,7 @@ export async function startHealthLab(): Promise<HealthLab> {
     stops.push(dns.stop);
     for (const [what, addr, port, ...rest] of [
       ['smtpd', A.main, '25'], ['smtpd', A.smtp, '25'], ['smtpd', A.bindOnly, '25'], ['greet', A.smtpRefuses, '25', '554 5.3.2 no SMTP service here'],
+      ['smtpd-multiline', A.smtpMultiline, '25'],
       ['sctp', '0.0.0.0', String(SCTP_PORT)], ['sctp', A.mainV6, String(SCTP_PORT)],
     ] as const) {
       stops.push(await startPeer(srv, [what, addr, port, ...rest]));

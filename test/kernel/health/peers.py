@@ -1,5 +1,6 @@
 # Real peers for the health probes' kernel tests, each printing "ready" once it listens:
 #   smtpd ADDR PORT        Python's own SMTP server (smtpd.DebuggingServer, the stdlib module)
+#   smtpd-multiline ADDR PORT   the same, greeting in two lines (220-... then 220 ..., RFC 5321 4.2)
 #   greet ADDR PORT TEXT   a TCP listener that only greets TEXT (an MTA refusing service: 554)
 #   sctp ADDR PORT         an SCTP listener (the kernel's SCTP) that reads each association to its end
 import asyncore
@@ -42,10 +43,19 @@ def serve(s, greeting=None):
 
 def main():
     what, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    if what == "smtpd":
+    if what in ("smtpd", "smtpd-multiline"):
         import smtpd
 
-        smtpd.DebuggingServer((addr, port), None)
+        class MultiLineGreeting(smtpd.SMTPChannel):
+            def push(self, msg):
+                if not getattr(self, "greeted", False) and msg.startswith("220 "):
+                    self.greeted = True
+                    msg = "220-" + msg[4:] + "\r\n220 " + msg[4:]
+                super().push(msg)
+
+        server = smtpd.DebuggingServer((addr, port), None)
+        if what == "smtpd-multiline":
+            server.channel_class = MultiLineGreeting
         print("ready", flush=True)
         asyncore.loop()
     elif what == "greet":
