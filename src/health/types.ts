@@ -88,7 +88,7 @@ export interface UdpProbeSpec extends CommonProbeSpec {
 export const dnsQueryTypes = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;
 export type DnsQueryType = (typeof dnsQueryTypes)[number];
 
-/** keepalived DNS_CHECK: one query over UDP; passes on a reply with the same id, NOERROR and at least one answer. */
+/** keepalived DNS_CHECK: one query over UDP; passes on a response with the same id and RCODE NOERROR, with or without answers (as keepalived). */
 export interface DnsProbeSpec extends CommonProbeSpec {
   type: 'dns';
   /** Name to ask for (keepalived `name`, default "."). */
