@@ -12,6 +12,9 @@ import { StatusReporter } from './reporter.js';
 import { probeSchedulers } from './schedulers.js';
 import { FileSource, type SnapshotSource } from './source.js';
 import { logManifests } from './standalone-report.js';
+import { liveTable } from './live-table.js';
+import { registerIpvsMetrics } from './ipvs-metrics.js';
+import { cachedFor } from '../util/cached.js';
 import { resolve } from '../model/index.js';
 import type { VipLeadership } from './compile.js';
 import type { Node } from '../kube/types.js';
@@ -153,6 +156,10 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     },
   });
   ready.agent = agent;
+  // The live table (ipvsadm -Ln --stats), read on demand through a second IPVS socket.
+  const readLive = cachedFor(1000, async () => liveTable(o.node, new Date(), await kernel.observer.listServicesWithDests({ stats: true }), agent.lastPass?.desired, vrrp?.status() ?? []));
+  server?.serveJson('/ipvs', readLive);
+  registerIpvsMetrics(metrics.registry, readLive);
   if (reporter) metrics.watchStatus(() => reporter!.pending());
   if (reporter) agent.checker.on('change', (c) => reporter!.healthEvent(c));
   ready.waiting = 'no reconcile pass yet';

@@ -15,6 +15,8 @@ export const defaultStateDir = '/var/lib/lvs-operator';
 
 export interface KernelHandles {
   ipvs: IpvsClient;
+  /** A second IPVS socket for reading stats (/ipvs, metrics): a scrape never queues ahead of a reconcile. */
+  observer: IpvsClient;
   link: RtLinkClient;
   reconciler: Reconciler;
   /** The record on disk (absent with a kernel of fakes). */
@@ -29,11 +31,12 @@ export async function openKernel(stateDir = defaultStateDir, log?: Logger): Prom
     log?.warn({ err: e }, 'IPVS is not available in this kernel: real-server side only');
     return new IpvsUnavailable(e);
   });
+  const observer = ipvs instanceof IpvsUnavailable ? ipvs : await NetlinkIpvsClient.open();
   const link = new RtLinkClient();
   const ownership = new FileOwnershipStore(join(stateDir, 'owned.json'), log);
   const reconciler = new Reconciler({ ipvs, link, sysctl: new ProcSysctl(), store: ownership });
   await migrateVrrpRecord(join(stateDir, 'vrrp.json'), reconciler.record, log);
-  return { ipvs, link, reconciler, ownership, close: () => { ipvs.close(); link.close(); } };
+  return { ipvs, observer, link, reconciler, ownership, close: () => { ipvs.close(); if (observer !== ipvs) observer.close(); link.close(); } };
 }
 
 /**

@@ -5,11 +5,15 @@ import { pathToFileURL } from 'node:url';
 import { type Subcommand, UsageError } from './command.js';
 import { agentCommand } from './agent.js';
 import { controllerCommand } from './controller.js';
+import { genhashCommand } from './genhash.js';
+import { statusCommand } from './status.js';
 import { packageVersion, versionCommand } from './version.js';
 
 const commands: Subcommand[] = [
   controllerCommand,
   agentCommand,
+  statusCommand,
+  genhashCommand,
   versionCommand,
 ];
 

@@ -24,6 +24,7 @@ export interface MetricsServerOptions {
 
 export class MetricsServer {
   private readonly server: http.Server;
+  private readonly documents = new Map<string, () => Promise<unknown>>();
 
   constructor(private readonly o: MetricsServerOptions) {
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -43,6 +44,9 @@ export class MetricsServer {
         this.probe(res, this.o.healthz);
       } else if (path === '/readyz') {
         this.probe(res, this.o.readyz);
+      } else if (path !== undefined && this.documents.has(path)) {
+        const body = `${JSON.stringify(await this.documents.get(path)!())}\n`;
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
       } else {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
       }
@@ -55,6 +59,11 @@ export class MetricsServer {
     const why = p?.();
     if (why === undefined) res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
     else res.writeHead(503, { 'Content-Type': 'text/plain' }).end(`${why}\n`);
+  }
+
+  /** Serves what `read` resolves with as JSON at `path` (read on every request). */
+  serveJson(path: string, read: () => Promise<unknown>): void {
+    this.documents.set(path, read);
   }
 
   /** Listens; resolves with the bound port (useful with port 0). */

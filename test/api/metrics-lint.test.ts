@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentPass } from '../../src/agent/agent.js';
 import { emptyDesired } from '../../src/agent/compile.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
+import { registerIpvsMetrics } from '../../src/agent/ipvs-metrics.js';
+import { liveTable } from '../../src/agent/live-table.js';
+import type { NodeDesired } from '../../src/agent/compile.js';
 import { MemoryOwnershipStore } from '../../src/agent/ownership.js';
 import { OwnershipRecord } from '../../src/agent/ownership-record.js';
 import { VrrpLeadership } from '../../src/agent/vrrp-leadership.js';
@@ -80,6 +83,13 @@ describe('promtool check metrics', () => {
     checker.set('shop/web/10.1.0.1:80', { target: { address: '10.1.0.1', port: 80 }, spec: { type: 'tcp', timeoutMs: 500 }, intervalMs: 20, rise: 1, fall: 1 });
     const metrics = new AgentMetrics(checker);
     metrics.watchStatus(() => 0);
+    // The kernel's counters of our services, as the daemon reads them (live table).
+    const ipvsKey = { af: 'IPv4' as const, protocol: 'tcp' as const, addr: '192.168.10.100', port: 80 };
+    const counters = { conns: 7, inPkts: 70, outPkts: 60, inBytes: 7000, outBytes: 6000, cps: 1, inPps: 2, outPps: 3, inBps: 4, outBps: 5 };
+    registerIpvsMetrics(metrics.registry, async () => liveTable('d1', new Date(), [{
+      key: ipvsKey, scheduler: 'wrr', flags: ['hashed'], timeout: 0, netmask: 32, stats: counters,
+      dests: [{ addr: '10.1.0.1', port: 80, fwd: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0, activeConns: 2, inactConns: 1, stats: counters }],
+    }], { services: [{ key: 'shop/web', ipvs: { key: ipvsKey } }] } as unknown as NodeDesired));
     // VRRP on an in-memory LAN, as in the unit tests: one instance per VIP.
     const clock = new FakeClock();
     const lan = new FakeLan(clock);
@@ -116,6 +126,8 @@ describe('promtool check metrics', () => {
     expect(text).toMatch(/^lvs_agent_vrrp_state\{vrrp_instance="g1\/eth0\/192.168.10.100",group="g1",vip="192.168.10.100"\} 2$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d/m);
     expect(text).toMatch(/^lvs_agent_reconcile_total\{result="ok"\} 1$/m);
+    expect(text).toMatch(/^lvs_ipvs_destination_active_connections\{virtualservice="shop\/web",service="TCP 192.168.10.100:80",destination="10.1.0.1:80"\} 2$/m);
+    expect(text).toMatch(/^lvs_ipvs_bytes_total\{virtualservice="shop\/web",service="TCP 192.168.10.100:80",direction="out"\} 6000$/m);
     expect(await lint(text)).toEqual([]);
     expect(reservedLabels(text)).toEqual([]);
   });

@@ -61,7 +61,7 @@ describe('agent probes', () => {
     const port = await freePort();
     const ipvs = new FakeIpvsClient();
     const link = new FakeLinkClient(['lo', 'eth0']);
-    const kernel = { ipvs, link: link as unknown as RtLinkClient, reconciler: new Reconciler({ ipvs, link, sysctl: new FakeSysctl(), store: new MemoryOwnershipStore() }), close: () => undefined };
+    const kernel = { ipvs, observer: ipvs, link: link as unknown as RtLinkClient, reconciler: new Reconciler({ ipvs, link, sysctl: new FakeSysctl(), store: new MemoryOwnershipStore() }), close: () => undefined };
     let daemon: AgentDaemon | undefined;
     const starting = startAgentDaemon({
       node: 'n1', stateDir: '/nonexistent', kernel, leadership: () => false, log: silent,
