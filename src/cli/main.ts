@@ -6,6 +6,7 @@ import { type Subcommand, UsageError } from './command.js';
 import { agentCommand } from './agent.js';
 import { controllerCommand } from './controller.js';
 import { genhashCommand } from './genhash.js';
+import { importCommand } from './import.js';
 import { statusCommand } from './status.js';
 import { packageVersion, versionCommand } from './version.js';
 
@@ -14,6 +15,7 @@ const commands: Subcommand[] = [
   agentCommand,
   statusCommand,
   genhashCommand,
+  importCommand,
   versionCommand,
 ];
 

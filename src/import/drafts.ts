@@ -1,0 +1,43 @@
+import type { Place } from './finding.js';
+
+// What the translators produce before names, groups and validation are settled (emit.ts).
+
+export interface GroupDraft {
+  at: Place;
+  /** The vrrp_instance it comes from; undefined for a group made for a config without one. */
+  instance?: string;
+  interface: string;
+  vrrp: Record<string, unknown>;
+  sync?: Record<string, unknown>;
+  password?: string;
+  vips: { address: string; at: Place }[];
+  vrid?: number | undefined;
+}
+
+export interface ServiceDraft {
+  at: Place;
+  name: string;
+  spec: Record<string, unknown>;
+  /** Label value the service selects its RealServers by. */
+  selector: string;
+}
+
+export interface RealServerDraft {
+  at: Place;
+  name: string;
+  selector: string;
+  spec: Record<string, unknown>;
+}
+
+export interface Drafts {
+  groups: GroupDraft[];
+  services: ServiceDraft[];
+  realServers: RealServerDraft[];
+  routerId?: string;
+  timeouts?: Record<string, number>;
+  /** global_defs lvs_sync_daemon: interface, the instance it follows, its sync id. */
+  syncDaemon?: { interface: string; instance?: string; syncId?: number; at: Place };
+}
+
+/** The label a VirtualService selects its imported RealServers by. */
+export const selectorLabel = 'lvs.dev/imported-from';

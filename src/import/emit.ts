@@ -1,0 +1,121 @@
+import { apiVersion, parseLvsObject } from '../api/index.js';
+import type { Findings, Place } from './finding.js';
+import { type Drafts, type GroupDraft, selectorLabel } from './drafts.js';
+import { objectName } from './names.js';
+
+export interface ImportOptions {
+  /** Namespace of the VirtualServices, RealServers and the VRRP password Secret. */
+  namespace: string;
+  /** Name of the DirectorGroup (a suffix per vrrp_instance when there are several). */
+  group?: string | undefined;
+  /** Label of the director nodes; default lvs.dev/director-group=<group>. */
+  nodeSelector?: { key: string; value: string } | undefined;
+  /** Interface of a group that no vrrp_instance describes (an ipvsadm dump). */
+  interface?: string | undefined;
+}
+
+export type ImportedObject = Record<string, unknown> & {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
+
+function groupNames(drafts: Drafts, opts: ImportOptions): string[] {
+  const base = objectName(opts.group ?? drafts.routerId ?? 'imported');
+  if (drafts.groups.length <= 1) return [base];
+  return drafts.groups.map((g) => objectName(base, g.instance ?? ''));
+}
+
+/** Which group carries a VIP: the vrrp_instance holding it, else the first group. */
+function groupOf(vip: string | undefined, drafts: Drafts, names: string[]): { name: string; found: boolean } {
+  const i = vip === undefined ? -1 : drafts.groups.findIndex((g) => g.vips.some((v) => v.address === vip));
+  return { name: names[Math.max(i, 0)] as string, found: i >= 0 };
+}
+
+/**
+ * Names the drafts, places each service in its DirectorGroup, and keeps only objects our
+ * schemas accept; a refused one is reported at the place it came from, with the schema's words.
+ */
+export function emitObjects(drafts: Drafts, opts: ImportOptions, findings: Findings, input: Place): ImportedObject[] {
+  const ns = opts.namespace;
+  if (drafts.groups.length === 0 && drafts.services.length === 0) {
+    findings.error(input, 'nothing to import: no vrrp_instance and no virtual service');
+    return [];
+  }
+  if (drafts.groups.length === 0) {
+    const at = drafts.services[0]?.at ?? input;
+    const iface = opts.interface ?? 'eth0';
+    findings.warn(at, `no vrrp_instance: one DirectorGroup on interface ${iface}${opts.interface ? '' : ' (give --interface)'}; with one director it holds the VIPs itself, with several they elect a master by VRRP`);
+    drafts.groups.push({ at, interface: iface, vrrp: {}, vips: [] });
+  }
+  const names = groupNames(drafts, opts);
+  const out: ImportedObject[] = [];
+  const used = new Set<string>();
+  const keep = (obj: ImportedObject, at: { file: string; line: number }): boolean => {
+    if (obj.kind !== 'Secret') {
+      const r = parseLvsObject(obj);
+      if (!r.ok) {
+        findings.error(at, `not emitted: ${r.error.replace(/\n\s*/g, '; ')}`);
+        return false;
+      }
+    }
+    out.push(obj);
+    return true;
+  };
+
+  const services = drafts.services.map((s) => {
+    const vip = s.spec.vip as string | undefined;
+    const g = groupOf(vip, drafts, names);
+    if (vip !== undefined) {
+      if (g.found) used.add(vip);
+      else if (drafts.groups.some((d) => d.instance !== undefined))
+        findings.warn(s.at, `VIP ${vip} is in no vrrp_instance's virtual_ipaddress: keepalived programs the service but no director holds the address; here the group ${g.name} holds it`);
+    }
+    return { s, group: g.name };
+  });
+  // A fwmark service's VIPs: the addresses of its group that no address service uses.
+  for (const { s, group } of services) {
+    if (s.spec.fwmark === undefined) continue;
+    const draft = drafts.groups[names.indexOf(group)] as GroupDraft;
+    const free = draft.vips.map((v) => v.address).filter((a) => !drafts.services.some((o) => o.spec.vip === a));
+    if (free.length > 0) {
+      s.spec.fwmarkVIPs = [...new Set(free)].slice(0, 16);
+      free.forEach((a) => used.add(a));
+      findings.info(s.at, `fwmarkVIPs ${free.join(', ')}: the VIPs of ${draft.instance ?? group} no address service uses, held with the fwmark service (the addresses your marking rules match)`);
+    }
+  }
+  drafts.groups.forEach((g, i) => {
+    const name = names[i] as string;
+    const sel = opts.nodeSelector ?? { key: 'lvs.dev/director-group', value: name };
+    if (!opts.nodeSelector) findings.info(g.at, `DirectorGroup ${name} selects the director nodes labelled ${sel.key}=${sel.value} (--node-selector to choose)`);
+    const spec: Record<string, unknown> = { nodeSelector: { matchLabels: { [sel.key]: sel.value } }, interface: g.interface, vrrp: { ...g.vrrp } };
+    const d = drafts.syncDaemon;
+    if (g.sync) spec.sync = g.sync;
+    if (d && (d.instance === undefined || d.instance === g.instance || drafts.groups.length === 1)) spec.sync = { enabled: true, interface: d.interface, syncId: d.syncId ?? g.vrid ?? 0 };
+    if (drafts.timeouts && Object.keys(drafts.timeouts).length > 0) spec.timeouts = drafts.timeouts;
+    if (g.password !== undefined) {
+      const secret = objectName(name, 'vrrp-auth');
+      (spec.vrrp as Record<string, unknown>).authSecretRef = { name: secret, namespace: ns, key: 'password' };
+      out.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: ns }, type: 'Opaque', stringData: { password: g.password } });
+    }
+    keep({ apiVersion, kind: 'DirectorGroup', metadata: { name }, spec }, g.at);
+    for (const v of g.vips) {
+      if (!used.has(v.address)) {
+        used.add(v.address);
+        findings.warn(v.at, `VIP ${v.address} is used by no virtual_server: not carried, the VIPs of a group are those of its VirtualServices`);
+      }
+    }
+  });
+  for (const { s, group } of services) {
+    keep({ apiVersion, kind: 'VirtualService', metadata: { name: s.name, namespace: ns }, spec: { ...s.spec, directorGroup: group } }, s.at);
+  }
+  for (const r of drafts.realServers) {
+    keep({ apiVersion, kind: 'RealServer', metadata: { name: r.name, namespace: ns, labels: { [selectorLabel]: r.selector } }, spec: r.spec }, r.at);
+  }
+  const seen = new Map<string, number>();
+  for (const o of out) {
+    const key = `${o.kind}/${o.metadata.name}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of seen) if (n > 1) findings.error({ file: '<output>', line: 0 }, `${n} objects are named ${key}: the same service or real server is defined twice; kubectl apply keeps the last`);
+  return out;
+}

@@ -1,0 +1,258 @@
+import type { Findings } from './finding.js';
+import type { ConfNode } from './keepalived-reader.js';
+import type { Drafts, GroupDraft } from './drafts.js';
+import { addressOf, isAddress, readSeconds, readUnsigned } from './values.js';
+
+const scriptKeywords = /^notify(_master|_backup|_fault|_stop|_deleted|_master_rx_lower_pri)?$/;
+
+/** global_defs: what carries over (router_id, vrrp_version, lvs_sync_daemon, lvs_timeouts); the rest is reported. */
+export function translateGlobalDefs(block: ConfNode, drafts: Drafts, defaults: Map<string, ConfNode>, findings: Findings): void {
+  for (const n of block.children ?? []) {
+    switch (n.keyword) {
+      case 'router_id':
+        drafts.routerId = n.args[0];
+        findings.info(n, `router_id ${n.args[0] ?? ''} names the DirectorGroup unless --group is given`);
+        break;
+      case 'vrrp_version':
+      case 'vrrp_garp_master_repeat':
+      case 'vrrp_garp_interval':
+        defaults.set(n.keyword.replace(/^vrrp_/, ''), n);
+        break;
+      case 'lvs_sync_daemon': {
+        const [iface, instance, ...rest] = n.args;
+        if (iface === undefined) {
+          findings.error(n, 'lvs_sync_daemon without an interface: ignored (keepalived ignores it too)');
+          break;
+        }
+        const idAt = rest.indexOf('id');
+        const syncId = idAt >= 0 ? readUnsigned(rest[idAt + 1], 0, 255) : undefined;
+        drafts.syncDaemon = { interface: iface, at: n, ...(instance !== undefined ? { instance } : {}), ...(syncId !== undefined ? { syncId } : {}) };
+        const extra = rest.filter((_, i) => i !== idAt && i !== idAt + 1);
+        if (extra.length > 0) findings.warn(n, `lvs_sync_daemon options ${extra.join(' ')} are not carried: the sync daemon runs with the kernel defaults`);
+        break;
+      }
+      case 'lvs_timeouts': {
+        const t: Record<string, number> = {};
+        for (let i = 0; i + 1 < n.args.length; i += 2) {
+          const key = { tcp: 'tcpSeconds', tcpfin: 'tcpFinSeconds', udp: 'udpSeconds' }[n.args[i] as string];
+          const v = readUnsigned(n.args[i + 1], 1, 31536000);
+          if (key && v !== undefined) t[key] = v;
+          else findings.error(n, `lvs_timeouts ${n.args[i] ?? ''} ${n.args[i + 1] ?? ''} is not carried`);
+        }
+        drafts.timeouts = t;
+        break;
+      }
+      case 'lvs_flush':
+        findings.info(n, 'lvs_flush is not carried: the agent never flushes; it removes only what it created');
+        break;
+      default:
+        if (/^(notification_email|smtp_|enable_snmp|snmp_|enable_traps|script_user|enable_script_security|enable_dbus)/.test(n.keyword))
+          findings.info(n, `${n.keyword} is not applicable: lvs-operator reports by conditions, Events and metrics, and runs no scripts`);
+        else findings.warn(n, `${n.keyword} in global_defs is not carried: lvs-operator has no such setting`);
+    }
+  }
+}
+
+function seconds(n: ConfNode, findings: Findings): number | undefined {
+  const v = readSeconds(n.args[0]);
+  if (v === undefined) findings.error(n, `${n.keyword} '${n.args[0] ?? ''}' is invalid: ignored (keepalived ignores it too)`);
+  return v;
+}
+
+/** One vrrp_instance to a DirectorGroup draft (the group is named later). */
+export function translateVrrpInstance(block: ConfNode, defaults: Map<string, ConfNode>, findings: Findings): GroupDraft | undefined {
+  const kids = block.children ?? [];
+  let iface: string | undefined;
+  let version = 2; // keepalived's default; ours is 3, so it is written out.
+  let versionNode: ConfNode | undefined = defaults.get('version');
+  let advertSeconds = 1;
+  let priority = 100;
+  let preempt = true;
+  let preemptDelay: ConfNode | undefined;
+  let garpRepeat = 5;
+  let garpInterval = 0;
+  let auth: { type?: string; pass?: string; at: ConfNode } | undefined;
+  let vrid: number | undefined;
+  const vips: GroupDraft['vips'] = [];
+  const peers: string[] = [];
+  let syncInterface: string | undefined;
+  for (const d of [defaults.get('garp_master_repeat'), defaults.get('garp_interval')]) if (d) kids.unshift({ ...d, keyword: d.keyword.replace(/^vrrp_/, '') });
+  for (const n of kids) {
+    switch (n.keyword) {
+      case 'interface':
+        iface = n.args[0];
+        break;
+      case 'state':
+        findings.info(n, `state ${n.args[0] ?? ''} is not carried: the election decides, as it does for keepalived after start (higher priority wins, equal priorities elect the higher address)`);
+        break;
+      case 'virtual_router_id':
+        vrid = readUnsigned(n.args[0], 1, 255);
+        if (vrid === undefined) findings.error(n, `virtual_router_id '${n.args[0] ?? ''}' must be 1..255`);
+        else
+          findings.warn(
+            n,
+            `virtual_router_id ${vrid} is not carried: the controller allocates a router id per VIP (DirectorGroup status.vrids); until a group can pin its ids (issue 12 item 3), do not let these directors and the keepalived pair share the interface's segment with colliding ids while you migrate`,
+          );
+        break;
+      case 'priority': {
+        const p = readUnsigned(n.args[0], 1, 255);
+        if (p === undefined) findings.error(n, `priority '${n.args[0] ?? ''}' must be 1..255: 100 is used`);
+        else {
+          priority = Math.min(p, 254);
+          if (p === 255) findings.warn(n, 'priority 255 (address owner) is 254 here: the API has no address owner');
+          findings.info(n, `priority ${priority} is this director's; the group's spec.vrrp.priority is every director's base: give another director its own with the Node annotation lvs.dev/vrrp-priority`);
+        }
+        break;
+      }
+      case 'advert_int': {
+        const v = seconds(n, findings);
+        if (v !== undefined) advertSeconds = v;
+        break;
+      }
+      case 'version':
+        versionNode = n;
+        break;
+      case 'nopreempt':
+        preempt = false;
+        break;
+      case 'preempt':
+        preempt = true;
+        break;
+      case 'preempt_delay':
+        preemptDelay = n;
+        break;
+      case 'authentication':
+        auth = { at: n };
+        for (const a of n.children ?? []) {
+          if (a.keyword === 'auth_type') auth.type = a.args[0];
+          else if (a.keyword === 'auth_pass') auth.pass = a.args[0];
+          else findings.error(a, `unknown keyword '${a.keyword}' in authentication: ignored`);
+        }
+        break;
+      case 'virtual_ipaddress':
+      case 'virtual_ipaddress_excluded':
+        for (const v of n.children ?? []) {
+          const address = addressOf(v.keyword);
+          if (!isAddress(address)) {
+            findings.error(v, `'${v.keyword}' is not an address: not carried`);
+            continue;
+          }
+          vips.push({ address, at: v });
+          const dev = v.args.indexOf('dev');
+          if (dev >= 0 && iface !== undefined && v.args[dev + 1] !== iface)
+            findings.warn(v, `dev ${v.args[dev + 1] ?? ''} is not carried: every VIP of a group lives on its interface ${iface}`);
+          const rest = v.args.filter((_, i) => i !== dev && i !== dev + 1);
+          if (rest.length > 0) findings.warn(v, `${rest.join(' ')} is not carried: VIPs are added as /32 (/128) on the group interface`);
+          if (v.keyword.includes('/')) findings.info(v, `the prefix of ${v.keyword} is not carried: VIPs are host addresses here`);
+        }
+        if (n.keyword === 'virtual_ipaddress_excluded')
+          findings.warn(n, 'virtual_ipaddress_excluded addresses are carried like virtual_ipaddress: the API has no addresses left out of adverts');
+        break;
+      case 'unicast_peer':
+        for (const p of n.children ?? []) {
+          if (isAddress(p.keyword)) peers.push(p.keyword);
+          else findings.error(p, `unicast_peer '${p.keyword}' is not an address: not carried`);
+          if (p.args.length > 0) findings.warn(p, `${p.args.join(' ')} is not carried: the API has no per-peer TTL limits`);
+        }
+        break;
+      case 'garp_master_repeat': {
+        const v = readUnsigned(n.args[0], 1, 100);
+        if (v === undefined) findings.error(n, `garp_master_repeat '${n.args[0] ?? ''}' must be 1..100 here: 5 is used`);
+        else garpRepeat = v;
+        break;
+      }
+      case 'garp_interval': {
+        const v = seconds(n, findings);
+        if (v !== undefined) garpInterval = Math.min(Math.round(v * 1000), 10000);
+        break;
+      }
+      case 'lvs_sync_daemon_interface':
+        syncInterface = n.args[0];
+        findings.info(n, 'lvs_sync_daemon_interface (deprecated: keepalived 2 reads global_defs lvs_sync_daemon) turns on spec.sync, the sync id being the router id as keepalived does');
+        break;
+      case 'unicast_src_ip':
+      case 'mcast_src_ip':
+        findings.warn(n, `${n.keyword} is not carried: adverts leave from the interface's first address that is not a VIP`);
+        break;
+      case 'track_interface':
+      case 'track_script':
+      case 'track_process':
+      case 'track_file':
+      case 'track_bfd':
+        findings.warn(n, `${n.keyword} is not carried: the API has no tracking yet (VRRP fault and tracked interfaces land with issue 13); this group's priority does not follow it`);
+        break;
+      case 'smtp_alert':
+        findings.info(n, 'smtp_alert is not applicable: transitions are Events');
+        break;
+      case 'dont_track_primary':
+      case 'native_ipv6':
+      case 'accept':
+      case 'no_accept':
+      case 'strict_mode':
+      case 'debug':
+      case 'use_vmac':
+      case 'vmac_xmit_base':
+      case 'garp_master_delay':
+      case 'garp_master_refresh':
+      case 'garp_master_refresh_repeat':
+      case 'garp_lower_prio_repeat':
+      case 'garp_lower_prio_delay':
+      case 'virtual_routes':
+      case 'virtual_rules':
+        findings.warn(n, `${n.keyword} is not carried: the API has no such VRRP setting`);
+        break;
+      default:
+        if (scriptKeywords.test(n.keyword)) findings.error(n, `${n.keyword} is not carried: directors run no user scripts; VRRP transitions are Events and conditions`);
+        else findings.error(n, `unknown keyword '${n.keyword}' in vrrp_instance: keepalived logs it and ignores it; not carried`);
+    }
+  }
+  if (versionNode) {
+    const v = readUnsigned(versionNode.args[0], 2, 3);
+    if (v === undefined) findings.error(versionNode, `${versionNode.keyword} '${versionNode.args[0] ?? ''}' must be 2 or 3: 2 is used`);
+    else version = v;
+  }
+  if (iface === undefined) {
+    findings.error(block, `vrrp_instance ${block.args[0] ?? ''} has no interface: keepalived refuses it; not carried`);
+    return undefined;
+  }
+  let advertMs = Math.round(advertSeconds * 1000);
+  if (version === 2 && advertMs % 1000 !== 0) {
+    const rounded = Math.max(1000, Math.round(advertMs / 1000) * 1000);
+    findings.warn(block, `advert_int ${advertSeconds} with VRRP version 2 is ${rounded / 1000} s: version 2 adverts are whole seconds`);
+    advertMs = rounded;
+  }
+  const vrrp: Record<string, unknown> = { version, advertIntervalMs: advertMs, priority, preempt, garpRepeat, garpIntervalMs: garpInterval };
+  if (preemptDelay) {
+    const v = seconds(preemptDelay, findings);
+    if (v !== undefined && !preempt) findings.warn(preemptDelay, 'preempt_delay with nopreempt is not carried: keepalived ignores it, and the API refuses the pair');
+    else if (v !== undefined) vrrp.preemptDelaySeconds = Math.min(Math.ceil(v), 1000);
+  }
+  if (peers.length > 0) vrrp.unicastPeers = [...new Set(peers)];
+  const draft: GroupDraft = { at: block, instance: block.args[0] ?? 'VI', interface: iface, vrrp, vips };
+  if (auth) {
+    if (version !== 2) findings.warn(auth.at, 'authentication with VRRP version 3 is not carried: RFC 5798 has none and keepalived ignores it');
+    else if ((auth.type ?? 'PASS') !== 'PASS') findings.error(auth.at, `auth_type ${auth.type ?? ''} is not carried: only PASS is supported; this group advertises without authentication`);
+    else if (auth.pass === undefined) findings.error(auth.at, 'auth_pass missing: advertising without authentication');
+    else {
+      draft.password = auth.pass.slice(0, 8);
+      if (auth.pass.length > 8) findings.warn(auth.at, 'auth_pass is longer than 8 characters: only the first 8 are used, as by keepalived');
+    }
+  }
+  if (syncInterface !== undefined) draft.sync = { enabled: true, interface: syncInterface, syncId: vrid ?? 0 };
+  draft.vrid = vrid;
+  return draft;
+}
+
+/** vrrp_sync_group: not in the API yet; the findings say what it held. */
+export function reportSyncGroup(block: ConfNode, findings: Findings): void {
+  const members = (block.children ?? []).find((c) => c.keyword === 'group')?.children?.map((c) => c.keyword) ?? [];
+  findings.warn(
+    block,
+    `vrrp_sync_group ${block.args[0] ?? ''} (${members.join(', ')}) is not carried: the API has no sync groups yet (issue 13); each group elects on its own`,
+  );
+  for (const n of block.children ?? []) {
+    if (n.keyword === 'group') continue;
+    if (scriptKeywords.test(n.keyword)) findings.error(n, `${n.keyword} is not carried: directors run no user scripts`);
+    else findings.warn(n, `${n.keyword} in vrrp_sync_group is not carried`);
+  }
+}
