@@ -151,6 +151,7 @@ export function translateIpvsadm(text: string, file: string, findings: Findings)
       if (persist !== undefined) spec.persistence = { timeoutSeconds: persist === true ? 300 : Number(persist) };
       const mask = p.opts.get('M');
       if (typeof mask === 'string' && spec.persistence) (spec.persistence as Record<string, unknown>).netmask = /^\d+$/.test(mask) ? Number(mask) : mask;
+      else if (typeof mask === 'string') findings.warn(at, `-M ${mask} without -p is not carried: a netmask only groups persistent clients`);
       if (p.opts.has('o')) spec.onePacket = true;
       if (p.opts.has('pe')) findings.error(at, '--pe is not carried: the API has no persistence engines');
       spec.forwarding = { method: 'NAT' };

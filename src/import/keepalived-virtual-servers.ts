@@ -9,15 +9,43 @@ import { addressOf, isAddress, readUnsigned } from './values.js';
 /** One entry of a virtual_server_group, or the address of a plain virtual_server. */
 type Target = { vip: string; port: number; at: Place } | { fwmark: number; at: Place };
 
-/** `10.0.0.1-10 80`: the last IPv4 octet (or IPv6 group, in hex) runs up to the number after `-`. */
+const maxRange = 256;
+
+function v4Number(a: string): number {
+  return a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+function v4Text(n: number): string {
+  return [24, 16, 8, 0].map((s) => String(Math.floor(n / 2 ** s) % 256)).join('.');
+}
+
+/**
+ * The address forms of a virtual_server_group entry (check_data.c): one address, `10.0.0.1-10`
+ * (the last IPv4 octet, or IPv6 group in hex, runs up to the number), `10.0.0.1-10.0.0.9` and
+ * `10.0.0.0/29`; at most 256 addresses, one VirtualService each.
+ */
 function expandRange(text: string): string[] | undefined {
+  if (isAddress(text)) return [text];
+  const cidr = /^([0-9.]+)\/(\d+)$/.exec(text);
+  if (cidr && isAddress(cidr[1])) {
+    const bits = Number(cidr[2]);
+    const start = v4Number(cidr[1] as string);
+    const size = 2 ** (32 - bits);
+    if (bits < 1 || bits > 32 || start % size !== 0 || size > maxRange) return undefined;
+    return Array.from({ length: size }, (_, i) => v4Text(start + i));
+  }
+  const full = /^([0-9.]+)-([0-9.]+\.[0-9.]+)$/.exec(text);
+  if (full && isAddress(full[1]) && isAddress(full[2])) {
+    const lo = v4Number(full[1] as string);
+    const hi = v4Number(full[2] as string);
+    if (hi < lo || hi - lo >= maxRange) return undefined;
+    return Array.from({ length: hi - lo + 1 }, (_, i) => v4Text(lo + i));
+  }
   const m = /^(.*[.:])([0-9a-fA-F]+)-([0-9a-fA-F]+)$/.exec(text);
-  if (!m) return isAddress(text) ? [text] : undefined;
-  const v6 = (m[1] as string).includes(':');
-  const base = v6 ? 16 : 10;
+  if (!m) return undefined;
+  const base = (m[1] as string).includes(':') ? 16 : 10;
   const lo = parseInt(m[2] as string, base);
   const hi = parseInt(m[3] as string, base);
-  if (!(hi >= lo) || hi - lo > 255) return undefined;
+  if (!(hi >= lo) || hi - lo >= maxRange) return undefined;
   const out: string[] = [];
   for (let i = lo; i <= hi; i++) out.push(`${m[1]}${i.toString(base)}`);
   return out.every(isAddress) ? out : undefined;
@@ -36,7 +64,7 @@ export function readServerGroup(block: ConfNode, findings: Findings): Target[] {
     const addresses = expandRange(e.keyword);
     const port = readUnsigned(e.args[0], 0, 65535);
     if (!addresses || port === undefined) {
-      findings.error(e, `'${[e.keyword, ...e.args].join(' ')}' is not an address (or range) and port: not carried`);
+      findings.error(e, `'${[e.keyword, ...e.args].join(' ')}' is not an address (or a range of at most ${maxRange}) and port: not carried`);
       continue;
     }
     if (port === 0) {
@@ -331,7 +359,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
     const q = quorum ?? 1;
     let h = hysteresis ? readUnsigned(hysteresis.args[0], 0, 4294967295) ?? 0 : 0;
     if (h >= q) {
-      findings.warn(hysteresis ?? block, `hysteresis ${h} is not less than quorum ${q}, which the API requires: ${q - 1} is used (quorum is then lost only at 0 healthy weight, as keepalived does with ${h})`);
+      findings.warn(hysteresis ?? block, `hysteresis ${h} is not less than quorum ${q}, which the API requires: ${q - 1} is used; quorum is lost at 0 healthy weight as with keepalived's ${h}, but regained at ${2 * q - 1} instead of ${q + h}`);
       h = q - 1;
     }
     spec.quorum = { weight: q, hysteresis: h };
@@ -341,6 +369,13 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
     if (sorry.port !== undefined) s.port = sorry.port;
     if (sorry.forwarding) s.forwarding = sorry.forwarding;
     if (sorry.inhibit) s.inhibit = true;
+    const sorryMethod = (sorry.forwarding as { method?: string } | undefined)?.method ?? method;
+    const port = targets.length === 1 && 'port' in (targets[0] as Target) ? (targets[0] as { port: number }).port : undefined;
+    if (s.port !== undefined && sorryMethod !== 'NAT' && s.port !== port) {
+      // keepalived resets it to the service's port with a warning: DR and TUN cannot map ports.
+      findings.warn(sorryAt, `sorry_server port ${String(s.port)} under ${sorryMethod} is the service's port, as keepalived sets it: DR and TUN cannot map ports`);
+      delete s.port;
+    }
     spec.sorryServer = s;
   }
 
