@@ -9,6 +9,8 @@ export interface CheckTimers {
   retry?: number;
   delayBeforeRetry?: number;
   warmup?: number;
+  /** Where warmup was set, to report it there. */
+  warmupAt?: ConfNode;
   virtualhost?: string;
 }
 
@@ -31,6 +33,7 @@ export function readTimer(n: ConfNode, into: CheckTimers, findings: Findings): b
       return true;
     case 'warmup':
       into.warmup = seconds() ?? into.warmup;
+      into.warmupAt = n;
       return true;
     case 'retry': {
       const v = readUnsigned(n.args[0], 0, 4294967295);
@@ -230,7 +233,7 @@ export function translateChecker(checker: ConfNode, inherited: CheckTimers, find
       `retry ${retry} is fall ${retry + 1} (keepalived fails a server after the first failure and ${retry} retries); keepalived retries after delay_before_retry ${delay} s, here every intervalSeconds ${check.intervalSeconds} s (retryDelaySeconds lands with issue 13)`,
     );
   }
-  if (timers.warmup !== undefined) findings.warn(checker, `warmup ${timers.warmup} s is not carried: the API has no warmup yet (issue 13)`);
+  if (timers.warmup !== undefined) findings.warn(timers.warmupAt ?? checker, `warmup ${timers.warmup} s is not carried: the API has no warmup yet (issue 13)`);
   if (http) check.http = httpSettings(checker, timers, findings);
   if (checker.keyword === 'UDP_CHECK') check.udp = udpSettings(checker, findings);
   return check;

@@ -92,28 +92,29 @@ function tokenizeFile(r: Reader, path: string, depth: number, out: Token[]): voi
       );
       return;
     }
-    const tokens = lineTokens(substitute(raw, r.definitions), at);
-    const first = tokens[0];
-    if (first?.kind === 'word' && first.text === 'include') {
-      include(r, tokens, path, depth, at, out);
+    const line = substitute(raw, r.definitions);
+    // The include's pattern is read whole: its braces are glob alternatives, not a block.
+    const inc = /^\s*include(?:\s+("[^"]*"|[^\s#!]+))?\s*(?:[#!].*)?$/.exec(line);
+    if (inc) {
+      include(r, inc[1]?.replace(/^"|"$/g, ''), path, depth, at, out);
       return;
     }
+    const tokens = lineTokens(line, at);
     out.push(...tokens, { kind: 'eol', ...at });
   });
 }
 
-function include(r: Reader, tokens: Token[], path: string, depth: number, at: Place, out: Token[]): void {
-  const arg = tokens[1];
-  if (arg?.kind !== 'word') {
+function include(r: Reader, pattern: string | undefined, path: string, depth: number, at: Place, out: Token[]): void {
+  if (pattern === undefined) {
     r.findings.error(at, 'include without a file name: skipped (keepalived does the same)');
     return;
   }
   if (depth >= maxIncludeDepth) throw new ImportError(at, `include nested more than ${maxIncludeDepth} deep (an include loop?)`);
   // keepalived chdir()s to each file's directory while reading it: relative includes are relative to the including file.
   const base = path === '-' ? r.cwd : dirname(path);
-  const matches = expandGlob(arg.text, base);
+  const matches = expandGlob(pattern, base);
   if (matches.length === 0) {
-    r.findings.warn(at, `include ${arg.text}: no file matches (keepalived goes on without it)`);
+    r.findings.warn(at, `include ${pattern}: no file matches (keepalived goes on without it)`);
     return;
   }
   for (const m of matches) tokenizeFile(r, m, depth + 1, out);

@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import { expectFinding, importFixture } from './helpers.js';
+
+const c = 'corpus';
+
+describe('import of real-world style keepalived configurations', () => {
+  it('DR master: HTTP_GET, quorum, sorry server, persistence, lvs_sync_daemon, a long password', () => {
+    const r = importFixture(`${c}/dr-master.conf`);
+    const g = r.get('DirectorGroup', 'lvs-web');
+    expect(g.spec.sync).toEqual({ enabled: true, interface: 'eth1', syncId: 7 });
+    expect(g.spec.vrrp).toMatchObject({ version: 2, priority: 150, authSecretRef: { name: 'lvs-web-vrrp-auth', key: 'password' } });
+    expect((r.get('Secret', 'lvs-web-vrrp-auth') as unknown as { stringData: { password: string } }).stringData.password).toBe('s3cretpa');
+    expectFinding(r, `${c}/dr-master.conf`, 19, 'warning', /only the first 8 are used/);
+    expectFinding(r, `${c}/dr-master.conf`, 26, 'error', /notify_master is not carried: directors run no user scripts/);
+    const vs = r.get('VirtualService', 'tcp-192-0-2-10-80');
+    expect(vs.spec).toMatchObject({
+      scheduler: 'wlc',
+      forwarding: { method: 'DR' },
+      persistence: { timeoutSeconds: 50, netmask: '255.255.255.0' },
+      quorum: { weight: 2, hysteresis: 1 },
+      sorryServer: { address: '192.0.2.99', port: 80 },
+      inhibitOnFailure: true,
+    });
+    // Both real servers share one check, so it sits on the service; keepalived's 200 only.
+    expect(vs.spec.healthCheck).toEqual({
+      type: 'HTTP',
+      intervalSeconds: 10,
+      timeoutSeconds: 3,
+      fall: 3,
+      rise: 1,
+      http: { path: '/healthz', expectedStatus: [200] },
+    });
+    expectFinding(r, `${c}/dr-master.conf`, 43, 'info', /retry 2 is fall 3.*delay_before_retry 2 s/);
+    expect(r.all('RealServer').every((x) => x.spec.healthCheck === undefined && x.spec.weight === 3)).toBe(true);
+  });
+
+  it('DR backup: nopreempt drops preempt_delay as keepalived ignores it; TCP_CHECK with keepalived defaults written out', () => {
+    const r = importFixture(`${c}/dr-backup.conf`);
+    const g = r.get('DirectorGroup', 'lvs-web');
+    expect(g.spec.vrrp).toMatchObject({ preempt: false, priority: 100 });
+    expect(g.spec.vrrp.preemptDelaySeconds).toBeUndefined();
+    expectFinding(r, `${c}/dr-backup.conf`, 13, 'warning', /preempt_delay with nopreempt is not carried/);
+    // delay_loop from the virtual_server, retry 1 (fall 2), no inhibit.
+    expect(r.get('VirtualService', 'tcp-192-0-2-10-80').spec.healthCheck).toEqual({ type: 'TCP', intervalSeconds: 10, timeoutSeconds: 3, fall: 2, rise: 1 });
+  });
+
+  it('NAT pair: two instances become two groups, each carrying its own VIPs; the gateway VIP and the sync group are reported', () => {
+    const r = importFixture(`${c}/nat-gateway.conf`);
+    const ext = r.get('DirectorGroup', 'lvs-nat-vi-ext');
+    expect(ext.spec).toMatchObject({ interface: 'eth0', vrrp: { version: 3 } });
+    expect(r.get('DirectorGroup', 'lvs-nat-vi-int').spec.interface).toBe('eth1');
+    const vs = r.get('VirtualService', 'tcp-203-0-113-10-443');
+    expect(vs.spec.directorGroup).toBe('lvs-nat-vi-ext');
+    expect(vs.spec.healthCheck).toMatchObject({ type: 'HTTPS', timeoutSeconds: 2, intervalSeconds: 5, http: { path: '/', digest: '9b3a0c85a887a256d6939da88aabd8cd', tlsVerify: false } });
+    // no status_code: keepalived takes any 2xx; the registered 2xx codes are listed.
+    expect(vs.spec.healthCheck.http.expectedStatus).toEqual([200, 201, 202, 203, 204, 205, 206, 207, 208, 226]);
+    expectFinding(r, `${c}/nat-gateway.conf`, 50, 'warning', /keepalived accepts 200-299/);
+    expect(r.all('RealServer').map((x) => x.spec.port)).toEqual([8443, 8443]);
+    expectFinding(r, `${c}/nat-gateway.conf`, 7, 'warning', /vrrp_sync_group VG_NAT \(VI_EXT, VI_INT\) is not carried/);
+    expectFinding(r, `${c}/nat-gateway.conf`, 12, 'error', /notify_master is not carried/);
+    expectFinding(r, `${c}/nat-gateway.conf`, 21, 'warning', /track_interface is not carried/);
+    expectFinding(r, `${c}/nat-gateway.conf`, 35, 'warning', /garp_master_delay is not carried/);
+    expectFinding(r, `${c}/nat-gateway.conf`, 37, 'warning', /VIP 10\.1\.0\.1 is used by no virtual_server/);
+  });
+
+  it('virtual_server_group ranges become one VirtualService per address and port; fwmark DR ports are cleared', () => {
+    const r = importFixture(`${c}/fwmark-groups.conf`);
+    const web = r.all('VirtualService').filter((v) => v.spec.backends.realServerSelector.matchLabels['lvs.dev/imported-from'] === 'vsg-web-tcp');
+    expect(web.map((v) => `${v.spec.vip}:${v.spec.port}`)).toEqual(['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.1:8080']);
+    expect(web[0]?.spec).toMatchObject({ scheduler: 'sh', schedulerFlags: ['sh-port'], forwarding: { method: 'DR' } });
+    expect(r.all('RealServer').filter((x) => x.metadata.labels?.['lvs.dev/imported-from'] === 'vsg-web-tcp').map((x) => x.spec.port)).toEqual([undefined, undefined]);
+    expectFinding(r, `${c}/fwmark-groups.conf`, 27, 'warning', /port 80 differs from the service port under DR/);
+    const fwm7 = r.get('VirtualService', 'fwm-7');
+    expect(fwm7.spec).toMatchObject({ fwmark: 7, persistence: { timeoutSeconds: 600 }, fwmarkVIPs: ['10.0.0.50'], healthCheck: { type: 'None' } });
+    expect(r.get('RealServer', 'fwm-7-tcp-10-0-1-1-443').spec.port).toBeUndefined();
+    expectFinding(r, `${c}/fwmark-groups.conf`, 45, 'info', /port 443 is cleared under a fwmark DR service/);
+    expectFinding(r, `${c}/fwmark-groups.conf`, 45, 'info', /no checker: keepalived keeps this real server up/);
+    // A NAT fwmark real server keeps its port.
+    expect(r.get('VirtualService', 'fwm-5').spec.forwarding).toEqual({ method: 'NAT' });
+    expect(r.get('RealServer', 'vsg-marked-tcp-10-0-1-3-80').spec.port).toBe(80);
+  });
+
+  it('HTTP_GET with several urls: the first is carried, the rest (with its regex) and warmup are reported; per-server checks stay per server', () => {
+    const r = importFixture(`${c}/http-multi-url.conf`);
+    const vs = r.get('VirtualService', 'tcp-198-51-100-5-80');
+    expect(vs.spec.healthCheck).toEqual({ type: 'None' });
+    const one = r.get('RealServer', 'tcp-198-51-100-5-80-10-2-0-1-8080');
+    expect(one.spec.healthCheck).toEqual({
+      type: 'HTTP',
+      port: 8081,
+      intervalSeconds: 15,
+      timeoutSeconds: 4,
+      fall: 4,
+      rise: 1,
+      http: { path: '/index.html', digest: '640205b7b0fc66c1ea91c463fac6334d', expectedStatus: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226], host: 'www.example.com' },
+    });
+    expectFinding(r, `${c}/http-multi-url.conf`, 23, 'warning', /nb_get_retry is deprecated/);
+    expectFinding(r, `${c}/http-multi-url.conf`, 16, 'warning', /a second url is not carried/);
+    const two = r.get('RealServer', 'tcp-198-51-100-5-80-10-2-0-2-8080');
+    expect(two.spec.healthCheck.http).toEqual({ path: '/index.html', expectedStatus: [200, 204], host: 'static.example.com' });
+    expectFinding(r, `${c}/http-multi-url.conf`, 36, 'warning', /warmup 10 s is not carried/);
+  });
+
+  it('UDP DNS: ops, a UDP_CHECK payload from hex, DNS_CHECK reported and its server left unchecked', () => {
+    const r = importFixture(`${c}/dns-udp.conf`);
+    const vs = r.get('VirtualService', 'udp-192-0-2-53-53');
+    expect(vs.spec).toMatchObject({ protocol: 'UDP', onePacket: true, forwarding: { method: 'DR' } });
+    expect(r.get('RealServer', 'udp-192-0-2-53-53-192-0-2-61-53').spec.healthCheck).toEqual({ type: 'None' });
+    expectFinding(r, `${c}/dns-udp.conf`, 10, 'error', /DNS_CHECK is not carried/);
+    expectFinding(r, `${c}/dns-udp.conf`, 9, 'error', /none of its checkers is carried/);
+    const udp = r.get('RealServer', 'udp-192-0-2-53-53-192-0-2-62-53').spec.healthCheck;
+    expect(udp).toMatchObject({ type: 'UDP', timeoutSeconds: 2, intervalSeconds: 5, udp: { encoding: 'Base64', expect: 'AAE=' } });
+    expect(Buffer.from(udp.udp.payload, 'base64').subarray(12, 21).toString('latin1')).toBe('\x07example\x03');
+  });
+
+  it('MISC_CHECK, SMTP_CHECK and PING_CHECK are refused with their reasons; a TCP_CHECK beside them is kept', () => {
+    const r = importFixture(`${c}/misc-check.conf`);
+    expectFinding(r, `${c}/misc-check.conf`, 10, 'error', /MISC_CHECK is not carried: directors run no user scripts/);
+    expectFinding(r, `${c}/misc-check.conf`, 16, 'error', /SMTP_CHECK is not carried/);
+    expectFinding(r, `${c}/misc-check.conf`, 24, 'error', /PING_CHECK is not carried/);
+    expectFinding(r, `${c}/misc-check.conf`, 26, 'error', /notify_down is not carried/);
+    expectFinding(r, `${c}/misc-check.conf`, 7, 'error', /quorum_up is not carried/);
+    expect(r.get('RealServer', 'tcp-192-0-2-80-25-10-3-0-2-25').spec.healthCheck).toMatchObject({ type: 'TCP', timeoutSeconds: 3, intervalSeconds: 20 });
+    expect(r.get('RealServer', 'tcp-192-0-2-80-25-10-3-0-1-25').spec.healthCheck).toEqual({ type: 'None' });
+  });
+
+  it('includes: globs relative to the including file, nested, and one matching nothing', () => {
+    const r = importFixture(`${c}/includes/keepalived.conf`);
+    const g = r.get('DirectorGroup', 'edge');
+    expect(g.spec).toMatchObject({ interface: 'bond0', vrrp: { version: 3, advertIntervalMs: 500, priority: 120 } });
+    expect(r.get('VirtualService', 'tcp-192-0-2-40-80').spec.forwarding).toEqual({ method: 'TUN', tunnelType: 'gue', tunnelPort: 6080 });
+    const v6 = r.get('VirtualService', 'tcp-2001-db8-10-443');
+    expect(v6.spec.persistence).toEqual({ timeoutSeconds: 360, netmask: 64 });
+    expectFinding(r, `${c}/includes/services/v6.inc`, 4, 'info', /persistence_timeout without a value is keepalived's 360 s/);
+    expectFinding(r, `${c}/includes/keepalived.conf`, 7, 'warning', /include missing\/\*\.conf: no file matches/);
+    expect(r.findings.some((f) => f.file === `${'test/unit/import/fixtures'}/${c}/includes/conf.d/10-vrrp.conf` && f.line === 3)).toBe(true);
+  });
+
+  it('deprecated keywords: lvs_sched, lb_kind, nat_mask, nb_get_retry in HTTP_GET, lvs_sync_daemon_interface', () => {
+    const r = importFixture(`${c}/deprecated.conf`);
+    const vs = r.get('VirtualService', 'tcp-192-0-2-30-80');
+    expect(vs.spec).toMatchObject({ scheduler: 'wrr', forwarding: { method: 'NAT' } });
+    expect(vs.spec.healthCheck).toMatchObject({ type: 'HTTP', fall: 3, intervalSeconds: 6, timeoutSeconds: 5 });
+    expectFinding(r, `${c}/deprecated.conf`, 20, 'error', /unknown keyword 'nat_mask'/);
+    expectFinding(r, `${c}/deprecated.conf`, 28, 'warning', /nb_get_retry is deprecated/);
+    expect(r.get('DirectorGroup', 'old-lvs').spec.sync).toEqual({ enabled: true, interface: 'eth0', syncId: 30 });
+    expect(r.get('DirectorGroup', 'old-lvs').spec.vrrp.advertIntervalMs).toBe(3000);
+  });
+
+  it('values the API refuses: adjusted with a warning as keepalived would run them, or not emitted with the reason', () => {
+    const r = importFixture(`${c}/refused-values.conf`);
+    const f = `${c}/refused-values.conf`;
+    expect(r.get('DirectorGroup', 'imported').spec.vrrp).toMatchObject({ priority: 254, advertIntervalMs: 1000 });
+    expect(r.get('DirectorGroup', 'imported').spec.vrrp.authSecretRef).toBeUndefined();
+    expectFinding(r, f, 5, 'warning', /priority 255 \(address owner\) is 254/);
+    expectFinding(r, f, 7, 'error', /auth_type AH is not carried/);
+    const vs = r.get('VirtualService', 'tcp-192-0-2-70-80');
+    expect(vs.spec).toMatchObject({ scheduler: 'wlc', quorum: { weight: 2, hysteresis: 1 }, sorryServer: { address: '192.0.2.99' } });
+    expect(vs.spec.sorryServer.port).toBeUndefined();
+    expect(vs.spec.onePacket).toBeUndefined();
+    expectFinding(r, f, 16, 'error', /lb_algo 'fancy' is not an IPVS scheduler/);
+    expectFinding(r, f, 18, 'warning', /ops on a TCP or SCTP service is not carried/);
+    expectFinding(r, f, 20, 'warning', /hysteresis 3 is not less than quorum 2/);
+    expectFinding(r, f, 21, 'warning', /sorry_server port 8080 under DR/);
+    expectFinding(r, f, 24, 'error', /weight '70000' must be 0\.\.65535/);
+    expectFinding(r, f, 27, 'warning', /connect_timeout 2\.5 s rounded up to 3/);
+    const rs1 = r.get('RealServer', 'tcp-192-0-2-70-80-10-5-0-1-8080');
+    expect(rs1.spec).toMatchObject({ weight: 1, upperThreshold: 100, lowerThreshold: 10 });
+    expect(rs1.spec.healthCheck).toMatchObject({ timeoutSeconds: 3, intervalSeconds: 4 });
+    expectFinding(r, f, 32, 'warning', /lthreshold without uthreshold/);
+    expectFinding(r, f, 36, 'error', /port 0 \(a service of every port\) is not carried/);
+    // The API refuses a sorry server of the other family: the object is not emitted, the reason says why.
+    expect(r.all('VirtualService').map((v) => v.metadata.name)).toEqual(['tcp-192-0-2-70-80']);
+    expectFinding(r, f, 39, 'error', /not emitted: VirtualService lvs\/tcp-192-0-2-72-80 is invalid.*sorryServer\.address must have the same address family/);
+    expectFinding(r, f, 43, 'error', /unknown keyword 'some_new_block'/);
+  });
+
+  it('parameter substitution is applied; conditional lines are reported and skipped', () => {
+    const r = importFixture(`${c}/substitution.conf`);
+    expect(r.get('DirectorGroup', 'imported').spec.interface).toBe('eth2');
+    expect(r.get('VirtualService', 'tcp-192-0-2-90-80').spec.directorGroup).toBe('imported');
+    expectFinding(r, `${c}/substitution.conf`, 7, 'error', /conditional line \(@lb1\) skipped/);
+    expectFinding(r, `${c}/substitution.conf`, 8, 'error', /conditional line \(@\^lb1\) skipped/);
+    // The VIP came through substitution, so it is held: no "used by no virtual_server" finding.
+    expect(r.findings.some((x) => /used by no virtual_server/.test(x.message))).toBe(false);
+  });
+
+  it('an ipvsadm -S -n dump: every protocol, fwmark, persistence, thresholds, tunnels and IPv6', () => {
+    const r = importFixture(`${c}/ipvsadm-save.txt`);
+    const f = `${c}/ipvsadm-save.txt`;
+    expect(r.get('VirtualService', 'tcp-192-0-2-100-80').spec).toMatchObject({ scheduler: 'wlc', persistence: { timeoutSeconds: 300, netmask: '255.255.255.0' }, forwarding: { method: 'DR' }, healthCheck: { type: 'None' } });
+    expect(r.get('RealServer', 'tcp-192-0-2-100-80-10-7-0-2-80').spec).toEqual({ address: '10.7.0.2', weight: 0, upperThreshold: 1000, lowerThreshold: 800 });
+    expect(r.get('VirtualService', 'udp-192-0-2-100-53').spec).toMatchObject({ protocol: 'UDP', onePacket: true, forwarding: { method: 'NAT' } });
+    expect(r.get('RealServer', 'udp-192-0-2-100-53-10-7-0-1-5353').spec.port).toBe(5353);
+    expect(r.get('VirtualService', 'sctp-192-0-2-100-3868').spec).toMatchObject({
+      protocol: 'SCTP',
+      schedulerFlags: ['sh-port', 'sh-fallback'],
+      forwarding: { method: 'TUN', tunnelType: 'gue', tunnelPort: 6080, tunnelFlags: ['nocsum'] },
+    });
+    expect(r.get('VirtualService', 'fwm-10').spec).toMatchObject({ fwmark: 10, addressFamily: 'IPv6' });
+    expect(r.get('RealServer', 'fwm-10-2001-db8-4-0').spec.address).toBe('2001:db8::4');
+    expect(r.get('RealServer', 'tcp-2001-db8-100-443-2001-db8-5-8443').spec).toMatchObject({ port: 8443, weight: 2 });
+    expectFinding(r, f, 15, 'error', /was not added before/);
+    expectFinding(r, f, 1, 'warning', /no vrrp_instance: one DirectorGroup on interface eth0/);
+  });
+});
