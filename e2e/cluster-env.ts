@@ -24,6 +24,8 @@ export interface ClusterEnv {
   config: ClusterConfig;
   client: Netns;
   image: string;
+  /** kubectl, helm and the rest of the Kubernetes binaries the suite runs. */
+  binDir: string;
   kubectl(args: string[], input?: string): Promise<string>;
   kubectlRaw(args: string[], input?: string): Promise<KubectlResult>;
   helm(args: string[]): Promise<string>;
@@ -80,7 +82,7 @@ export async function createClusterEnv(config: ClusterConfig): Promise<ClusterEn
   const valuesDir = mkdtempSync(join(tmpdir(), 'lvs-e2e-values-'));
   const client = new Netns(config.clientNetns ?? null);
   return {
-    config, client, image, kubectl, kubectlRaw, helm, getJson, apply,
+    config, client, image, binDir, kubectl, kubectlRaw, helm, getJson, apply,
     async install(values = {}, verb = 'install') {
       const file = join(valuesDir, `values-${Date.now()}.yaml`);
       writeFileSync(file, stringify(releaseValues(config, values)));

@@ -1,4 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LiveTable } from '../src/agent/live-table.js';
 import { holdConnections, knowsEvery, startProbes, type HeldConnections, type HoldReport, type Probe } from '../bench/failover-traffic.js';
 import { waitFor } from '../test/lab/agents.js';
 import { argoHealth, kstatus } from '../test/lab/gitops.js';
@@ -29,6 +35,7 @@ const errors = (t: Record<string, number>): number => Object.entries(t).filter((
 const given = process.env['E2E_CLUSTER'] ? loadClusterConfig(process.env['E2E_CLUSTER']) : undefined;
 const faults = { api: !given || Boolean(given.faults.apiDown && given.faults.apiUp), crash: !given || Object.keys(given.faults.crashNode ?? {}).length === 2 };
 const arpIgnore = 'cat /proc/sys/net/ipv4/conf/all/arp_ignore';
+const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
   let env: ClusterEnv;
@@ -104,6 +111,33 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     expect((await argoHealth(live)).status).toBe('Healthy');
     const st = await kstatus(env.config.kubeconfig, [{ group: 'lvs.dev', kind: 'VirtualService', namespace: 'e2e', name: 'www' }, { group: 'lvs.dev', kind: 'VirtualService', namespace: 'e2e', name: 'app' }]);
     expect(st.map((s) => s.status)).toEqual(['Current', 'Current']);
+  });
+
+  it("kubectl lvs status: every director's live table through the API server's pod proxy, no exec", async () => {
+    // kubectl runs `kubectl-lvs` from the PATH for `kubectl lvs`: the package's plugin entry point.
+    const pluginDir = mkdtempSync(join(tmpdir(), 'kubectl-lvs-'));
+    writeFileSync(join(pluginDir, 'kubectl-lvs'), `#!/bin/sh\nexec "${process.execPath}" --import tsx "${join(repoRoot, 'src/cli/kubectl-lvs.ts')}" "$@"\n`, { mode: 0o755 });
+    const kubectlLvs = (args: string[]) => spawnSync(join(env.binDir, 'kubectl'), ['lvs', ...args], {
+      cwd: repoRoot, encoding: 'utf8', env: { ...process.env, PATH: `${pluginDir}:${process.env.PATH ?? ''}`, KUBECONFIG: env.config.kubeconfig },
+    });
+    const json = kubectlLvs(['status', '-n', 'lvs-system', '-o', 'json']);
+    expect(json.status, json.stderr).toBe(0);
+    const tables = JSON.parse(json.stdout) as { pod: string; table?: LiveTable; error?: string }[];
+    const master = await env.master();
+    for (const director of env.config.directors) {
+      const t = tables.find((x) => x.table?.node === director)?.table;
+      expect(t, `no table from ${director}`).toBeDefined();
+      const www = t!.services.find((s) => s.service === `TCP ${drVip}:80`);
+      expect(www).toMatchObject({ virtualService: 'e2e/www' });
+      expect(www!.destinations).toHaveLength(3);
+      expect(t!.vrrp.find((v) => v.vip === drVip)?.state.toLowerCase()).toBe(director === master ? 'master' : 'backup');
+      // The master scheduled the previous test's 40 requests.
+      if (director === master) expect(www!.stats.conns).toBeGreaterThanOrEqual(40);
+    }
+    const text = kubectlLvs(['status', '-n', 'lvs-system', '--node', master]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^Director ${master} \\(pod `, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`TCP ${drVip.replace(/\./g, '\\.')}:80 +wrr.* e2e/www$`, 'm'));
   });
 
   it('a real server whose server goes away is taken out, and put back when it returns', async () => {

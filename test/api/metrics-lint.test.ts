@@ -2,6 +2,7 @@
 // (built from pinned Go modules, K8S_BINS_PROMTOOL=1 scripts/k8s-bins.sh) finds no problem in
 // what the real MetricsServer answers on /metrics, and no series carries a label Prometheus
 // reserves for the scrape target. The registries are put together as the programs do it.
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -26,10 +27,13 @@ import { silent } from '../unit/vrrp/wire.js';
 import { processMetrics } from '../../src/util/process-metrics.js';
 import { eventually, installCrds, kit } from './controller-kit.js';
 import { runTool } from './harness.js';
+import { parse } from 'yaml';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const k = await kit(inject('kubeconfig'), inject('binDir'), 'metrics-lint');
 let promtool = '';
+/** The agent's and the controller's scrapes, for the chart's alerts and dashboard. */
+const scraped: string[] = [];
 const closers: Array<() => unknown> = [];
 
 /** Problems promtool finds, one per line (exit 3 with problems; anything else nonzero is a failure). */
@@ -130,6 +134,7 @@ describe('promtool check metrics', () => {
     expect(text).toMatch(/^lvs_ipvs_bytes_total\{virtualservice="shop\/web",service="TCP 192.168.10.100:80",direction="out"\} 6000$/m);
     expect(await lint(text)).toEqual([]);
     expect(reservedLabels(text)).toEqual([]);
+    scraped.push(text);
   });
 
   it("passes the controller's /metrics, as the controller command sets it up", async () => {
@@ -143,5 +148,34 @@ describe('promtool check metrics', () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
     expect(await lint(text)).toEqual([]);
     expect(reservedLabels(text)).toEqual([]);
+    scraped.push(text);
+  });
+});
+
+describe("the chart's alerts and dashboard", () => {
+  const files = join(root, 'charts', 'lvs-operator', 'files');
+  /** Metric names an expression uses (histogram series by their family name). */
+  const used = (expr: string): string[] => [...expr.matchAll(/\b(lvs_[a-z_]+)\b/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, ''));
+  /** Families the agent and the controller export, from the scrapes above. */
+  const exported = (): Set<string> => new Set(scraped.join('\n').split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]!));
+
+  it('promtool accepts the alerts, and every alert uses only metrics the programs export', async () => {
+    const r = await runTool(promtool, ['check', 'rules', join(files, 'alerts.yaml')]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/SUCCESS: 7 rules found/);
+    const rules = (parse(readFileSync(join(files, 'alerts.yaml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    const names = exported();
+    expect(names.size).toBeGreaterThan(20);
+    for (const rule of rules) for (const m of used(rule.expr)) expect(names, `${rule.alert} uses ${m}`).toContain(m);
+  });
+
+  it('every dashboard panel queries metrics the programs export', () => {
+    const dash = JSON.parse(readFileSync(join(files, 'dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const names = exported();
+    expect(dash.panels.length).toBeGreaterThan(5);
+    for (const p of dash.panels) for (const t of p.targets) {
+      expect(used(t.expr).length, p.title).toBeGreaterThan(0);
+      for (const m of used(t.expr)) expect(names, `${p.title} uses ${m}`).toContain(m);
+    }
   });
 });

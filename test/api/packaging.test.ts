@@ -158,6 +158,12 @@ describe('helm lint and template', () => {
     ]);
     const monitors = objs.filter((o) => o.kind === 'ServiceMonitor');
     expect(monitors.map((m) => m.metadata.name).sort()).toEqual(['lvs-agent', 'lvs-controller']);
+    const rule = one(objs, 'PrometheusRule', undefined);
+    expect(rule.metadata.labels.release).toBe('prometheus');
+    expect(rule.spec.groups[0].rules.map((r: { alert: string }) => r.alert)).toContain('LvsVipSplitBrain');
+    const dashboard = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'lvs-dashboard');
+    expect(dashboard?.metadata.labels.grafana_dashboard).toBe('1');
+    expect(JSON.parse(dashboard!.data['lvs-operator.json']).title).toBe('lvs-operator');
     const ctl = one(objs, 'Deployment', 'controller').spec.template.spec.containers[0];
     expect(ctl.args).toEqual(expect.arrayContaining(['--leader-election-id=lvs-leader', '--metrics-port=9090', '--context=ignored-in-cluster']));
     expect(leaderRole(objs).rules).toContainEqual({ apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['lvs-leader'], verbs: ['get', 'update'] });
@@ -187,10 +193,10 @@ describe('server-side dry run on the test API server', () => {
   });
 
   it.each([
-    ['every option (ServiceMonitors aside: no prometheus-operator CRDs here)', allOptions, 'opts'],
+    ['every option (ServiceMonitors and the PrometheusRule aside: no prometheus-operator CRDs here)', allOptions, 'opts'],
     ['the values the Helm e2e suite installs', e2eValues, 'e2e'],
   ])('accepts every object with %s', async (_name, values, release) => {
-    const objs = (await render(['-f', values], release)).filter((o) => o.kind !== 'ServiceMonitor');
+    const objs = (await render(['-f', values], release)).filter((o) => o.kind !== 'ServiceMonitor' && o.kind !== 'PrometheusRule');
     const out = ok(await api.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: objs.map((o) => `---\n${stringify(o)}`).join('') }), 'dry run');
     expect(out.match(/\(server dry run\)/g)).toHaveLength(objs.length);
   });
