@@ -223,6 +223,26 @@ describe('router ids', () => {
   });
 });
 
+describe('gateway addresses', () => {
+  it('get a router id on their own interface beside the VIPs; one that is a service VIP is left out, Degraded with Conflict', async () => {
+    const g = groupName('gw');
+    await createGroup(g, { interface: 'eth8', gatewayAddresses: [{ address: '10.77.0.1/24', interface: 'eth9' }, { address: '198.51.100.120/24', interface: 'eth8' }] });
+    await createNode(`${suffix}-dir-gw`, g);
+    await createVS('gwvip', { vip: '198.51.100.120', port: 80, protocol: 'TCP', directorGroup: g });
+    const d = await eventually(async () => {
+      const x = await getDG(g);
+      expect(x.status?.vrids).toHaveLength(2);
+      expect(condition(x, 'Degraded')?.status).toBe('True');
+      return x;
+    });
+    expect(d.status?.vrids).toEqual([
+      { vip: '198.51.100.120', interface: 'eth8', vrid: 1 },
+      { vip: '10.77.0.1', interface: 'eth9', vrid: 1 },
+    ]);
+    expect(condition(d, 'Degraded')).toMatchObject({ reason: 'Conflict', message: `gateway address 198.51.100.120 is the VIP of VirtualService ${ns}/gwvip: left out` });
+  });
+});
+
 describe('conflicts', () => {
   it('keeps both objects; the younger gets Conflict and an Event; deleting the older promotes it', async () => {
     // The older one has the later name, so only age can make it win.
