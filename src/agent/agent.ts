@@ -20,7 +20,7 @@ import { ModelSource, type SnapshotSource } from './source.js';
 import type { VrrpLeadership } from './vrrp-leadership.js';
 
 /** What a pass needs of VRRP (a VrrpLeadership). */
-export type PassVrrp = Pick<VrrpLeadership, 'update' | 'leadership' | 'isMaster' | 'onChange' | 'stop'>;
+export type PassVrrp = Pick<VrrpLeadership, 'update' | 'leadership' | 'isMaster' | 'onChange' | 'stop' | 'followHealth'>;
 
 export interface AgentPass {
   model: ClusterModel;
@@ -197,6 +197,8 @@ export class Agent {
     this.known = undefined; // only the first pass adopts kernel state as healthy
     const health = (service: string, b: Backend): boolean | undefined => backendHealth((k) => this.checker.get(k), service, b);
     const desired = this.compiler.compile(model, health, this.o.leadership ?? this.o.vrrp?.leadership ?? this.soleDirector, this.o.vrrp?.isMaster ?? neverMaster);
+    // Priority follows health: what this pass compiled says which VIPs this director can serve.
+    this.o.vrrp?.followHealth(model, desired.services);
     const full = this.fullPending;
     this.fullPending = false;
     const resyncStarts = this.resyncDue && !full;

@@ -19,7 +19,7 @@ import { resolve } from '../model/index.js';
 import type { VipLeadership } from './compile.js';
 import type { Node } from '../kube/types.js';
 import { RtLinkClient } from '../link/index.js';
-import { PacketAnnouncer, SerialLinkClient } from '../vrrp/runtime/index.js';
+import { NetlinkLinkMonitor, PacketAnnouncer, SerialLinkClient } from '../vrrp/runtime/index.js';
 import { VrrpLeadership } from './vrrp-leadership.js';
 import { apiSecretReader, type SecretReader } from './vrrp-secrets.js';
 import { apiSecretDataReader, type SecretDataReader } from './health-secrets.js';
@@ -136,10 +136,13 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   // VRRP: one link client (serialised) for every instance of this process; the reconciler keeps its own.
   let vrrpLink: SerialLinkClient | undefined;
   let announcer: PacketAnnouncer | undefined;
+  let links: NetlinkLinkMonitor | undefined;
   if (!o.leadership) {
     vrrpLink = new SerialLinkClient(new RtLinkClient());
     announcer = new PacketAnnouncer(vrrpLink);
-    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, record: kernel.reconciler.record, events, registry: metrics.registry, readSecret, log: o.log.child({ component: 'vrrp' }) });
+    // Link notifications for FAULT and track_interface (keepalived follows RTM_NEWLINK the same way).
+    links = await NetlinkLinkMonitor.open(o.log.child({ component: 'vrrp-links' }));
+    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, record: kernel.reconciler.record, events, registry: metrics.registry, readSecret, links, log: o.log.child({ component: 'vrrp' }) });
   }
   // VRRP is a step of the agent's passes (it starts no instance before the first one) and stops with it.
   const agent = new Agent({
@@ -182,6 +185,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
       await agent.stop({ handover: !opts.cleanup });
       announcer?.close();
       vrrpLink?.close();
+      links?.close();
       if (opts.cleanup) {
         const result = await kernel.reconciler.reconcile(emptyDesired(), { full: true });
         o.log.info({ ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors.length }, 'uninstalled: removed the kernel state this agent created');

@@ -1,5 +1,7 @@
 // VRRP leadership of the agent: one VRRP instance per (DirectorGroup, interface, VIP) on every
-// director of a group with two or more directors. It is a step of the agent's pass (agent.ts):
+// director of a group with two or more directors, all of a group's instances one sync group
+// (keepalived vrrp_sync_group: one master for all its VIPs, Fault together when a tracked or
+// carrying interface is down). It is a step of the agent's pass (agent.ts):
 // each pass hands it the model before compile, and compile reads back who holds which VIP and
 // whether this node is master (the reconciler then runs the master IPVS sync daemon). A
 // transition asks the agent for a pass. Instances exist only once a pass started them, so none
@@ -17,11 +19,12 @@ import type { LinkClient } from '../link/index.js';
 import { resolve } from '../model/index.js';
 import type { ClusterModel, Snapshot } from '../model/types.js';
 import { systemClock, type Clock } from '../vrrp/clock.js';
-import { LinkTakeover, VrrpSpeaker, type NeighbourAnnouncer, type TakeoverActions, type VrrpInstanceStatus, type VrrpSpeakerOptions, type VrrpTransition } from '../vrrp/runtime/index.js';
+import { LinkTakeover, VrrpSpeaker, type LinkStateSource, type NeighbourAnnouncer, type TakeoverActions, type VrrpInstanceStatus, type VrrpSpeakerOptions, type VrrpTransition } from '../vrrp/runtime/index.js';
 import { logger } from '../util/log.js';
-import type { SyncMastership, VipLeadership } from './compile.js';
+import type { CompiledService, SyncMastership, VipLeadership } from './compile.js';
 import type { OwnershipRecord } from './ownership-record.js';
 import { recordTransition } from './vrrp-events.js';
+import { healthOffset, unservedVips } from './vrrp-health.js';
 import { VrrpMetrics } from './vrrp-metrics.js';
 import { RestartTakeover } from './vrrp-restart.js';
 import { vrrpPasswords, type SecretReader } from './vrrp-secrets.js';
@@ -29,12 +32,12 @@ import { recordRefusedSource } from './vrrp-events.js';
 import { withAdvertSources } from './vrrp-source.js';
 import { nodePriority, nodeUnicastSources, soleGroups, vrrpGroups, vrrpInstanceSpecs, type LeadershipInstance } from './vrrp-specs.js';
 
-export type DirectorVrrpState = 'Master' | 'Backup' | 'Init';
+export type DirectorVrrpState = 'Master' | 'Backup' | 'Init' | 'Fault';
 /** The VRRP state of this director for a group's VIPs; undefined when the group runs no VRRP here. */
 export type VrrpStateLookup = (group: string, vips: readonly string[]) => DirectorVrrpState | undefined;
 
 /** What the leadership needs of a speaker (a VrrpSpeaker; a fake in unit tests). */
-export type SpeakerLike = Pick<VrrpSpeaker, 'addInstance' | 'removeInstance' | 'status' | 'stop' | 'on'>;
+export type SpeakerLike = Pick<VrrpSpeaker, 'addInstance' | 'removeInstance' | 'status' | 'stop' | 'on' | 'setPriorityOffset' | 'refreshLinks'>;
 
 export interface VrrpLeadershipOptions {
   node: string;
@@ -51,6 +54,8 @@ export interface VrrpLeadershipOptions {
   speaker?: (o: VrrpSpeakerOptions) => SpeakerLike;
   /** Paces the check of a VIP kept from before a restart (and the GARP repeats). */
   clock?: Clock;
+  /** Link states for track_interface and FAULT (a NetlinkLinkMonitor); without it every link counts as up. */
+  links?: LinkStateSource | undefined;
   log?: Logger;
 }
 
@@ -65,6 +70,8 @@ export class VrrpLeadership {
   private readonly listeners = new Set<() => void>();
   private model: ClusterModel | undefined;
   private nodeInputs: string | undefined;
+  /** Group -> the priority change that follows health, applied to its sync group (also to instances started later). */
+  private readonly offsets = new Map<string, number>();
   private managed = new Set<string>();
   private sole = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
@@ -87,7 +94,7 @@ export class VrrpLeadership {
       becomeBackup: (ctx) => this.takeover.becomeBackup(ctx).finally(() => this.hold(ctx.instance, false)),
       reannounce: (ctx) => this.takeover.reannounce(ctx),
     };
-    const speakerOptions: VrrpSpeakerOptions = { actions, link: o.link, log: this.log, clock };
+    const speakerOptions: VrrpSpeakerOptions = { actions, link: o.link, log: this.log, clock, ...(o.links ? { links: o.links } : {}) };
     this.speaker = o.speaker ? o.speaker(speakerOptions) : new VrrpSpeaker(speakerOptions);
     this.speaker.on('transition', (t) => this.transitioned(t));
     this.metrics = o.registry ? new VrrpMetrics(o.registry, () => this.speaker.status()) : undefined;
@@ -106,6 +113,7 @@ export class VrrpLeadership {
       const inst = [...this.running.values()].find((i) => i.group === group && i.vip === vip);
       return inst ? this.speaker.status(inst.spec.name)[0]?.state : undefined;
     });
+    if (states.some((s) => s === 'fault')) return 'Fault';
     if (states.length > 0 && states.every((s) => s === 'master')) return 'Master';
     return states.some((s) => s === undefined || s === 'initialize') ? 'Init' : 'Backup';
   };
@@ -126,11 +134,14 @@ export class VrrpLeadership {
    * order. A model seen already changes nothing. `model`: the agent's (default: resolved here).
    */
   update(snapshot: Snapshot, model: ClusterModel = resolve(snapshot)): Promise<void> {
+    if (this.stopped) return this.queue;
+    // Level-based link state on every pass, beside the notifications.
+    this.speaker.refreshLinks().catch((err: unknown) => this.log.warn({ err }, 'links not read'));
     // The Node's annotations (priority, advert sources) are inputs too, and change no model.
     const priority = nodePriority(snapshot, this.o.node);
     const { sources, invalid } = nodeUnicastSources(snapshot, this.o.node);
     const nodeInputs = JSON.stringify([priority, sources, invalid]);
-    if (this.stopped || (model === this.model && nodeInputs === this.nodeInputs)) return this.queue;
+    if (model === this.model && nodeInputs === this.nodeInputs) return this.queue;
     this.model = model;
     this.nodeInputs = nodeInputs;
     const groups = vrrpGroups(model, this.o.node);
@@ -150,6 +161,22 @@ export class VrrpLeadership {
       this.log.error({ err }, 'VRRP instances not updated');
     });
     return this.queue;
+  }
+
+  /**
+   * After compile, every pass: a group whose VIPs this director cannot serve (no live real server)
+   * lowers its priority by the group's unhealthyPriorityDrop per such VIP (vrrp-health.ts).
+   */
+  followHealth(model: ClusterModel, services: readonly CompiledService[]): void {
+    if (this.stopped) return;
+    for (const [group, unserved] of unservedVips(model, services, this.managed)) {
+      const drop = model.groups.get(group)?.group?.spec.vrrp.unhealthyPriorityDrop ?? 0;
+      const offset = healthOffset(unserved, drop);
+      if ((this.offsets.get(group) ?? 0) === offset) continue;
+      this.offsets.set(group, offset);
+      this.log.info({ group, unserved, offset }, unserved.length > 0 ? 'no live real server for some VIPs: VRRP priority lowered' : 'every VIP has a live real server: VRRP priority restored');
+      this.speaker.setPriorityOffset(group, offset);
+    }
   }
 
   private async apply(want: LeadershipInstance[]): Promise<void> {
@@ -172,6 +199,7 @@ export class VrrpLeadership {
       this.metrics?.started(w);
       try {
         await this.speaker.addInstance(w.spec);
+        this.speaker.setPriorityOffset(w.group, this.offsets.get(w.group) ?? 0);
         this.log.info({ vrrp: w.spec.name, vrid: w.spec.vrid, priority: w.spec.priority, advertIntervalMs: w.spec.advertIntervalMs }, 'VRRP instance started');
       } catch (err) {
         this.running.delete(w.spec.name);

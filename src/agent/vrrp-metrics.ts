@@ -5,8 +5,9 @@ import type { VrrpState } from '../vrrp/instance.js';
 import type { VrrpInstanceStatus, VrrpTransition } from '../vrrp/runtime/index.js';
 import type { LeadershipInstance } from './vrrp-specs.js';
 
-const stateName: Record<VrrpState, string> = { initialize: 'Init', backup: 'Backup', master: 'Master' };
-const stateValue: Record<VrrpState, number> = { initialize: 0, backup: 1, master: 2 };
+const stateName: Record<VrrpState, string> = { initialize: 'Init', backup: 'Backup', master: 'Master', fault: 'Fault' };
+// keepalived's SNMP vrrpInstanceState numbers.
+const stateValue: Record<VrrpState, number> = { initialize: 0, backup: 1, master: 2, fault: 3 };
 
 export class VrrpMetrics {
   private readonly state: Gauge;
@@ -16,7 +17,7 @@ export class VrrpMetrics {
   constructor(registry: Registry, status: () => VrrpInstanceStatus[]) {
     const reg = [registry];
     // vrrp_instance, not instance: Prometheus sets `instance` on every scraped series (the target).
-    this.state = new Gauge({ name: 'lvs_agent_vrrp_state', help: 'VRRP state per instance: 0 init, 1 backup, 2 master', labelNames: ['vrrp_instance', 'group', 'vip'], registers: reg });
+    this.state = new Gauge({ name: 'lvs_agent_vrrp_state', help: 'VRRP state per instance: 0 init, 1 backup, 2 master, 3 fault', labelNames: ['vrrp_instance', 'group', 'vip'], registers: reg });
     this.transitions = new Counter({ name: 'lvs_agent_vrrp_transitions_total', help: 'VRRP state transitions per instance and new state', labelNames: ['vrrp_instance', 'state'], registers: reg });
     new Gauge({ name: 'lvs_agent_vrrp_priority', help: 'VRRP priority in effect per instance', labelNames: ['vrrp_instance'], registers: reg, collect() { this.reset(); for (const s of status()) this.set({ vrrp_instance: s.name }, s.priority); } });
     // Counted by each instance since it started: a counter reset when an instance restarts, which rate() handles.

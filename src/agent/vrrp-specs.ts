@@ -1,5 +1,7 @@
 // Model -> what VRRP runs on one director: the instances (one per VIP with a router id, in groups
-// with two or more directors) and the IPVS sync daemons. Pure: compile and VrrpLeadership use it.
+// with two or more directors; all of a group's instances form one sync group, keepalived's
+// vrrp_sync_group, named after the group) and the IPVS sync daemons. Pure: compile and
+// VrrpLeadership use it.
 import { canonicalIp, ipFamily } from '../address/index.js';
 import type { SyncDaemon } from '../ipvs/types.js';
 import { gatewayText } from '../model/gateways.js';
@@ -103,6 +105,9 @@ export function vrrpInstanceSpecs(model: ClusterModel, node: string, opts: SpecO
           garpMasterDelayMs: v.garpMasterDelaySeconds * 1000,
           garpRefreshMs: v.garpMasterRefreshSeconds * 1000,
           garpRefreshRepeat: v.garpMasterRefreshRepeat,
+          // Every instance of the group on this node: one fate (Fault, Master, Backup), as keepalived's vrrp_sync_group.
+          syncGroup: name,
+          trackInterfaces: (v.trackInterfaces ?? []).map((t) => ({ name: t.name, weight: t.weight })),
         },
       });
     }

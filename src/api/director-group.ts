@@ -23,6 +23,20 @@ const SecretKeyRef = z
   })
   .describe('VRRPv2 simple password (auth_type PASS) taken from a Secret; only with version 2.');
 
+const TrackInterface = z
+  .object({
+    name: interfaceName('Interface whose link state is tracked (up means administratively up with carrier, as keepalived).'),
+    weight: z
+      .int()
+      .min(-253)
+      .max(253)
+      .default(0)
+      .describe(
+        'keepalived track_interface weight: 0 puts the director in FAULT while the interface is down (no adverts, no VIPs); a positive weight is added to the priority while it is up, a negative one while it is down.',
+      ),
+  })
+  .describe('One tracked interface (keepalived track_interface).');
+
 const Vrrp = withRules(
   z
     .object({
@@ -88,8 +102,22 @@ const Vrrp = withRules(
         .max(100)
         .default(1)
         .describe('Gratuitous ARPs / NAs per VIP at each refresh (keepalived garp_master_refresh_repeat).'),
+      trackInterfaces: listMapOf(
+        TrackInterface,
+        ['name'],
+        16,
+        'Interfaces tracked by every VRRP instance of the group on each director (keepalived track_interface). The interface carrying an instance is always tracked: while it is down the group is in FAULT.',
+      ).optional(),
+      unhealthyPriorityDrop: z
+        .int()
+        .min(0)
+        .max(254)
+        .default(100)
+        .describe(
+          'Priority lowered on a director for each VIP of the group whose VirtualServices have no live real server there (all failed checks, or only the sorry server serving), so a director that can serve takes the VIPs over; 0 turns it off. The default beats the 50-point gap of the classic MASTER 150 / BACKUP 100 pair (keepalived users do this with track_script weight).',
+        ),
     })
-    .describe('VRRP settings shared by all VIPs of the group (keepalived vrrp_instance); router ids are allocated per VIP.'),
+    .describe('VRRP settings shared by all VIPs of the group (keepalived vrrp_instance); router ids are allocated per VIP, and all instances of the group on a director form one keepalived vrrp_sync_group.'),
   [
     {
       cel: 'self.version != 2 || self.advertIntervalMs % 1000 == 0',

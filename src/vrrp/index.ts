@@ -5,5 +5,6 @@ export * from './clock.js';
 export * from './config.js';
 export * from './demux.js';
 export * from './instance.js';
+export * from './sync-group.js';
 export * from './ipv4-header.js';
 export * from './packet.js';

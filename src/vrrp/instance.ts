@@ -1,4 +1,5 @@
-// One VRRP virtual router: the RFC 5798 §6.4 state machine (Initialize / Backup / Master), also
+// One VRRP virtual router: the RFC 5798 §6.4 state machine (Initialize / Backup / Master, plus
+// keepalived's Fault: a tracked interface is down, so no adverts and no VIPs), also
 // run in VRRPv2 mode (RFC 3768: seconds, PASS auth). Pure: time comes from an injected Clock,
 // packets come in through receive()/onPacket(), and everything it wants done goes out through
 // a VrrpListener. Where the RFC leaves room, it does what keepalived 2.2.7 does (noted below).
@@ -19,7 +20,7 @@ import {
 } from './packet.js';
 import { logger } from '../util/log.js';
 
-export type VrrpState = 'initialize' | 'backup' | 'master';
+export type VrrpState = 'initialize' | 'backup' | 'master' | 'fault';
 
 export type TransitionReason =
   | 'startup' // Initialize -> Backup
@@ -29,6 +30,10 @@ export type TransitionReason =
   | 'preempt' // Backup -> Master: the master's priority is lower and we ignored its adverts
   | 'higher-priority' // Master -> Backup
   | 'equal-priority-higher-address' // Master -> Backup
+  | 'fault' // -> Fault: an interface the instance tracks (its own, by default) is down
+  | 'fault-recovered' // Fault -> Backup (or Master for an address owner)
+  | 'sync-master' // -> Master: another member of the sync group became master
+  | 'sync-backup' // Master -> Backup: another member of the sync group heard a better master
   | 'shutdown'; // -> Initialize
 
 /** The side effects of the state machine. Called synchronously; must not throw (errors are logged and counted). */
@@ -65,10 +70,23 @@ export interface VrrpCounters {
   listenerErrors: number;
 }
 
+/**
+ * The sync group an instance belongs to (keepalived vrrp_sync_group, src/vrrp/sync-group.ts):
+ * asked before a backup takes over, told of every transition so it moves the other members.
+ */
+export interface SyncHooks {
+  /** May this backup become master now? keepalived: only once every member wants to (no thrashing). */
+  mayBecomeMaster(i: VrrpInstance): boolean;
+  /** Whether the group is in Fault (an instance then starts in Fault). */
+  readonly faulted: boolean;
+  transitioned(i: VrrpInstance, from: VrrpState, to: VrrpState, reason: TransitionReason): void;
+}
+
 export interface VrrpInstanceOptions {
   clock: Clock;
   listener: VrrpListener;
   log?: Logger;
+  sync?: SyncHooks;
 }
 
 export class VrrpInstance {
@@ -77,6 +95,9 @@ export class VrrpInstance {
   private readonly listener: VrrpListener;
   private readonly log: Logger;
   private readonly expectation: AdvertExpectation;
+  private readonly sync: SyncHooks | undefined;
+  /** keepalived's wantstate MASTER: the down timer ran out but the sync group held this backup back. */
+  private wantMaster = false;
 
   private currentState: VrrpState = 'initialize';
   private currentPriority: number;
@@ -93,6 +114,7 @@ export class VrrpInstance {
     this.config = resolveConfig(config);
     this.clock = opts.clock;
     this.listener = opts.listener;
+    this.sync = opts.sync;
     this.log = (opts.log ?? logger('vrrp')).child({ vrrp: this.config.name, vrid: this.config.vrid });
     this.currentPriority = this.config.priority;
     this.masterAdverInterval = this.config.advertIntervalMs;
@@ -176,10 +198,19 @@ export class VrrpInstance {
     };
   }
 
-  /** RFC 5798 §6.4.1: the Startup event. */
+  /** Whether this instance would take (or holds) mastership: its sync group moves only when every member does. */
+  get wantsMaster(): boolean {
+    return this.currentState === 'master' || (this.currentState === 'backup' && this.wantMaster);
+  }
+
+  /** RFC 5798 §6.4.1: the Startup event (straight to Fault while the sync group is, as keepalived's init). */
   start(): void {
     if (this.currentState !== 'initialize') return;
     if (this.config.preemptDelayMs > 0) this.preemptUntil = this.clock.now() + this.config.preemptDelayMs;
+    if (this.sync?.faulted) {
+      this.enterFault();
+      return;
+    }
     if (this.currentPriority === 255) {
       this.becomeMaster('owner-startup');
       return;
@@ -261,6 +292,8 @@ export class VrrpInstance {
   /** A decoded advert from `srcAddr` (checked here against the configuration before it counts). */
   onPacket(advert: VrrpAdvert, srcAddr: string): void {
     if (this.currentState === 'initialize' && !this.releasing) return;
+    // keepalived ignores every advert in Fault: the instance is not part of the election.
+    if (this.currentState === 'fault') return;
     if (compareIp(this.config.family, srcAddr, this.config.primaryAddress) === 0) {
       // Our own advert looped back (or an address conflict): never let it win an election.
       this.dropped({ reason: 'from-self', detail: 'advert carries our own primary address' }, srcAddr);
@@ -293,6 +326,8 @@ export class VrrpInstance {
     if (!this.config.preempt || a.priority >= this.currentPriority || delaying) {
       if (a.version === 3) this.adoptMasterInterval(advertIntervalMs(a));
       this.master = { address: src, priority: a.priority };
+      // Held back by the sync group, but a master we accept is heard: want Backup again (keepalived).
+      this.wantMaster = false;
       if (this.config.preemptDelayMs > 0) {
         if (a.priority >= this.currentPriority) this.preemptUntil = undefined;
         else this.preemptUntil ??= this.clock.now() + this.config.preemptDelayMs;
@@ -341,7 +376,55 @@ export class VrrpInstance {
 
   private downTimerFired(): void {
     this.timer = undefined;
-    if (this.currentState === 'backup') this.becomeMaster(this.downReason);
+    if (this.currentState !== 'backup') return;
+    this.wantMaster = true;
+    if (this.sync && !this.sync.mayBecomeMaster(this)) {
+      // keepalived (vrrp_sync_can_goto_master): wait, wanting master, until every member does.
+      this.setTimer(this.masterDownIntervalMs, () => this.downTimerFired());
+      return;
+    }
+    this.becomeMaster(this.downReason);
+  }
+
+  /**
+   * Fault (keepalived down_instance / vrrp_sync_fault): a master sends priority 0 so a backup
+   * takes over after Skew_Time, and gives its VIPs up; no adverts are sent or heard and no timer
+   * runs until recover(). Idempotent.
+   */
+  enterFault(): void {
+    const from = this.currentState;
+    if (from === 'fault') return;
+    this.cancelTimer();
+    this.currentState = 'fault';
+    this.wantMaster = false;
+    this.master = undefined;
+    if (from === 'master') this.send(0);
+    this.call('becomeBackup', () => this.listener.becomeBackup());
+    this.transitioned(from, 'fault', 'fault');
+  }
+
+  /**
+   * Leaves Fault (keepalived try_up_instance / vrrp_state_leave_fault): to Backup, electing as at
+   * startup from Master_Down_Interval (an address owner goes straight to Master).
+   */
+  recover(): void {
+    if (this.currentState !== 'fault') return;
+    this.masterAdverInterval = this.config.advertIntervalMs;
+    if (this.currentPriority === 255) this.becomeMaster('fault-recovered');
+    else this.enterBackup('fault-recovered');
+  }
+
+  /** The sync group made another member master: this one follows at once (keepalived vrrp_sync_master). */
+  syncMaster(): void {
+    if (this.currentState === 'backup' || this.currentState === 'fault') this.becomeMaster('sync-master');
+  }
+
+  /**
+   * Another member heard a better master: this one leaves Master without an advert and gives its
+   * VIPs up (keepalived vrrp_sync_backup: vrrp_state_leave_master with no priority 0).
+   */
+  syncBackup(): void {
+    if (this.currentState === 'master' || this.currentState === 'fault') this.enterBackup('sync-backup');
   }
 
   private advertTimerFired(): void {
@@ -355,6 +438,7 @@ export class VrrpInstance {
     const from = this.currentState;
     this.cancelTimer();
     this.currentState = 'master';
+    this.wantMaster = false;
     this.masterAdverInterval = this.config.advertIntervalMs;
     this.master = undefined;
     this.preemptUntil = undefined;
@@ -368,6 +452,7 @@ export class VrrpInstance {
     const from = this.currentState;
     this.cancelTimer();
     this.currentState = 'backup';
+    this.wantMaster = false;
     // keepalived clears preempt_time on entering Backup, so a delay restarts from the next lower advert;
     // at startup start() has just set it, and that first delay counts from startup.
     if (from !== 'initialize') this.preemptUntil = undefined;
@@ -389,6 +474,7 @@ export class VrrpInstance {
     this.counters.transitions[key] = (this.counters.transitions[key] ?? 0) + 1;
     this.log.info({ from, to, reason, priority: this.currentPriority }, 'VRRP state change');
     this.call('stateChanged', () => this.listener.stateChanged(from, to, reason));
+    this.sync?.transitioned(this, from, to, reason);
   }
 
   private dropped(d: Drop, src: string): void {

@@ -3,6 +3,7 @@
 export * from './announcer.js';
 export * from './channel.js';
 export * from './frames.js';
+export * from './link-monitor.js';
 export * from './native.js';
 export * from './serial-link.js';
 export * from './sockaddr.js';

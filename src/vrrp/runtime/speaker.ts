@@ -12,6 +12,8 @@ import type { VrrpAuthConfig } from '../config.js';
 import { VrrpDemux, type DemuxCounters } from '../demux.js';
 import { VrrpInstance, type TransitionReason, type VrrpCounters, type VrrpState } from '../instance.js';
 import { encodeAdvert, VRRP_MULTICAST_IPV4, VRRP_MULTICAST_IPV6, type VrrpAdvert } from '../packet.js';
+import { VrrpSyncGroup, type SyncGroupState, type TrackedInterface } from '../sync-group.js';
+import type { LinkStateSource } from './link-monitor.js';
 import { rawChannelFactory, type ChannelCounters, type ChannelFactory, type VrrpChannel } from './channel.js';
 import type { TakeoverActions, TakeoverContext, Vip } from './takeover.js';
 
@@ -41,6 +43,16 @@ export interface VrrpInstanceSpec {
   /** While master, garpRefreshRepeat announcements every this long (keepalived garp_master_refresh; default 0: none). */
   garpRefreshMs?: number;
   garpRefreshRepeat?: number;
+  /**
+   * keepalived vrrp_sync_group: instances naming the same group share one fate (Fault, Master,
+   * Backup). Default: a group of this instance alone.
+   */
+  syncGroup?: string;
+  /**
+   * keepalived track_interface, for the whole sync group (the instance's own interface is always
+   * tracked): weight 0 puts the group in Fault while the interface is down, others move its priority.
+   */
+  trackInterfaces?: TrackedInterface[];
 }
 
 export interface VrrpTransition {
@@ -54,6 +66,8 @@ export interface VrrpTransition {
   priority: number;
   /** Backup: the master's address when known; Master: our own. */
   masterAddress?: string;
+  /** Fault: why, e.g. "eth1 down". */
+  faultCauses?: string[];
   at: Date;
 }
 
@@ -75,6 +89,9 @@ export interface VrrpInstanceStatus {
   sendErrors: number;
   /** Takeover actions that failed. */
   actionErrors: number;
+  syncGroup: string;
+  /** Why the sync group is in Fault (empty when it is not). */
+  faultCauses: string[];
 }
 
 export interface VrrpSpeakerStats {
@@ -93,8 +110,15 @@ export interface VrrpSpeakerOptions {
   /** Finds the advert source address when a spec gives none. */
   link: Pick<LinkClient, 'listAddresses'>;
   channels?: ChannelFactory;
+  /** Link states for tracking (an rtnetlink NetlinkLinkMonitor); without it every link counts as up. */
+  links?: LinkStateSource;
   clock?: Clock;
   log?: Logger;
+}
+
+interface GroupEntry {
+  group: VrrpSyncGroup;
+  members: number;
 }
 
 interface ChannelEntry {
@@ -114,6 +138,7 @@ interface Entry {
   destinations: string[];
   instance: VrrpInstance;
   channel: ChannelEntry;
+  sync: GroupEntry;
   queue: Promise<void>;
   abort: AbortController | undefined;
   /** A re-announcement is queued or running (one at a time is enough). */
@@ -149,6 +174,9 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly channelErrors = new Map<string, number>();
+  private readonly groups = new Map<string, GroupEntry>();
+  private readonly links: LinkStateSource | undefined;
+  private readonly unsubscribeLinks: (() => void) | undefined;
   /** Takeover actions of removed instances still running: a re-added instance (same VIPs, new settings) waits for them. */
   private readonly draining = new Set<Promise<void>>();
 
@@ -159,6 +187,10 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     this.openChannel = o.channels ?? rawChannelFactory;
     this.clock = o.clock ?? systemClock;
     this.log = o.log ?? logger('vrrp');
+    this.links = o.links;
+    this.unsubscribeLinks = o.links?.subscribe((name, up) => {
+      for (const g of this.groups.values()) if (g.group.interfaces().includes(name)) g.group.setLink(name, up);
+    });
   }
 
   /** Starts an instance (in Backup, or Master at once for priority 255). Throws on a bad spec or socket. */
@@ -183,13 +215,14 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     if (this.entries.has(spec.name)) throw new Error(`VRRP instance ${spec.name} already exists`);
 
     const channel = this.acquireChannel(spec.interface, family);
+    const sync = this.acquireGroup(spec);
     const destinations = peers.length > 0 ? peers : [family === 'IPv4' ? VRRP_MULTICAST_IPV4 : VRRP_MULTICAST_IPV6];
     // `instance` is set just below: its listener needs the entry, the entry needs it.
     const entry = {
       spec, family, vips, primary, destinations, channel,
       // Its first action (becomeBackup at start) must not overtake a removed instance's last one.
       queue: Promise.all([...this.draining]).then(() => undefined),
-      abort: undefined, reannouncing: false, since: new Date(), reason: undefined,
+      sync, abort: undefined, reannouncing: false, since: new Date(), reason: undefined,
       sendErrors: 0, actionErrors: 0, lastSendErrorLog: -Infinity,
     } as Omit<Entry, 'instance'> as Entry;
     try {
@@ -219,14 +252,18 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
             lowerPriorityMaster: () => this.reannounce(entry),
             stateChanged: (from, to, reason) => this.transitioned(entry, from, to, reason),
           },
+          sync: sync.group,
         },
       );
       channel.demux.add(entry.instance);
     } catch (err) {
       this.releaseChannel(channel);
+      this.releaseGroup(sync);
       throw err;
     }
     this.entries.set(spec.name, entry);
+    sync.group.add(entry.instance, spec.interface);
+    this.feedLinks(sync.group);
     entry.instance.start();
   }
 
@@ -243,6 +280,8 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     // Still listening meanwhile: the successor's advert is what ends the handover.
     await e.instance.released;
     e.channel.demux.remove(e.instance);
+    e.sync.group.remove(e.instance);
+    this.releaseGroup(e.sync);
     const done = e.queue;
     this.draining.add(done);
     try {
@@ -261,11 +300,30 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
   }
 
   /**
+   * An extra priority change for every member of a sync group (priority that follows health);
+   * the members' effective priority is their own plus tracking plus this, in 1..254.
+   */
+  setPriorityOffset(syncGroup: string, delta: number): void {
+    this.groups.get(syncGroup)?.group.setOffset(delta);
+  }
+
+  /** Reads the links again (level-based, on the agent's pass): a lost notification cannot keep a group wrong. */
+  async refreshLinks(): Promise<void> {
+    await this.links?.refresh();
+  }
+
+  /** The state of a sync group, or undefined when no instance uses it. */
+  syncGroupState(name: string): SyncGroupState | undefined {
+    return this.groups.get(name)?.group.state;
+  }
+
+  /**
    * Graceful shutdown of every instance (priority 0 adverts; VIPs removed, with `awaitSuccessor`
    * once a successor advertises), then the sockets close.
    */
   async stop(o: { awaitSuccessor?: boolean } = {}): Promise<void> {
     await Promise.all([...this.entries.keys()].map((n) => this.removeInstance(n, o)));
+    this.unsubscribeLinks?.();
   }
 
   instanceNames(): string[] {
@@ -292,6 +350,8 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
         counters: e.instance.stats(),
         sendErrors: e.sendErrors,
         actionErrors: e.actionErrors,
+        syncGroup: e.sync.group.name,
+        faultCauses: e.sync.group.faultCauses(),
       });
     }
     return out;
@@ -320,6 +380,33 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
       );
     }
     return canonicalIp(found.address);
+  }
+
+  private acquireGroup(spec: VrrpInstanceSpec): GroupEntry {
+    const name = spec.syncGroup ?? spec.name;
+    let g = this.groups.get(name);
+    if (!g) {
+      g = { group: new VrrpSyncGroup(name, { log: this.log }), members: 0 };
+      this.groups.set(name, g);
+    }
+    g.members++;
+    // The latest spec's tracking is the group's (the agent gives every member the same).
+    if (spec.trackInterfaces) g.group.setTracked(spec.trackInterfaces);
+    return g;
+  }
+
+  private releaseGroup(g: GroupEntry): void {
+    if (--g.members > 0) return;
+    if (this.groups.get(g.group.name) === g) this.groups.delete(g.group.name);
+  }
+
+  /** Hands the group the state of every interface it watches, as far as the link source knows it. */
+  private feedLinks(group: VrrpSyncGroup): void {
+    if (!this.links) return;
+    for (const name of group.interfaces()) {
+      const up = this.links.isUp(name);
+      if (up !== undefined) group.setLink(name, up);
+    }
   }
 
   private acquireChannel(ifname: string, family: IpFamily): ChannelEntry {
@@ -419,6 +506,7 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
     e.since = new Date();
     e.reason = reason;
     const master = e.instance.currentMaster;
+    const causes = to === 'fault' ? e.sync.group.faultCauses() : [];
     this.emit('transition', {
       instance: e.spec.name,
       interface: e.spec.interface,
@@ -429,6 +517,7 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
       reason,
       priority: e.instance.priority,
       ...(master ? { masterAddress: master.address } : {}),
+      ...(causes.length > 0 ? { faultCauses: causes } : {}),
       at: e.since,
     });
   }

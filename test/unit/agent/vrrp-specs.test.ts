@@ -8,14 +8,17 @@ import { twoDirectors, vip1, vip2 } from './vrrp-fixtures.js';
 
 describe('vrrpInstanceSpecs (model -> VRRP instances)', () => {
   it('makes one instance per VIP with the allocated router id and the group settings', () => {
-    const specs = vrrpInstanceSpecs(resolve(twoDirectors({ vrrp: { preempt: false, garpRepeat: 3, garpIntervalMs: 20, unicastPeers: ['192.168.10.2'] } })), 'd1');
+    const specs = vrrpInstanceSpecs(resolve(twoDirectors({ vrrp: { preempt: false, garpRepeat: 3, garpIntervalMs: 20, unicastPeers: ['192.168.10.2'], trackInterfaces: [{ name: 'eth1' }, { name: 'bond0', weight: -30 }] } })), 'd1');
     expect(specs.map((s) => [s.group, s.vip, s.iface])).toEqual([['g1', vip1, 'eth0'], ['g1', vip2, 'eth0']]);
     expect(specs[0]!.spec).toEqual({
       name: `g1/eth0/${vip1}`, interface: 'eth0', version: 3, vrid: 51, priority: 100, advertIntervalMs: 100,
       vips: [vip1], preempt: false, preemptDelayMs: 0, unicastPeers: ['192.168.10.2'], garpRepeat: 3, garpIntervalMs: 20,
       garpMasterDelayMs: 5000, garpRefreshMs: 0, garpRefreshRepeat: 1,
+      syncGroup: 'g1', trackInterfaces: [{ name: 'eth1', weight: 0 }, { name: 'bond0', weight: -30 }],
     });
     expect(specs[1]!.spec.vrid).toBe(52);
+    // Every instance of the group is a member of the one sync group named after it.
+    expect(specs[1]!.spec.syncGroup).toBe('g1');
   });
 
   it('is stable: the same model gives equal specs, in name order', () => {

@@ -78,6 +78,7 @@ describe('defaults', () => {
       garpMasterDelaySeconds: 5,
       garpMasterRefreshSeconds: 0,
       garpMasterRefreshRepeat: 1,
+      unhealthyPriorityDrop: 100,
     });
     expect(r.value.spec.sync).toEqual({ enabled: false, syncId: 0 });
   });

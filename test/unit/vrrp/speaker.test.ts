@@ -9,9 +9,11 @@ import {
   type TakeoverActions,
   type TakeoverContext,
   type VrrpInstanceSpec,
+  type LinkStateSource,
   type VrrpTransition,
 } from '../../../src/vrrp/runtime/index.js';
 import { FakeLan } from './fake-channels.js';
+import { MemoryLinks } from './memory-links.js';
 import { silent } from './wire.js';
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -67,12 +69,13 @@ const spec = (extra: Partial<VrrpInstanceSpec> = {}): VrrpInstanceSpec => ({
 function setup() {
   const clock = new FakeClock();
   const lan = new FakeLan(clock);
-  const node = (name: string, address: string, extraAddresses: string[] = []) => {
+  const node = (name: string, address: string, extraAddresses: string[] = [], links?: LinkStateSource) => {
     const actions = new RecordingActions(clock);
     const transitions: VrrpTransition[] = [];
     const l = link(`${address}/24`, ...extraAddresses);
     const speaker = new VrrpSpeaker({
       actions, link: l, clock, log: silent, channels: lan.factory(name, [address, ...extraAddresses.map((a) => a.split('/')[0]!)]),
+      ...(links ? { links } : {}),
     });
     speaker.on('transition', (e) => transitions.push(e));
     return { speaker, actions, transitions, link: l };
@@ -323,6 +326,54 @@ describe('VrrpSpeaker', () => {
     const last = lan.sent.at(-1)!;
     expect(decodeAdvert(last.vrrp, { family: 'IPv4', src: last.src, dst: last.dst })).toMatchObject({ ok: true, advert: { priority: 40 } });
     expect(a.speaker.status()[0]!.priority).toBe(40);
+  });
+});
+
+describe('VrrpSpeaker: sync groups, tracking and Fault', () => {
+  it('a tracked interface going down takes every member of the sync group to Fault (VIPs released, the cause reported); up again, Backup and the election', async () => {
+    const { clock, node } = setup();
+    const links = new MemoryLinks();
+    const a = node('a', '10.0.0.1', [], links);
+    const b = node('b', '10.0.0.2');
+    const track = { syncGroup: 'g', trackInterfaces: [{ name: 'eth9', weight: 0 }] };
+    await a.speaker.addInstance(spec({ ...track, name: 'one', priority: 200 }));
+    await a.speaker.addInstance(spec({ ...track, name: 'two', vrid: 52, vips: ['10.0.0.101'], priority: 200 }));
+    await b.speaker.addInstance(spec({ syncGroup: 'g', name: 'one' }));
+    await b.speaker.addInstance(spec({ syncGroup: 'g', name: 'two', vrid: 52, vips: ['10.0.0.101'] }));
+    clock.advance(10_000);
+    await flush();
+    expect(a.speaker.status().map((s) => s.state)).toEqual(['master', 'master']);
+    expect(a.speaker.syncGroupState('g')).toBe('master');
+    links.set('eth9', false);
+    await flush();
+    expect(a.speaker.status().map((s) => [s.state, s.faultCauses])).toEqual([['fault', ['eth9 down']], ['fault', ['eth9 down']]]);
+    expect(a.transitions.filter((t) => t.to === 'fault').map((t) => [t.instance, t.faultCauses])).toEqual([
+      ['one', ['eth9 down']], ['two', ['eth9 down']],
+    ]);
+    expect(a.actions.names().slice(-2)).toEqual(['becomeBackup(one)', 'becomeBackup(two)']);
+    clock.advance(10_000);
+    await flush();
+    expect(b.speaker.status().map((s) => s.state)).toEqual(['master', 'master']);
+    links.set('eth9', true);
+    await flush();
+    expect(a.speaker.status().map((s) => s.state)).toEqual(['backup', 'backup']);
+    clock.advance(10_000);
+    await flush();
+    expect(a.speaker.status().map((s) => s.state)).toEqual(['master', 'master']);
+    expect(b.speaker.status().map((s) => s.state)).toEqual(['backup', 'backup']);
+  });
+
+  it('setPriorityOffset moves every member of the group; an unknown group is ignored', async () => {
+    const { node } = setup();
+    const a = node('a', '10.0.0.1');
+    await a.speaker.addInstance(spec({ syncGroup: 'g', name: 'one' }));
+    await a.speaker.addInstance(spec({ syncGroup: 'g', name: 'two', vrid: 52, vips: ['10.0.0.101'] }));
+    a.speaker.setPriorityOffset('g', -60);
+    a.speaker.setPriorityOffset('nope', -60);
+    expect(a.speaker.status().map((s) => s.priority)).toEqual([40, 40]);
+    await a.speaker.removeInstance('one');
+    await a.speaker.removeInstance('two');
+    expect(a.speaker.syncGroupState('g')).toBeUndefined();
   });
 });
 

@@ -9,6 +9,7 @@ import { VrrpInstance, type TransitionReason, type VrrpState } from '../../../sr
 import type { VrrpInstanceConfig } from '../../../src/vrrp/config.js';
 import { encodeIpv4Packet } from '../../../src/vrrp/ipv4-header.js';
 import { encodeAdvert, VRRP_MULTICAST_IPV4, VRRP_MULTICAST_IPV6 } from '../../../src/vrrp/packet.js';
+import { VrrpSyncGroup, type TrackedInterface } from '../../../src/vrrp/sync-group.js';
 
 export const silent = pino({ level: 'silent' });
 
@@ -22,6 +23,17 @@ export interface WireNode {
   address: string;
   demux: VrrpDemux;
   instances: VrrpInstance[];
+  /** With addSyncNode: the node's one sync group and each instance's interface. */
+  sync?: VrrpSyncGroup;
+  ifaces: string[];
+  /** Interfaces whose link is down: an instance on one neither sends nor hears. */
+  down: Set<string>;
+}
+
+export interface SyncNodeOptions {
+  tracked?: TrackedInterface[];
+  /** The interface of each instance, in config order (default eth0). */
+  ifaces?: string[];
 }
 
 type NodeConfig = Omit<VrrpInstanceConfig, 'name' | 'primaryAddress' | 'family'>;
@@ -42,8 +54,16 @@ export class Wire {
 
   /** A node with one instance per config, all on the same address (like one director). */
   addNode(name: string, address: string, ...configs: NodeConfig[]): WireNode {
-    const node: WireNode = { name, address, demux: new VrrpDemux(this.family), instances: [] };
-    for (const c of configs) {
+    return this.addSyncNode(name, address, undefined, ...configs);
+  }
+
+  /** A node whose instances form one sync group (keepalived vrrp_sync_group) when `sync` is given. */
+  addSyncNode(name: string, address: string, sync: SyncNodeOptions | undefined, ...configs: NodeConfig[]): WireNode {
+    const group = sync ? new VrrpSyncGroup(name, { tracked: sync.tracked ?? [], log: silent }) : undefined;
+    const ifaces = configs.map((_, i) => sync?.ifaces?.[i] ?? 'eth0');
+    const node: WireNode = { name, address, demux: new VrrpDemux(this.family), instances: [], ifaces, down: new Set() };
+    if (group) node.sync = group;
+    for (const [idx, c] of configs.entries()) {
       const instance = new VrrpInstance(
         { ...c, name: `${name}/${c.vrid}`, family: this.family, primaryAddress: address },
         {
@@ -51,6 +71,7 @@ export class Wire {
           log: silent,
           listener: {
             sendAdvert: (priority, advert) => {
+              if (node.down.has(ifaces[idx]!)) return; // ENETDOWN
               this.events.push({ t: this.clock.now(), node: name, vrid: c.vrid, kind: 'advert', priority });
               this.broadcast(node, encodeAdvert(advert, { src: address, dst: this.group }));
             },
@@ -59,10 +80,12 @@ export class Wire {
             stateChanged: (from, to, reason) =>
               this.events.push({ t: this.clock.now(), node: name, vrid: c.vrid, kind: 'state', from, to, reason }),
           },
+          ...(group ? { sync: group } : {}),
         },
       );
       node.instances.push(instance);
       node.demux.add(instance);
+      group?.add(instance, ifaces[idx]!);
     }
     this.nodes.set(name, node);
     return node;
@@ -95,6 +118,14 @@ export class Wire {
     return [...this.nodes.values()]
       .filter((n) => (vrid === undefined ? n.instances[0] : n.instances.find((i) => i.config.vrid === vrid))?.state === 'master')
       .map((n) => n.name);
+  }
+
+  /** A link of the node goes down or up (`ip link set`): its instances there neither send nor hear; the sync group is told. */
+  setLink(name: string, iface: string, up: boolean): void {
+    const n = this.node(name);
+    if (up) n.down.delete(iface);
+    else n.down.add(iface);
+    n.sync?.setLink(iface, up);
   }
 
   /** The node drops off the LAN (crash, cable pulled): nothing in, nothing out. */
@@ -136,6 +167,12 @@ export class Wire {
       .map((e) => e.t);
   }
 
+  /** Whether the receiver's instance for this VRID sits on a link that is down. */
+  private vridDown(to: WireNode, vrid: number): boolean {
+    const idx = to.instances.findIndex((i) => i.config.vrid === vrid);
+    return idx >= 0 && to.down.has(to.ifaces[idx]!);
+  }
+
   private reachable(from: string, to: string): boolean {
     if (from === to || this.unplugged.has(from) || this.unplugged.has(to)) return false;
     if (!this.partitions) return true;
@@ -148,6 +185,7 @@ export class Wire {
       if (!this.reachable(from.name, to.name)) continue;
       this.clock.setTimer(this.latencyMs, () => {
         this.delivered++;
+        if (to.down.size > 0 && this.vridDown(to, vrrp[1]!)) return;
         if (this.family === 'IPv4') to.demux.receiveIpv4Packet(packet);
         else to.demux.receive(packet, { family: 'IPv6', src: from.address, dst: this.group, ttl: 255 });
       });
