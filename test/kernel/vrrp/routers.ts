@@ -152,7 +152,7 @@ export class OurRouter extends Router {
   }
 
   /** Sends a command line to speaker-proc and resolves with the report it prints after it. */
-  async command(c: { cmd: 'status' } | { cmd: 'priority'; name: string; value: number }): Promise<SpeakerReport> {
+  async command(c: { cmd: 'status' | 'refresh' } | { cmd: 'priority' | 'offset'; name: string; value: number }): Promise<SpeakerReport> {
     const n = this.events.length;
     this.child!.stdin!.write(`${JSON.stringify(c)}\n`);
     const e = await waitUntil(c.cmd, () => this.events.slice(n).find((x) => x.ev === 'status' || x.ev === 'command-error'), 10_000);
@@ -177,11 +177,25 @@ export interface KeepalivedInstance {
   checkUnicastSrc?: boolean;
   /** keepalived garp_master_repeat, garp_master_delay (s), garp_master_refresh (s), garp_master_refresh_repeat. */
   garp?: { repeat: number; delay: number; refresh: number; refreshRepeat: number };
+  /** track_interface: no weight puts the instance in FAULT while the interface is down. */
+  trackInterfaces?: { name: string; weight?: number }[];
+}
+
+/** A vrrp_sync_group; `trackingWeight` is keepalived's sync_group_tracking_weight (weights kept in a sync group). */
+export interface KeepalivedSyncGroup {
+  name: string;
+  members: string[];
+  trackingWeight?: boolean;
 }
 
 /** keepalived.conf for one or more instances; keepalived wants one keyword per line. */
-export function keepalivedConf(version: 2 | 3, routerId: string, instances: KeepalivedInstance[]): string {
+export function keepalivedConf(version: 2 | 3, routerId: string, instances: KeepalivedInstance[], syncGroups: KeepalivedSyncGroup[] = []): string {
   const lines = ['global_defs {', `  router_id ${routerId}`, `  vrrp_version ${version}`, '  vrrp_garp_master_delay 0', '}'];
+  for (const g of syncGroups) {
+    lines.push(`vrrp_sync_group ${g.name} {`, '  group {', ...g.members.map((m) => `    ${m}`), '  }');
+    if (g.trackingWeight) lines.push('  sync_group_tracking_weight');
+    lines.push('}');
+  }
   for (const i of instances) {
     lines.push(`vrrp_instance ${i.name} {`,
       `  state ${i.nopreempt ? 'BACKUP' : 'MASTER'}`,
@@ -198,6 +212,7 @@ export function keepalivedConf(version: 2 | 3, routerId: string, instances: Keep
       lines.push(`  garp_master_repeat ${i.garp.repeat}`, `  garp_master_delay ${i.garp.delay}`,
         `  garp_master_refresh ${i.garp.refresh}`, `  garp_master_refresh_repeat ${i.garp.refreshRepeat}`);
     }
+    if (i.trackInterfaces) lines.push('  track_interface {', ...i.trackInterfaces.map((t) => `    ${t.name}${t.weight !== undefined ? ` weight ${t.weight}` : ''}`), '  }');
     lines.push('  virtual_ipaddress {', ...i.vips.map((v) => `    ${v}`), '  }', '}');
   }
   return `${lines.join('\n')}\n`;

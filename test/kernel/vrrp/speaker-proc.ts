@@ -5,7 +5,7 @@
 // {"cmd":"priority","name":...,"value":...} query or change it.
 import { createInterface } from 'node:readline';
 import { RtLinkClient } from '../../../src/link/index.js';
-import { LinkTakeover, PacketAnnouncer, SerialLinkClient, VrrpSpeaker, type VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
+import { LinkTakeover, NetlinkLinkMonitor, PacketAnnouncer, SerialLinkClient, VrrpSpeaker, type VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
 
 const { specs } = JSON.parse(process.argv[2] ?? '{}') as { specs: VrrpInstanceSpec[] };
 const print = (o: object): void => {
@@ -15,8 +15,11 @@ const print = (o: object): void => {
 // One netlink socket, one request at a time (see SerialLinkClient).
 const link = new SerialLinkClient(new RtLinkClient());
 const announcer = new PacketAnnouncer(link);
+// rtnetlink link notifications: FAULT and track_interface, as the agent runs them.
+const links = await NetlinkLinkMonitor.open();
 const speaker = new VrrpSpeaker({
   link,
+  links,
   actions: new LinkTakeover({
     link,
     announcer,
@@ -35,14 +38,17 @@ process.on('SIGTERM', () => {
     print({ ev: 'stopped', stats: speaker.stats() });
     announcer.close();
     link.close();
+    links.close();
     process.exit(0);
   });
 });
 
-createInterface({ input: process.stdin }).on('line', (line) => {
+createInterface({ input: process.stdin }).on('line', async (line) => {
   try {
     const c = JSON.parse(line) as { cmd: string; name?: string; value?: number };
     if (c.cmd === 'priority') speaker.setPriority(c.name ?? '', c.value ?? 0);
+    if (c.cmd === 'offset') speaker.setPriorityOffset(c.name ?? '', c.value ?? 0);
+    if (c.cmd === 'refresh') await speaker.refreshLinks();
     print({ ev: 'status', status: speaker.status(), stats: speaker.stats(), announced: announcer.sent });
   } catch (err) {
     print({ ev: 'command-error', error: String(err) });
