@@ -10,8 +10,15 @@ export interface GroupDraft {
   vrrp: Record<string, unknown>;
   sync?: Record<string, unknown>;
   password?: string;
-  vips: { address: string; at: Place }[];
+  /** virtual_ipaddress entries: the address, as written (with its prefix), and its dev. */
+  vips: { address: string; text: string; dev?: string | undefined; at: Place }[];
   vrid?: number | undefined;
+}
+
+export interface SyncGroupDraft {
+  at: Place;
+  name: string;
+  members: string[];
 }
 
 export interface ServiceDraft {
@@ -33,6 +40,7 @@ export interface Drafts {
   groups: GroupDraft[];
   services: ServiceDraft[];
   realServers: RealServerDraft[];
+  syncGroups: SyncGroupDraft[];
   routerId?: string;
   timeouts?: Record<string, number>;
   /** global_defs lvs_sync_daemon: interface, the instance it follows, its sync id. */

@@ -31,6 +31,39 @@ function groupOf(vip: string | undefined, drafts: Drafts, names: string[]): { na
   return { name: names[Math.max(i, 0)] as string, found: i >= 0 };
 }
 
+type Gateway = { v: GroupDraft['vips'][number]; iface: string; peers: unknown };
+
+/**
+ * A vrrp_sync_group moves its instances together. The API's form of that is one group whose
+ * service VIPs and gateway addresses move together, so members carrying no service merge into
+ * the member that does, their addresses becoming its gateway addresses on their interfaces.
+ */
+function mergeSyncGroups(drafts: Drafts, findings: Findings): Map<GroupDraft, Gateway[]> {
+  const out = new Map<GroupDraft, Gateway[]>();
+  const carries = (g: GroupDraft): boolean => g.vips.some((v) => drafts.services.some((s) => s.spec.vip === v.address));
+  for (const sg of drafts.syncGroups) {
+    const members = sg.members.map((m) => drafts.groups.find((g) => g.instance === m)).filter((g) => g !== undefined);
+    const primary = members.find(carries) ?? (drafts.services.length > 0 ? undefined : members[0]);
+    if (!primary) {
+      findings.warn(sg.at, `vrrp_sync_group ${sg.name} (${sg.members.join(', ')}) is not carried: no member holds a service VIP; each becomes its own group`);
+      continue;
+    }
+    const merged = members.filter((g) => g !== primary && !carries(g));
+    for (const g of merged) {
+      out.set(primary, [...(out.get(primary) ?? []), ...g.vips.map((v) => ({ v, iface: v.dev ?? g.interface, peers: g.vrrp.unicastPeers }))]);
+      drafts.groups.splice(drafts.groups.indexOf(g), 1);
+    }
+    const apart = members.filter((g) => g !== primary && carries(g));
+    findings.info(
+      sg.at,
+      `vrrp_sync_group ${sg.name}: ${[primary, ...merged].map((g) => g.instance).join(', ')} move together as one DirectorGroup${merged.length > 0 ? ` (${merged.map((g) => g.instance).join(', ')} as its gateway addresses)` : ''}`,
+    );
+    if (apart.length > 0)
+      findings.warn(sg.at, `${apart.map((g) => g.instance).join(', ')} of vrrp_sync_group ${sg.name} carry services of their own and stay separate groups: they elect on their own, not with ${primary.instance ?? ''}`);
+  }
+  return out;
+}
+
 /**
  * Names the drafts, places each service in its DirectorGroup, and keeps only objects our
  * schemas accept; a refused one is reported at the place it came from, with the schema's words.
@@ -47,6 +80,7 @@ export function emitObjects(drafts: Drafts, opts: ImportOptions, findings: Findi
     findings.warn(at, `no vrrp_instance: one DirectorGroup on interface ${iface}${opts.interface ? '' : ' (give --interface)'}; with one director it holds the VIPs itself, with several they elect a master by VRRP`);
     drafts.groups.push({ at, interface: iface, vrrp: {}, vips: [] });
   }
+  const gateways = mergeSyncGroups(drafts, findings);
   const names = groupNames(drafts, opts);
   const out: ImportedObject[] = [];
   const used = new Set<string>();
@@ -66,6 +100,10 @@ export function emitObjects(drafts: Drafts, opts: ImportOptions, findings: Findi
     const vip = s.spec.vip as string | undefined;
     const g = groupOf(vip, drafts, names);
     if (vip !== undefined) {
+      const entry = drafts.groups.flatMap((d) => d.vips.map((v) => ({ v, d }))).find((x) => x.v.address === vip);
+      if (entry?.v.dev !== undefined && entry.v.dev !== entry.d.interface)
+        findings.warn(entry.v.at, `dev ${entry.v.dev} is not carried for a service VIP: every VIP of a group lives on its interface ${entry.d.interface}`);
+      if (entry && entry.v.text !== vip) findings.info(entry.v.at, `the prefix of ${entry.v.text} is not carried: service VIPs are host addresses (/32, /128)`);
       if (g.found) used.add(vip);
       else if (drafts.groups.some((d) => d.instance !== undefined))
         findings.warn(s.at, `VIP ${vip} is in no vrrp_instance's virtual_ipaddress: keepalived programs the service but no director holds the address; here the group ${g.name} holds it`);
@@ -97,13 +135,21 @@ export function emitObjects(drafts: Drafts, opts: ImportOptions, findings: Findi
       (spec.vrrp as Record<string, unknown>).authSecretRef = { name: secret, namespace: ns, key: 'password' };
       out.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: secret, namespace: ns }, type: 'Opaque', stringData: { password: g.password } });
     }
-    keep({ apiVersion, kind: 'DirectorGroup', metadata: { name }, spec }, g.at);
-    for (const v of g.vips) {
-      if (!used.has(v.address)) {
-        used.add(v.address);
-        findings.warn(v.at, `VIP ${v.address} is used by no virtual_server: not carried, the VIPs of a group are those of its VirtualServices`);
+    // keepalived's master holds every virtual_ipaddress; those no service uses move as gateway addresses.
+    const extra = [...(gateways.get(g) ?? []), ...g.vips.filter((v) => !used.has(v.address)).map((v) => ({ v, iface: v.dev ?? g.interface, peers: g.vrrp.unicastPeers }))];
+    const entries: Record<string, unknown>[] = [];
+    for (const { v, iface, peers } of extra) {
+      if (used.has(v.address)) continue;
+      used.add(v.address);
+      if (entries.length >= 16) {
+        findings.error(v.at, `VIP ${v.address} is not carried: 16 gateway addresses at most per group`);
+        continue;
       }
+      entries.push({ address: v.text, interface: iface, ...(peers !== undefined ? { unicastPeers: peers } : {}) });
+      findings.info(v.at, `${v.text} is used by no virtual_server: a gateway address of ${name} on ${iface}, held by the master with the service VIPs, as keepalived's master holds it`);
     }
+    if (entries.length > 0) spec.gatewayAddresses = entries;
+    keep({ apiVersion, kind: 'DirectorGroup', metadata: { name }, spec }, g.at);
   });
   for (const { s, group } of services) {
     keep({ apiVersion, kind: 'VirtualService', metadata: { name: s.name, namespace: ns }, spec: { ...s.spec, directorGroup: group } }, s.at);

@@ -102,7 +102,7 @@ function methodOf(opts: Map<string, string | true>): string {
 
 /** An ipvsadm save to drafts: services without health checks (ipvsadm has none). */
 export function translateIpvsadm(text: string, file: string, findings: Findings): Drafts {
-  const drafts: Drafts = { groups: [], services: [], realServers: [] };
+  const drafts: Drafts = { groups: [], services: [], realServers: [], syncGroups: [] };
   const services = new Map<string, ServiceDraft>();
   text.split(/\r?\n/).forEach((raw, index) => {
     const at = { file, line: index + 1 };

@@ -1,6 +1,8 @@
+import { dnsQueryTypes } from '../api/index.js';
+import { maxHealthChecks, maxUrls } from '../api/health-check.js';
 import type { Findings } from './finding.js';
 import type { ConfNode } from './keepalived-reader.js';
-import { hexBytes, readSeconds, readUnsigned } from './values.js';
+import { hexBytes, isAddress, readSeconds, readUnsigned } from './values.js';
 
 /** The health check settings keepalived lets a virtual_server and a real_server set for their checkers. */
 export interface CheckTimers {
@@ -9,8 +11,6 @@ export interface CheckTimers {
   retry?: number;
   delayBeforeRetry?: number;
   warmup?: number;
-  /** Where warmup was set, to report it there. */
-  warmupAt?: ConfNode;
   virtualhost?: string;
 }
 
@@ -33,7 +33,6 @@ export function readTimer(n: ConfNode, into: CheckTimers, findings: Findings): b
       return true;
     case 'warmup':
       into.warmup = seconds() ?? into.warmup;
-      into.warmupAt = n;
       return true;
     case 'retry': {
       const v = readUnsigned(n.args[0], 0, 4294967295);
@@ -51,85 +50,109 @@ export function readTimer(n: ConfNode, into: CheckTimers, findings: Findings): b
 
 type Check = Record<string, unknown>;
 
-const checkerNames = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'UDP_CHECK', 'DNS_CHECK', 'SMTP_CHECK', 'PING_CHECK', 'MISC_CHECK', 'FILE_CHECK', 'BFD_CHECK'];
+const types: Record<string, string> = {
+  TCP_CHECK: 'TCP',
+  HTTP_GET: 'HTTP',
+  SSL_GET: 'HTTPS',
+  UDP_CHECK: 'UDP',
+  DNS_CHECK: 'DNS',
+  SMTP_CHECK: 'SMTP',
+  PING_CHECK: 'Ping',
+};
 
-export function isChecker(keyword: string): boolean {
-  return checkerNames.includes(keyword);
-}
-
-/** Checkers our API has no type for yet: the real server keeps no check from them. */
+/** Checkers with no counterpart, and why. */
 const refused: Record<string, string> = {
   MISC_CHECK: 'directors run no user scripts; give the service an HTTP health endpoint and use HTTP_GET',
   FILE_CHECK: 'directors read no files written by other programs; a check of the service itself replaces it',
   BFD_CHECK: 'lvs-operator runs no BFD sessions',
-  DNS_CHECK: 'the API has no DNS check yet (issue 13); a UDP check could not read the answer code keepalived checks',
-  SMTP_CHECK: 'the API has no SMTP check yet (issue 13)',
-  PING_CHECK: 'the API has no ping check yet (issue 13)',
 };
 
-/** Registered HTTP status codes: a keepalived range (the default 200-299) is carried as the codes servers send. */
-const registeredStatus = [
-  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308, 400, 401,
-  402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424, 425, 426, 428,
-  429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
-];
-const maxStatusCodes = 16;
+export function isChecker(keyword: string): boolean {
+  return types[keyword] !== undefined || refused[keyword] !== undefined;
+}
 
-function statusCodes(urlNode: ConfNode, codes: ConfNode[], findings: Findings): number[] {
-  const ranges: [number, number][] = [];
+/** keepalived 2.2.7's defaults per checker (check_api.c, check_http.c, check_dns.c, check_misc.c). */
+function defaultRetry(keyword: string): number {
+  return keyword === 'DNS_CHECK' ? 3 : 1;
+}
+/** delay_before_retry when unset; 0 means delay_loop (DNS_CHECK). */
+function defaultRetryDelay(keyword: string): number {
+  return keyword === 'HTTP_GET' || keyword === 'SSL_GET' ? 3 : keyword === 'DNS_CHECK' ? 0 : 1;
+}
+
+/** status_code 200 / 200-299 / several; our list takes the same forms, 16 at most. */
+function statusCodes(codes: ConfNode[], findings: Findings): (number | string)[] | undefined {
+  const out: (number | string)[] = [];
   for (const c of codes) {
-    for (const arg of c.args.flatMap((a) => a.split(','))) {
+    for (const arg of c.args.flatMap((a) => a.split(',')).filter((a) => a !== '')) {
       const m = /^(\d{3})(?:-(\d{3}))?$/.exec(arg);
       const lo = Number(m?.[1]);
       const hi = Number(m?.[2] ?? m?.[1]);
       if (!m || lo < 100 || hi > 599 || hi < lo) findings.error(c, `status_code '${arg}' is invalid: ignored (keepalived ignores it too)`);
-      else ranges.push([lo, hi]);
+      else if (out.length >= 16) findings.error(c, `status_code ${arg} is not carried: 16 codes or ranges at most here`);
+      else out.push(m[2] === undefined ? lo : arg);
     }
   }
-  if (ranges.length === 0) ranges.push([200, 299]);
-  const wide = ranges.some(([lo, hi]) => hi - lo + 1 > maxStatusCodes) || ranges.length > maxStatusCodes;
-  const out = new Set<number>();
-  for (const [lo, hi] of ranges) {
-    for (let s = lo; s <= hi; s++) if (!wide || registeredStatus.includes(s) || lo === hi) out.add(s);
-  }
-  const list = [...out].sort((a, b) => a - b);
-  if (wide) {
-    const range = codes.length === 0 ? 'keepalived accepts 200-299 when a url sets no status_code' : 'a status_code range wider than 16 codes';
-    findings.warn(urlNode, `${range}; expectedStatus lists the registered codes in it (${list.length > maxStatusCodes ? 'the first 16 of ' : ''}${list.join(',')}): an unregistered code would fail here`);
-  }
-  return list.slice(0, maxStatusCodes);
+  // No status_code: keepalived takes any 2xx, as the API does.
+  return out.length > 0 ? out : undefined;
 }
 
-function httpSettings(checker: ConfNode, timers: CheckTimers, findings: Findings): Record<string, unknown> {
-  const urls = (checker.children ?? []).filter((c) => c.keyword === 'url');
-  const http: Record<string, unknown> = { path: '/' };
-  urls.slice(1).forEach((u) =>
-    findings.warn(u, 'a second url is not carried: the API checks one path per real server (several urls land with issue 13); keepalived needs every url to pass'),
-  );
-  const url = urls[0] as ConfNode;
+function isJsRegex(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readUrl(url: ConfNode, findings: Findings): Record<string, unknown> {
+  const u: Record<string, unknown> = {};
   const kids = url.children ?? [];
   for (const k of kids) {
+    const v = k.args[0];
     switch (k.keyword) {
       case 'path':
-        if (k.args[0]?.startsWith('/')) http.path = k.args[0];
-        else findings.error(k, `path '${k.args[0] ?? ''}' must start with '/': not carried`);
+        if (v?.startsWith('/')) u.path = v;
+        else findings.error(k, `path '${v ?? ''}' must start with '/': not carried`);
         break;
       case 'digest':
-        if (/^[0-9a-fA-F]{32}$/.test(k.args[0] ?? '')) http.digest = (k.args[0] as string).toLowerCase();
-        else findings.error(k, `digest '${k.args[0] ?? ''}' is not 32 hex digits (an MD5): not carried`);
+        if (/^[0-9a-fA-F]{32}$/.test(v ?? '')) u.digest = (v as string).toLowerCase();
+        else findings.error(k, `digest '${v ?? ''}' is not 32 hex digits (an MD5): not carried`);
         break;
       case 'status_code':
         break;
       case 'virtualhost':
-        if (k.args[0] !== undefined) http.host = k.args[0];
+        if (v !== undefined) u.host = v;
+        break;
+      case 'regex':
+        if (v !== undefined && isJsRegex(v)) {
+          u.regex = v;
+          findings.info(k, 'regex is matched by JavaScript regular expressions, keepalived uses PCRE2: the common syntax means the same');
+        } else findings.error(k, `regex '${v ?? ''}' is no JavaScript regular expression: not carried`);
+        break;
+      case 'regex_no_match':
+        u.regexNoMatch = true;
         break;
       default:
-        findings.warn(k, `${k.keyword} is not carried: the API has no ${k.keyword} for HTTP checks yet (regex and the like land with issue 13)`);
+        findings.warn(k, `${k.keyword} is not carried: the API has no such URL setting (the first 1 MiB of the body is searched)`);
     }
   }
-  http.expectedStatus = statusCodes(url, kids.filter((k) => k.keyword === 'status_code'), findings);
-  if (http.host === undefined && timers.virtualhost !== undefined) http.host = timers.virtualhost;
+  const status = statusCodes(kids.filter((k) => k.keyword === 'status_code'), findings);
+  if (status) u.expectedStatus = status;
+  if (u.regexNoMatch && u.regex === undefined) delete u.regexNoMatch;
+  return u;
+}
+
+function httpSettings(checker: ConfNode, timers: CheckTimers, findings: Findings): Record<string, unknown> {
+  const urls = (checker.children ?? []).filter((c) => c.keyword === 'url');
+  const read = urls.slice(0, maxUrls).map((u) => readUrl(u, findings));
+  urls.slice(maxUrls).forEach((u) => findings.error(u, `url is not carried: ${maxUrls} urls at most per check here`));
+  const http: Record<string, unknown> = read.length === 1 ? { ...read[0] } : { urls: read };
+  // A url's own virtualhost wins over the checker's, the real server's and the virtual server's.
+  if (timers.virtualhost !== undefined && http.host === undefined) http.host = timers.virtualhost;
   if (checker.keyword === 'SSL_GET') http.tlsVerify = false;
+  if ((checker.children ?? []).some((c) => c.keyword === 'enable_sni')) http.enableSNI = true;
   return http;
 }
 
@@ -144,17 +167,33 @@ function udpSettings(checker: ConfNode, findings: Findings): Record<string, unkn
   return udp;
 }
 
-/** Defaults per checker as keepalived 2.2.7 sets them (check_api.c, check_http.c, check_dns.c). */
-function defaultRetry(keyword: string): number {
-  return keyword === 'DNS_CHECK' ? 3 : keyword === 'MISC_CHECK' ? 0 : 1;
+function dnsSettings(checker: ConfNode, findings: Findings): Record<string, unknown> {
+  const dns: Record<string, unknown> = { queryType: 'SOA' };
+  for (const k of checker.children ?? []) {
+    if (k.keyword === 'type') {
+      const t = (k.args[0] ?? '').toUpperCase();
+      if ((dnsQueryTypes as readonly string[]).includes(t)) dns.queryType = t;
+      else findings.error(k, `type '${k.args[0] ?? ''}' is not carried: the API asks for ${dnsQueryTypes.join(', ')}; SOA, keepalived's default, is asked for`);
+    } else if (k.keyword === 'name' && k.args[0] !== undefined && k.args[0] !== '') dns.queryName = k.args[0];
+  }
+  return dns;
 }
 
-const commonKeywords = new Set(['connect_ip', 'connect_port', 'bindto', 'bind_port', 'bind_if', 'fwmark', 'alpha']);
+/** Keywords each checker reads besides the common ones; anything else keepalived reports as unknown. */
+const ownKeywords: Record<string, string[]> = {
+  HTTP_GET: ['url', 'nb_get_retry', 'http_protocol', 'enable_sni', 'fast_recovery'],
+  SSL_GET: ['url', 'nb_get_retry', 'http_protocol', 'enable_sni', 'fast_recovery'],
+  UDP_CHECK: ['payload', 'require_reply', 'min_reply_length', 'max_reply_length'],
+  DNS_CHECK: ['type', 'name'],
+  SMTP_CHECK: ['helo_name', 'host'],
+};
+const commonNotCarried = new Set(['bind_port', 'bind_if', 'fwmark']);
+const notCarried = new Set(['http_protocol', 'fast_recovery', 'min_reply_length', 'max_reply_length', 'host', ...commonNotCarried]);
 
 /**
  * One checker block to our health check, with keepalived's values written out where our
- * defaults differ (60 s delay_loop, 5 s connect_timeout, retry 1). `inherited` holds the
- * virtual_server's and real_server's settings, the checker's own override them.
+ * defaults differ (60 s delay_loop, 5 s connect_timeout, retry 1, delay_before_retry, warmup).
+ * `inherited` holds the virtual_server's and real_server's settings; the checker's own win.
  */
 export function translateChecker(checker: ConfNode, inherited: CheckTimers, findings: Findings): Check | undefined {
   const why = refused[checker.keyword];
@@ -163,7 +202,7 @@ export function translateChecker(checker: ConfNode, inherited: CheckTimers, find
     return undefined;
   }
   const timers: CheckTimers = { ...inherited };
-  const check: Check = {};
+  const check: Check = { type: types[checker.keyword] };
   const http = checker.keyword === 'HTTP_GET' || checker.keyword === 'SSL_GET';
   if (http && !(checker.children ?? []).some((c) => c.keyword === 'url')) {
     findings.error(checker, `${checker.keyword} without a url: keepalived drops such a checker, so it is not carried either`);
@@ -171,35 +210,31 @@ export function translateChecker(checker: ConfNode, inherited: CheckTimers, find
   }
   for (const k of checker.children ?? []) {
     if (readTimer(k, timers, findings)) continue;
+    const v = k.args[0];
     if (k.keyword === 'nb_get_retry' && http) {
       findings.warn(k, 'nb_get_retry is deprecated (keepalived says so too): read as retry');
-      const v = readUnsigned(k.args[0], 0, 4294967295);
-      if (v !== undefined) timers.retry = v;
-      continue;
-    }
-    if (k.keyword === 'connect_port') {
-      const p = readUnsigned(k.args[0], 1, 65535);
-      if (p === undefined) findings.error(k, `connect_port '${k.args[0] ?? ''}' is invalid: ignored`);
+      const n = readUnsigned(v, 0, 4294967295);
+      if (n !== undefined) timers.retry = n;
+    } else if (k.keyword === 'connect_port') {
+      const p = readUnsigned(v, 1, 65535);
+      if (p === undefined) findings.error(k, `connect_port '${v ?? ''}' is invalid: ignored`);
       else check.port = p;
-      continue;
+    } else if (k.keyword === 'connect_ip' || k.keyword === 'bindto') {
+      if (isAddress(v)) check[k.keyword === 'connect_ip' ? 'connectAddress' : 'bindAddress'] = v;
+      else findings.error(k, `${k.keyword} '${v ?? ''}' is not an address: not carried`);
+    } else if (k.keyword === 'alpha') {
+      findings.info(k, 'alpha is how every new real server starts here (down until its first check passes); see keepalived-mapping.md');
+    } else if (k.keyword === 'helo_name' && checker.keyword === 'SMTP_CHECK') {
+      if (v !== undefined && /^[A-Za-z0-9.-]+$/.test(v)) check.smtp = { helo: v };
+      else findings.error(k, `helo_name '${v ?? ''}' is not a host name: keepalived's default is sent`);
+    } else if (ownKeywords[checker.keyword]?.includes(k.keyword) || commonNotCarried.has(k.keyword)) {
+      // The checker's own settings are read by its settings reader; these have no counterpart.
+      if (notCarried.has(k.keyword)) findings.warn(k, `${k.keyword} is not carried: the API has no such setting`);
+    } else {
+      findings.error(k, `unknown keyword '${k.keyword}' in ${checker.keyword}: keepalived logs it and ignores it; not carried`);
     }
-    if (commonKeywords.has(k.keyword)) {
-      const note =
-        k.keyword === 'alpha'
-          ? 'a real server new to the kernel is always down until its first check passes here (keepalived alpha); see keepalived-mapping.md'
-          : `the API has no ${k.keyword} yet (connectAddress/bindAddress land with issue 13): checks go to the real server's address from the director's own`;
-      findings.warn(k, `${k.keyword} is not carried: ${note}`);
-      continue;
-    }
-    if (http && ['url', 'http_protocol', 'enable_sni', 'fast_recovery'].includes(k.keyword)) {
-      if (k.keyword !== 'url') findings.warn(k, `${k.keyword} is not carried: the API has no such HTTP setting`);
-      continue;
-    }
-    if (checker.keyword === 'UDP_CHECK' && ['payload', 'require_reply'].includes(k.keyword)) continue;
-    findings.error(k, `unknown keyword '${k.keyword}' in ${checker.keyword}: keepalived logs it and ignores it; not carried`);
   }
 
-  check.type = { TCP_CHECK: 'TCP', HTTP_GET: 'HTTP', SSL_GET: 'HTTPS', UDP_CHECK: 'UDP' }[checker.keyword];
   let timeout = timers.connectTimeout ?? 5;
   let interval = timers.delayLoop ?? 60;
   if (!Number.isInteger(timeout)) {
@@ -227,14 +262,35 @@ export function translateChecker(checker: ConfNode, inherited: CheckTimers, find
   check.rise = 1;
   if (retry + 1 > 100) findings.warn(checker, `retry ${retry}: fall is at most 100 here`);
   if (retry > 0) {
-    const delay = timers.delayBeforeRetry ?? (http ? 3 : 1);
-    findings.info(
-      checker,
-      `retry ${retry} is fall ${retry + 1} (keepalived fails a server after the first failure and ${retry} retries); keepalived retries after delay_before_retry ${delay} s, here every intervalSeconds ${check.intervalSeconds} s (retryDelaySeconds lands with issue 13)`,
-    );
+    const delay = timers.delayBeforeRetry ?? defaultRetryDelay(checker.keyword);
+    if (delay > 0 && delay !== check.intervalSeconds) check.retryDelaySeconds = Math.min(Math.max(1, Math.ceil(delay)), 3600);
+    if (delay > 0 && delay < 1) findings.warn(checker, `delay_before_retry ${delay} s is 1 s here: the API takes whole seconds`);
+    findings.info(checker, `retry ${retry} is fall ${retry + 1}: keepalived fails a server after the first failure and ${retry} retries, ${delay > 0 ? `${delay} s` : 'delay_loop'} apart (delay_before_retry)`);
   }
-  if (timers.warmup !== undefined) findings.warn(timers.warmupAt ?? checker, `warmup ${timers.warmup} s is not carried: the API has no warmup yet (issue 13)`);
+  // keepalived's warmup defaults to delay_loop; ours to a tenth of the interval.
+  check.warmupSeconds = Math.min(Math.ceil(timers.warmup ?? (check.intervalSeconds as number)), 3600);
   if (http) check.http = httpSettings(checker, timers, findings);
   if (checker.keyword === 'UDP_CHECK') check.udp = udpSettings(checker, findings);
+  if (checker.keyword === 'DNS_CHECK') check.dns = dnsSettings(checker, findings);
   return check;
+}
+
+/** Checks of one real server: the list all of which must pass, as keepalived needs every checker up. */
+export function translateCheckers(checkers: ConfNode[], timers: CheckTimers, at: ConfNode, findings: Findings): Check[] {
+  if (checkers.length === 0) {
+    findings.info(at, 'no checker: keepalived keeps this real server up, so its health check is type None');
+    return [{ type: 'None' }];
+  }
+  const out: Check[] = [];
+  for (const c of checkers) {
+    const t = translateChecker(c, timers, findings);
+    if (!t) continue;
+    if (out.length >= maxHealthChecks) findings.error(c, `checker not carried: ${maxHealthChecks} checks at most per real server here`);
+    else out.push(t);
+  }
+  if (out.length === 0) {
+    findings.error(at, 'none of its checkers is carried: the real server gets type None (always up) where keepalived checked it');
+    return [{ type: 'None' }];
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { schedulers } from '../api/index.js';
 import type { Findings, Place } from './finding.js';
 import type { ConfNode } from './keepalived-reader.js';
-import { type CheckTimers, isChecker, readTimer, translateChecker } from './keepalived-checks.js';
+import { type CheckTimers, isChecker, readTimer, translateCheckers } from './keepalived-checks.js';
 import type { Drafts, ServiceDraft } from './drafts.js';
 import { objectName } from './names.js';
 import { addressOf, isAddress, readUnsigned } from './values.js';
@@ -103,7 +103,7 @@ interface RealServerRead {
   address: string;
   port: number;
   spec: Record<string, unknown>;
-  check: Record<string, unknown> | undefined;
+  checks: Record<string, unknown>[];
 }
 
 function readRealServer(rs: ConfNode, vsTimers: CheckTimers, findings: Findings): RealServerRead | undefined {
@@ -164,20 +164,13 @@ function readRealServer(rs: ConfNode, vsTimers: CheckTimers, findings: Findings)
     findings.warn(rs, 'lthreshold without uthreshold is not carried: it has no effect without an upper threshold');
     delete spec.lowerThreshold;
   }
-  let check: Record<string, unknown> | undefined;
-  for (const c of checkers) {
-    const translated = translateChecker(c, timers, findings);
-    if (translated && check) findings.warn(c, `a second checker is not carried: the API takes one check per real server (several land with issue 13); keepalived needs every checker up`);
-    else if (translated) check = translated;
-  }
-  if (checkers.length === 0) {
-    findings.info(rs, 'no checker: keepalived keeps this real server up, so its health check is type None');
-    check = { type: 'None' };
-  } else if (!check) {
-    findings.error(rs, 'none of its checkers is carried: the real server gets type None (always up) where keepalived checked it');
-    check = { type: 'None' };
-  }
-  return { at: rs, address, port, spec, check };
+  const checks = translateCheckers(checkers, timers, rs, findings);
+  return { at: rs, address, port, spec, checks };
+}
+
+/** One check as the healthCheck shorthand, several as the healthChecks list. */
+function checkFields(checks: Record<string, unknown>[]): Record<string, unknown> {
+  return checks.length === 1 ? { healthCheck: checks[0] } : { healthChecks: checks };
 }
 
 interface VsContext {
@@ -381,10 +374,10 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
 
   const rsRead = realServers.map((r) => readRealServer(r, timers, findings)).filter((r) => r !== undefined);
   if (rsRead.length === 0) findings.warn(block, 'virtual_server without real servers: keepalived programs it empty, as here');
-  // One check for all real servers goes on the service; differing ones on each RealServer.
-  const checks = rsRead.map((r) => JSON.stringify(r.check));
+  // Checks all real servers share go on the service; differing ones on each RealServer.
+  const checks = rsRead.map((r) => JSON.stringify(r.checks));
   const shared = checks.length > 0 && checks.every((c) => c === checks[0]);
-  spec.healthCheck = shared ? rsRead[0]?.check : { type: 'None' };
+  Object.assign(spec, checkFields(shared ? (rsRead[0] as RealServerRead).checks : [{ type: 'None' }]));
 
   const anyFwmark = targets.some((t) => 'fwmark' in t);
   const selector = blockName !== '' ? objectName(blockName, protocol) : (() => {
@@ -402,7 +395,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
       else if (anyFwmark && r.port !== 0) findings.info(r.at, `port ${r.port} is cleared under a fwmark ${rsMethod} service, as keepalived clears it`);
     } else if (r.port !== 0) rsSpec.port = r.port;
     else if (anyFwmark) findings.warn(r.at, 'a NAT real server of a fwmark service without a port: it receives the packet\'s own port');
-    if (!shared) rsSpec.healthCheck = r.check;
+    if (!shared) Object.assign(rsSpec, checkFields(r.checks));
     drafts.realServers.push({ at: r.at, name: objectName(selector, r.address, r.port), selector, spec: rsSpec });
   }
 

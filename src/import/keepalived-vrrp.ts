@@ -16,7 +16,11 @@ export function translateGlobalDefs(block: ConfNode, drafts: Drafts, defaults: M
       case 'vrrp_version':
       case 'vrrp_garp_master_repeat':
       case 'vrrp_garp_interval':
-        defaults.set(n.keyword.replace(/^vrrp_/, ''), n);
+      case 'vrrp_garp_master_delay':
+      case 'vrrp_garp_master_refresh':
+      case 'vrrp_garp_master_refresh_repeat':
+        // An instance default: read as the instance's own keyword, before the instance's.
+        defaults.set(n.keyword.replace(/^vrrp_/, ''), { ...n, keyword: n.keyword.replace(/^vrrp_/, '') });
         break;
       case 'lvs_sync_daemon': {
         const [iface, instance, ...rest] = n.args;
@@ -71,13 +75,15 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
   let preemptDelay: ConfNode | undefined;
   let garpRepeat = 5;
   let garpInterval = 0;
+  const garp: Record<string, number> = {};
   let auth: { type?: string; pass?: string; at: ConfNode } | undefined;
   let vrid: number | undefined;
   const vips: GroupDraft['vips'] = [];
   const peers: string[] = [];
   let syncInterface: string | undefined;
-  for (const d of [defaults.get('garp_master_repeat'), defaults.get('garp_interval')]) if (d) kids.unshift({ ...d, keyword: d.keyword.replace(/^vrrp_/, '') });
-  for (const n of kids) {
+  const inherited = ['garp_master_repeat', 'garp_interval', 'garp_master_delay', 'garp_master_refresh', 'garp_master_refresh_repeat'];
+  const globalDefaults = inherited.map((k) => defaults.get(k)).filter((d) => d !== undefined);
+  for (const n of [...globalDefaults, ...kids]) {
     switch (n.keyword) {
       case 'interface':
         iface = n.args[0];
@@ -137,13 +143,10 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
             findings.error(v, `'${v.keyword}' is not an address: not carried`);
             continue;
           }
-          vips.push({ address, at: v });
           const dev = v.args.indexOf('dev');
-          if (dev >= 0 && iface !== undefined && v.args[dev + 1] !== iface)
-            findings.warn(v, `dev ${v.args[dev + 1] ?? ''} is not carried: every VIP of a group lives on its interface ${iface}`);
+          vips.push({ address, text: v.keyword, dev: dev >= 0 ? v.args[dev + 1] : undefined, at: v });
           const rest = v.args.filter((_, i) => i !== dev && i !== dev + 1);
-          if (rest.length > 0) findings.warn(v, `${rest.join(' ')} is not carried: VIPs are added as /32 (/128) on the group interface`);
-          if (v.keyword.includes('/')) findings.info(v, `the prefix of ${v.keyword} is not carried: VIPs are host addresses here`);
+          if (rest.length > 0) findings.warn(v, `${rest.join(' ')} is not carried: the API has no such address option`);
         }
         if (n.keyword === 'virtual_ipaddress_excluded')
           findings.warn(n, 'virtual_ipaddress_excluded addresses are carried like virtual_ipaddress: the API has no addresses left out of adverts');
@@ -170,9 +173,22 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
         syncInterface = n.args[0];
         findings.info(n, 'lvs_sync_daemon_interface (deprecated: keepalived 2 reads global_defs lvs_sync_daemon) turns on spec.sync, the sync id being the router id as keepalived does');
         break;
+      case 'garp_master_delay':
+      case 'garp_master_refresh':
+      case 'garp_master_refresh_repeat': {
+        const field = { garp_master_delay: 'garpMasterDelaySeconds', garp_master_refresh: 'garpMasterRefreshSeconds', garp_master_refresh_repeat: 'garpMasterRefreshRepeat' }[n.keyword] as string;
+        const max = n.keyword === 'garp_master_delay' ? 3600 : n.keyword === 'garp_master_refresh' ? 86400 : 100;
+        const v = readUnsigned(n.args[0], n.keyword === 'garp_master_refresh_repeat' ? 1 : 0, max);
+        if (v === undefined) findings.error(n, `${n.keyword} '${n.args[0] ?? ''}' must be a whole number up to ${max} here: keepalived's default is used`);
+        else garp[field] = v;
+        break;
+      }
       case 'unicast_src_ip':
       case 'mcast_src_ip':
-        findings.warn(n, `${n.keyword} is not carried: adverts leave from the interface's first address that is not a VIP`);
+        findings.warn(
+          n,
+          `${n.keyword} ${n.args[0] ?? ''} is this director's own: set the Node annotation lvs.dev/vrrp-unicast-src-ip: "${n.args[0] ?? ''}" on it (without it adverts leave from the interface's first address that is not a VIP)`,
+        );
         break;
       case 'track_interface':
       case 'track_script':
@@ -192,9 +208,6 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
       case 'debug':
       case 'use_vmac':
       case 'vmac_xmit_base':
-      case 'garp_master_delay':
-      case 'garp_master_refresh':
-      case 'garp_master_refresh_repeat':
       case 'garp_lower_prio_repeat':
       case 'garp_lower_prio_delay':
       case 'virtual_routes':
@@ -221,7 +234,7 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
     findings.warn(block, `advert_int ${advertSeconds} with VRRP version 2 is ${rounded / 1000} s: version 2 adverts are whole seconds`);
     advertMs = rounded;
   }
-  const vrrp: Record<string, unknown> = { version, advertIntervalMs: advertMs, priority, preempt, garpRepeat, garpIntervalMs: garpInterval };
+  const vrrp: Record<string, unknown> = { version, advertIntervalMs: advertMs, priority, preempt, garpRepeat, garpIntervalMs: garpInterval, ...garp };
   if (preemptDelay) {
     const v = seconds(preemptDelay, findings);
     if (v !== undefined && !preempt) findings.warn(preemptDelay, 'preempt_delay with nopreempt is not carried: keepalived ignores it, and the API refuses the pair');
@@ -244,12 +257,9 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
 }
 
 /** vrrp_sync_group: not in the API yet; the findings say what it held. */
-export function reportSyncGroup(block: ConfNode, findings: Findings): void {
+export function reportSyncGroup(block: ConfNode, drafts: Drafts, findings: Findings): void {
   const members = (block.children ?? []).find((c) => c.keyword === 'group')?.children?.map((c) => c.keyword) ?? [];
-  findings.warn(
-    block,
-    `vrrp_sync_group ${block.args[0] ?? ''} (${members.join(', ')}) is not carried: the API has no sync groups yet (issue 13); each group elects on its own`,
-  );
+  drafts.syncGroups.push({ at: block, name: block.args[0] ?? '', members });
   for (const n of block.children ?? []) {
     if (n.keyword === 'group') continue;
     if (scriptKeywords.test(n.keyword)) findings.error(n, `${n.keyword} is not carried: directors run no user scripts`);

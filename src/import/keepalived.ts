@@ -20,7 +20,7 @@ const notApplicable: Record<string, string> = {
 /** keepalived.conf (and its includes) to drafts of our objects; findings for everything not carried. */
 export function translateKeepalived(path: string, findings: Findings, io: { cwd?: string; stdin?: string }): Drafts {
   const nodes = readKeepalivedConf(path, { findings, ...io });
-  const drafts: Drafts = { groups: [], services: [], realServers: [] };
+  const drafts: Drafts = { groups: [], services: [], realServers: [], syncGroups: [] };
   const defaults = new Map<string, ConfNode>();
   const vsGroups = new Map<string, ReturnType<typeof readServerGroup>>();
   // keepalived reads everything before acting, so a group may be defined after its use.
@@ -39,7 +39,7 @@ export function translateKeepalived(path: string, findings: Findings, io: { cwd?
         break;
       }
       case 'vrrp_sync_group':
-        reportSyncGroup(n, findings);
+        reportSyncGroup(n, drafts, findings);
         break;
       case 'virtual_server':
         translateVirtualServer(n, { groups: vsGroups, findings, drafts });

@@ -21,16 +21,18 @@ describe('import of real-world style keepalived configurations', () => {
       sorryServer: { address: '192.0.2.99', port: 80 },
       inhibitOnFailure: true,
     });
-    // Both real servers share one check, so it sits on the service; keepalived's 200 only.
+    // Both real servers share one check, so it sits on the service; keepalived's 200 only, its retries 2 s apart, warmup delay_loop.
     expect(vs.spec.healthCheck).toEqual({
       type: 'HTTP',
       intervalSeconds: 10,
       timeoutSeconds: 3,
       fall: 3,
       rise: 1,
+      retryDelaySeconds: 2,
+      warmupSeconds: 10,
       http: { path: '/healthz', expectedStatus: [200] },
     });
-    expectFinding(r, `${c}/dr-master.conf`, 43, 'info', /retry 2 is fall 3.*delay_before_retry 2 s/);
+    expectFinding(r, `${c}/dr-master.conf`, 43, 'info', /retry 2 is fall 3: .* 2 s apart \(delay_before_retry\)/);
     expect(r.all('RealServer').every((x) => x.spec.healthCheck === undefined && x.spec.weight === 3)).toBe(true);
   });
 
@@ -41,26 +43,33 @@ describe('import of real-world style keepalived configurations', () => {
     expect(g.spec.vrrp.preemptDelaySeconds).toBeUndefined();
     expectFinding(r, `${c}/dr-backup.conf`, 13, 'warning', /preempt_delay with nopreempt is not carried/);
     // delay_loop from the virtual_server, retry 1 (fall 2), no inhibit.
-    expect(r.get('VirtualService', 'tcp-192-0-2-10-80').spec.healthCheck).toEqual({ type: 'TCP', intervalSeconds: 10, timeoutSeconds: 3, fall: 2, rise: 1 });
+    expect(r.get('VirtualService', 'tcp-192-0-2-10-80').spec.healthCheck).toEqual({ type: 'TCP', intervalSeconds: 10, timeoutSeconds: 3, fall: 2, rise: 1, retryDelaySeconds: 1, warmupSeconds: 10 });
   });
 
-  it('NAT pair: two instances become two groups, each carrying its own VIPs; the gateway VIP and the sync group are reported', () => {
+  it('NAT pair: the sync group moves as one DirectorGroup, the inner instance\'s VIP its gateway address', () => {
     const r = importFixture(`${c}/nat-gateway.conf`);
-    const ext = r.get('DirectorGroup', 'lvs-nat-vi-ext');
-    expect(ext.spec).toMatchObject({ interface: 'eth0', vrrp: { version: 3 } });
-    expect(r.get('DirectorGroup', 'lvs-nat-vi-int').spec.interface).toBe('eth1');
+    expect(r.all('DirectorGroup').map((g) => g.metadata.name)).toEqual(['lvs-nat']);
+    const g = r.get('DirectorGroup', 'lvs-nat');
+    expect(g.spec).toMatchObject({ interface: 'eth0', vrrp: { version: 3, priority: 150 } });
+    expect(g.spec.gatewayAddresses).toEqual([{ address: '10.1.0.1/24', interface: 'eth1' }]);
+    expectFinding(r, `${c}/nat-gateway.conf`, 7, 'info', /VI_EXT, VI_INT move together as one DirectorGroup \(VI_INT as its gateway addresses\)/);
+    expectFinding(r, `${c}/nat-gateway.conf`, 37, 'info', /10\.1\.0\.1\/24 is used by no virtual_server: a gateway address of lvs-nat on eth1/);
     const vs = r.get('VirtualService', 'tcp-203-0-113-10-443');
-    expect(vs.spec.directorGroup).toBe('lvs-nat-vi-ext');
-    expect(vs.spec.healthCheck).toMatchObject({ type: 'HTTPS', timeoutSeconds: 2, intervalSeconds: 5, http: { path: '/', digest: '9b3a0c85a887a256d6939da88aabd8cd', tlsVerify: false } });
-    // no status_code: keepalived takes any 2xx; the registered 2xx codes are listed.
-    expect(vs.spec.healthCheck.http.expectedStatus).toEqual([200, 201, 202, 203, 204, 205, 206, 207, 208, 226]);
-    expectFinding(r, `${c}/nat-gateway.conf`, 50, 'warning', /keepalived accepts 200-299/);
+    expect(vs.spec.directorGroup).toBe('lvs-nat');
+    // no status_code: keepalived and the API both take any 2xx, so none is written.
+    expect(vs.spec.healthCheck).toEqual({
+      type: 'HTTPS',
+      timeoutSeconds: 2,
+      intervalSeconds: 5,
+      fall: 2,
+      rise: 1,
+      retryDelaySeconds: 3,
+      warmupSeconds: 5,
+      http: { path: '/', digest: '9b3a0c85a887a256d6939da88aabd8cd', tlsVerify: false },
+    });
     expect(r.all('RealServer').map((x) => x.spec.port)).toEqual([8443, 8443]);
-    expectFinding(r, `${c}/nat-gateway.conf`, 7, 'warning', /vrrp_sync_group VG_NAT \(VI_EXT, VI_INT\) is not carried/);
     expectFinding(r, `${c}/nat-gateway.conf`, 12, 'error', /notify_master is not carried/);
     expectFinding(r, `${c}/nat-gateway.conf`, 21, 'warning', /track_interface is not carried/);
-    expectFinding(r, `${c}/nat-gateway.conf`, 35, 'warning', /garp_master_delay is not carried/);
-    expectFinding(r, `${c}/nat-gateway.conf`, 37, 'warning', /VIP 10\.1\.0\.1 is used by no virtual_server/);
   });
 
   it('virtual_server_group ranges become one VirtualService per address and port; fwmark DR ports are cleared', () => {
@@ -80,7 +89,7 @@ describe('import of real-world style keepalived configurations', () => {
     expect(r.get('RealServer', 'vsg-marked-tcp-10-0-1-3-80').spec.port).toBe(80);
   });
 
-  it('HTTP_GET with several urls: the first is carried, the rest (with its regex) and warmup are reported; per-server checks stay per server', () => {
+  it('HTTP_GET with several urls, status ranges, a regex, connect_port and warmup; per-server checks stay per server', () => {
     const r = importFixture(`${c}/http-multi-url.conf`);
     const vs = r.get('VirtualService', 'tcp-198-51-100-5-80');
     expect(vs.spec.healthCheck).toEqual({ type: 'None' });
@@ -92,36 +101,55 @@ describe('import of real-world style keepalived configurations', () => {
       timeoutSeconds: 4,
       fall: 4,
       rise: 1,
-      http: { path: '/index.html', digest: '640205b7b0fc66c1ea91c463fac6334d', expectedStatus: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226], host: 'www.example.com' },
+      retryDelaySeconds: 5,
+      warmupSeconds: 15,
+      http: {
+        urls: [
+          { path: '/index.html', digest: '640205b7b0fc66c1ea91c463fac6334d' },
+          { path: '/api/health', expectedStatus: ['200-299', 301], regex: 'OK' },
+        ],
+        host: 'www.example.com',
+      },
     });
     expectFinding(r, `${c}/http-multi-url.conf`, 23, 'warning', /nb_get_retry is deprecated/);
-    expectFinding(r, `${c}/http-multi-url.conf`, 16, 'warning', /a second url is not carried/);
+    expectFinding(r, `${c}/http-multi-url.conf`, 19, 'info', /regex is matched by JavaScript regular expressions/);
     const two = r.get('RealServer', 'tcp-198-51-100-5-80-10-2-0-2-8080');
+    expect(two.spec.healthCheck).toMatchObject({ fall: 2, retryDelaySeconds: 3, warmupSeconds: 10 });
     expect(two.spec.healthCheck.http).toEqual({ path: '/index.html', expectedStatus: [200, 204], host: 'static.example.com' });
-    expectFinding(r, `${c}/http-multi-url.conf`, 36, 'warning', /warmup 10 s is not carried/);
   });
 
-  it('UDP DNS: ops, a UDP_CHECK payload from hex, DNS_CHECK reported and its server left unchecked', () => {
+  it('UDP DNS: ops, DNS_CHECK with keepalived\'s retry 3 and no retry delay, a UDP_CHECK payload from hex', () => {
     const r = importFixture(`${c}/dns-udp.conf`);
     const vs = r.get('VirtualService', 'udp-192-0-2-53-53');
     expect(vs.spec).toMatchObject({ protocol: 'UDP', onePacket: true, forwarding: { method: 'DR' } });
-    expect(r.get('RealServer', 'udp-192-0-2-53-53-192-0-2-61-53').spec.healthCheck).toEqual({ type: 'None' });
-    expectFinding(r, `${c}/dns-udp.conf`, 10, 'error', /DNS_CHECK is not carried/);
-    expectFinding(r, `${c}/dns-udp.conf`, 9, 'error', /none of its checkers is carried/);
+    expect(r.get('RealServer', 'udp-192-0-2-53-53-192-0-2-61-53').spec.healthCheck).toEqual({
+      type: 'DNS',
+      intervalSeconds: 5,
+      timeoutSeconds: 2,
+      fall: 4,
+      rise: 1,
+      warmupSeconds: 5,
+      dns: { queryType: 'A', queryName: 'example.com' },
+    });
     const udp = r.get('RealServer', 'udp-192-0-2-53-53-192-0-2-62-53').spec.healthCheck;
     expect(udp).toMatchObject({ type: 'UDP', timeoutSeconds: 2, intervalSeconds: 5, udp: { encoding: 'Base64', expect: 'AAE=' } });
     expect(Buffer.from(udp.udp.payload, 'base64').subarray(12, 21).toString('latin1')).toBe('\x07example\x03');
   });
 
-  it('MISC_CHECK, SMTP_CHECK and PING_CHECK are refused with their reasons; a TCP_CHECK beside them is kept', () => {
+  it('MISC_CHECK is refused with its reason; SMTP_CHECK with TCP_CHECK become two checks that must both pass; PING_CHECK', () => {
     const r = importFixture(`${c}/misc-check.conf`);
     expectFinding(r, `${c}/misc-check.conf`, 10, 'error', /MISC_CHECK is not carried: directors run no user scripts/);
-    expectFinding(r, `${c}/misc-check.conf`, 16, 'error', /SMTP_CHECK is not carried/);
-    expectFinding(r, `${c}/misc-check.conf`, 24, 'error', /PING_CHECK is not carried/);
+    expectFinding(r, `${c}/misc-check.conf`, 9, 'error', /none of its checkers is carried: the real server gets type None/);
     expectFinding(r, `${c}/misc-check.conf`, 26, 'error', /notify_down is not carried/);
     expectFinding(r, `${c}/misc-check.conf`, 7, 'error', /quorum_up is not carried/);
-    expect(r.get('RealServer', 'tcp-192-0-2-80-25-10-3-0-2-25').spec.healthCheck).toMatchObject({ type: 'TCP', timeoutSeconds: 3, intervalSeconds: 20 });
     expect(r.get('RealServer', 'tcp-192-0-2-80-25-10-3-0-1-25').spec.healthCheck).toEqual({ type: 'None' });
+    const two = r.get('RealServer', 'tcp-192-0-2-80-25-10-3-0-2-25').spec;
+    expect(two.healthCheck).toBeUndefined();
+    expect(two.healthChecks).toMatchObject([
+      { type: 'SMTP', smtp: { helo: 'mail.example.com' }, intervalSeconds: 20, timeoutSeconds: 5 },
+      { type: 'TCP', timeoutSeconds: 3, intervalSeconds: 20 },
+    ]);
+    expect(r.get('RealServer', 'tcp-192-0-2-80-25-10-3-0-3-25').spec.healthCheck).toMatchObject({ type: 'Ping', intervalSeconds: 20, fall: 2 });
   });
 
   it('includes: globs relative to the including file, nested, and one matching nothing', () => {

@@ -21,7 +21,7 @@ describe('import of the seed configurations', () => {
     expect(vs.spec.persistence).toBeUndefined();
     expectFinding(r, 'seeds/002-master.conf', 26, 'error', /persistence_timeout '0' is invalid.*no persistence/);
     // nb_get_retry is no TCP_CHECK keyword in 2.2.7: retry stays 1, fall 2; connect_timeout 10 >= delay_loop 6.
-    expect(vs.spec.healthCheck).toEqual({ type: 'TCP', port: 80, intervalSeconds: 11, timeoutSeconds: 10, fall: 2, rise: 1 });
+    expect(vs.spec.healthCheck).toEqual({ type: 'TCP', port: 80, intervalSeconds: 11, timeoutSeconds: 10, fall: 2, rise: 1, retryDelaySeconds: 3, warmupSeconds: 11 });
     expectFinding(r, 'seeds/002-master.conf', 32, 'error', /unknown keyword 'nb_get_retry' in TCP_CHECK/);
     expectFinding(r, 'seeds/002-master.conf', 41, 'error', /unknown keyword 'nb_get_retry' in TCP_CHECK/);
     expectFinding(r, 'seeds/002-master.conf', 30, 'warning', /connect_timeout 10 s is not less than delay_loop 6 s.*intervalSeconds is 11/);
@@ -47,8 +47,10 @@ describe('import of the seed configurations', () => {
     const g = r.get('DirectorGroup', 'zvrouter1');
     expect(g.spec).toMatchObject({ interface: 'eth2', sync: { enabled: true, interface: 'eth3', syncId: 51 } });
     expect(g.spec.vrrp).toMatchObject({ version: 2, advertIntervalMs: 2000, priority: 150 });
-    expectFinding(r, 'seeds/004-vroute1.conf', 5, 'warning', /vrrp_sync_group bl_group \(vroute1\) is not carried/);
-    expectFinding(r, 'seeds/004-vroute1.conf', 22, 'warning', /VIP 192\.168\.2\.103 is used by no virtual_server/);
+    // haproxy serves the VIP: it moves with the master as a gateway address, as keepalived's master holds it.
+    expect(g.spec.gatewayAddresses).toEqual([{ address: '192.168.2.103', interface: 'eth2' }]);
+    expectFinding(r, 'seeds/004-vroute1.conf', 5, 'info', /vrrp_sync_group bl_group: vroute1 move together/);
+    expectFinding(r, 'seeds/004-vroute1.conf', 22, 'info', /192\.168\.2\.103 is used by no virtual_server: a gateway address of zvrouter1 on eth2/);
     expect(r.all('VirtualService')).toEqual([]);
   });
 
@@ -56,8 +58,8 @@ describe('import of the seed configurations', () => {
     const r = importFixture('seeds/004-vroute2.conf');
     const g = r.get('DirectorGroup', 'zvrouter1');
     expect(g.spec).toMatchObject({ interface: 'eth0', sync: { interface: 'eth1', syncId: 51 } });
-    expectFinding(r, 'seeds/004-vroute2.conf', 4, 'warning', /vrrp_sync_group bl_group \(vroute2\)/);
-    expectFinding(r, 'seeds/004-vroute2.conf', 18, 'warning', /VIP 192\.168\.2\.103 is used by no virtual_server/);
+    expect(g.spec.gatewayAddresses).toEqual([{ address: '192.168.2.103', interface: 'eth0' }]);
+    expectFinding(r, 'seeds/004-vroute2.conf', 4, 'info', /vrrp_sync_group bl_group: vroute2 move together/);
   });
 
   it('000 NAT: -a typed for -A is refused as ipvsadm refuses it, and nothing is emitted', () => {
