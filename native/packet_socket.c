@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/if_packet.h>
 #include <netinet/icmp6.h>
@@ -142,6 +143,25 @@ static napi_value js_sendto(napi_env env, napi_callback_info info) {
   napi_value out;
   CHECK(napi_create_int64(env, n, &out));
   return out;
+}
+
+// attachFilter(fd, program bytes): a classic BPF socket filter (struct sock_filter[], 8 bytes each),
+// so the kernel drops what the socket does not want before it is queued (SO_ATTACH_FILTER).
+static napi_value js_attach_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  void *code;
+  size_t len;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !arg_int(env, argv[0], &fd) || !arg_buffer(env, argv[1], &code, &len) || len == 0 ||
+      len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+    napi_throw_type_error(env, NULL, "attachFilter(fd, program: Buffer of 8-byte instructions)");
+    return NULL;
+  }
+  struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)), .filter = code};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) return throw_errno(env, "setsockopt", errno);
+  return undefined(env);
 }
 
 // close(fd). Stop any receiver on it first.
@@ -467,6 +487,7 @@ NAPI_MODULE_INIT() {
       {"sendto", NULL, js_sendto, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_enumerable, NULL},
       {"writableStart", NULL, js_writable_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"attachFilter", NULL, js_attach_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifNameToIndex", NULL, js_if_nametoindex, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recvStart", NULL, js_recv_start, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -5,12 +5,13 @@ import { nativeBinding, type NativeReceiver, type PacketSocketBinding } from '..
 import { sockaddrAddress } from '../../vrrp/runtime/sockaddr.js';
 import type { PingProbeSpec, Probe } from '../types.js';
 import { describeError } from './abort.js';
+import { echoFilterProgram, encodeFilter } from './echo-filter.js';
 import { encodeEchoRequest, icmpErrorText, judgeEchoPacket, type EchoId } from './icmp-echo.js';
 import { familyOf, resolveAddress, sockaddrOf } from './raw-socket.js';
 import { probeSession } from './session.js';
 
 const PAYLOAD_BYTES = 56;
-/** Echo ids of this process's pings in flight: each probe's own, so raw sockets that all see every reply never take another's. */
+/** Echo ids of this process's pings in flight: each probe's own, which its socket filter keys on. */
 const idsInFlight = new Set<number>();
 
 function takeId(): number {
@@ -39,13 +40,13 @@ export const probePing: Probe<PingProbeSpec> = (target, spec, signal) =>
     resolveAddress(target.address)
       .then(({ family, address }) => {
         if (over) return;
-        open = { fd: openIcmpSocket(n, family) };
+        const mine: EchoId = { id: takeId(), seq: randomInt(0, 0x10000), payload: randomBytes(PAYLOAD_BYTES) };
+        echo = mine;
+        open = { fd: openEchoSocket(n, family, mine.id) };
         if (spec.bindAddress) {
           if (familyOf(spec.bindAddress) !== family) throw new Error(`bind address ${spec.bindAddress} is not ${family}`);
           n.bind(open.fd, sockaddrOf(n.constants, family, spec.bindAddress));
         }
-        const mine: EchoId = { id: takeId(), seq: randomInt(0, 0x10000), payload: randomBytes(PAYLOAD_BYTES) };
-        echo = mine;
         open.receiver = n.recvStart(open.fd, (err, data, from) => {
           if (err) return finish(false, describeError(err));
           if (!data) return;
@@ -65,13 +66,17 @@ export const probePing: Probe<PingProbeSpec> = (target, spec, signal) =>
     };
   });
 
-/** A raw ICMP socket that the kernel lets only echo replies and the two errors through. */
-function openIcmpSocket(n: PacketSocketBinding, family: IpFamily): number {
+/**
+ * A raw ICMP socket on which the kernel queues only echo replies with `id` and the two errors:
+ * the ICMP type filter first, then the socket filter on the id (echo-filter.ts).
+ */
+export function openEchoSocket(n: PacketSocketBinding, family: IpFamily, id: number): number {
   const c = n.constants;
   const fd = family === 'IPv4' ? n.socket(c.AF_INET, c.SOCK_RAW, c.IPPROTO_ICMP) : n.socket(c.AF_INET6, c.SOCK_RAW, c.IPPROTO_ICMPV6);
   try {
     if (family === 'IPv4') n.setsockopt(fd, c.SOL_RAW, c.ICMP_FILTER, ~((1 << 0) | (1 << 3) | (1 << 11)));
     else n.setsockopt(fd, c.IPPROTO_ICMPV6, c.ICMP6_FILTER, icmp6Filter([129, 1, 3]));
+    n.attachFilter(fd, encodeFilter(echoFilterProgram(family, id)));
   } catch (err) {
     n.close(fd);
     throw err;

@@ -67,6 +67,8 @@ export interface PacketSocketBinding {
   setsockopt(fd: number, level: number, name: number, value: number | Buffer): void;
   bind(fd: number, sockaddr: Buffer): void;
   sendto(fd: number, data: Buffer, sockaddr: Buffer): number;
+  /** Attaches a classic BPF socket filter (struct sock_filter[] as bytes, 8 per instruction). */
+  attachFilter(fd: number, program: Buffer): void;
   /** Non-blocking connect: true when connected at once, false when in progress (then writableStart). */
   connect(fd: number, sockaddr: Buffer): boolean;
   /** Calls back once when the socket turns writable: null, or the connect's error (SO_ERROR). Stop with recvStop. */

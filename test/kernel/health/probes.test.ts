@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEchoRequest } from '../../../src/health/probes/icmp-echo.js';
 import { deadlineSignal, probeDns, probePing, probeSctp, probeSmtp } from '../../../src/health/probes/index.js';
+import { openEchoSocket } from '../../../src/health/probes/ping.js';
+import { sockaddrIn } from '../../../src/vrrp/runtime/sockaddr.js';
+import { nativeBinding } from '../../../src/vrrp/runtime/native.js';
 import type { DnsProbeSpec, Probe, ProbeResult, ProbeSpec } from '../../../src/health/types.js';
 import { assertInLab } from '../../lab/inside.js';
 import { rootNs, type Netns } from '../../lab/netns.js';
+import { waitUntil } from '../vrrp/routers.js';
 import { A, DNS_NAME, manyDropped, manyUp, SCTP_PORT, startHealthLab, type HealthLab } from './lab.js';
 
 // The DNS, SMTP, ping and SCTP probes against real servers in a lab namespace: dnsmasq, Python's
@@ -103,6 +108,25 @@ describe('health probes against real servers', () => {
 
     it('a router saying host unreachable fails at once, naming the error and the router', async () => {
       expect(await ping(A.unreachable)).toMatchObject({ ok: false, reason: `destination unreachable (ICMP type 3 code 1) from ${A.main}` });
+    });
+
+    it('the kernel queues on each ping socket only the replies with its id (the socket filter)', async () => {
+      const n = nativeBinding();
+      const ids = [0x1111, 0x2222];
+      const got: number[][] = [[], []];
+      const fds = ids.map((id) => openEchoSocket(n, 'IPv4', id));
+      const watches = fds.map((fd, i) => n.recvStart(fd, (_err, data) => {
+        if (data) got[i]!.push(data.readUInt16BE((data[0]! & 0x0f) * 4 + 4));
+      }));
+      try {
+        // in this order on one path: unfiltered, the second socket would see the first reply first
+        ids.forEach((id, i) => n.sendto(fds[i]!, encodeEchoRequest('IPv4', { id, seq: 1, payload: Buffer.alloc(8) }), sockaddrIn(n.constants.AF_INET, A.ping)));
+        await waitUntil('both replies', () => got.every((g) => g.length > 0), 5000);
+        expect(got).toEqual([[0x1111], [0x2222]]);
+      } finally {
+        watches.forEach((w) => n.recvStop(w));
+        fds.forEach((fd) => n.close(fd));
+      }
     });
 
     it('50 live and 50 silent addresses pinged at once: each probe takes only its own answer', async () => {
