@@ -74,8 +74,9 @@ export function liveTable(node: string, at: Date, kernel: readonly IpvsServiceWi
         .sort((a, b) => a.address.localeCompare(b.address)),
     };
   }).sort((a, b) => a.service.localeCompare(b.service));
-  const instances = vrrp.flatMap((i) => i.vips.map((vip): LiveVrrp => ({
-    vip, interface: i.interface, vrid: i.vrid, state: i.state, priority: i.priority, ...(i.master ? { master: i.master.address } : {}),
+  // The speaker names its addresses with their prefix (`192.0.2.10/32`, a gateway's `/24`).
+  const instances = vrrp.flatMap((i) => i.vips.map((v): LiveVrrp => ({
+    vip: v.split('/')[0]!, interface: i.interface, vrid: i.vrid, state: i.state, priority: i.priority, ...(i.master ? { master: i.master.address } : {}),
   })));
   return { node, at: at.toISOString(), services, vrrp: instances.sort((a, b) => a.vip.localeCompare(b.vip)) };
 }

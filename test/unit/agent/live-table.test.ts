@@ -19,7 +19,7 @@ const desired = { services: [{ key: 'shop/web', ipvs: { key: { ...ours.key } } }
 describe('the live table', () => {
   it("names our services by their VirtualService, leaves foreign ones unnamed, sorts, keeps the kernel's counters", () => {
     const t = liveTable('d1', new Date(0), [foreign, ours], desired, [
-      { name: 'g/eth0/192.0.2.10', interface: 'eth0', family: 'IPv4', vrid: 51, state: 'master', priority: 100, primaryAddress: '192.0.2.1', vips: ['192.0.2.10'], since: new Date(0), counters: {} } as never,
+      { name: 'g/eth0/192.0.2.10', interface: 'eth0', family: 'IPv4', vrid: 51, state: 'master', priority: 100, primaryAddress: '192.0.2.1', vips: ['192.0.2.10/32'], since: new Date(0), counters: {} } as never,
     ]);
     expect(t.node).toBe('d1');
     expect(t.at).toBe('1970-01-01T00:00:00.000Z');
