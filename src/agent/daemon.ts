@@ -129,6 +129,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     logManifests(o.log, files.snapshot(), resolve(files.snapshot()));
     source = files;
     readSecret = files.readSecret;
+    readSecretData = files.readSecretData;
   } else {
     throw new Error('agent needs the API server or manifest files');
   }
@@ -152,7 +153,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     ...(o.leadership ? { leadership: o.leadership } : {}),
     ...(vrrp ? { vrrp } : {}),
     checker,
-    ...(readSecretData ? { readSecretData, secretNamespace: o.leaseNamespace ?? 'lvs-system' } : {}),
+    readSecretData, secretNamespace: o.leaseNamespace ?? 'lvs-system',
     onPass: (pass) => {
       metrics.observe(pass);
       reporter?.report(pass);

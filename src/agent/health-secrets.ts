@@ -38,7 +38,7 @@ export class HealthSecrets {
 
   constructor(private readonly o: { read: SecretDataReader | undefined; namespace: string; log: Logger; onChange: () => void }) {}
 
-  readonly lookup: TlsLookup = (name) => this.material.get(name) ?? (this.o.read ? undefined : { error: `client certificate Secret ${name}: a standalone agent reads no Secrets` });
+  readonly lookup: TlsLookup = (name) => this.material.get(name) ?? (this.o.read ? undefined : { error: `client certificate Secret ${name}: this agent reads no Secrets` });
 
   /** Reads these Secrets (one read at a time; a call during a read runs once it ends) and forgets the others. */
   update(names: ReadonlySet<string>): Promise<void> {

@@ -115,6 +115,9 @@ stringData: {pass: plain}
     expect(await src.readSecret('lvs-system', 'other', 'pass')).toBe('plain');
     expect(await src.readSecret('lvs-system', 'other', 'nope')).toBeUndefined();
     expect(await src.readSecret('default', 'vrrp-auth', 'password')).toBeUndefined();
+    // Whole Secrets too, base64 as the API serves them (client certificates of HTTPS checks).
+    expect(await src.readSecretData('lvs-system', 'other')).toEqual({ pass: Buffer.from('plain').toString('base64') });
+    expect(await src.readSecretData('lvs-system', 'missing')).toBeUndefined();
     const silent = { warn: () => {} } as never;
     expect(await vrrpPasswords(resolve(src.snapshot()), ['edge'], src.readSecret, silent)).toEqual(new Map([['edge', 's3cret']]));
   });

@@ -67,6 +67,8 @@ describe('examples/', () => {
     expect(api?.kind === 'VirtualService' && api.spec.forwarding.method).toBe('NAT');
     const dns = vs('dns');
     expect(dns?.kind === 'VirtualService' && dns.spec).toMatchObject({ port: 53, protocol: 'UDP', healthCheck: { type: 'UDP' } });
+    const https = vs('shop-https');
+    expect(https?.kind === 'VirtualService' && https.spec.healthChecks?.map((c) => c.type)).toEqual(['TCP', 'HTTPS']);
     const shop = vs('shop');
     expect(shop?.kind === 'VirtualService' && shop.spec).toMatchObject({ fwmark: 1, persistence: { timeoutSeconds: 600 } });
     // every VirtualService names a DirectorGroup the examples define
