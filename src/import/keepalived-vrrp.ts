@@ -76,6 +76,7 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
   let garpRepeat = 5;
   let garpInterval = 0;
   const garp: Record<string, number> = {};
+  const tracked: { name: string; weight: number }[] = [];
   let auth: { type?: string; pass?: string; at: ConfNode } | undefined;
   let vrid: number | undefined;
   const vips: GroupDraft['vips'] = [];
@@ -191,11 +192,18 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
         );
         break;
       case 'track_interface':
+        for (const t of n.children ?? []) {
+          const w = t.args[0] === 'weight' ? Number(t.args[1]) : 0;
+          if (t.args.length > 0 && !(t.args[0] === 'weight' && Number.isInteger(w) && w >= -253 && w <= 253))
+            findings.error(t, `'${[t.keyword, ...t.args].join(' ')}' is not an interface with an optional weight -253..253: not carried`);
+          else if (!tracked.some((x) => x.name === t.keyword)) tracked.push({ name: t.keyword, weight: w });
+        }
+        break;
       case 'track_script':
       case 'track_process':
       case 'track_file':
       case 'track_bfd':
-        findings.warn(n, `${n.keyword} is not carried: the API has no tracking yet (VRRP fault and tracked interfaces land with issue 13); this group's priority does not follow it`);
+        findings.warn(n, `${n.keyword} is not carried: the API tracks interfaces only (trackInterfaces); this group's priority does not follow it`);
         break;
       case 'smtp_alert':
         findings.info(n, 'smtp_alert is not applicable: transitions are Events');
@@ -234,7 +242,10 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
     findings.warn(block, `advert_int ${advertSeconds} with VRRP version 2 is ${rounded / 1000} s: version 2 adverts are whole seconds`);
     advertMs = rounded;
   }
-  const vrrp: Record<string, unknown> = { version, advertIntervalMs: advertMs, priority, preempt, garpRepeat, garpIntervalMs: garpInterval, ...garp };
+  // keepalived's priority follows no health unless a track_script says so: ours drops it by default.
+  const vrrp: Record<string, unknown> = { version, advertIntervalMs: advertMs, priority, preempt, garpRepeat, garpIntervalMs: garpInterval, ...garp, unhealthyPriorityDrop: 0 };
+  if (tracked.length > 0) vrrp.trackInterfaces = tracked.slice(0, 16);
+  if (tracked.length > 16) findings.error(block, 'track_interface: 16 interfaces at most here; the rest are not tracked');
   if (preemptDelay) {
     const v = seconds(preemptDelay, findings);
     if (v !== undefined && !preempt) findings.warn(preemptDelay, 'preempt_delay with nopreempt is not carried: keepalived ignores it, and the API refuses the pair');

@@ -69,7 +69,8 @@ describe('import of real-world style keepalived configurations', () => {
     });
     expect(r.all('RealServer').map((x) => x.spec.port)).toEqual([8443, 8443]);
     expectFinding(r, `${c}/nat-gateway.conf`, 12, 'error', /notify_master is not carried/);
-    expectFinding(r, `${c}/nat-gateway.conf`, 21, 'warning', /track_interface is not carried/);
+    // keepalived's priority does not follow health: ours would drop it by default, so 0 is written.
+    expect(g.spec.vrrp).toMatchObject({ trackInterfaces: [{ name: 'eth1', weight: 0 }], unhealthyPriorityDrop: 0 });
   });
 
   it('virtual_server_group ranges become one VirtualService per address and port; fwmark DR ports are cleared', () => {
@@ -230,5 +231,14 @@ describe('import of real-world style keepalived configurations', () => {
     expect(r.get('RealServer', 'tcp-2001-db8-100-443-2001-db8-5-8443').spec).toMatchObject({ port: 8443, weight: 2 });
     expectFinding(r, f, 15, 'error', /was not added before/);
     expectFinding(r, f, 1, 'warning', /no vrrp_instance: one DirectorGroup on interface eth0/);
+  });
+
+  it('the kernel parity configuration imports without errors: a range, an unchecked server, a cleared fwmark port', () => {
+    const r = importFixture(`${c}/kernel-parity.conf`);
+    expect(r.findings.filter((f) => f.level === 'error')).toEqual([]);
+    expect(r.all('VirtualService').map((v) => v.metadata.name)).toEqual(['tcp-10-78-1-1-80', 'tcp-10-78-1-2-80', 'fwm-9', 'tcp-10-78-1-3-8080']);
+    expect(r.get('RealServer', 'vsg-web-tcp-10-78-0-13-80').spec.healthCheck).toEqual({ type: 'None' });
+    expect(r.get('RealServer', 'fwm-9-tcp-10-78-0-11-8080').spec.port).toBeUndefined();
+    expect(r.get('VirtualService', 'fwm-9').spec.healthCheck).toMatchObject({ type: 'HTTP', port: 8080, fall: 1, intervalSeconds: 2, timeoutSeconds: 1 });
   });
 });
