@@ -486,6 +486,18 @@ export const invalidObjects: InvalidObject[] = [
     zod: 'spec.vrrp.priority: Too big',
   },
   {
+    name: 'track_interface weight beyond keepalived\'s 253',
+    object: dg((s) => (s.vrrp = { trackInterfaces: [{ name: 'eth1', weight: -254 }] })),
+    server: 'spec.vrrp.trackInterfaces[0].weight: Invalid value: -254: spec.vrrp.trackInterfaces[0].weight in body should be greater than or equal to -253',
+    zod: 'spec.vrrp.trackInterfaces[0].weight: Too small',
+  },
+  {
+    name: 'the same tracked interface twice',
+    object: dg((s) => (s.vrrp = { trackInterfaces: [{ name: 'eth1' }, { name: 'eth1', weight: 10 }] })),
+    server: 'spec.vrrp.trackInterfaces[1]: Duplicate value: {"name":"eth1"}',
+    zod: 'duplicate entry for key ["eth1"]',
+  },
+  {
     name: 'preempt delay without preempt',
     object: dg((s) => (s.vrrp = { preempt: false, preemptDelaySeconds: 10 })),
     server: 'spec.vrrp.preemptDelaySeconds: Invalid value: preemptDelaySeconds needs preempt',
