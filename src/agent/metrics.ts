@@ -30,8 +30,8 @@ export class AgentMetrics {
         for (const s of last()?.desired.services ?? []) this.set({ virtualservice: s.key }, s.healthy);
       },
     });
-    new Gauge({ name: 'lvs_agent_healthcheck_targets', help: 'Real servers under health check', registers: reg, collect() { this.set(checker.stats().targets); } });
-    new Gauge({ name: 'lvs_agent_healthcheck_healthy', help: 'Real servers passing their health check', registers: reg, collect() { this.set(checker.stats().healthy); } });
+    new Gauge({ name: 'lvs_agent_healthcheck_targets', help: 'Health checks run (one per check of each real server)', registers: reg, collect() { this.set(checker.stats().targets); } });
+    new Gauge({ name: 'lvs_agent_healthcheck_healthy', help: 'Health checks passing (a real server is healthy when all of its pass)', registers: reg, collect() { this.set(checker.stats().healthy); } });
     // Read from the checker when scraped; counters all the same (they reset only with the process).
     new Counter({ name: 'lvs_agent_healthcheck_probes_total', help: 'Health probes run since start', registers: reg, collect() { this.reset(); this.inc(checker.stats().probesTotal); } });
     new Counter({ name: 'lvs_agent_healthcheck_failures_total', help: 'Health probes that failed since start', registers: reg, collect() { this.reset(); this.inc(checker.stats().failuresTotal); } });

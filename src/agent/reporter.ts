@@ -52,7 +52,7 @@ export class StatusReporter {
   /** An Event on the RealServer (or VirtualService for Service-backed servers) for each health transition. */
   healthEvent(change: HealthChange): void {
     const events = this.o.events;
-    const [service = '', address, port] = change.key.split('|'); // see checkKey()
+    const [service = '', address, port, index = '0'] = change.key.split('|'); // see checkKey()
     const model = this.lastPass?.model.services.get(service);
     if (!events || !model) return;
     const backend = model.backends.find((b) => b.address === address && String(b.port) === port);
@@ -61,8 +61,11 @@ export class StatusReporter {
       ? { apiVersion, kind: 'RealServer', namespace: src.namespace, name: src.name }
       : { apiVersion, kind: 'VirtualService', namespace: model.namespace, name: model.name };
     const where = `${change.target.address}:${change.target.port}`;
+    // With several checks, say which one: the server is in only while all of them pass.
+    const checks = backend?.healthChecks ?? [];
+    const which = checks.length > 1 ? `${checks[Number(index)]?.type ?? ''} check (${Number(index) + 1} of ${checks.length})` : 'check';
     void events.record(regarding, change.healthy ? 'Normal' : 'Warning', change.healthy ? 'RealServerUp' : 'RealServerDown',
-      change.healthy ? `${where} passes its check on ${this.o.node}` : `${where} fails its check on ${this.o.node}: ${change.reason}`, 'HealthCheck');
+      change.healthy ? `${where} passes its ${which} on ${this.o.node}` : `${where} fails its ${which} on ${this.o.node}: ${change.reason}`, 'HealthCheck');
   }
 
   /** Status writes wanted and not yet done (rate limit, API server away). */

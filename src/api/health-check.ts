@@ -185,7 +185,7 @@ const DnsCheck = z
     queryType: z
       .enum(dnsQueryTypes)
       .default('SOA')
-      .describe('Record type to ask for (keepalived DNS_CHECK type); default SOA, as keepalived. The reply must be NOERROR with at least one answer.'),
+      .describe('Record type to ask for (keepalived DNS_CHECK type); default SOA, as keepalived. The reply must be NOERROR; as keepalived, an answer is not required.'),
   })
   .describe('DNS check settings (keepalived DNS_CHECK): one query over UDP.');
 
