@@ -23,7 +23,7 @@ type Rs = keyof typeof rsAddr;
 // virtual_server 1: DR, quorum 3 with hysteresis 1 (lost below 2, regained at 4),
 // inhibit_on_failure with one real server turning it off, a NAT sorry server on its own port
 // parked at weight 0 (sorry_server_inhibit).
-// virtual_server 2: fwmark DR, default quorum 1, a TUN sorry server (sorry_server_lvs_method),
+// virtual_server 2: fwmark DR, default quorum 1, a GUE-tunnelled sorry server (sorry_server_lvs_method),
 // its real server's port cleared (DR under a fwmark).
 // virtual_server 3: NAT, quorum 2 and no sorry server (the pool is left alone when it is lost),
 // inhibit_on_failure on one real_server only.
@@ -61,7 +61,7 @@ virtual_server fwmark 7 {
   lb_algo rr
   lb_kind DR
   sorry_server ${net}.21
-  sorry_server_lvs_method TUN
+  sorry_server_lvs_method TUN type gue port 6080
   real_server ${rsAddr.d} 80 {
     weight 1
     TCP_CHECK {
@@ -110,7 +110,7 @@ const manifests = [
   realServer('vs1-c', 'vs1', { address: rsAddr.c, weight: 1 }),
   virtualService('vs2', {
     fwmark: 7, scheduler: 'rr', forwarding: { method: 'DR' }, healthCheck: { ...healthCheck, port: 80 },
-    sorryServer: { address: `${net}.21`, forwarding: { method: 'TUN' } },
+    sorryServer: { address: `${net}.21`, forwarding: { method: 'TUN', tunnelType: 'gue', tunnelPort: 6080 } },
   }),
   realServer('vs2-d', 'vs2', { address: rsAddr.d, port: 80, weight: 1 }),
   virtualService('vs3', { vip: '10.77.1.3', port: 80, protocol: 'TCP', scheduler: 'wlc', forwarding: { method: 'NAT' }, quorum: { weight: 2 } }),
@@ -122,7 +122,7 @@ const svc1 = '-A -t 10.77.1.1:80 -s wrr';
 const svc2 = '-A -f 7 -s rr';
 const svc3 = '-A -t 10.77.1.3:80 -s wlc';
 const d1 = (addr: string, w: number, fwd = '-g', port = 80): string => `-a -t 10.77.1.1:80 -r ${addr}:${port} ${fwd} -w ${w}`;
-const d2 = (addr: string, w: number, fwd = '-g'): string => `-a -f 7 -r ${addr}:0 ${fwd} -w ${w}${fwd === '-i' ? ' --tun-type ipip' : ''}`;
+const d2 = (addr: string, w: number, fwd = '-g'): string => `-a -f 7 -r ${addr}:0 ${fwd} -w ${w}${fwd === '-i' ? ' --tun-type gue --tun-port 6080 --tun-nocsum' : ''}`;
 const d3 = (addr: string, w: number): string => `-a -t 10.77.1.3:80 -r ${addr}:80 -m -w ${w}`;
 
 const allUp = [
@@ -142,7 +142,7 @@ const oneDown = [
 // sorry server in. vs3: a inhibited at 0.
 const quorumLost = [
   svc1, d1(rsAddr.a, 0), d1(rsAddr.c, 0), d1(`${net}.20`, 1, '-m', 8080),
-  svc2, d2(`${net}.21`, 1, '-i'), // ipvsadm -S names the tunnel type of every TUN destination
+  svc2, d2(`${net}.21`, 1, '-i'),
   svc3, d3(rsAddr.a, 0),
 ];
 // a and d back: vs1 at live weight 3 < 3 + 1 stays on the sorry server, a left at 0 (keepalived
