@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdConnections, knowsEvery, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
+import { holdConnections, knowsEvery, longestGapMs, recoveryMs, sleep, startEchoServer, startProbes, type EchoServer } from '../bench/failover-traffic.js';
 import { waitFor } from '../test/lab/agents.js';
 import { LabCluster, labSubnet, type LabNodeHandle } from '../test/lab/cluster.js';
 import type { Netns } from '../test/lab/netns.js';
@@ -95,6 +95,28 @@ describe('LVS-NAT pair: the real servers\' gateway address moves with the servic
     // A router id for the gateway on eth1, as for the VIP on eth0.
     const g = JSON.parse((await lab.api.kubectl(['get', 'directorgroup', 'nat', '-o', 'json'])).stdout) as { status?: { vrids?: { vip: string; interface: string }[] } };
     expect(g.status?.vrids?.map((v) => `${v.interface}/${v.vip}`).sort()).toEqual([`eth0/${vip}`, `eth1/${gateway}`]);
+  });
+
+  it('the master\'s inner link down: the group is one sync group, so the service VIP leaves with the gateway, and both come back', async () => {
+    const [d1, d2] = directors as [LabNodeHandle, LabNodeHandle];
+    const probes = startProbes(client, vip, port, 100, 2000);
+    await sleep(1500);
+    const downAt = Date.now();
+    // Without a sync group the gateway instance alone would move: the VIP would stay on d1, whose
+    // real servers could no longer answer through it.
+    await d1.exec('ip link set eth1 down');
+    expect(await waitFor(async () => JSON.stringify(await holds(d2)) === '{"vip":true,"gateway":true}', 30_000)).toBe(true);
+    expect((await holds(d1)).vip).toBe(false);
+    await sleep(3000);
+    await d1.exec('ip link set eth1 up');
+    // d1 has the higher priority and preempts once its link is back: both addresses return together.
+    expect(await waitFor(async () => JSON.stringify(await holds(d1)) === '{"vip":true,"gateway":true}', 30_000)).toBe(true);
+    expect(await waitFor(async () => JSON.stringify(await holds(d2)) === '{"vip":false,"gateway":false}', 10_000)).toBe(true);
+    await sleep(3000);
+    await probes.stop();
+    const since = probes.probes.filter((p) => p.start >= downAt);
+    console.log(`e2e-figures ${JSON.stringify({ drill: 'nat-gateway-inner-link-down', newConnections: since.length, failedNew: since.filter((p) => !p.ok).length, longestGapMs: longestGapMs(probes.probes, downAt) })}`);
+    expect(probes.probes.slice(-10).every((p) => p.ok)).toBe(true);
   });
 
   it('a crash of the master: the gateway moves with the VIP, held connections survive, new ones are served again', async () => {
