@@ -216,7 +216,7 @@ ${rs}
     for (const who of ['ours', 'keepalived']) for (const p of ['rs1 /a', 'rs1 /b', 'rs2 /a', 'rs2 /b']) expect(asked).toContain(`${who} ${p}`);
   });
 
-  it('status codes and ranges: ["200-204", 301] keeps a server answering 301, a 500 takes it out', async () => {
+  it('status codes and ranges: ["200-204", 301] keeps servers answering 204 and 301, a 205 or a 302 takes them out', async () => {
     const { realServers: [r1, r2] } = await startLab();
     const web = [await startServer(r1!.ns, 'rs1'), await startServer(r2!.ns, 'rs2')];
     web[0]!.set('status /s 301');
