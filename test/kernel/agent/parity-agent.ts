@@ -2,19 +2,9 @@
 // real agent loop over manifest files, printing what keepalived logs and ipvsadm cannot show
 // (each service's quorum state and live weight) as one JSON line whenever it changes.
 // Usage: node --import tsx test/kernel/agent/parity-agent.ts <node> <manifest> <stateDir> <nodes-json>
-import { Agent } from '../../../src/agent/agent.js';
-import { openKernel } from '../../../src/agent/kernel.js';
-import { FileSource } from '../../../src/agent/source.js';
-import type { Node } from '../../../src/kube/types.js';
+import { startFileAgent } from '../../lab/file-agent.js';
 
-const [nodeName = '', manifest = '', stateDir = '', nodesJson = '[]'] = process.argv.slice(2);
-const nodes: Node[] = (JSON.parse(nodesJson) as { name: string; labels?: Record<string, string> }[])
-  .map((n) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.labels ?? {} } }));
-const source = new FileSource([manifest], nodes);
-await source.reload();
-const kernel = await openKernel(stateDir);
-const agent = new Agent({ node: nodeName, source, reconciler: kernel.reconciler, resyncMs: 5000, debounceMs: 5 });
-await agent.start();
+const { agent, kernel } = await startFileAgent(process.argv.slice(2), { debounceMs: 5 });
 
 let last = '';
 const report = (): void => {
