@@ -37,6 +37,13 @@ const TrackInterface = z
   })
   .describe('One tracked interface (keepalived track_interface).');
 
+const RouterIdPin = z
+  .object({
+    address: ipAddress('A VIP of the group (of one of its VirtualServices) or one of its gateway addresses, without prefix.'),
+    vrid: z.int().min(1).max(255).describe('The VRRP router id (keepalived virtual_router_id) this address is carried with.'),
+  })
+  .describe('A router id pinned to one address instead of allocated, e.g. the one the keepalived pair being replaced uses, so both speak in one virtual router.');
+
 const Vrrp = withRules(
   z
     .object({
@@ -102,6 +109,12 @@ const Vrrp = withRules(
         .max(100)
         .default(1)
         .describe('Gratuitous ARPs / NAs per VIP at each refresh (keepalived garp_master_refresh_repeat).'),
+      routerIds: listMapOf(
+        RouterIdPin,
+        ['address'],
+        64,
+        'Router ids pinned per address (keepalived virtual_router_id); the others are allocated. A pin whose id another group holds on the same interface is refused (the address gets no router id, the group says so in Degraded), so our directors never contend with another virtual router.',
+      ).optional(),
       trackInterfaces: listMapOf(
         TrackInterface,
         ['name'],

@@ -95,11 +95,6 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
       case 'virtual_router_id':
         vrid = readUnsigned(n.args[0], 1, 255);
         if (vrid === undefined) findings.error(n, `virtual_router_id '${n.args[0] ?? ''}' must be 1..255`);
-        else
-          findings.warn(
-            n,
-            `virtual_router_id ${vrid} is not carried: the controller allocates a router id per VIP (DirectorGroup status.vrids); until a group can pin its ids (issue 12 item 3), do not let these directors and the keepalived pair share the interface's segment with colliding ids while you migrate`,
-          );
         break;
       case 'priority': {
         const p = readUnsigned(n.args[0], 1, 255);
@@ -264,6 +259,17 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
   }
   if (syncInterface !== undefined) draft.sync = { enabled: true, interface: syncInterface, syncId: vrid ?? 0 };
   draft.vrid = vrid;
+  // keepalived carries all of an instance's addresses in one virtual router; here each address is
+  // its own, so the router id is pinned to the first (the one keepalived's peers elect with).
+  const first = vips.find((v) => (v.dev ?? iface) === iface);
+  if (vrid !== undefined && first) {
+    vrrp.routerIds = [{ address: first.address, vrid }];
+    findings.info(first.at, `virtual_router_id ${vrid} is pinned to ${first.address} (spec.vrrp.routerIds), so these directors and the keepalived pair speak in one virtual router while you migrate`);
+    for (const v of vips) {
+      if (v !== first && (v.dev ?? iface) === iface)
+        findings.warn(v.at, `${v.address} gets a router id of its own here (one per address), not ${vrid}: keepalived directors of this instance do not see it in their virtual router`);
+    }
+  } else if (vrid !== undefined) findings.warn(block, `virtual_router_id ${vrid} is not carried: the instance has no address on ${iface} to pin it to`);
   return draft;
 }
 

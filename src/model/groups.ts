@@ -159,10 +159,11 @@ export function placeClaims(groups: ReadonlyMap<string, GroupModel>, claims: rea
 }
 
 /**
- * Two passes so no group can take an id another group already recorded: first every group
- * keeps what its status recorded (older groups win a clash), then new addresses get the lowest
- * id free on their interface. A group asks on its interface for its service VIPs and on each
- * gateway address's interface for those: router ids are unique per interface.
+ * Three passes so no group can take an id another group already uses: first the pinned ids
+ * (spec.vrrp.routerIds), each refused if another group pinned or recorded it on that interface;
+ * then every group keeps what its status recorded (older groups win a clash); then new addresses
+ * get the lowest id free on their interface. A group asks on its interface for its service VIPs
+ * and on each gateway address's interface for those: router ids are unique per interface.
  */
 function assignVrids(
   groups: ReadonlyMap<string, GroupModel>,
@@ -171,17 +172,21 @@ function assignVrids(
 ): Map<string, { allocations: VridAllocation[]; issue: Issue | undefined }> {
   const live = [...groups.values()].filter((g) => g.group !== undefined);
   const requests = new Map(live.map((g) => [g.name, vridRequests(g, vipsByGroup.get(g.name), gateways.get(g.name)?.gateways ?? [])] as const));
-  const keptByIface = new Map<string, Set<number>>();
-  const keptByGroup = new Map<string, Map<string, VridAllocation[]>>();
   const previousOf = (g: GroupModel): VridAllocation[] => canonicalAllocations(g.group?.status?.vrids ?? []);
+  const pinned = pinRouterIds(live, requests, previousOf);
+  const keptByIface = new Map<string, Set<number>>();
+  for (const [iface, ids] of pinned.idsByIface) keptByIface.set(iface, new Set(ids));
+  const keptByGroup = new Map<string, Map<string, VridAllocation[]>>();
   for (const g of live) {
     const mine = new Map<string, VridAllocation[]>();
+    const pins = pinned.byGroup.get(g.name)!;
     for (const [iface, vips] of requests.get(g.name)!) {
       const taken = keptByIface.get(iface) ?? new Set<number>();
       keptByIface.set(iface, taken);
-      const kept = keepPrevious({ interface: iface, vips, previous: previousOf(g), taken });
+      const free = vips.filter((v) => !pins.addresses.has(v));
+      const kept = keepPrevious({ interface: iface, vips: free, previous: previousOf(g), taken });
       for (const k of kept) taken.add(k.vrid);
-      mine.set(iface, kept);
+      mine.set(iface, [...pins.granted.filter((a) => a.interface === iface), ...kept]);
     }
     keptByGroup.set(g.name, mine);
   }
@@ -190,28 +195,90 @@ function assignVrids(
   for (const g of live) {
     const allocations: VridAllocation[] = [];
     const exhausted: string[] = [];
+    const pins = pinned.byGroup.get(g.name)!;
     for (const [iface, vips] of requests.get(g.name)!) {
       const used = usedByIface.get(iface) ?? new Set<number>();
       usedByIface.set(iface, used);
       const mine = keptByGroup.get(g.name)?.get(iface) ?? [];
       const others = new Set([...used].filter((id) => !mine.some((m) => m.vrid === id)));
-      const r = allocateVrids({ interface: iface, vips, previous: mine, taken: others });
+      // A refused pin leaves its address without an id rather than with another one.
+      const wanted = vips.filter((v) => !pins.refused.some((r) => r.address === v));
+      const r = allocateVrids({ interface: iface, vips: wanted, previous: mine, taken: others });
       for (const a of r.allocations) used.add(a.vrid);
       allocations.push(...r.allocations);
       exhausted.push(...r.exhausted.map((v) => `${v} on ${iface}`));
     }
     allocations.sort((a, b) => compareText(a.interface, b.interface) || compareText(a.vip, b.vip));
-    const issue: Issue | undefined =
-      exhausted.length > 0
-        ? {
-            reason: 'VridExhausted',
-            message: `no free VRRP router id for ${exhausted.length} address(es): ${exhausted.join(', ')}`,
-            blocking: false,
-          }
-        : undefined;
+    const issues: Issue[] = [];
+    if (exhausted.length > 0) {
+      issues.push({ reason: 'VridExhausted', message: `no free VRRP router id for ${exhausted.length} address(es): ${exhausted.join(', ')}`, blocking: false });
+    }
+    if (pins.refused.length > 0) {
+      const what = pins.refused.map((r) => `${r.address} (router id ${r.vrid} on ${r.interface} is ${r.heldBy})`).join('; ');
+      issues.push({ reason: 'Conflict', message: `pinned VRRP router ids refused, these addresses get none: ${what}`, blocking: false });
+    }
+    const issue: Issue | undefined = issues.length === 0 ? undefined : issues.length === 1 ? issues[0] : { reason: issues[0]!.reason, message: issues.map((i) => i.message).join('; '), blocking: false };
     out.set(g.name, { allocations, issue });
   }
   return out;
+}
+
+interface RefusedPin { address: string; interface: string; vrid: number; heldBy: string }
+
+/**
+ * The pinned router ids, group by group in order: a pin is granted unless its id on that
+ * interface is pinned by an earlier group, recorded by another group for an address it still
+ * carries, or pinned twice within the group.
+ */
+function pinRouterIds(
+  live: readonly GroupModel[],
+  requests: ReadonlyMap<string, Map<string, string[]>>,
+  previousOf: (g: GroupModel) => VridAllocation[],
+): { byGroup: Map<string, { granted: VridAllocation[]; refused: RefusedPin[]; addresses: Set<string> }>; idsByIface: Map<string, Set<number>> } {
+  const recorded = new Map<string, Map<number, string>>(); // iface -> id -> group
+  for (const g of live) {
+    const carried = requests.get(g.name)!;
+    for (const a of previousOf(g)) {
+      if (!carried.get(a.interface)?.includes(a.vip)) continue;
+      const ids = recorded.get(a.interface) ?? new Map<number, string>();
+      if (!ids.has(a.vrid)) ids.set(a.vrid, g.name);
+      recorded.set(a.interface, ids);
+    }
+  }
+  const pinnedBy = new Map<string, Map<number, string>>(); // iface -> id -> group
+  const byGroup = new Map<string, { granted: VridAllocation[]; refused: RefusedPin[]; addresses: Set<string> }>();
+  for (const g of live) {
+    const granted: VridAllocation[] = [];
+    const refused: RefusedPin[] = [];
+    const addresses = new Set<string>();
+    const pins = new Map((g.group?.spec.vrrp.routerIds ?? []).flatMap((p) => {
+      try {
+        return [[canonical(p.address), p.vrid] as const];
+      } catch {
+        return [];
+      }
+    }));
+    for (const [iface, vips] of requests.get(g.name)!) {
+      const ids = pinnedBy.get(iface) ?? new Map<number, string>();
+      pinnedBy.set(iface, ids);
+      for (const address of [...vips].sort(compareText)) {
+        const vrid = pins.get(address);
+        if (vrid === undefined) continue;
+        addresses.add(address);
+        const other = recorded.get(iface)?.get(vrid);
+        const holder = ids.get(vrid) ?? (other !== undefined && other !== g.name ? other : undefined);
+        if (holder !== undefined) {
+          refused.push({ address, interface: iface, vrid, heldBy: holder === g.name ? 'pinned twice in this group' : `held by DirectorGroup ${holder}` });
+          continue;
+        }
+        ids.set(vrid, g.name);
+        granted.push({ vip: address, interface: iface, vrid });
+      }
+    }
+    byGroup.set(g.name, { granted, refused, addresses });
+  }
+  const idsByIface = new Map([...pinnedBy].map(([iface, ids]) => [iface, new Set(ids.keys())] as const));
+  return { byGroup, idsByIface };
 }
 
 /** Interface -> the addresses a group needs router ids for there (service VIPs on the group interface first). */

@@ -156,7 +156,18 @@ export function completeService(
   if (!g) return { model: base, parts: noParts };
   const issues = [...base.issues];
   const vips = base.vips.map((v) => ids?.get(v.vip) ?? v);
-  const missing = base.vips.filter((v) => !ids?.has(v.vip)).map((v) => v.vip);
+  // A pinned VIP without an id: its pin was refused (the group's Degraded condition says why).
+  const pinned = new Set((g.group?.spec.vrrp.routerIds ?? []).flatMap((p) => canonicalOrNone(p.address)));
+  const refused = new Set(base.vips.filter((v) => !ids?.has(v.vip) && pinned.has(v.vip)).map((v) => v.vip));
+  const pinRefused = [...refused];
+  if (pinRefused.length > 0) {
+    issues.push({
+      reason: 'Conflict',
+      message: `the router id pinned for VIP ${pinRefused.join(', ')} in DirectorGroup ${g.name} is held by another virtual router (see the group's Degraded condition): not programmed, so it never contends with it`,
+      blocking: true,
+    });
+  }
+  const missing = base.vips.filter((v) => !ids?.has(v.vip) && !refused.has(v.vip)).map((v) => v.vip);
   if (missing.length > 0) {
     issues.push({
       reason: 'VridExhausted',
@@ -189,4 +200,12 @@ function partsOf(r: BackendResult): Map<string, RealServerPart> {
   const parts = new Map<string, RealServerPart>();
   for (const name of r.selected) parts.set(name, { used: used.has(name), issues: r.realServerIssues.get(name) ?? noIssues });
   return parts;
+}
+
+function canonicalOrNone(address: string): string[] {
+  try {
+    return [canonical(address)];
+  } catch {
+    return [];
+  }
 }

@@ -243,6 +243,32 @@ describe('gateway addresses', () => {
   });
 });
 
+describe('pinned router ids', () => {
+  it('a pinned VIP gets its id in status; a pin on an id another group holds on the interface is refused, Degraded with Conflict', async () => {
+    const holder = groupName('pinhold');
+    const pinner = groupName('pinner');
+    await createGroup(holder, { interface: 'eth11' });
+    await createNode(`${suffix}-dir-ph`, holder);
+    await createVS('pinheld', { vip: '198.51.100.130', port: 80, protocol: 'TCP', directorGroup: holder });
+    await eventually(async () => expect((await getDG(holder)).status?.vrids).toEqual([{ vip: '198.51.100.130', interface: 'eth11', vrid: 1 }]));
+    await createGroup(pinner, { interface: 'eth11', vrrp: { routerIds: [{ address: '198.51.100.131', vrid: 51 }, { address: '198.51.100.132', vrid: 1 }] } });
+    await createNode(`${suffix}-dir-pn`, pinner);
+    await createVS('pinned', { vip: '198.51.100.131', port: 80, protocol: 'TCP', directorGroup: pinner });
+    await createVS('pinrefused', { vip: '198.51.100.132', port: 80, protocol: 'TCP', directorGroup: pinner });
+    const d = await eventually(async () => {
+      const x = await getDG(pinner);
+      expect(x.status?.vrids).toEqual([{ vip: '198.51.100.131', interface: 'eth11', vrid: 51 }]);
+      expect(condition(x, 'Degraded')?.status).toBe('True');
+      return x;
+    });
+    expect(condition(d, 'Degraded')).toMatchObject({
+      reason: 'Conflict',
+      message: `pinned VRRP router ids refused, these addresses get none: 198.51.100.132 (router id 1 on eth11 is held by DirectorGroup ${holder})`,
+    });
+    await eventually(async () => expect(condition(await getVS('pinrefused'), 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' }));
+  });
+});
+
 describe('conflicts', () => {
   it('keeps both objects; the younger gets Conflict and an Event; deleting the older promotes it', async () => {
     // The older one has the later name, so only age can make it win.

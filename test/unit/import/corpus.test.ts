@@ -162,7 +162,9 @@ describe('import of real-world style keepalived configurations', () => {
     expect(v6.spec.persistence).toEqual({ timeoutSeconds: 360, netmask: 64 });
     expectFinding(r, `${c}/includes/services/v6.inc`, 4, 'info', /persistence_timeout without a value is keepalived's 360 s/);
     expectFinding(r, `${c}/includes/keepalived.conf`, 7, 'warning', /include missing\/\*\.conf: no file matches/);
-    expect(r.findings.some((f) => f.file === `${'test/unit/import/fixtures'}/${c}/includes/conf.d/10-vrrp.conf` && f.line === 3)).toBe(true);
+    // Findings name the included file and its line: the router id pinned to the instance's first address.
+    expect(r.findings.some((f) => f.file === `${'test/unit/import/fixtures'}/${c}/includes/conf.d/10-vrrp.conf` && f.line === 8 && /virtual_router_id 20 is pinned to 2001:db8::10/.test(f.message))).toBe(true);
+    expect(g.spec.vrrp.routerIds).toEqual([{ address: '2001:db8::10', vrid: 20 }]);
   });
 
   it('deprecated keywords: lvs_sched, lb_kind, nat_mask, nb_get_retry in HTTP_GET, lvs_sync_daemon_interface', () => {

@@ -26,7 +26,8 @@ describe('import of the seed configurations', () => {
     expectFinding(r, 'seeds/002-master.conf', 41, 'error', /unknown keyword 'nb_get_retry' in TCP_CHECK/);
     expectFinding(r, 'seeds/002-master.conf', 30, 'warning', /connect_timeout 10 s is not less than delay_loop 6 s.*intervalSeconds is 11/);
     expectFinding(r, 'seeds/002-master.conf', 25, 'error', /unknown keyword 'nat_mask'/);
-    expectFinding(r, 'seeds/002-master.conf', 10, 'warning', /virtual_router_id 51 is not carried/);
+    expectFinding(r, 'seeds/002-master.conf', 18, 'info', /virtual_router_id 51 is pinned to 192\.168\.25\.100 \(spec\.vrrp\.routerIds\)/);
+    expect(r.all('DirectorGroup')[0]!.spec.vrrp.routerIds).toEqual([{ address: '192.168.25.100', vrid: 51 }]);
 
     const rs = r.all('RealServer');
     expect(rs.map((x) => [x.spec.address, x.spec.weight, x.spec.port])).toEqual([
