@@ -47,8 +47,9 @@ describe('the live table of a real agent', () => {
     // Counts as differences: the kernel tier shares one kernel, and its counters, between files.
     const before = (await table()).services.find((s) => s.virtualService === 't/web')!;
     expect(await tallyConnections(lab.client, lab.vip, 80, 10)).toEqual({ rs1: 5, rs2: 5 });
-    // The rate estimator runs every 2 s; the counters are at once.
-    await new Promise((r) => setTimeout(r, 1100));
+    // The kernel hands out its counters as its estimator last summed them (every 2 s): wait for it.
+    const conns = async (): Promise<number> => (await table()).services.find((s) => s.virtualService === 't/web')!.stats.conns;
+    expect(await waitFor(async () => (await conns()) - before.stats.conns >= 10, 15_000)).toBe(true);
     const t = await table();
     const web = t.services.find((s) => s.virtualService === 't/web')!;
     expect(t.node).toBe('d1');
