@@ -42,6 +42,8 @@ export interface CompiledService {
   quorumUp: boolean;
   /** The sorry server is in the table, alone, because quorum is lost. */
   sorryActive: boolean;
+  /** spec.adopt: an IPVS service with this key that is not ours is taken over, not left alone. */
+  adopt?: boolean;
 }
 
 export interface RealServerSide {
@@ -116,7 +118,7 @@ export function compileService(s: ServiceModel, health: HealthLookup, quorumBefo
   }
   if (sorry) placeSorryServer(dests, sorry, spec, sorryActive, s.backends);
   return {
-    key: s.key, generation: s.generation, group: s.group, backends, healthy, liveWeight, quorumUp, sorryActive,
+    key: s.key, generation: s.generation, group: s.group, backends, healthy, liveWeight, quorumUp, sorryActive, ...(spec.adopt ? { adopt: true } : {}),
     ipvs: {
       key: s.ipvsService,
       scheduler: spec.scheduler,

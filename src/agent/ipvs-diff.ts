@@ -11,6 +11,8 @@ export interface IpvsDiff {
   owned: Set<string>;
   /** Desired services held by somebody else: left alone, reported as conflicts. */
   foreign: string[];
+  /** Services somebody else made that this plan takes over (desired with adopt). */
+  adopted: string[];
 }
 
 const flagsOf = (s: IpvsService): string => s.flags.filter((f) => f !== 'hashed').sort().join(',');
@@ -34,13 +36,18 @@ export function destChanged(want: IpvsDest, have: IpvsDest): boolean {
   return w.type !== h.type || w.port !== h.port || [...w.flags].sort().join() !== [...h.flags].sort().join();
 }
 
-export function diffIpvs(desired: IpvsServiceWithDests[], observed: IpvsServiceWithDests[], owned: ReadonlySet<string>): IpvsDiff {
+/**
+ * `adoptable`: keys of desired services whose VirtualService asks to take over a service
+ * somebody else made (spec.adopt); such a service is edited like one of ours, never recreated.
+ */
+export function diffIpvs(desired: IpvsServiceWithDests[], observed: IpvsServiceWithDests[], owned: ReadonlySet<string>, adoptable: ReadonlySet<string> = new Set()): IpvsDiff {
   const have = new Map(observed.map((s) => [serviceKeyString(s.key), s]));
   const want = new Map(desired.map((s) => [serviceKeyString(s.key), s]));
   const nextOwned = new Set<string>();
   const deletes: IpvsOp[] = [];
   const changes: IpvsOp[] = [];
   const foreign: string[] = [];
+  const adopted: string[] = [];
 
   for (const [key, h] of have) {
     if (owned.has(key) && !want.has(key)) deletes.push({ op: 'del-service', key: h.key });
@@ -55,14 +62,17 @@ export function diffIpvs(desired: IpvsServiceWithDests[], observed: IpvsServiceW
       continue;
     }
     if (!owned.has(key)) {
-      foreign.push(key);
-      continue;
+      if (!adoptable.has(key)) {
+        foreign.push(key);
+        continue;
+      }
+      adopted.push(key);
     }
     nextOwned.add(key);
     if (serviceChanged(w, h)) changes.push({ op: 'edit-service', service: wantService });
     changes.push(...diffDests(w, h));
   }
-  return { ops: [...deletes, ...changes], owned: nextOwned, foreign };
+  return { ops: [...deletes, ...changes], owned: nextOwned, foreign, adopted };
 }
 
 function diffDests(want: IpvsServiceWithDests, have: IpvsServiceWithDests): IpvsOp[] {

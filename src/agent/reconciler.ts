@@ -1,6 +1,7 @@
 // apply(diff(desired, observed)): one level-based pass over the node's kernel state.
 // The same pass runs on every change and on a periodic resync, so drift heals; it touches only
 // what the ownership record says this agent created.
+import type { Logger } from 'pino';
 import type { IpvsClient } from '../ipvs/api.js';
 import type { IpvsOp, IpvsServiceWithDests, SyncDaemon, Timeouts, VirtualServiceKey } from '../ipvs/types.js';
 import type { LinkClient, Sysctl } from '../link/types.js';
@@ -43,6 +44,8 @@ export interface ReconcilerDeps {
   link: LinkClient;
   sysctl: Sysctl;
   store: OwnershipStore;
+  /** Where adoptions are said (they change what the agent owns). */
+  log?: Pick<Logger, 'info'> | undefined;
 }
 
 function describeOp(op: IpvsOp): string {
@@ -193,14 +196,16 @@ export class Reconciler {
       observed = await this.observe([...want.map((s) => s.key), ...goneKeys]);
       ownedScope = new Set([...want.map((s) => serviceKeyString(s.key)), ...gone].filter((k) => ownedSet.has(k)));
     }
-    const plan = diffIpvs(want, observed, ownedScope);
-    // diffIpvs saw only a slice (or all but the held services): keep ownership of everything
-    // outside it (ownedScope holds the owned services of the slice).
-    for (const k of owned.services) if (!ownedScope.has(k)) plan.owned.add(k);
     const desiredKey = (ipvsKey: string): string[] => {
       const s = desired.services.find((x) => serviceKeyString(x.ipvs.key) === ipvsKey);
       return s ? [s.key] : [];
     };
+    const adoptable = new Set(desired.services.filter((s) => s.adopt).map((s) => serviceKeyString(s.ipvs.key)));
+    const plan = diffIpvs(want, observed, ownedScope, adoptable);
+    for (const k of plan.adopted) this.deps.log?.info({ service: k, virtualService: desiredKey(k) }, 'adopting an IPVS service somebody else made (spec.adopt): editing it to match, its connections live on');
+    // diffIpvs saw only a slice (or all but the held services): keep ownership of everything
+    // outside it (ownedScope holds the owned services of the slice).
+    for (const k of owned.services) if (!ownedScope.has(k)) plan.owned.add(k);
     for (const f of plan.foreign) {
       errors.push({ what: `service ${f}`, message: `${f} already exists in the kernel and was not created by lvs-operator (kube-proxy, keepalived or a human?): left untouched`, services: desiredKey(f) });
     }

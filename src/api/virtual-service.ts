@@ -183,6 +183,12 @@ const specFields = z.object({
     .boolean()
     .default(false)
     .describe('Set the weight of a failed real server to 0 instead of removing it, so established connections survive (keepalived inhibit_on_failure).'),
+  adopt: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Take over an IPVS service with this key that is already in the kernel (left by keepalived --dont-release-ipvs, ipvsadm, or another tool) instead of leaving it alone as foreign: its settings and destinations are edited to match, only where they differ, and its connections live on. For migrating a live director without dropping a connection.',
+    ),
   quorum: Quorum.optional(),
   directorGroup: dnsSubdomain('Name of the DirectorGroup whose directors carry this service.'),
 });

@@ -54,6 +54,21 @@ describe('diffIpvs', () => {
     expect([...d.owned]).toEqual([key('10.0.0.2')]);
   });
 
+  it('adopts a desired service somebody else made when asked: edits only what differs, never recreates it; others stay foreign', () => {
+    const theirs = svc('10.0.0.1', [dest('10.1.0.1', 1), dest('10.1.0.9')], { flags: ['hashed'] });
+    const other = svc('10.0.0.2', [dest('10.1.0.1')]);
+    const want = svc('10.0.0.1', [dest('10.1.0.1', 2), dest('10.1.0.2')]);
+    const d = diffIpvs([want, svc('10.0.0.2', [dest('10.1.0.1')])], [theirs, other], new Set(), new Set([key('10.0.0.1')]));
+    expect(d.adopted).toEqual([key('10.0.0.1')]);
+    expect(d.foreign).toEqual([key('10.0.0.2')]);
+    expect([...d.owned]).toEqual([key('10.0.0.1')]);
+    expect(d.ops.map((o) => `${o.op} ${'dest' in o ? `${o.dest.addr} w${'weight' in o.dest ? o.dest.weight : '-'}` : ''}`).sort()).toEqual(['add-dest 10.1.0.2 w1', 'del-dest 10.1.0.9 w-', 'edit-dest 10.1.0.1 w2']);
+    // Already ours: nothing to adopt.
+    expect(diffIpvs([want], [want], new Set([key('10.0.0.1')]), new Set([key('10.0.0.1')])).adopted).toEqual([]);
+    // Not in the kernel: an ordinary add.
+    expect(diffIpvs([want], [], new Set(), new Set([key('10.0.0.1')])).ops[0]!.op).toBe('add-service');
+  });
+
   it('never touches foreign services: not owned, not desired -> left; desired -> conflict', () => {
     const foreignA = svc('10.9.0.1', [dest('10.1.0.1')]);
     const foreignB = svc('10.0.0.1', [dest('10.8.0.1')]);
