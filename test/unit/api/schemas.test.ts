@@ -43,6 +43,7 @@ describe('defaults', () => {
       onePacket: false,
       backends: { service: { name: 'web' }, defaultWeight: 1 },
       inhibitOnFailure: false,
+      adopt: false,
       directorGroup: 'edge',
     });
   });
