@@ -225,6 +225,11 @@ function assignVrids(
 
 interface RefusedPin { address: string; interface: string; vrid: number; heldBy: string }
 
+/** The group's pinned router ids (spec.vrrp.routerIds), by canonical address (the schema validated them). */
+export function pinnedRouterIds(g: GroupModel): Map<string, number> {
+  return new Map((g.group?.spec.vrrp.routerIds ?? []).map((p) => [canonical(p.address), p.vrid] as const));
+}
+
 /**
  * The pinned router ids, group by group in order: a pin is granted unless its id on that
  * interface is pinned by an earlier group, recorded by another group for an address it still
@@ -251,13 +256,7 @@ function pinRouterIds(
     const granted: VridAllocation[] = [];
     const refused: RefusedPin[] = [];
     const addresses = new Set<string>();
-    const pins = new Map((g.group?.spec.vrrp.routerIds ?? []).flatMap((p) => {
-      try {
-        return [[canonical(p.address), p.vrid] as const];
-      } catch {
-        return [];
-      }
-    }));
+    const pins = pinnedRouterIds(g);
     for (const [iface, vips] of requests.get(g.name)!) {
       const ids = pinnedBy.get(iface) ?? new Map<number, string>();
       pinnedBy.set(iface, ids);

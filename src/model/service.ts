@@ -6,6 +6,7 @@ import type { VirtualServiceKey } from '../ipvs/types.js';
 import { canonical } from './canonical.js';
 import { type BackendResult, resolveBackends, selectRealServers } from './backends.js';
 import type { Claim, ClaimOutcome } from './conflicts.js';
+import { pinnedRouterIds } from './groups.js';
 import type { RealServerPart } from './real-servers.js';
 import { formatSelector } from './selector.js';
 import type { SourceIndex } from './source-index.js';
@@ -157,7 +158,7 @@ export function completeService(
   const issues = [...base.issues];
   const vips = base.vips.map((v) => ids?.get(v.vip) ?? v);
   // A pinned VIP without an id: its pin was refused (the group's Degraded condition says why).
-  const pinned = new Set((g.group?.spec.vrrp.routerIds ?? []).flatMap((p) => canonicalOrNone(p.address)));
+  const pinned = pinnedRouterIds(g);
   const refused = new Set(base.vips.filter((v) => !ids?.has(v.vip) && pinned.has(v.vip)).map((v) => v.vip));
   const pinRefused = [...refused];
   if (pinRefused.length > 0) {
@@ -200,12 +201,4 @@ function partsOf(r: BackendResult): Map<string, RealServerPart> {
   const parts = new Map<string, RealServerPart>();
   for (const name of r.selected) parts.set(name, { used: used.has(name), issues: r.realServerIssues.get(name) ?? noIssues });
   return parts;
-}
-
-function canonicalOrNone(address: string): string[] {
-  try {
-    return [canonical(address)];
-  } catch {
-    return [];
-  }
 }
