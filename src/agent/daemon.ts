@@ -21,7 +21,7 @@ import type { Node } from '../kube/types.js';
 import { RtLinkClient } from '../link/index.js';
 import { NetlinkLinkMonitor, PacketAnnouncer, SerialLinkClient } from '../vrrp/runtime/index.js';
 import { VrrpLeadership } from './vrrp-leadership.js';
-import { apiSecretReader, type SecretReader } from './vrrp-secrets.js';
+import { secretKeyReader } from './vrrp-secrets.js';
 import { apiSecretDataReader, type SecretDataReader } from './health-secrets.js';
 import { agentRemoval, type Removal } from './uninstall.js';
 import { emptyDesired } from './compile.js';
@@ -99,14 +99,12 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   let vrrp: VrrpLeadership | undefined;
   let stopSource: () => Promise<void> = async () => undefined;
   let heartbeat: NodeHeartbeat | undefined;
-  let readSecret: SecretReader | undefined;
   let readSecretData: SecretDataReader | undefined;
   let http: KubeHttp | undefined;
   if (o.access) {
     const kube = new KubeHttp(o.access);
     http = kube;
     const clients = makeClients(kube);
-    readSecret = apiSecretReader(kube);
     readSecretData = apiSecretDataReader(kube);
     const api = new ApiSource(clients, o.log);
     api.start();
@@ -128,7 +126,6 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     // No API server to carry conditions: every refused or degraded object is said in the log.
     logManifests(o.log, files.snapshot(), resolve(files.snapshot()));
     source = files;
-    readSecret = files.readSecret;
     readSecretData = files.readSecretData;
   } else {
     throw new Error('agent needs the API server or manifest files');
@@ -143,7 +140,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     announcer = new PacketAnnouncer(vrrpLink);
     // Link notifications for FAULT and track_interface (keepalived follows RTM_NEWLINK the same way).
     links = await NetlinkLinkMonitor.open(o.log.child({ component: 'vrrp-links' }));
-    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, record: kernel.reconciler.record, events, registry: metrics.registry, readSecret, links, log: o.log.child({ component: 'vrrp' }) });
+    vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, record: kernel.reconciler.record, events, registry: metrics.registry, readSecret: secretKeyReader(readSecretData), links, log: o.log.child({ component: 'vrrp' }) });
   }
   // VRRP is a step of the agent's passes (it starts no instance before the first one) and stops with it.
   const agent = new Agent({

@@ -64,11 +64,10 @@ export class FileSource implements SnapshotSource {
     for (const l of this.listeners) l();
   }
 
-  /** Secrets in the same files (a VRRPv2 password, as a standalone keepalived has its auth_pass). */
-  readonly readSecret = (namespace: string, name: string, key: string): Promise<string | undefined> =>
-    Promise.resolve(this.secrets.get(`${namespace}/${name}`)?.get(key));
-
-  /** A whole Secret of the files, its values base64 as the API serves them (the client certificate of HTTPS checks). */
+  /**
+   * A whole Secret of the files, its values base64 as the API serves them: a VRRPv2 password (as a
+   * standalone keepalived has its auth_pass), the client certificate of HTTPS checks.
+   */
   readonly readSecretData = (namespace: string, name: string): Promise<Record<string, string> | undefined> => {
     const s = this.secrets.get(`${namespace}/${name}`);
     return Promise.resolve(s && Object.fromEntries([...s].map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])));

@@ -1,18 +1,16 @@
 // VRRPv2 PASS passwords, read from the groups' Secrets on every model change (a rotated password
 // takes effect with the next change of the cluster state).
 import type { Logger } from 'pino';
-import { isNotFound, type KubeHttp } from '../kube/index.js';
+import type { SecretDataReader } from './health-secrets.js';
 import type { ClusterModel } from '../model/types.js';
 
 /** Reads one Secret key; undefined when the Secret or the key is missing. */
 export type SecretReader = (namespace: string, name: string, key: string) => Promise<string | undefined>;
 
-/** One Secret at a time, by name: RBAC grants the agent `get`, not `list`. */
-export function apiSecretReader(kube: KubeHttp): SecretReader {
+/** One key of a Secret, from the reader of whole Secrets (API server or manifest files) that HTTPS checks use too. */
+export function secretKeyReader(read: SecretDataReader): SecretReader {
   return async (namespace, name, key) => {
-    const secret = await kube.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`)
-      .catch((err: unknown) => { if (isNotFound(err)) return undefined; throw err; });
-    const value = secret?.data?.[key];
+    const value = (await read(namespace, name))?.[key];
     return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
   };
 }

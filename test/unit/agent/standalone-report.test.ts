@@ -85,7 +85,7 @@ describe('a standalone agent says what it refuses', () => {
 describe('a standalone agent reads VRRPv2 passwords from Secrets in its manifests', () => {
   it('finds data (base64) and stringData keys; a missing Secret or key is undefined', async () => {
     const { FileSource } = await import('../../../src/agent/source.js');
-    const { vrrpPasswords } = await import('../../../src/agent/vrrp-secrets.js');
+    const { secretKeyReader, vrrpPasswords } = await import('../../../src/agent/vrrp-secrets.js');
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
@@ -111,14 +111,15 @@ stringData: {pass: plain}
 `);
     const src = new FileSource([file], nodes as never);
     await src.reload();
-    expect(await src.readSecret('lvs-system', 'vrrp-auth', 'password')).toBe('s3cret');
-    expect(await src.readSecret('lvs-system', 'other', 'pass')).toBe('plain');
-    expect(await src.readSecret('lvs-system', 'other', 'nope')).toBeUndefined();
-    expect(await src.readSecret('default', 'vrrp-auth', 'password')).toBeUndefined();
+    const readSecret = secretKeyReader(src.readSecretData);
+    expect(await readSecret('lvs-system', 'vrrp-auth', 'password')).toBe('s3cret');
+    expect(await readSecret('lvs-system', 'other', 'pass')).toBe('plain');
+    expect(await readSecret('lvs-system', 'other', 'nope')).toBeUndefined();
+    expect(await readSecret('default', 'vrrp-auth', 'password')).toBeUndefined();
     // Whole Secrets too, base64 as the API serves them (client certificates of HTTPS checks).
     expect(await src.readSecretData('lvs-system', 'other')).toEqual({ pass: Buffer.from('plain').toString('base64') });
     expect(await src.readSecretData('lvs-system', 'missing')).toBeUndefined();
     const silent = { warn: () => {} } as never;
-    expect(await vrrpPasswords(resolve(src.snapshot()), ['edge'], src.readSecret, silent)).toEqual(new Map([['edge', 's3cret']]));
+    expect(await vrrpPasswords(resolve(src.snapshot()), ['edge'], readSecret, silent)).toEqual(new Map([['edge', 's3cret']]));
   });
 });
