@@ -17,6 +17,8 @@ Flags:
                            with several vrrp_instances, NAME-<instance>)
   --node-selector KEY=VALUE  label of the director nodes (default lvs.dev/director-group=<group>)
   --interface IF           interface of a group no vrrp_instance describes (default eth0)
+  --adopt                  every VirtualService adopts the IPVS service already in the kernel
+                           (left by keepalived --dont-release-ipvs) instead of leaving it as foreign
   -h, --help               show this help`;
 
 function readStdin(): string {
@@ -37,6 +39,7 @@ export const importCommand: Subcommand = {
         group: { type: 'string' },
         'node-selector': { type: 'string' },
         interface: { type: 'string' },
+        adopt: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -59,6 +62,7 @@ export const importCommand: Subcommand = {
         group: values.group,
         nodeSelector,
         interface: values.interface,
+        adopt: values.adopt,
         ...(path === '-' ? { stdin: readStdin() } : {}),
       });
       for (const f of result.findings) process.stderr.write(`${formatFinding(f)}\n`);

@@ -12,6 +12,8 @@ export interface ImportOptions {
   nodeSelector?: { key: string; value: string } | undefined;
   /** Interface of a group that no vrrp_instance describes (an ipvsadm dump). */
   interface?: string | undefined;
+  /** Every VirtualService takes over the IPVS service keepalived leaves behind (spec.adopt). */
+  adopt?: boolean | undefined;
 }
 
 export type ImportedObject = Record<string, unknown> & {
@@ -152,7 +154,7 @@ export function emitObjects(drafts: Drafts, opts: ImportOptions, findings: Findi
     keep({ apiVersion, kind: 'DirectorGroup', metadata: { name }, spec }, g.at);
   });
   for (const { s, group } of services) {
-    keep({ apiVersion, kind: 'VirtualService', metadata: { name: s.name, namespace: ns }, spec: { ...s.spec, directorGroup: group } }, s.at);
+    keep({ apiVersion, kind: 'VirtualService', metadata: { name: s.name, namespace: ns }, spec: { ...s.spec, ...(opts.adopt ? { adopt: true } : {}), directorGroup: group } }, s.at);
   }
   for (const r of drafts.realServers) {
     keep({ apiVersion, kind: 'RealServer', metadata: { name: r.name, namespace: ns, labels: { [selectorLabel]: r.selector } }, spec: r.spec }, r.at);

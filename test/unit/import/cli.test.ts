@@ -34,6 +34,18 @@ describe('lvs-operator import', () => {
     expect(lines).toContain(`${fixtures}/seeds/002-master.conf:32: error: unknown keyword 'nb_get_retry' in TCP_CHECK: keepalived logs it and ignores it; not carried`);
   });
 
+  it('--adopt marks every VirtualService to take over the IPVS service left in the kernel', () => {
+    const kinds = (out: string) => parseAllDocuments(out).map((d) => d.toJS() as { kind: string; spec?: { adopt?: boolean } });
+    const r = run(['--adopt', `${fixtures}/seeds/002-master.conf`]);
+    expect(r.status, r.stderr).toBe(0);
+    const services = kinds(r.stdout).filter((d) => d.kind === 'VirtualService');
+    expect(services.length).toBeGreaterThan(0);
+    for (const s of services) expect(s.spec?.adopt).toBe(true);
+    for (const d of kinds(r.stdout)) if (d.kind !== 'Secret') expect(parseLvsObject(d).ok).toBe(true);
+    const plain = kinds(run([`${fixtures}/seeds/002-master.conf`]).stdout).filter((d) => d.kind === 'VirtualService');
+    for (const s of plain) expect(s.spec?.adopt).toBeUndefined();
+  });
+
   it('reads stdin for -', () => {
     const r = run(['-'], readFileSync(`${root}/${fixtures}/corpus/ipvsadm-save.txt`, 'utf8'));
     expect(r.status, r.stderr).toBe(0);
