@@ -12,6 +12,7 @@ interface ForwardingShape {
   tunnelType?: (typeof tunnelTypes)[number] | undefined;
   tunnelPort?: number | undefined;
   tunnelFlags?: (typeof tunnelFlags)[number][] | undefined;
+  snat?: boolean | undefined;
 }
 
 const fields = {
@@ -63,15 +64,32 @@ const rules: Rule<ForwardingShape>[] = [
   },
 ];
 
+// Only the service's forwarding carries snat: it is a property of the service's NAT traffic, so a
+// RealServer override (a whole block) neither sets nor clears it.
+const snatField = z
+  .boolean()
+  .optional()
+  .describe(
+    'Source NAT for method NAT: the director masquerades what it sends to the NAT real servers (nftables, in a table of the agent\'s own), so their replies come back through it whatever their default route (pods on any node). Off when omitted; Service-derived VirtualServices set it. Real servers then see the director\'s address, not the client\'s. Only with method NAT.',
+  );
+
+const snatRule: Rule<ForwardingShape> = {
+  cel: "!has(self.snat) || !self.snat || self.method == 'NAT'",
+  holds: (f) => f.snat !== true || f.method === 'NAT',
+  message: 'snat is only allowed with method NAT (DR and TUN real servers answer clients directly)',
+  fieldPath: '.snat',
+  reason: 'FieldValueForbidden',
+};
+
 const methodDescription =
-  'Packet forwarding: NAT (masquerading, the director rewrites addresses, real servers route replies back through it), DR (direct routing, same L2 segment, real servers hold the VIP on lo and answer clients directly) or TUN (IP tunneling to the real servers).';
+  'Packet forwarding: NAT (masquerading, the director rewrites addresses, real servers route replies back through it unless the service sets snat), DR (direct routing, same L2 segment, real servers hold the VIP on lo and answer clients directly) or TUN (IP tunneling to the real servers).';
 
 /** Forwarding of a VirtualService: the default for all its real servers; method defaults to NAT. */
 export const Forwarding = withRules(
   z
-    .object({ method: z.enum(forwardingMethods).default('NAT').describe(methodDescription), ...fields })
+    .object({ method: z.enum(forwardingMethods).default('NAT').describe(methodDescription), ...fields, snat: snatField })
     .describe('How packets reach the real servers (ipvsadm -m/-g/-i).'),
-  rules,
+  [...rules, snatRule],
 );
 export type Forwarding = z.infer<typeof Forwarding>;
 

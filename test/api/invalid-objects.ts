@@ -196,6 +196,12 @@ export const invalidObjects: InvalidObject[] = [
     zod: 'tunnelFlags takes at most one of nocsum, csum, remcsum',
   },
   {
+    name: 'snat with DR',
+    object: vs((s) => (s.forwarding = { method: 'DR', snat: true })),
+    server: 'spec.forwarding.snat: Forbidden: snat is only allowed with method NAT (DR and TUN real servers answer clients directly)',
+    zod: 'snat is only allowed with method NAT',
+  },
+  {
     name: 'DR sorry server on another port',
     object: vs((s) => (s.sorryServer = { address: '192.0.2.99', port: 8080 })),
     server: 'spec.sorryServer.port: Invalid value: DR and TUN cannot map ports: sorryServer.port must equal port (or be omitted)',

@@ -274,6 +274,25 @@ describe('accepted edge cases', () => {
     expect(parseRealServer(rs).ok).toBe(true);
   });
 
+  it('accepts snat with NAT (also with the default method); a RealServer override does not carry it', () => {
+    const vs = validVirtualService();
+    vs.spec.forwarding = { snat: true };
+    const r = parseVirtualService(vs);
+    expect(r.ok, r.ok ? '' : r.error).toBe(true);
+    if (r.ok) expect(r.value.spec.forwarding).toEqual({ method: 'NAT', snat: true });
+    vs.spec.forwarding = { method: 'TUN', snat: false };
+    expect(parseVirtualService(vs).ok).toBe(true);
+    vs.spec.forwarding = { method: 'TUN', snat: true };
+    const refused = parseVirtualService(vs);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error).toContain('snat is only allowed with method NAT');
+    const rs = validRealServer();
+    rs.spec.forwarding = { method: 'NAT', snat: true };
+    const parsed = parseRealServer(rs);
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(parsed.value.spec.forwarding).toEqual({ method: 'NAT' });
+  });
+
   it('accepts weight 0 and 65535, thresholds equal, a port given by name', () => {
     const rs = validRealServer();
     Object.assign(rs.spec, { weight: 0, upperThreshold: 10, lowerThreshold: 10 });
