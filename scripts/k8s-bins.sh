@@ -2,8 +2,9 @@
 # Builds kube-apiserver, kubectl, etcd and helm (and with K8S_BINS_NODES=1 kubelet, kube-proxy,
 # kube-scheduler and kube-controller-manager, for the lab's real nodes; with K8S_BINS_GITOPS=1
 # kapply, cli-utils' command line for kstatus; with K8S_BINS_PROMTOOL=1 promtool, which lints
-# our /metrics) from the Go modules pinned in
-# scripts/k8s/{kubernetes,etcd,helm,cli-utils,promtool}/go.{mod,sum} (no registry ships them as binaries
+# our /metrics; with K8S_BINS_KREW=1 krew as kubectl-krew, which installs our kubectl plugin in
+# the API tier) from the Go modules pinned in
+# scripts/k8s/{kubernetes,etcd,helm,cli-utils,promtool,krew}/go.{mod,sum} (no registry ships them as binaries
 # for this machine) and caches them outside the repo, keyed by Kubernetes version:
 #   ${LVS_CACHE:-$HOME/.cache/lvs-operator}/k8s/<k8s version>/{kube-apiserver,kubectl,etcd,helm,...}
 # Idempotent: a binary is rebuilt only when its module pins change. Progress goes to
@@ -39,6 +40,7 @@ helm_version=$(pinned helm helm.sh/helm/v3)
 helm_k8s_version=$(pinned helm k8s.io/client-go)
 cli_utils_version=$(pinned cli-utils sigs.k8s.io/cli-utils)
 prometheus_version=$(pinned promtool github.com/prometheus/prometheus)
+krew_version=$(pinned krew sigs.k8s.io/krew)
 [[ -n $k8s_version && -n $etcd_version && -n $helm_version ]] || { log "cannot read versions from $mods/*/go.mod"; exit 1; }
 
 bin_dir=$cache/$k8s_version
@@ -123,6 +125,16 @@ if [[ ${K8S_BINS_PROMTOOL:-} == 1 ]]; then
       promtool=github.com/prometheus/prometheus/cmd/promtool
   else
     log "promtool (prometheus $prometheus_version): cached"
+  fi
+fi
+
+if [[ ${K8S_BINS_KREW:-} == 1 ]]; then
+  # Named kubectl-krew so that kubectl finds it as `kubectl krew` on a PATH with this dir.
+  if ! current krew kubectl-krew; then
+    build krew "-s -w -X sigs.k8s.io/krew/internal/version.gitTag=$krew_version" \
+      kubectl-krew=sigs.k8s.io/krew/cmd/krew
+  else
+    log "kubectl-krew (krew $krew_version): cached"
   fi
 fi
 

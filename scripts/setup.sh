@@ -36,6 +36,6 @@ fi
 bash scripts/lab-kernel/build.sh ensure >/dev/null
 
 # kube-apiserver, etcd, kubectl, helm, and for the real-node lab kubelet, kube-proxy, the scheduler
-# and the controller manager, kapply (kstatus) and promtool (lints /metrics in the API tier):
-# built from Go modules once, then cached.
-K8S_BINS_NODES=1 K8S_BINS_GITOPS=1 K8S_BINS_PROMTOOL=1 bash scripts/k8s-bins.sh >/dev/null
+# and the controller manager, kapply (kstatus), promtool (lints /metrics in the API tier) and krew
+# (installs the kubectl plugin's archive in the API tier): built from Go modules once, then cached.
+K8S_BINS_NODES=1 K8S_BINS_GITOPS=1 K8S_BINS_PROMTOOL=1 K8S_BINS_KREW=1 bash scripts/k8s-bins.sh >/dev/null
