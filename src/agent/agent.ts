@@ -18,6 +18,7 @@ import type { ReconcileResult, Reconciler } from './reconciler.js';
 import type { SchedulerProbe } from './schedulers.js';
 import { ModelSource, type SnapshotSource } from './source.js';
 import type { VrrpLeadership } from './vrrp-leadership.js';
+import { isSoleDirector } from './vrrp-specs.js';
 
 /** What a pass needs of VRRP (a VrrpLeadership). */
 export type PassVrrp = Pick<VrrpLeadership, 'update' | 'leadership' | 'isMaster' | 'onChange' | 'stop' | 'followHealth'>;
@@ -106,10 +107,7 @@ export class Agent {
   }
 
   /** Holds VIPs where this node is the group's only director (until VRRP decides). */
-  private soleDirector: VipLeadership = (group) => {
-    const g = this.model?.groups.get(group);
-    return g !== undefined && g.directors.length === 1 && g.directors[0] === this.o.node;
-  };
+  private soleDirector: VipLeadership = (group) => isSoleDirector(this.model?.groups.get(group), this.o.node);
 
   async start(): Promise<void> {
     await this.probeKernel();

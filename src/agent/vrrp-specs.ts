@@ -5,7 +5,7 @@
 import { canonicalIp, ipFamily } from '../address/index.js';
 import type { SyncDaemon } from '../ipvs/types.js';
 import { gatewayText } from '../model/gateways.js';
-import type { ClusterModel, Snapshot } from '../model/types.js';
+import type { ClusterModel, GroupModel, Snapshot } from '../model/types.js';
 import type { VrrpInstanceSpec } from '../vrrp/runtime/index.js';
 
 export interface LeadershipInstance {
@@ -17,17 +17,27 @@ export interface LeadershipInstance {
 
 export const instanceName = (group: string, iface: string, vip: string): string => `${group}/${iface}/${vip}`;
 
-/** Groups where `node` is one of two or more directors: VRRP elects who holds their VIPs. */
+/** Whether VRRP elects the group's VIP holder: two or more directors, or `election: Always`. */
+function electsByVrrp(g: GroupModel): boolean {
+  return g.group !== undefined && (g.directors.length >= 2 || (g.directors.length === 1 && g.group.spec.vrrp.election === 'Always'));
+}
+
+/** Groups where `node` is a director and VRRP elects who holds their VIPs. */
 export function vrrpGroups(model: ClusterModel, node: string): string[] {
   return [...model.groups.values()]
-    .filter((g) => g.group !== undefined && g.directors.length >= 2 && g.directors.includes(node))
+    .filter((g) => electsByVrrp(g) && g.directors.includes(node))
     .map((g) => g.name)
     .sort();
 }
 
+/** Whether `node` is the group's only director and holds its VIPs itself, without VRRP. */
+export function isSoleDirector(g: GroupModel | undefined, node: string): boolean {
+  return g !== undefined && g.directors.length === 1 && g.directors[0] === node && !electsByVrrp(g);
+}
+
 /** Groups where `node` is the only director: it holds their VIPs itself, without VRRP. */
 export function soleGroups(model: ClusterModel, node: string): string[] {
-  return [...model.groups.values()].filter((g) => g.directors.length === 1 && g.directors[0] === node).map((g) => g.name);
+  return [...model.groups.values()].filter((g) => isSoleDirector(g, node)).map((g) => g.name);
 }
 
 /** Node annotation that overrides the group's VRRP priority on one director (keepalived MASTER 150 / BACKUP 100). */

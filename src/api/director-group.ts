@@ -57,6 +57,12 @@ const Vrrp = withRules(
         .max(255000)
         .default(1000)
         .describe('Advertisement interval in milliseconds (keepalived advert_int): v3 takes multiples of 10 up to 40950, v2 whole seconds up to 255000.'),
+      election: z
+        .enum(['Auto', 'Always'])
+        .default('Auto')
+        .describe(
+          'When VRRP runs. Auto: with two or more directors; a sole director holds the VIPs itself, at once and across agent restarts. Always: on every director even when it is the only one, as keepalived runs every vrrp_instance; needed while directors outside the cluster (a keepalived pair being migrated) speak in the same virtual routers, so the sole director waits for their master instead of taking its VIPs.',
+        ),
       priority: z
         .int()
         .min(1)

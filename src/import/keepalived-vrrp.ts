@@ -237,8 +237,9 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
     findings.warn(block, `advert_int ${advertSeconds} with VRRP version 2 is ${rounded / 1000} s: version 2 adverts are whole seconds`);
     advertMs = rounded;
   }
-  // keepalived's priority follows no health unless a track_script says so: ours drops it by default.
-  const vrrp: Record<string, unknown> = { version, advertIntervalMs: advertMs, priority, preempt, garpRepeat, garpIntervalMs: garpInterval, ...garp, unhealthyPriorityDrop: 0 };
+  // keepalived runs VRRP for a vrrp_instance even on a lone director (election Always); its priority
+  // follows no health unless a track_script says so: ours drops it by default.
+  const vrrp: Record<string, unknown> = { election: 'Always', version, advertIntervalMs: advertMs, priority, preempt, garpRepeat, garpIntervalMs: garpInterval, ...garp, unhealthyPriorityDrop: 0 };
   if (tracked.length > 0) vrrp.trackInterfaces = tracked.slice(0, 16);
   if (tracked.length > 16) findings.error(block, 'track_interface: 16 interfaces at most here; the rest are not tracked');
   if (preemptDelay) {

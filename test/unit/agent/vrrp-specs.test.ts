@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../../src/agent/compile.js';
-import { desiredSync, nodePriority, nodeUnicastSources, vrrpGroups, vrrpInstanceSpecs } from '../../../src/agent/vrrp-specs.js';
+import { desiredSync, isSoleDirector, nodePriority, nodeUnicastSources, soleGroups, vrrpGroups, vrrpInstanceSpecs } from '../../../src/agent/vrrp-specs.js';
 import { withAdvertSources } from '../../../src/agent/vrrp-source.js';
 import { FakeLinkClient } from '../../../src/link/index.js';
 import { resolve } from '../../../src/model/index.js';
@@ -38,6 +38,18 @@ describe('vrrpInstanceSpecs (model -> VRRP instances)', () => {
   it('runs no VRRP for a sole director or on a node that directs nothing', () => {
     expect(vrrpInstanceSpecs(resolve(twoDirectors({ directors: 1 })), 'd1')).toEqual([]);
     expect(vrrpGroups(resolve(twoDirectors()), 'rs-1')).toEqual([]);
+    expect(soleGroups(resolve(twoDirectors({ directors: 1 })), 'd1')).toEqual(['g1']);
+  });
+
+  it('with election Always a sole director runs VRRP (peers outside the cluster) and holds nothing by itself', () => {
+    const model = resolve(twoDirectors({ directors: 1, vrrp: { election: 'Always' } }));
+    expect(vrrpGroups(model, 'd1')).toEqual(['g1']);
+    expect(soleGroups(model, 'd1')).toEqual([]);
+    expect(isSoleDirector(model.groups.get('g1'), 'd1')).toBe(false);
+    expect(vrrpInstanceSpecs(model, 'd1').map((s) => s.vip)).toEqual([vip1, vip2]);
+    expect(vrrpGroups(model, 'rs-1')).toEqual([]);
+    // Auto, the default: the sole director holds the VIPs without VRRP.
+    expect(isSoleDirector(resolve(twoDirectors({ directors: 1 })).groups.get('g1'), 'd1')).toBe(true);
   });
 
   it('takes the priority from the group, a valid Node annotation overrides it; v2 PASS from a given password', () => {

@@ -29,6 +29,8 @@ describe('lvs-operator import', () => {
     ]);
     for (const d of docs) if (d.kind !== 'Secret') expect(parseLvsObject(d).ok).toBe(true);
     expect((docs[1] as unknown as { spec: { nodeSelector: unknown } }).spec.nodeSelector).toEqual({ matchLabels: { role: 'lb' } });
+    // keepalived speaks VRRP for a vrrp_instance even alone: so does an imported group.
+    expect((docs[1] as unknown as { spec: { vrrp: { election: string } } }).spec.vrrp.election).toBe('Always');
     const lines = r.stderr.trim().split('\n');
     for (const l of lines) expect(l).toMatch(/^test\/unit\/import\/fixtures\/seeds\/002-master\.conf:\d+: (error|warning|info): \S/);
     expect(lines).toContain(`${fixtures}/seeds/002-master.conf:32: error: unknown keyword 'nb_get_retry' in TCP_CHECK: keepalived logs it and ignores it; not carried`);
