@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { type Subcommand, UsageError } from './command.js';
 import { agentCommand } from './agent.js';
 import { controllerCommand } from './controller.js';
+import { describeFailure } from './failure.js';
 import { genhashCommand } from './genhash.js';
 import { importCommand } from './import.js';
 import { statusCommand } from './status.js';
@@ -76,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`lvs-operator ${cmd.name}: ${(err as Error).message}\n\n${cmd.usage}\n`);
       return 2;
     }
-    process.stderr.write(`lvs-operator ${cmd.name}: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`lvs-operator ${cmd.name}: ${describeFailure(err)}\n`);
     return 1;
   }
 }
