@@ -3,6 +3,7 @@ import { maxHealthChecks, maxUrls } from '../api/health-check.js';
 import type { Findings } from './finding.js';
 import type { ConfNode } from './keepalived-reader.js';
 import { hexBytes, isAddress, readSeconds, readUnsigned } from './values.js';
+import { checker as checkerTable, reportNotCarried, reportUnknown, url as urlTable } from './not-carried.js';
 
 /** The health check settings keepalived lets a virtual_server and a real_server set for their checkers. */
 export interface CheckTimers {
@@ -135,7 +136,7 @@ function readUrl(url: ConfNode, findings: Findings): Record<string, unknown> {
         u.regexNoMatch = true;
         break;
       default:
-        findings.warn(k, `${k.keyword} is not carried: the API has no such URL setting (the first 1 MiB of the body is searched)`);
+        if (!reportNotCarried(urlTable, k, findings)) reportUnknown(k, 'url', findings);
     }
   }
   const status = statusCodes(kids.filter((k) => k.keyword === 'status_code'), findings);
@@ -187,8 +188,8 @@ const ownKeywords: Record<string, string[]> = {
   DNS_CHECK: ['type', 'name'],
   SMTP_CHECK: ['helo_name', 'host'],
 };
-const commonNotCarried = new Set(['bind_port', 'bind_if', 'fwmark']);
-const notCarried = new Set(['http_protocol', 'fast_recovery', 'min_reply_length', 'max_reply_length', 'host', ...commonNotCarried]);
+/** Keywords every checker but MISC_CHECK reads that have no counterpart here (not-carried.ts says why). */
+const commonNotCarried = new Set(['bind_port', 'bind_if', 'fwmark', 'log_all_failures']);
 
 /**
  * One checker block to our health check, with keepalived's values written out where our
@@ -228,10 +229,10 @@ export function translateChecker(checker: ConfNode, inherited: CheckTimers, find
       if (v !== undefined && /^[A-Za-z0-9.-]+$/.test(v)) check.smtp = { helo: v };
       else findings.error(k, `helo_name '${v ?? ''}' is not a host name: keepalived's default is sent`);
     } else if (ownKeywords[checker.keyword]?.includes(k.keyword) || commonNotCarried.has(k.keyword)) {
-      // The checker's own settings are read by its settings reader; these have no counterpart.
-      if (notCarried.has(k.keyword)) findings.warn(k, `${k.keyword} is not carried: the API has no such setting`);
+      // The checker's own settings are read by its settings reader; the rest have no counterpart.
+      reportNotCarried(checkerTable, k, findings);
     } else {
-      findings.error(k, `unknown keyword '${k.keyword}' in ${checker.keyword}: keepalived logs it and ignores it; not carried`);
+      reportUnknown(k, checker.keyword, findings);
     }
   }
 

@@ -5,6 +5,7 @@ import { type CheckTimers, isChecker, readTimer, translateCheckers } from './kee
 import type { Drafts, ServiceDraft } from './drafts.js';
 import { objectName } from './names.js';
 import { addressOf, isAddress, readUnsigned } from './values.js';
+import { reportUnknown } from './not-carried.js';
 
 /** One entry of a virtual_server_group, or the address of a plain virtual_server. */
 type Target = { vip: string; port: number; at: Place } | { fwmark: number; at: Place };
@@ -157,7 +158,7 @@ function readRealServer(rs: ConfNode, vsTimers: CheckTimers, findings: Findings)
         findings.info(n, `${n.keyword} is not applicable: transitions are Events and conditions`);
         break;
       default:
-        findings.error(n, `unknown keyword '${n.keyword}' in real_server: keepalived logs it and ignores it; not carried`);
+        reportUnknown(n, 'real_server', findings);
     }
   }
   if (spec.lowerThreshold !== undefined && spec.upperThreshold === undefined) {
@@ -338,7 +339,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
         break;
       default:
         if (isChecker(n.keyword)) findings.error(n, `${n.keyword} directly in virtual_server: keepalived expects checkers inside real_server; not carried`);
-        else findings.error(n, `unknown keyword '${n.keyword}' in virtual_server: keepalived logs it and ignores it; not carried`);
+        else reportUnknown(n, 'virtual_server', findings);
     }
   }
   const method = (spec.forwarding as { method: string }).method;

@@ -2,6 +2,7 @@ import type { Findings } from './finding.js';
 import type { ConfNode } from './keepalived-reader.js';
 import type { Drafts, GroupDraft } from './drafts.js';
 import { addressOf, isAddress, readSeconds, readUnsigned } from './values.js';
+import { globalDefs, reportNotCarried, reportUnknown, syncGroup, vrrpInstance } from './not-carried.js';
 
 const scriptKeywords = /^notify(_master|_backup|_fault|_stop|_deleted|_master_rx_lower_pri)?$/;
 
@@ -50,9 +51,7 @@ export function translateGlobalDefs(block: ConfNode, drafts: Drafts, defaults: M
         findings.info(n, 'lvs_flush is not carried: the agent never flushes; it removes only what it created');
         break;
       default:
-        if (/^(notification_email|smtp_|enable_snmp|snmp_|enable_traps|script_user|enable_script_security|enable_dbus)/.test(n.keyword))
-          findings.info(n, `${n.keyword} is not applicable: lvs-operator reports by conditions, Events and metrics, and runs no scripts`);
-        else findings.warn(n, `${n.keyword} in global_defs is not carried: lvs-operator has no such setting`);
+        if (!reportNotCarried(globalDefs, n, findings)) reportUnknown(n, 'global_defs', findings);
     }
   }
 }
@@ -128,7 +127,7 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
         for (const a of n.children ?? []) {
           if (a.keyword === 'auth_type') auth.type = a.args[0];
           else if (a.keyword === 'auth_pass') auth.pass = a.args[0];
-          else findings.error(a, `unknown keyword '${a.keyword}' in authentication: ignored`);
+          else reportUnknown(a, 'authentication', findings);
         }
         break;
       case 'virtual_ipaddress':
@@ -194,32 +193,9 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
           else if (!tracked.some((x) => x.name === t.keyword)) tracked.push({ name: t.keyword, weight: w });
         }
         break;
-      case 'track_script':
-      case 'track_process':
-      case 'track_file':
-      case 'track_bfd':
-        findings.warn(n, `${n.keyword} is not carried: the API tracks interfaces only (trackInterfaces); this group's priority does not follow it`);
-        break;
-      case 'smtp_alert':
-        findings.info(n, 'smtp_alert is not applicable: transitions are Events');
-        break;
-      case 'dont_track_primary':
-      case 'native_ipv6':
-      case 'accept':
-      case 'no_accept':
-      case 'strict_mode':
-      case 'debug':
-      case 'use_vmac':
-      case 'vmac_xmit_base':
-      case 'garp_lower_prio_repeat':
-      case 'garp_lower_prio_delay':
-      case 'virtual_routes':
-      case 'virtual_rules':
-        findings.warn(n, `${n.keyword} is not carried: the API has no such VRRP setting`);
-        break;
       default:
         if (scriptKeywords.test(n.keyword)) findings.error(n, `${n.keyword} is not carried: directors run no user scripts; VRRP transitions are Events and conditions`);
-        else findings.error(n, `unknown keyword '${n.keyword}' in vrrp_instance: keepalived logs it and ignores it; not carried`);
+        else if (!reportNotCarried(vrrpInstance, n, findings)) reportUnknown(n, 'vrrp_instance', findings);
     }
   }
   if (versionNode) {
@@ -280,7 +256,8 @@ export function reportSyncGroup(block: ConfNode, drafts: Drafts, findings: Findi
   drafts.syncGroups.push({ at: block, name: block.args[0] ?? '', members });
   for (const n of block.children ?? []) {
     if (n.keyword === 'group') continue;
-    if (scriptKeywords.test(n.keyword)) findings.error(n, `${n.keyword} is not carried: directors run no user scripts`);
-    else findings.warn(n, `${n.keyword} in vrrp_sync_group is not carried`);
+    if (scriptKeywords.test(n.keyword) && n.keyword !== 'notify_deleted' && n.keyword !== 'notify_master_rx_lower_pri')
+      findings.error(n, `${n.keyword} is not carried: directors run no user scripts`);
+    else if (!reportNotCarried(syncGroup, n, findings)) reportUnknown(n, 'vrrp_sync_group', findings);
   }
 }

@@ -3,19 +3,7 @@ import { type ConfNode, readKeepalivedConf } from './keepalived-reader.js';
 import { readServerGroup, translateVirtualServer } from './keepalived-virtual-servers.js';
 import { reportSyncGroup, translateGlobalDefs, translateVrrpInstance } from './keepalived-vrrp.js';
 import type { Drafts } from './drafts.js';
-
-const notApplicable: Record<string, string> = {
-  vrrp_script: 'directors run no user scripts (track_script has nothing to run)',
-  vrrp_track_process: 'process tracking is not in the API',
-  vrrp_track_file: 'file tracking is not in the API',
-  track_file: 'file tracking is not in the API',
-  bfd_instance: 'lvs-operator runs no BFD sessions',
-  static_ipaddress: 'static addresses belong to the node\'s network configuration',
-  static_routes: 'static routes belong to the node\'s network configuration',
-  static_rules: 'static rules belong to the node\'s network configuration',
-  linkbeat_interfaces: 'not in the API',
-  SSL: 'the SSL block (client certificates of SSL_GET) is not in the API yet (issue 13)',
-};
+import { reportNotCarried, reportUnknown, topLevel } from './not-carried.js';
 
 /** keepalived.conf (and its includes) to drafts of our objects; findings for everything not carried. */
 export function translateKeepalived(path: string, findings: Findings, io: { cwd?: string; stdin?: string }): Drafts {
@@ -44,11 +32,8 @@ export function translateKeepalived(path: string, findings: Findings, io: { cwd?
       case 'virtual_server':
         translateVirtualServer(n, { groups: vsGroups, findings, drafts });
         break;
-      default: {
-        const why = notApplicable[n.keyword];
-        if (why) findings.warn(n, `${n.keyword} is not carried: ${why}`);
-        else findings.error(n, `unknown keyword '${n.keyword}': keepalived logs it and ignores it; not carried`);
-      }
+      default:
+        if (!reportNotCarried(topLevel, n, findings)) reportUnknown(n, undefined, findings);
     }
   }
   return drafts;
