@@ -107,14 +107,15 @@ interface RealServerRead {
   checks: Record<string, unknown>[];
 }
 
-function readRealServer(rs: ConfNode, vsTimers: CheckTimers, findings: Findings): RealServerRead | undefined {
+/** `vsWeight`: the virtual_server's weight, which keepalived gives its real servers that set none. */
+function readRealServer(rs: ConfNode, vsTimers: CheckTimers, vsWeight: number, findings: Findings): RealServerRead | undefined {
   const address = rs.args[0];
   const port = readUnsigned(rs.args[1] ?? '0', 0, 65535);
   if (!isAddress(address) || port === undefined) {
     findings.error(rs, `real_server '${rs.args.join(' ')}' is not an address and port: not carried`);
     return undefined;
   }
-  const spec: Record<string, unknown> = { address, weight: 1 };
+  const spec: Record<string, unknown> = { address, weight: vsWeight };
   const timers: CheckTimers = { ...vsTimers };
   const checkers: ConfNode[] = [];
   for (const n of rs.children ?? []) {
@@ -228,6 +229,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
   let hysteresis: ConfNode | undefined;
   const sorry: Record<string, unknown> = {};
   let sorryAt: ConfNode | undefined;
+  let rsWeight = 1;
   for (const n of block.children ?? []) {
     if (readTimer(n, timers, findings)) continue;
     switch (n.keyword) {
@@ -294,6 +296,12 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
       case 'inhibit_on_failure':
         spec.inhibitOnFailure = !['off', 'false', 'no'].includes(n.args[0] ?? '');
         break;
+      case 'weight': {
+        const w = readUnsigned(n.args[0], 1, 65535);
+        if (w === undefined) findings.error(n, `weight '${n.args[0] ?? ''}' must be 1..65535 (keepalived ignores it): real servers without a weight get 1`);
+        else rsWeight = w;
+        break;
+      }
       case 'quorum':
         quorum = readUnsigned(n.args[0], 1, 4294967295);
         if (quorum === undefined) findings.error(n, `quorum '${n.args[0] ?? ''}' must be 1 or more: 1 is used, as by keepalived`);
@@ -373,7 +381,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
     spec.sorryServer = s;
   }
 
-  const rsRead = realServers.map((r) => readRealServer(r, timers, findings)).filter((r) => r !== undefined);
+  const rsRead = realServers.map((r) => readRealServer(r, timers, rsWeight, findings)).filter((r) => r !== undefined);
   if (rsRead.length === 0) findings.warn(block, 'virtual_server without real servers: keepalived programs it empty, as here');
   // Checks all real servers share go on the service; differing ones on each RealServer.
   const checks = rsRead.map((r) => JSON.stringify(r.checks));
