@@ -153,7 +153,10 @@ function httpSettings(checker: ConfNode, timers: CheckTimers, findings: Findings
   // A url's own virtualhost wins over the checker's, the real server's and the virtual server's.
   if (timers.virtualhost !== undefined && http.host === undefined) http.host = timers.virtualhost;
   if (checker.keyword === 'SSL_GET') http.tlsVerify = false;
-  if ((checker.children ?? []).some((c) => c.keyword === 'enable_sni')) http.enableSNI = true;
+  const sni = (checker.children ?? []).find((c) => c.keyword === 'enable_sni');
+  // keepalived takes enable_sni in HTTP_GET too, where it does nothing; the API refuses it there.
+  if (sni && checker.keyword === 'SSL_GET') http.enableSNI = true;
+  else if (sni) findings.info(sni, 'enable_sni is not applicable: HTTP_GET makes no TLS connection');
   return http;
 }
 

@@ -78,6 +78,33 @@ export function readServerGroup(block: ConfNode, findings: Findings): Target[] {
   return out;
 }
 
+/**
+ * keepalived's scheduler flags as IPVS reads them: flag-1 and flag-2 are the bits sh and mh read
+ * as fallback and port, whatever the scheduler; sh-* and mh-* are taken only when that scheduler
+ * was set before them (check_parser.c), otherwise keepalived ignores them.
+ */
+function readSchedulerFlags(flags: { node: ConfNode; scheduler: string | undefined }[], scheduler: string, findings: Findings): string[] {
+  const out: string[] = [];
+  for (const { node, scheduler: then } of flags) {
+    const kw = node.keyword;
+    if (kw === 'flag-3') {
+      findings.info(node, 'flag-3 is not applicable: no IPVS scheduler reads it');
+      continue;
+    }
+    const bit = kw === 'flag-1' || kw.endsWith('-fallback') ? 'fallback' : 'port';
+    if (kw.startsWith('flag-')) {
+      if (scheduler === 'sh' || scheduler === 'mh') out.push(`${scheduler}-${bit}`);
+      else findings.info(node, `${kw} is not applicable: scheduler ${scheduler} does not read it (sh and mh do)`);
+      continue;
+    }
+    const own = kw.slice(0, 2);
+    if (then !== own) findings.warn(node, `${kw} is not carried: keepalived ignores it unless lb_algo ${own} comes before it`);
+    else if (scheduler !== own) findings.info(node, `${kw} is not applicable: scheduler ${scheduler} does not read it`);
+    else out.push(kw);
+  }
+  return [...new Set(out)];
+}
+
 const methods: Record<string, string> = { NAT: 'NAT', DR: 'DR', TUN: 'TUN' };
 
 /** `lvs_method TUN type gue port 6080 nocsum` -> our forwarding. */
@@ -223,7 +250,9 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
   const timers: CheckTimers = {};
   const realServers: ConfNode[] = [];
   let family: string | undefined;
-  const flags: string[] = [];
+  // Scheduler flags with the scheduler set when each was read (keepalived checks it then).
+  const flags: { node: ConfNode; scheduler: string | undefined }[] = [];
+  let schedulerSet: string | undefined;
   let ops: ConfNode | undefined;
   let quorum: number | undefined;
   let hysteresis: ConfNode | undefined;
@@ -245,7 +274,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
       case 'lb_algo':
       case 'lvs_sched': {
         const s = n.args[0] ?? '';
-        if ((schedulers as readonly string[]).includes(s)) spec.scheduler = s;
+        if ((schedulers as readonly string[]).includes(s)) spec.scheduler = schedulerSet = s;
         else findings.error(n, `${n.keyword} '${s}' is not an IPVS scheduler: keepalived's default wlc is used`);
         break;
       }
@@ -281,18 +310,17 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
         ops = n;
         break;
       case 'hashed':
+        findings.warn(n, 'hashed is not carried: the API has no such scheduler flag');
+        break;
       case 'flag-1':
       case 'flag-2':
       case 'flag-3':
       case 'sh-port':
       case 'sh-fallback':
       case 'mh-port':
-      case 'mh-fallback': {
-        const name = { 'flag-1': 'sh-fallback', 'flag-2': 'sh-port' }[n.keyword as string] ?? n.keyword;
-        if (['sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'].includes(name)) flags.push(name);
-        else findings.warn(n, `${n.keyword} is not carried: the API has no such scheduler flag`);
+      case 'mh-fallback':
+        flags.push({ node: n, scheduler: schedulerSet });
         break;
-      }
       case 'inhibit_on_failure':
         spec.inhibitOnFailure = !['off', 'false', 'no'].includes(n.args[0] ?? '');
         break;
@@ -351,7 +379,8 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
     }
   }
   const method = (spec.forwarding as { method: string }).method;
-  if (flags.length > 0) spec.schedulerFlags = [...new Set(flags)];
+  const schedulerFlags = readSchedulerFlags(flags, spec.scheduler as string, findings);
+  if (schedulerFlags.length > 0) spec.schedulerFlags = schedulerFlags;
   if (typeof sorry.granularity === 'string') {
     const g = sorry.granularity;
     if (!spec.persistence) findings.warn(block, `persistence_granularity ${g} without persistence_timeout is not carried: it has no effect`);
