@@ -213,6 +213,11 @@ export function translateChecker(checker: ConfNode, inherited: CheckTimers, find
     return undefined;
   }
   for (const k of checker.children ?? []) {
+    // virtualhost is a keyword of HTTP_GET and SSL_GET only; keepalived does not know it elsewhere.
+    if (k.keyword === 'virtualhost' && !http) {
+      reportUnknown(k, checker.keyword, findings);
+      continue;
+    }
     if (readTimer(k, timers, findings)) continue;
     const v = k.args[0];
     if (k.keyword === 'nb_get_retry' && http) {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { importConfig } from '../../../src/import/index.js';
 
+// keepalived keywords whose mapping was wrong before the keyword list (docs/keepalived-keywords.md).
+
 function importText(stdin: string) {
   return importConfig('-', { namespace: 'lvs', stdin });
 }
@@ -59,5 +61,12 @@ describe('checker keywords', () => {
     expect(spec?.healthCheck.type).toBe('HTTP');
     expect(spec?.healthCheck.http.enableSNI).toBeUndefined();
     expect(r.findings.find((f) => f.line === 5)).toMatchObject({ level: 'info', message: expect.stringMatching(/enable_sni is not applicable/) });
+  });
+});
+
+describe('checker keywords keepalived knows in some checkers only', () => {
+  it('virtualhost in a TCP_CHECK is an unknown keyword, as keepalived 2.2.7 logs it', () => {
+    const r = importText(['virtual_server 10.0.0.1 80 {', '  protocol TCP', '  real_server 10.0.0.2 80 {', '    TCP_CHECK {', '      virtualhost www.example.com', '    }', '  }', '}', ''].join('\n'));
+    expect(r.findings.find((f) => f.line === 5)).toMatchObject({ level: 'error', message: "unknown keyword 'virtualhost' in TCP_CHECK: keepalived logs it and ignores it; not carried" });
   });
 });
