@@ -69,6 +69,7 @@ describe('defaults', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.spec.vrrp).toEqual({
+      election: 'Auto',
       version: 3,
       advertIntervalMs: 1000,
       preempt: true,
