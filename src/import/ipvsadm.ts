@@ -1,4 +1,4 @@
-import { schedulers } from '../api/index.js';
+import { schedulerFlags, schedulers } from '../api/index.js';
 import type { Findings, Place } from './finding.js';
 import type { Drafts, ServiceDraft } from './drafts.js';
 import { objectName } from './names.js';
@@ -146,7 +146,13 @@ export function translateIpvsadm(text: string, file: string, findings: Findings)
       spec.scheduler = typeof sched === 'string' ? sched : 'wlc';
       if (typeof sched === 'string' && !(schedulers as readonly string[]).includes(sched)) findings.error(at, `scheduler ${sched} is not an IPVS scheduler`);
       const b = p.opts.get('b');
-      if (typeof b === 'string') spec.schedulerFlags = b.split(',').map((f) => ({ 'flag-1': 'sh-fallback', 'flag-2': 'sh-port' })[f] ?? f);
+      if (typeof b === 'string') {
+        // flag-1/flag-2 are the bits sh and mh read as fallback/port; other schedulers read none.
+        const named = b.split(',').map((f) => (f === 'flag-1' ? `${spec.scheduler}-fallback` : f === 'flag-2' ? `${spec.scheduler}-port` : f));
+        const kept = named.filter((f) => f.startsWith(`${spec.scheduler}-`) && (schedulerFlags as readonly string[]).includes(f));
+        for (const f of named.filter((x) => !kept.includes(x))) findings.warn(at, `-b ${f} is not carried: scheduler ${spec.scheduler} does not read it`);
+        if (kept.length > 0) spec.schedulerFlags = [...new Set(kept)];
+      }
       const persist = p.opts.get('p');
       if (persist !== undefined) spec.persistence = { timeoutSeconds: persist === true ? 300 : Number(persist) };
       const mask = p.opts.get('M');

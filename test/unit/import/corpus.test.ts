@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseLvsObject } from '../../../src/api/index.js';
+import { importConfig } from '../../../src/import/index.js';
 import { expectFinding, importFixture } from './helpers.js';
 
 const c = 'corpus';
@@ -233,6 +235,18 @@ describe('import of real-world style keepalived configurations', () => {
     expect(r.get('RealServer', 'tcp-2001-db8-100-443-2001-db8-5-8443').spec).toMatchObject({ port: 8443, weight: 2 });
     expectFinding(r, f, 15, 'error', /was not added before/);
     expectFinding(r, f, 1, 'warning', /no vrrp_instance: one DirectorGroup on interface eth0/);
+  });
+
+  it('ipvsadm -b flag-1/flag-2 are the fallback/port bits of sh or mh; flags a scheduler does not read are dropped with a warning', () => {
+    const dump = ['-A -t 192.0.2.1:80 -s mh -b flag-1,flag-2', '-A -t 192.0.2.2:80 -s rr -b sh-port', '-A -t 192.0.2.3:80 -s sh -b flag-2'].join('\n');
+    const r = importConfig('-', { namespace: 'x', stdin: `${dump}\n` });
+    const spec = (name: string) => r.objects.find((o) => o.metadata.name === name)?.spec as Record<string, unknown> | undefined;
+    expect(spec('tcp-192-0-2-1-80')?.schedulerFlags).toEqual(['mh-fallback', 'mh-port']);
+    expect(spec('tcp-192-0-2-2-80')).toBeDefined();
+    expect(spec('tcp-192-0-2-2-80')?.schedulerFlags).toBeUndefined();
+    expect(spec('tcp-192-0-2-3-80')?.schedulerFlags).toEqual(['sh-port']);
+    expect(r.findings).toContainEqual(expect.objectContaining({ level: 'warning', line: 2, message: '-b sh-port is not carried: scheduler rr does not read it' }));
+    for (const o of r.objects) expect(parseLvsObject(o).ok).toBe(true);
   });
 
   it('the kernel parity configuration imports without errors: a range, an unchecked server, a cleared fwmark port', () => {
