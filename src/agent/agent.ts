@@ -150,6 +150,28 @@ export class Agent {
   }
 
   /**
+   * Health-check keys of the real servers that serve (weight > 0) in an IPVS service somebody else
+   * made and a VirtualService adopts: they start healthy, as that checker (keepalived's) left them,
+   * so the takeover pulls no live server out while its first check runs. Once adopted the service
+   * is ours and nothing is looked up again.
+   */
+  private async liveInAdoptedServices(model: ClusterModel): Promise<Set<string>> {
+    const keys = new Set<string>();
+    const candidates = [...model.services.values()].filter((s) => s.spec?.adopt && s.accepted && s.ipvsService && s.directors.includes(this.o.node));
+    if (candidates.length === 0) return keys;
+    const live = await this.o.reconciler.liveForeignDests(candidates.map((s) => s.ipvsService!)).catch((err: unknown) => {
+      this.log.warn({ err }, 'reading the IPVS services to adopt failed: their real servers start down');
+      return new Map<string, Set<string>>();
+    });
+    for (const s of candidates) {
+      const dests = live.get(serviceKeyString(s.ipvsService!));
+      if (!dests) continue;
+      for (const b of s.backends) if (dests.has(`${b.address}|${b.port}`)) for (const k of backendKeys(s.key, b)) keys.add(k);
+    }
+    return keys;
+  }
+
+  /**
    * Requests a pass within `delayMs`; every request until then joins it. The first request
    * starts the timer and later ones never push it back, so a steady stream of events (thousands
    * of objects being created) still gets regular passes.
@@ -191,7 +213,8 @@ export class Agent {
     // the background (a Secret read must not hold up the kernel); their transitions ask for passes.
     void this.o.vrrp?.update(this.models.snapshot(), model);
     void this.refreshSecrets(model, this.resyncDue);
-    this.checks.sync(model, this.known);
+    const adopting = await this.liveInAdoptedServices(model);
+    this.checks.sync(model, adopting.size ? new Set([...(this.known ?? []), ...adopting]) : this.known);
     this.known = undefined; // only the first pass adopts kernel state as healthy
     const health = (service: string, b: Backend): boolean | undefined => backendHealth((k) => this.checker.get(k), service, b);
     const desired = this.compiler.compile(model, health, this.o.leadership ?? this.o.vrrp?.leadership ?? this.soleDirector, this.o.vrrp?.isMaster ?? neverMaster);

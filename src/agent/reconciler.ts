@@ -121,6 +121,19 @@ export class Reconciler {
     return this.record.get();
   }
 
+  /**
+   * The destinations serving (weight > 0) in those of these services that this agent does not
+   * own, as `address|port` per service key: what a VirtualService that adopts them finds up.
+   */
+  async liveForeignDests(keys: readonly VirtualServiceKey[]): Promise<Map<string, Set<string>>> {
+    const owned = new Set((await this.ownedState()).services);
+    const out = new Map<string, Set<string>>();
+    for (const s of await this.observe(keys.filter((k) => !owned.has(serviceKeyString(k))))) {
+      out.set(serviceKeyString(s.key), new Set(s.dests.filter((d) => d.weight > 0).map((d) => `${d.addr}|${d.port}`)));
+    }
+    return out;
+  }
+
   async reconcile(desired: NodeDesired, opts: ReconcileOptions = { full: true }): Promise<ReconcileResult> {
     const started = performance.now();
     const errors: ReconcileError[] = [];

@@ -59,3 +59,34 @@ describe('an agent restarted on a programmed director', () => {
     checker.close();
   });
 });
+
+describe('an agent adopting an IPVS service somebody else made (spec.adopt)', () => {
+  it('keeps the real servers that serve there while their first checks run; a server not serving starts down', async () => {
+    const file = join(dir, 'adopt.yaml');
+    writeFileSync(file, manifest.replace('  directorGroup: g1', '  adopt: true\n  directorGroup: g1')
+      .replace('spec: {address: 192.0.2.21}', 'spec: {address: 192.0.2.21, weight: 3}') + '\n---\napiVersion: lvs.dev/v1alpha1\nkind: RealServer\nmetadata: {name: rs3, namespace: t, labels: {app: web}}\nspec: {address: 192.0.2.23}');
+    const source = new FileSource([file], toNodes([{ name: 'd1', labels: { 'lvs.dev/director': 'g1' } }]));
+    await source.reload();
+    const ipvs = new FakeIpvsClient();
+    const key = { af: 'IPv4' as const, protocol: 'tcp' as const, addr: '192.0.2.10', port: 80 };
+    const dest = (addr: string, weight: number) => ({ key, dest: { addr, port: 80, fwd: 'route' as const, weight, upperThreshold: 0, lowerThreshold: 0 } });
+    // keepalived's table, left by --dont-release-ipvs: rs1 and rs2 up, rs3 not there.
+    await ipvs.apply([
+      { op: 'add-service', service: { key, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32 } },
+      { op: 'add-dest', ...dest('192.0.2.21', 1) },
+      { op: 'add-dest', ...dest('192.0.2.22', 1) },
+    ]);
+    const ops = ipvs.applied.length;
+    const checker = new HealthChecker({ probe: () => new Promise(() => undefined) }); // no answer yet
+    const agent = new Agent({ node: 'd1', source, reconciler: new Reconciler({ ipvs, link: new FakeLinkClient(['lo', 'eth0']), sysctl: new FakeSysctl(), store: new MemoryOwnershipStore() }), debounceMs: 1, checker });
+    await agent.start();
+    await sleep(30);
+    const table = (await ipvs.listServicesWithDests({ stats: false }))[0]!;
+    expect(table.dests.map((d) => `${d.addr} w${d.weight}`).sort()).toEqual(['192.0.2.21 w3', '192.0.2.22 w1']);
+    // Edited in place: one weight, nothing removed, nothing added while rs3's check is pending.
+    expect(ipvs.applied.slice(ops).map((o) => o.op)).toEqual(['edit-dest']);
+    expect(agent.lastPass?.result.foreign).toEqual([]);
+    await agent.stop();
+    checker.close();
+  });
+});
