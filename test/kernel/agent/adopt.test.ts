@@ -84,9 +84,15 @@ describe('adopting the IPVS service of a keepalived that stopped with --dont-rel
 
     writeFileSync(file, manifest(true));
     await source.reload();
-    // Checks start down for servers the agent did not find in its own table: once they pass,
-    // the weight is edited in place.
-    expect(await waitFor(async () => (await weights()).join() === [`-a -t ${lab.vip}:${port} -r ${rs1}:${port} -m -w 1`, `-a -t ${lab.vip}:${port} -r ${rs2}:${port} -m -w 3`].join(), 30_000)).toBe(true);
+    // The servers keepalived left serving start healthy: the weight is edited in place at once,
+    // and no sample of the table in between misses a server.
+    const want = [`-a -t ${lab.vip}:${port} -r ${rs1}:${port} -m -w 1`, `-a -t ${lab.vip}:${port} -r ${rs2}:${port} -m -w 3`].join();
+    const samples: string[][] = [];
+    expect(await waitFor(async () => {
+      samples.push(await weights());
+      return samples.at(-1)!.join() === want;
+    }, 30_000)).toBe(true);
+    expect(samples.filter((t) => t.length !== 2)).toEqual([]);
     expect(agent.lastPass?.result.foreign).toEqual([]);
     await sleep(1500);
     const report = await held.report();
