@@ -3,7 +3,7 @@ export const group = 'lvs.dev';
 export const version = 'v1alpha1';
 export const apiVersion = `${group}/${version}` as const;
 
-/** The three kinds, with the names the CRDs and clients need. */
+/** The kinds, with the names the CRDs and clients need. */
 export const kinds = {
   DirectorGroup: {
     kind: 'DirectorGroup',
@@ -28,6 +28,14 @@ export const kinds = {
     singular: 'realserver',
     shortNames: ['lvsrs'],
     scope: 'Namespaced',
+  },
+  AddressPool: {
+    kind: 'AddressPool',
+    listKind: 'AddressPoolList',
+    plural: 'addresspools',
+    singular: 'addresspool',
+    shortNames: ['lvspool'],
+    scope: 'Cluster',
   },
 } as const;
 

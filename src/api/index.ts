@@ -7,5 +7,6 @@ export { HealthCheck, HealthChecks, healthCheckTypes, dnsQueryTypes, defaultSmtp
 export * from './director-group.js';
 export * from './virtual-service.js';
 export * from './real-server.js';
+export * from './address-pool.js';
 export * from './parse.js';
 export type { Rule, CelValidation } from './rules.js';

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { AddressPool, AddressPoolSpec } from './address-pool.js';
 import { DirectorGroup, DirectorGroupSpec } from './director-group.js';
 import { RealServer, RealServerSpec } from './real-server.js';
 import { VirtualService, VirtualServiceSpec } from './virtual-service.js';
@@ -37,19 +38,22 @@ function parser<S extends z.ZodType>(schema: S, kind: string) {
 export const parseDirectorGroup = parser(DirectorGroup, 'DirectorGroup');
 export const parseVirtualService = parser(VirtualService, 'VirtualService');
 export const parseRealServer = parser(RealServer, 'RealServer');
+export const parseAddressPool = parser(AddressPool, 'AddressPool');
 
 /** Validates only a spec, for code that builds specs itself. */
 export const parseDirectorGroupSpec = parser(DirectorGroupSpec, 'DirectorGroup spec');
 export const parseVirtualServiceSpec = parser(VirtualServiceSpec, 'VirtualService spec');
 export const parseRealServerSpec = parser(RealServerSpec, 'RealServer spec');
+export const parseAddressPoolSpec = parser(AddressPoolSpec, 'AddressPool spec');
 
 const byKind = {
   DirectorGroup: parseDirectorGroup,
   VirtualService: parseVirtualService,
   RealServer: parseRealServer,
+  AddressPool: parseAddressPool,
 } as const;
 
-export type LvsObject = DirectorGroup | VirtualService | RealServer;
+export type LvsObject = DirectorGroup | VirtualService | RealServer | AddressPool;
 
 /** Parses any lvs.dev object by its `kind`; refuses unknown kinds. */
 export function parseLvsObject(obj: unknown): ParseResult<LvsObject> {

@@ -38,6 +38,7 @@ export const resources = {
   directorGroups: lvs('DirectorGroup'),
   virtualServices: lvs('VirtualService'),
   realServers: lvs('RealServer'),
+  addressPools: lvs('AddressPool'),
   nodes: { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false },
   services: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   secrets: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { apiVersion, kinds, parseLvsObject, type LvsObject } from '../../src/api/index.js';
 import { connectApiServer, type KubectlResult } from './harness.js';
-import { invalidNamespace, invalidObjects, validDirectorGroup, validRealServer, validVirtualService } from './invalid-objects.js';
+import { invalidNamespace, invalidObjects, validAddressPool, validDirectorGroup, validRealServer, validVirtualService } from './invalid-objects.js';
 
 const api = connectApiServer(inject('kubeconfig'), inject('binDir'));
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -227,7 +227,7 @@ describe('admission refuses invalid objects', () => {
   });
 
   it('accepts the valid base objects the cases start from', async () => {
-    for (const obj of [validVirtualService(), validRealServer(), validDirectorGroup()]) {
+    for (const obj of [validVirtualService(), validRealServer(), validDirectorGroup(), validAddressPool()]) {
       ok(await api.kubectl(['create', '--dry-run=server', '-f', '-'], { input: JSON.stringify(obj) }));
     }
   });

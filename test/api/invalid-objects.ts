@@ -45,6 +45,15 @@ export function validDirectorGroup(name = 'valid-dg'): Obj {
   return base('DirectorGroup', name, { nodeSelector: { matchLabels: { 'lvs.dev/director': 'edge' } }, interface: 'eth0' }, false);
 }
 
+export function validAddressPool(name = 'valid-pool'): Obj {
+  return base(
+    'AddressPool',
+    name,
+    { addresses: ['192.0.2.0/28', '198.51.100.10-198.51.100.20', '2001:db8:1::/120', '2001:db8:2::10-2001:db8:2::20'], directorGroup: 'edge', namespaces: ['team-a'] },
+    false,
+  );
+}
+
 let counter = 0;
 function variant(make: (name: string) => Obj, mutate: (spec: Obj) => void): Obj {
   const obj = make(`invalid-${++counter}`);
@@ -54,6 +63,13 @@ function variant(make: (name: string) => Obj, mutate: (spec: Obj) => void): Obj 
 const vs = (mutate: (spec: Obj) => void) => variant(validVirtualService, mutate);
 const rs = (mutate: (spec: Obj) => void) => variant(validRealServer, mutate);
 const dg = (mutate: (spec: Obj) => void) => variant(validDirectorGroup, mutate);
+const pool = (mutate: (spec: Obj) => void) => variant(validAddressPool, mutate);
+const syntax = 'must be a CIDR (192.0.2.0/28, 2001:db8::/120) or a range of two addresses (192.0.2.10-192.0.2.20)';
+const poolEntry = (entry: string, message = syntax): Pick<InvalidObject, 'object' | 'server' | 'zod'> => ({
+  object: pool((s) => (s.addresses = ['192.0.2.0/28', entry])),
+  server: `spec.addresses[1]: Invalid value: ${JSON.stringify(entry)}: ${message}`,
+  zod: `spec.addresses[1]: ${message}`,
+});
 
 export const invalidObjects: InvalidObject[] = [
   // VirtualService: which packets
@@ -526,5 +542,69 @@ export const invalidObjects: InvalidObject[] = [
     object: dg((s) => (s.sync = { enabled: true, syncId: 256 })),
     server: 'spec.sync.syncId: Invalid value: 256: spec.sync.syncId in body should be less than or equal to 255',
     zod: 'spec.sync.syncId: Too big',
+  },
+
+  // AddressPool
+  { name: 'pool entry: a bare address', ...poolEntry('192.0.2.50') },
+  { name: 'pool entry: IPv4 prefix 33', ...poolEntry('192.0.2.0/33') },
+  { name: 'pool entry: IPv6 prefix 129', ...poolEntry('2001:db8::/129') },
+  { name: 'pool entry: octet 256', ...poolEntry('10.0.0.256/24') },
+  { name: 'pool entry: a name', ...poolEntry('public') },
+  { name: 'pool entry: three range ends', ...poolEntry('192.0.2.1-192.0.2.2-192.0.2.3') },
+  { name: 'pool entry: a zone in a range', ...poolEntry('fe80::1%eth0-fe80::2') },
+  { name: 'pool entry: an open range', ...poolEntry('192.0.2.10-') },
+  { name: 'pool entry: a leading-zero prefix length', ...poolEntry('192.0.2.0/024') },
+  { name: 'pool entry: IPv4 host bits after the prefix', ...poolEntry('192.0.2.1/24', 'a CIDR must have no bits set after its prefix length (192.0.2.0/24, not 192.0.2.1/24)') },
+  { name: 'pool entry: IPv6 host bits after the prefix', ...poolEntry('2001:db8::1/120', 'a CIDR must have no bits set after its prefix length (192.0.2.0/24, not 192.0.2.1/24)') },
+  { name: 'pool entry: a range across families', ...poolEntry('192.0.2.10-2001:db8::1', 'a range must start and end in the same address family') },
+  { name: 'pool entry: an IPv4 range that ends before it starts', ...poolEntry('192.0.2.20-192.0.2.10', 'a range must not end before it starts') },
+  { name: 'pool entry: a range reversed in the last octet only', ...poolEntry('10.1.2.9-10.1.2.8', 'a range must not end before it starts') },
+  {
+    name: 'pool without addresses',
+    object: pool((s) => (s.addresses = [])),
+    server: 'spec.addresses: Required value: addresses needs at least one CIDR or range',
+    zod: 'spec.addresses: addresses needs at least one CIDR or range',
+  },
+  {
+    name: 'pool listing one CIDR twice',
+    object: pool((s) => (s.addresses = ['192.0.2.0/28', '192.0.2.0/28'])),
+    server: 'spec.addresses[1]: Duplicate value: "192.0.2.0/28"',
+    zod: 'duplicate value "192.0.2.0/28"',
+  },
+  {
+    name: 'pool of more than 64 entries',
+    object: pool((s) => (s.addresses = Array.from({ length: 65 }, (_, i) => `10.${i}.0.0/24`))),
+    server: 'spec.addresses: Too many: 65: must have at most 64 items',
+    zod: 'spec.addresses: Too big',
+  },
+  {
+    name: 'pool without a directorGroup',
+    object: pool((s) => delete s.directorGroup),
+    server: 'spec.directorGroup: Required value',
+    zod: 'spec.directorGroup: Invalid input',
+  },
+  {
+    name: 'pool directorGroup not a DNS name',
+    object: pool((s) => (s.directorGroup = 'Edge_1')),
+    server: 'spec.directorGroup: Invalid value: "Edge_1": spec.directorGroup in body should match',
+    zod: 'spec.directorGroup: Invalid string',
+  },
+  {
+    name: 'pool namespace not a DNS label',
+    object: pool((s) => (s.namespaces = ['Team A'])),
+    server: 'spec.namespaces[0]: Invalid value: "Team A": spec.namespaces[0] in body should match',
+    zod: 'spec.namespaces[0]: Invalid string',
+  },
+  {
+    name: 'pool namespaceSelector In without values',
+    object: pool((s) => (s.namespaceSelector = { matchExpressions: [{ key: 'team', operator: 'In' }] })),
+    server: 'spec.namespaceSelector.matchExpressions[0].values: Invalid value: values must be non-empty for In and NotIn, and empty for Exists and DoesNotExist',
+    zod: 'values must be non-empty for In and NotIn',
+  },
+  {
+    name: 'pool autoAssign not a boolean',
+    object: pool((s) => (s.autoAssign = 'yes')),
+    server: 'spec.autoAssign: Invalid value: "string": spec.autoAssign in body must be of type boolean',
+    zod: 'spec.autoAssign: Invalid input: expected boolean',
   },
 ];

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { AddressPool, AddressPoolSpec, AddressPoolStatus } from '../address-pool.js';
 import { DirectorGroupSpec, DirectorGroupStatus, DirectorGroup } from '../director-group.js';
 import { categories, group, kinds, version, type KindName } from '../group.js';
 import { RealServerSpec, RealServerStatus, RealServer } from '../real-server.js';
@@ -73,12 +74,22 @@ const columns: Record<KindName, PrinterColumn[]> = {
     ready,
     age,
   ],
+  AddressPool: [
+    { name: 'Addresses', type: 'string', jsonPath: '.spec.addresses', description: 'CIDRs and ranges of the pool.' },
+    { name: 'Group', type: 'string', jsonPath: '.spec.directorGroup', description: 'DirectorGroup that announces the addresses.' },
+    { name: 'Auto', type: 'boolean', jsonPath: '.spec.autoAssign', description: 'Whether addresses go to any Service that may use the pool.' },
+    { name: 'Allocated', type: 'integer', jsonPath: '.status.allocated', description: 'Addresses held by Services.' },
+    { name: 'Free', type: 'string', jsonPath: '.status.free', description: 'Addresses free to hand out.' },
+    ready,
+    age,
+  ],
 };
 
 const schemas: Record<KindName, { root: z.ZodType; spec: z.ZodType; status: z.ZodType }> = {
   DirectorGroup: { root: DirectorGroup, spec: DirectorGroupSpec, status: DirectorGroupStatus },
   VirtualService: { root: VirtualService, spec: VirtualServiceSpec, status: VirtualServiceStatus },
   RealServer: { root: RealServer, spec: RealServerSpec, status: RealServerStatus },
+  AddressPool: { root: AddressPool, spec: AddressPoolSpec, status: AddressPoolStatus },
 };
 
 /** The top-level schema: standard apiVersion/kind/metadata, then spec and status from zod. */

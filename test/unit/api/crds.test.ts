@@ -55,7 +55,7 @@ describe('CRD shape', () => {
       expect(crd.spec.versions).toHaveLength(1);
       expect(crd.spec.versions[0]).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
     }
-    expect(crds.map((c) => c.spec.names.shortNames[0]).sort()).toEqual(['lvsdg', 'lvsrs', 'lvsvs']);
+    expect(crds.map((c) => c.spec.names.shortNames[0]).sort()).toEqual(['lvsdg', 'lvspool', 'lvsrs', 'lvsvs']);
   });
 
   it('prints VirtualServices like ipvsadm -Ln', () => {

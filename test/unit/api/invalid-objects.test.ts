@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseLvsObject } from '../../../src/api/index.js';
-import { invalidObjects, validDirectorGroup, validRealServer, validVirtualService } from '../../api/invalid-objects.js';
+import { invalidObjects, validAddressPool, validDirectorGroup, validRealServer, validVirtualService } from '../../api/invalid-objects.js';
 
 // The same table the API tier sends to a real kube-apiserver: the zod layer must refuse
 // every object the API server refuses, so code that parses with zod never accepts what
 // admission would have rejected.
 describe('zod refuses every object of the admission table', () => {
   it('starts from valid objects', () => {
-    for (const obj of [validVirtualService(), validRealServer(), validDirectorGroup()]) {
+    for (const obj of [validVirtualService(), validRealServer(), validDirectorGroup(), validAddressPool()]) {
       const r = parseLvsObject(obj);
       expect(r.ok, r.ok ? '' : r.error).toBe(true);
     }

@@ -165,7 +165,7 @@ describe('refusals of the zod layer', () => {
     if (!r1.ok) expect(r1.error).toContain('apiVersion');
     const r2 = parseLvsObject({ ...validVirtualService(), kind: 'Pod' });
     expect(r2.ok).toBe(false);
-    if (!r2.ok) expect(r2.error).toBe('unknown kind "Pod": expected one of DirectorGroup, VirtualService, RealServer');
+    if (!r2.ok) expect(r2.error).toBe('unknown kind "Pod": expected one of DirectorGroup, VirtualService, RealServer, AddressPool');
   });
 
   it('refuses duplicates in sets and list maps, as the API server does', () => {
