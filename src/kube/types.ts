@@ -47,9 +47,32 @@ export interface ServicePort {
   protocol?: 'TCP' | 'UDP' | 'SCTP';
 }
 
-export interface Service extends KubeObject {
-  spec?: { ports?: ServicePort[]; clusterIP?: string; type?: string; selector?: Record<string, string> };
+/** One entry of status.loadBalancer.ingress; ipMode VIP: nodes route the address to the load balancer. */
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+  ipMode?: 'VIP' | 'Proxy';
 }
+
+export interface Service extends KubeObject {
+  spec?: {
+    ports?: ServicePort[];
+    clusterIP?: string;
+    type?: string;
+    selector?: Record<string, string>;
+    loadBalancerClass?: string;
+    /** Deprecated by Kubernetes, still honoured as a requested address. */
+    loadBalancerIP?: string;
+    ipFamilies?: ('IPv4' | 'IPv6')[];
+    ipFamilyPolicy?: string;
+  };
+  status?: {
+    loadBalancer?: { ingress?: LoadBalancerIngress[] };
+    conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string; observedGeneration?: number }[];
+  };
+}
+
+export type Namespace = KubeObject;
 
 export interface EndpointConditions {
   ready?: boolean;
