@@ -8,7 +8,9 @@ const usage = `Usage: lvs-operator controller [flags]
 
 Watches DirectorGroups, VirtualServices and RealServers (plus Nodes, Services,
 EndpointSlices and Secret metadata), allocates VRRP router ids, resolves backends and
-writes status, conditions and Events. One replica is active at a time (Lease).
+writes status, conditions and Events. Gives Services of type LoadBalancer with
+loadBalancerClass lvs.dev/ipvs an address from an AddressPool and derives their
+VirtualServices. One replica is active at a time (Lease).
 
 Flags (environment variable in brackets):
   --kubeconfig PATH                 kubeconfig file [KUBECONFIG]; default: in-cluster
@@ -27,6 +29,12 @@ Flags (environment variable in brackets):
                                     the lease duration and above 1.2 x the retry period)
   --retry-period D                  between Lease attempts and renewals (default 2s)
   --resync D                        full reconcile at least this often (default 10m)
+  --claim-default-load-balancers true|false
+                                    also serve Services of type LoadBalancer without a
+                                    loadBalancerClass (default false: only lvs.dev/ipvs)
+  --load-balancer-ip-mode VIP|Proxy ipMode of the addresses in status.loadBalancer.ingress
+                                    (default VIP; Proxy where kube-proxy runs in IPVS mode
+                                    on the directors)
   --log-level LEVEL                 trace, debug, info, warn, error [LOG_LEVEL] (default info)
   -h, --help                        show this help
 
@@ -53,6 +61,8 @@ export const controllerCommand: Subcommand = {
         'renew-deadline': { type: 'string', default: '10s' },
         'retry-period': { type: 'string', default: '2s' },
         resync: { type: 'string', default: '10m' },
+        'claim-default-load-balancers': { type: 'string', default: 'false' },
+        'load-balancer-ip-mode': { type: 'string', default: 'VIP' },
         'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -71,6 +81,9 @@ export const controllerCommand: Subcommand = {
     if (timing) throw new UsageError(`${timing}: need --lease-duration > --renew-deadline > 1.2 x --retry-period`);
     const resyncMs = duration('resync', values.resync);
     const leaderElect = parseBool('leader-elect', values['leader-elect']);
+    const claimClasslessLoadBalancers = parseBool('claim-default-load-balancers', values['claim-default-load-balancers']);
+    const loadBalancerIPMode = values['load-balancer-ip-mode'];
+    if (loadBalancerIPMode !== 'VIP' && loadBalancerIPMode !== 'Proxy') throw new UsageError(`--load-balancer-ip-mode: expected VIP or Proxy, got ${JSON.stringify(loadBalancerIPMode)}`);
     // Loaded on demand: `lvs-operator version` and `help` need no Kubernetes client.
     const [{ Controller }, { loadClusterAccess }, { defaultIdentity }, { processMetrics }] = await Promise.all([
       import('../controller/controller.js'),
@@ -83,6 +96,8 @@ export const controllerCommand: Subcommand = {
       access,
       agentLeaseNamespace: values['leader-election-namespace'],
       resyncMs,
+      claimClasslessLoadBalancers,
+      loadBalancerIPMode,
       ...(port > 0 ? { metrics: { port, ...(values['metrics-host'] ? { host: values['metrics-host'] } : {}) } } : {}),
       ...(leaderElect
         ? {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Condition, DirectorGroup, RealServer, VirtualService } from '../api/index.js';
+import type { AddressPool, Condition, DirectorGroup, RealServer, VirtualService } from '../api/index.js';
 import { type KubeClients, type ResourceClient, makeClients } from '../kube/client.js';
 import type { ClusterAccess } from '../kube/config.js';
 import { EventRecorder, referenceTo } from '../kube/events.js';
@@ -9,7 +9,7 @@ import { KubeApiError, KubeHttp, isNotFound } from '../kube/http.js';
 import { Informer, type InformerOptions, keyOf, resourceListWatcher } from '../kube/informer.js';
 import { LeaderElector } from '../kube/leader.js';
 import { MetricsServer } from '../kube/metrics-server.js';
-import type { KubeObject, Lease, SecretMeta } from '../kube/types.js';
+import type { KubeObject, Lease, Namespace, SecretMeta, Service } from '../kube/types.js';
 import { TerminalError, WorkQueue } from '../kube/workqueue.js';
 import { clusterInformers, clusterLists, type ClusterInformers } from '../kube/cluster-informers.js';
 import { HeartbeatWatch, agentLeasePrefix } from '../kube/node-heartbeat.js';
@@ -21,6 +21,8 @@ import { type DesiredCondition, type Transition, isBad, transitions } from './co
 import { ControllerMetrics } from './metrics.js';
 import { type RealServerView, groupStatus, ownedFieldsEqual, ownedStatusFields, realServerStatus, serviceStatus } from './status.js';
 import { WrittenCache } from './written.js';
+import { LoadBalancerApplier, LoadBalancerMetrics, type LoadBalancerWriters } from './load-balancer.js';
+import { type LoadBalancerPlan, planLoadBalancers } from '../pool/plan.js';
 
 export const defaultFieldManager = 'lvs-controller';
 export const reportingController = 'lvs.dev/controller';
@@ -54,6 +56,13 @@ export interface ControllerOptions {
   now?: () => Date;
   /** Namespace of the agents' heartbeat Leases (default: the election namespace, else lvs-system). */
   agentLeaseNamespace?: string;
+  /**
+   * Also serve Services of type LoadBalancer that name no loadBalancerClass (default false:
+   * only `lvs.dev/ipvs`). On only where lvs-operator is the cluster's one load balancer.
+   */
+  claimClasslessLoadBalancers?: boolean;
+  /** ipMode of the addresses written to status.loadBalancer.ingress (default VIP; see docs/metallb-to-lvs-operator.md). */
+  loadBalancerIPMode?: 'VIP' | 'Proxy';
 }
 
 type Kind = 'DirectorGroup' | 'VirtualService' | 'RealServer';
@@ -81,7 +90,14 @@ export class Controller {
   private readonly now: () => Date;
   private http: KubeHttp | undefined;
   private clients: KubeClients | undefined;
-  private informers: (ClusterInformers & { secrets: Informer<SecretMeta>; agentLeases: Informer<Lease> }) | undefined;
+  private informers:
+    | (ClusterInformers & { secrets: Informer<SecretMeta>; agentLeases: Informer<Lease>; addressPools: Informer<AddressPool>; namespaces: Informer<Namespace> })
+    | undefined;
+  /** The LoadBalancer side: addresses for Services and their derived VirtualServices (src/pool). */
+  private lbPlan: LoadBalancerPlan | undefined;
+  private lbWriters: LoadBalancerWriters | undefined;
+  private readonly lb: LoadBalancerApplier;
+  private readonly lbMetrics: LoadBalancerMetrics;
   /** Nodes whose agent heartbeat Lease has expired, as of the last check. */
   private deadAgents = new Set<string>();
   private readonly heartbeats = new HeartbeatWatch();
@@ -130,6 +146,8 @@ export class Controller {
     this.fieldManager = o.fieldManager ?? defaultFieldManager;
     this.debounceMs = o.debounceMs ?? 50;
     this.now = o.now ?? (() => new Date());
+    this.lb = new LoadBalancerApplier(this.fieldManager, this.log.child({ component: 'load-balancer' }));
+    this.lbMetrics = new LoadBalancerMetrics(this.metrics.registry);
   }
 
   get isLeader(): boolean {
@@ -166,6 +184,9 @@ export class Controller {
       // Only in its own namespace, where the agents may read auth Secrets (RBAC: a Role there).
       secrets: new Informer<SecretMeta>('secrets', resourceListWatcher(c.secrets, { namespace: ownNamespace }), { ...io, log: this.log.child({ informer: 'secrets' }) }),
       agentLeases: new Informer<Lease>('agent-leases', resourceListWatcher(c.leases, { namespace: ownNamespace }), { ...io, log: this.log.child({ informer: 'agent-leases' }) }),
+      addressPools: make('addresspools', c.addressPools),
+      // For AddressPool namespaceSelectors.
+      namespaces: make('namespaces', c.namespaces),
     };
     const watchWritten = <T extends KubeObject>(inf: Informer<T>, cache: WrittenCache<T>) =>
       inf.on((ev) => {
@@ -238,6 +259,7 @@ export class Controller {
     const w = <T extends KubeObject>(client: ResourceClient<T>) => client.fenced(fence) as unknown as ResourceClient<KubeObject>;
     this.writers = { DirectorGroup: w(c.directorGroups), VirtualService: w(c.virtualServices), RealServer: w(c.realServers) };
     this.recorder = new EventRecorder({ events: c.events.fenced(fence), controller: reportingController, ...(this.o.leaderElection?.identity ? { instance: this.o.leaderElection.identity } : {}), log: this.log.child({ component: 'events' }) });
+    this.lbWriters = { services: c.services.fenced(fence), virtualServices: c.virtualServices.fenced(fence), addressPools: c.addressPools.fenced(fence), recorder: this.recorder };
     // Stop at once when the fence closes, not when the elector's loop gets round to it.
     fence.signal.addEventListener('abort', () => this.unlead(), { once: true });
     this.leading = true;
@@ -337,6 +359,7 @@ export class Controller {
     const at = item.indexOf(' ');
     const kind = item.slice(0, at) as Kind;
     const key = item.slice(at + 1);
+    if ((kind as string) === 'Service' || (kind as string) === 'AddressPool') return this.processLoadBalancer(kind as string, key);
     const model = this.model;
     if (!model || !this.leading) return;
     const t = this.target(kind, key, model);
@@ -344,6 +367,40 @@ export class Controller {
     const { fields, desired, prev } = t.status(t.obj, metaTime(this.now()));
     await this.write(kind, t.obj, fields, prev, desired);
     if (this.leading) this.settled[kind].set(key, { model: t.model, obj: t.obj });
+  }
+
+  /** One Service (its status and derived VirtualServices) or one AddressPool (its status), from the latest plan. */
+  private async processLoadBalancer(kind: string, key: string): Promise<void> {
+    const plan = this.lbPlan;
+    const w = this.lbWriters;
+    if (!plan || !w || !this.leading) return;
+    const now = metaTime(this.now());
+    if (kind === 'Service') {
+      const p = plan.services.get(key);
+      if (p) await this.lb.applyService(p, w, now);
+      return;
+    }
+    const p = plan.pools.get(key);
+    if (p) await this.lb.applyPool(p, w, now);
+  }
+
+  /** Plans addresses and derived objects for every LoadBalancer Service and queues what may have changed. */
+  private reconcileLoadBalancers(inf: NonNullable<typeof this.informers>): void {
+    const plan = planLoadBalancers({
+      services: inf.services.list() as Service[],
+      pools: inf.addressPools.list(),
+      namespaces: inf.namespaces.list(),
+      virtualServices: inf.virtualServices.list(),
+      claimClassless: this.o.claimClasslessLoadBalancers ?? false,
+      ipMode: this.o.loadBalancerIPMode ?? 'VIP',
+    });
+    const previous = this.lbPlan;
+    this.lbPlan = plan;
+    for (const [key, p] of plan.services) this.work?.add(`Service ${key}`, [p.service, ...p.existing, LoadBalancerApplier.fingerprint(p)]);
+    for (const [name, p] of plan.pools) this.work?.add(`AddressPool ${name}`, [p.pool, LoadBalancerApplier.fingerprint(p)]);
+    for (const key of previous?.services.keys() ?? []) if (!plan.services.has(key)) this.work?.forget(`Service ${key}`);
+    for (const name of previous?.pools.keys() ?? []) if (!plan.pools.has(name)) this.work?.forget(`AddressPool ${name}`);
+    this.lbMetrics.record(plan);
   }
 
   private unlead(): void {
@@ -412,6 +469,7 @@ export class Controller {
           this.work?.forget(`${kind} ${k}`);
         }
       }
+      this.reconcileLoadBalancers(inf);
       this.recordMetrics(model);
       this.stats.reconciles++;
       this.metrics.reconciles.inc({ result: 'success' });

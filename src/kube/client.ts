@@ -1,8 +1,8 @@
-import type { DirectorGroup, RealServer, VirtualService } from '../api/index.js';
+import type { AddressPool, DirectorGroup, RealServer, VirtualService } from '../api/index.js';
 import type { Fence } from './fence.js';
 import { KubeApiError, type KubeHttp, type RequestOptions, isGone, isNotFound } from './http.js';
 import { type Resource, apiVersionOf, collectionPath, objectPath, resources } from './resources.js';
-import type { EndpointSlice, Event, KubeObject, Lease, ListResult, Node, SecretMeta, Service } from './types.js';
+import type { EndpointSlice, Event, KubeObject, Lease, ListResult, Namespace, Node, SecretMeta, Service } from './types.js';
 
 export interface ListOptions {
   namespace?: string;
@@ -190,7 +190,9 @@ export interface KubeClients {
   directorGroups: ResourceClient<DirectorGroup>;
   virtualServices: ResourceClient<VirtualService>;
   realServers: ResourceClient<RealServer>;
+  addressPools: ResourceClient<AddressPool>;
   nodes: ResourceClient<Node>;
+  namespaces: ResourceClient<Namespace>;
   services: ResourceClient<Service>;
   endpointSlices: ResourceClient<EndpointSlice>;
   /** Metadata only. */
@@ -205,7 +207,9 @@ export function makeClients(http: KubeHttp): KubeClients {
     directorGroups: new ResourceClient<DirectorGroup>(http, resources.directorGroups),
     virtualServices: new ResourceClient<VirtualService>(http, resources.virtualServices),
     realServers: new ResourceClient<RealServer>(http, resources.realServers),
+    addressPools: new ResourceClient<AddressPool>(http, resources.addressPools),
     nodes: new ResourceClient<Node>(http, resources.nodes),
+    namespaces: new ResourceClient<Namespace>(http, resources.namespaces),
     services: new ResourceClient<Service>(http, resources.services),
     endpointSlices: new ResourceClient<EndpointSlice>(http, resources.endpointSlices),
     secrets: new ResourceClient<SecretMeta>(http, resources.secrets, { list: metadataOnlyAccept, object: metadataOnlyObjectAccept }),
