@@ -52,8 +52,10 @@ export function deriveVirtualServices(svc: Service, addresses: readonly AddressO
         directorGroup: a.directorGroup,
         // The Service port by name when it has one: a renumbered port keeps its endpoints.
         backends: { service: { name, port: port.name || port.port } },
-        forwarding: { method: 'NAT' },
         ...(overrides as object),
+        // Source NAT by default: replies from pods come back through the director whatever the
+        // pod network routes (DR and TUN have no snat; the schema refuses it there).
+        forwarding: !overrides.forwarding || overrides.forwarding.method === 'NAT' ? { method: 'NAT', snat: true } : overrides.forwarding,
       } as VirtualServiceSpecInput;
       const r = parseVirtualServiceSpec(spec);
       if (!r.ok) {

@@ -58,7 +58,7 @@ describe('VirtualService annotations', () => {
       namespace: 'ns',
       labels: { 'lvs.dev/service-name': 'web', 'lvs.dev/derived': 'true' },
       ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: 'uid-web', controller: true }],
-      spec: { vip: '192.0.2.1', port: 80, protocol: 'TCP', directorGroup: 'edge', backends: { service: { name: 'web', port: 'http' } }, forwarding: { method: 'NAT' }, scheduler: 'rr', persistence: { timeoutSeconds: 600 }, healthCheck: { type: 'HTTP', http: { path: '/healthz' } } },
+      spec: { vip: '192.0.2.1', port: 80, protocol: 'TCP', directorGroup: 'edge', backends: { service: { name: 'web', port: 'http' } }, forwarding: { method: 'NAT', snat: true }, scheduler: 'rr', persistence: { timeoutSeconds: 600 }, healthCheck: { type: 'HTTP', http: { path: '/healthz' } } },
     });
     expect(d[1]?.spec.backends).toEqual({ service: { name: 'web', port: 53 } });
   });
@@ -81,6 +81,11 @@ describe('VirtualService annotations', () => {
     expect(isDerivedError(d)).toBe(true);
     expect(d[0]).toMatchObject({ annotation });
     expect((d[0] as { message: string }).message).toContain(message);
+  });
+
+  it('DR or TUN forwarding carries no snat', () => {
+    const d = deriveVirtualServices(service({ 'lvs.dev/forwarding': 'dr' }), v4);
+    expect(isDerivedError(d) ? d : d[0]?.spec.forwarding).toEqual({ method: 'DR' });
   });
 
   it('persistence 0 means none', () => {
