@@ -1,58 +1,58 @@
 import { z } from 'zod';
-import { parseV4, v6Bytes } from '../address/index.js';
+import { v4Bytes, v6Bytes } from '../address/index.js';
 import { LabelSelector, ObjectMeta, conditionsField, observedGenerationField, setOf } from './common.js';
-import { dnsLabel, dnsSubdomain, isIPv4, isIPv6 } from './formats.js';
+import { dnsLabel, dnsSubdomain, ipv4Source, ipv6Source, isIPv4, isIPv6 } from './formats.js';
 import { apiVersion } from './group.js';
-import { withRules } from './rules.js';
+import { celString, withRules } from './rules.js';
 
 // An AddressPool hands LoadBalancer Services their addresses (MetalLB's IPAddressPool). Each
-// entry of spec.addresses is a CIDR or a range; the API server checks them with the Kubernetes
-// CEL ip/cidr libraries and the zod layer with src/address, so both refuse the same text.
+// entry of spec.addresses is a CIDR or a range, checked by the same regular expressions on both
+// layers (src/api/formats.ts).
+//
+// Only the CEL of Kubernetes 1.29 (regular expressions, strings, arithmetic): the ip() and
+// cidr() libraries need 1.31 for a new CRD, and the other kinds install on 1.29. So two checks
+// run in the zod layer and the controller only (an IPv6 CIDR's host bits, an IPv6 range's
+// order): such a pool is accepted by the API server and reported InvalidAddresses in status.
 
-/** `a.b.c.d` as a 32-bit number for CEL, which has no IP ordering. */
+const ipv4Body = ipv4Source.slice(1, -1);
+const ipv6Body = ipv6Source.slice(1, -1);
+const ipv4CidrSource = `^${ipv4Body}/(3[0-2]|[12][0-9]|[0-9])$`;
+const ipv6CidrSource = `^${ipv6Body}/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$`;
+const ipv4CidrRe = new RegExp(ipv4CidrSource);
+const ipv6CidrRe = new RegExp(ipv6CidrSource);
+
+/** `a.b.c.d` (a CEL string expression) as a 32-bit number: CEL has no IP ordering before 1.31. */
 const celV4Value = (s: string) =>
   `(int(${s}.split('.')[0]) * 16777216 + int(${s}.split('.')[1]) * 65536 + int(${s}.split('.')[2]) * 256 + int(${s}.split('.')[3]))`;
+/** 2^(32-p) for p = 0..32, indexed by the prefix length. */
+const celV4BlockSizes = `[${Array.from({ length: 33 }, (_, p) => 2 ** (32 - p)).join(', ')}]`;
 
-/** One side of a range, as bytes (IPv4: 4, IPv6: 16), or undefined. */
-function rangeEnd(s: string): Buffer | undefined {
-  if (isIPv4(s)) {
-    const v = parseV4(s);
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(v, 0);
-    return b;
-  }
-  // IPv4-mapped IPv6 text is refused as by the Kubernetes CEL isIP: it would name an IPv4 host.
-  if (isIPv6(s) && !s.includes('.')) return v6Bytes(s);
-  return undefined;
-}
-
-/** A CIDR whose address is the network (no host bits set), or undefined. */
-function cidrParts(s: string): { bytes: Buffer; prefix: number } | undefined {
-  const slash = s.indexOf('/');
-  if (slash < 0 || !/^[0-9]{1,3}$/.test(s.slice(slash + 1))) return undefined;
-  const bytes = rangeEnd(s.slice(0, slash));
-  const prefix = Number(s.slice(slash + 1));
-  if (!bytes || prefix > bytes.length * 8 || (s.slice(slash + 1).length > 1 && s[slash + 1] === '0')) return undefined;
-  return { bytes, prefix };
-}
-
-function hostBitsClear(c: { bytes: Buffer; prefix: number }): boolean {
-  for (let bit = c.prefix; bit < c.bytes.length * 8; bit++) if ((c.bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) return false;
-  return true;
-}
-
+const isAddress = (s: string) => isIPv4(s) || isIPv6(s);
 const isRange = (s: string) => s.includes('-');
 const rangeParts = (s: string) => s.split('-');
 
 /** Whether an entry's syntax is a CIDR or a range of two addresses (the family and order rules come after). */
 export function poolEntrySyntaxOk(s: string): boolean {
-  if (!isRange(s)) return cidrParts(s) !== undefined;
+  if (!isRange(s)) return ipv4CidrRe.test(s) || ipv6CidrRe.test(s);
   const p = rangeParts(s);
-  return p.length === 2 && rangeEnd(p[0]!) !== undefined && rangeEnd(p[1]!) !== undefined;
+  return p.length === 2 && isAddress(p[0]!) && isAddress(p[1]!);
 }
 
-const syntaxCel =
-  "self.contains('-') ? (self.split('-').size() == 2 && isIP(self.split('-')[0]) && isIP(self.split('-')[1])) : isCIDR(self)";
+const celIsAddress = (e: string) => `(${e}.matches(${celString(ipv4Source)}) || ${e}.matches(${celString(ipv6Source)}))`;
+const celLo = "self.split('-')[0]";
+const celHi = "self.split('-')[1]";
+const celRangeOk = `self.split('-').size() == 2 && ${celIsAddress(celLo)} && ${celIsAddress(celHi)}`;
+
+/** The bytes of an address that passed the syntax check. */
+const bytesOf = (s: string) => (isIPv4(s) ? v4Bytes(s)! : v6Bytes(s)!);
+
+/** A valid CIDR's host bits are clear (both families; CEL checks IPv4 only). */
+function hostBitsClear(s: string): boolean {
+  const [addr = '', len = ''] = s.split('/');
+  const b = bytesOf(addr);
+  for (let bit = Number(len); bit < b.length * 8; bit++) if ((b[bit >> 3]! >> (7 - (bit & 7))) & 1) return false;
+  return true;
+}
 
 const PoolEntry = withRules(
   z
@@ -64,33 +64,25 @@ const PoolEntry = withRules(
     ),
   [
     {
-      cel: syntaxCel,
+      cel: `self.contains('-') ? (${celRangeOk}) : (self.matches(${celString(ipv4CidrSource)}) || self.matches(${celString(ipv6CidrSource)}))`,
       holds: poolEntrySyntaxOk,
       message: 'must be a CIDR (192.0.2.0/28, 2001:db8::/120) or a range of two addresses (192.0.2.10-192.0.2.20)',
     },
     {
-      cel: `self.contains('-') || !isCIDR(self) || cidr(self) == cidr(self).masked()`,
-      holds: (s) => {
-        if (isRange(s)) return true;
-        const c = cidrParts(s);
-        return !c || hostBitsClear(c);
-      },
+      cel: `!self.matches(${celString(ipv4CidrSource)}) || ${celV4Value("self.split('/')[0]")} % ${celV4BlockSizes}[int(self.split('/')[1])] == 0`,
+      holds: (s) => isRange(s) || !poolEntrySyntaxOk(s) || hostBitsClear(s),
       message: 'a CIDR must have no bits set after its prefix length (192.0.2.0/24, not 192.0.2.1/24)',
     },
     {
-      cel: `!self.contains('-') || self.split('-').size() != 2 || !isIP(self.split('-')[0]) || !isIP(self.split('-')[1]) || ip(self.split('-')[0]).family() == ip(self.split('-')[1]).family()`,
-      holds: (s) => {
-        if (!poolEntrySyntaxOk(s) || !isRange(s)) return true;
-        const [a, b] = rangeParts(s).map(rangeEnd);
-        return a!.length === b!.length;
-      },
+      cel: `!self.contains('-') || !(${celRangeOk}) || ${celLo}.contains(':') == ${celHi}.contains(':')`,
+      holds: (s) => !isRange(s) || !poolEntrySyntaxOk(s) || isIPv6(rangeParts(s)[0]!) === isIPv6(rangeParts(s)[1]!),
       message: 'a range must start and end in the same address family',
     },
     {
-      cel: `!self.contains('-') || self.split('-').size() != 2 || !isIP(self.split('-')[0]) || !isIP(self.split('-')[1]) || ip(self.split('-')[0]).family() != 4 || ip(self.split('-')[1]).family() != 4 || ${celV4Value("self.split('-')[0]")} <= ${celV4Value("self.split('-')[1]")}`,
+      cel: `!self.contains('-') || !(${celRangeOk}) || ${celLo}.contains(':') || ${celHi}.contains(':') || ${celV4Value(celLo)} <= ${celV4Value(celHi)}`,
       holds: (s) => {
-        if (!poolEntrySyntaxOk(s) || !isRange(s)) return true;
-        const [a, b] = rangeParts(s).map(rangeEnd);
+        if (!isRange(s) || !poolEntrySyntaxOk(s)) return true;
+        const [a, b] = rangeParts(s).map(bytesOf);
         return a!.length !== b!.length || Buffer.compare(a!, b!) <= 0;
       },
       message: 'a range must not end before it starts',

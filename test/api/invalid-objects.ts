@@ -555,7 +555,7 @@ export const invalidObjects: InvalidObject[] = [
   { name: 'pool entry: an open range', ...poolEntry('192.0.2.10-') },
   { name: 'pool entry: a leading-zero prefix length', ...poolEntry('192.0.2.0/024') },
   { name: 'pool entry: IPv4 host bits after the prefix', ...poolEntry('192.0.2.1/24', 'a CIDR must have no bits set after its prefix length (192.0.2.0/24, not 192.0.2.1/24)') },
-  { name: 'pool entry: IPv6 host bits after the prefix', ...poolEntry('2001:db8::1/120', 'a CIDR must have no bits set after its prefix length (192.0.2.0/24, not 192.0.2.1/24)') },
+  { name: 'pool entry: host bits in the last octet only', ...poolEntry('10.9.8.7/31', 'a CIDR must have no bits set after its prefix length (192.0.2.0/24, not 192.0.2.1/24)') },
   { name: 'pool entry: a range across families', ...poolEntry('192.0.2.10-2001:db8::1', 'a range must start and end in the same address family') },
   { name: 'pool entry: an IPv4 range that ends before it starts', ...poolEntry('192.0.2.20-192.0.2.10', 'a range must not end before it starts') },
   { name: 'pool entry: a range reversed in the last octet only', ...poolEntry('10.1.2.9-10.1.2.8', 'a range must not end before it starts') },

@@ -164,3 +164,19 @@ describe('allocate', () => {
     expect(allocate(config, [s]).byService.get(s.key)).toMatchObject({ ok: false, reason: 'UnknownPool' });
   });
 });
+
+describe('what admission cannot check (CEL without the 1.31 IP library)', () => {
+  it('zod refuses an IPv6 CIDR with host bits and a reversed IPv6 range; the controller refuses such a pool', async () => {
+    const { parseAddressPoolSpec } = await import('../../../src/api/index.js');
+    for (const [entry, message] of [
+      ['2001:db8::1/120', 'a CIDR must have no bits set after its prefix length'],
+      ['2001:db8::20-2001:db8::1f', 'a range must not end before it starts'],
+    ] as const) {
+      const r = parseAddressPoolSpec({ addresses: [entry], directorGroup: 'edge' });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toContain(message);
+      const c = buildPoolsConfig([pool('v6', { addresses: [entry] })]);
+      expect(c.refused.get('v6')).toMatchObject({ reason: 'InvalidAddresses' });
+    }
+  });
+});
