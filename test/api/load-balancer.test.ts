@@ -127,6 +127,12 @@ describe('allocation', () => {
     });
     expect(pool.status).toMatchObject({ free: '3', observedGeneration: 1, conflicts: [] });
     expect(condition(pool, 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+    // pool usage is exported for alerting
+    const metrics = await k.controllers[0]!.metrics.registry.getSingleMetricAsString('lvs_controller_pool_addresses');
+    expect(metrics).toContain(`lvs_controller_pool_addresses{pool="${poolName('alloc')}",state="allocated"} 1`);
+    expect(metrics).toContain(`lvs_controller_pool_addresses{pool="${poolName('alloc')}",state="free"} 3`);
+    const explain = await k.api.kubectl(['explain', 'lvspool.spec.autoAssign']);
+    expect(explain.stdout).toContain('Hand addresses out to any Service that may use this pool');
     const columns = await k.api.kubectl(['get', 'lvspool', poolName('alloc')]);
     expect(columns.stdout).toMatch(/NAME\s+ADDRESSES\s+GROUP\s+AUTO\s+ALLOCATED\s+FREE\s+READY\s+AGE/);
     expect(columns.stdout).toMatch(/\["198\.18\.1\.0\/30"\]\s+edge\s+true\s+1\s+3\s+True/);

@@ -55,6 +55,10 @@ describe('lvs-operator command line', () => {
     expect(io.err()).toContain('retry period must be positive');
     expect(await main(['controller', '--resync', 'soon'])).toBe(2);
     expect(io.err()).toContain('invalid duration "soon"');
+    expect(await main(['controller', '--load-balancer-ip-mode', 'vip'])).toBe(2);
+    expect(io.err()).toContain('--load-balancer-ip-mode: expected VIP or Proxy, got "vip"');
+    expect(await main(['controller', '--claim-default-load-balancers', 'maybe'])).toBe(2);
+    expect(io.err()).toContain('claim-default-load-balancers');
   });
 });
 

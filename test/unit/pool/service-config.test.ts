@@ -124,6 +124,11 @@ describe('plan', () => {
     expect(p?.derived === 'keep' ? [] : p?.derived.map((d) => d.name)).toEqual(['web-53-udp']);
   });
 
+  it('writes ipMode Proxy when told to', () => {
+    const p = planLoadBalancers({ services: [service()], pools, namespaces: [], virtualServices: [], claimClassless: false, ipMode: 'Proxy' }).services.get('ns/web');
+    expect(p?.status).toMatchObject({ ingress: [{ ip: '192.0.2.0', ipMode: 'Proxy' }] });
+  });
+
   it('pool status counts and flags exhaustion', () => {
     const plan = planLoadBalancers({ services: [service({}, {}, 'a'), service({}, {}, 'b')], pools, namespaces: [], virtualServices: [], claimClassless: false });
     expect(plan.pools.get('p')).toMatchObject({ allocated: 2, free: '0', conditions: [{ type: 'Ready', status: 'True' }, { type: 'Degraded', status: 'True', reason: 'Exhausted' }] });
