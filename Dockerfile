@@ -41,11 +41,12 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 # 3. Runtime: node, dist/, the production node_modules and the addon; no npm, no compilers.
 #    iproute2 and ipvsadm are for humans debugging a node (`kubectl exec ... ipvsadm -Ln`);
 #    kmod is for the chart's optional module-loading init container (agent.loadModules).
+#    nftables (the nft binary) is the agent's own: it writes the source-NAT table of NAT services.
 #    The official slim image lacks them (installed here); the local runtime base has them.
 FROM ${RUNTIME_BASE}
-RUN (command -v ipvsadm && command -v ip && command -v modprobe) >/dev/null \
+RUN (command -v ipvsadm && command -v ip && command -v modprobe && command -v nft) >/dev/null \
  || (apt-get update \
-     && apt-get install -y --no-install-recommends iproute2 ipvsadm kmod \
+     && apt-get install -y --no-install-recommends iproute2 ipvsadm kmod nftables \
      && rm -rf /var/lib/apt/lists/*) \
  && rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
            /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \

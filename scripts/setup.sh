@@ -14,7 +14,9 @@ debs=(linux-source-6.1 flex bison bc libelf-dev make gcc libc6-dev xz-utils patc
       # what kube-proxy runs; the product image and the lab's pause image (scripts/image/build.sh).
       containerd runc containernetworking-plugins iptables conntrack buildah mmdebstrap
       # The health probes' kernel tests (test/kernel/health/): a real DNS server to query.
-      dnsmasq-base)
+      dnsmasq-base
+      # The agent's source NAT for NAT services (src/nft/ drives the nft binary) and its tests.
+      nftables)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

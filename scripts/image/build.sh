@@ -22,7 +22,7 @@ NODE_INTEGRITY=sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+
 NPM_VERSION=11.21.3
 NPM_INTEGRITY=sha512-5Cf+jE+XctbhH/zjOOqXC+ity7eec/Tkk4Ql38tf6w+1htp2wYPHmE4c1R1Es3DY227Ac14+SLrlYJwkBicbTg==
 SUITE=bookworm
-RUNTIME_PKGS=(ca-certificates libstdc++6 iproute2 ipvsadm kmod)
+RUNTIME_PKGS=(ca-certificates libstdc++6 iproute2 ipvsadm kmod nftables)
 BUILD_PKGS=(ca-certificates libstdc++6 python3 make g++)
 KEEP_TARS=${LVS_IMAGE_KEEP:-3}              # product tars (and their images) kept in the cache
 STORE_MAX_MB=${LVS_IMAGE_STORE_MAX_MB:-6144} # above this, the layer cache is pruned after a build
@@ -286,7 +286,7 @@ check() {
     ! command -v npm >/dev/null || { echo "npm in the runtime image" >&2; exit 1; }
     ! command -v gcc >/dev/null || { echo "gcc in the runtime image" >&2; exit 1; }
     test -f /app/dist/cli/main.js.map
-    command -v ipvsadm; ip -V; modprobe --version | head -n1' | sed 's/^/image: check: /' >&2
+    command -v ipvsadm; ip -V; modprobe --version | head -n1; nft --version' | sed 's/^/image: check: /' >&2
   local cfg
   cfg=$(B inspect --type image --format '{{.OCIv1.Config.User}}|{{.OCIv1.Config.Entrypoint}}|{{.OCIv1.Config.Env}}|{{index .OCIv1.Config.Labels "org.opencontainers.image.version"}}' "$ref")
   [[ $cfg == '65532:65532|[lvs-operator]|'*'NODE_OPTIONS=--enable-source-maps'*"|$want" ]] || die "image config: $cfg"

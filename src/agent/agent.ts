@@ -236,7 +236,7 @@ export class Agent {
     const pass = { model, desired, result };
     this.lastPass = pass;
     const level = result.errors.length ? 'warn' : 'debug';
-    this.log[level]({ full, verified: verify.size, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
+    this.log[level]({ full, verified: verify.size, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, nftOps: result.nftOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
     this.o.onPass?.(pass);
   }
 

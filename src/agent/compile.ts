@@ -4,7 +4,9 @@ import type { DirectorGroupSpec, Forwarding, VirtualServiceSpec } from '../api/i
 import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, SyncDaemon, Timeouts, TunnelFlag } from '../ipvs/types.js';
 import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 import type { AddressSpec } from './link-diff.js';
+import type { SnatRule } from '../nft/index.js';
 import { defaultQuorum, quorumHolds } from './quorum.js';
+import { snatRules } from './snat.js';
 import { desiredSyncDaemons, type SyncMastership } from './vrrp-specs.js';
 
 export type { SyncMastership } from './vrrp-specs.js';
@@ -44,6 +46,8 @@ export interface CompiledService {
   sorryActive: boolean;
   /** spec.adopt: an IPVS service with this key that is not ours is taken over, not left alone. */
   adopt?: boolean;
+  /** forwarding.snat: what goes to its NAT real servers is source-NATed (NodeDesired.snat). */
+  snat?: boolean;
 }
 
 export interface RealServerSide {
@@ -64,6 +68,8 @@ export interface NodeDesired {
   /** IPVS sync daemons (VRRP-managed groups with sync on): backup always, master while master. */
   syncDaemons: SyncDaemon[];
   realServerSide: RealServerSide[];
+  /** Source NAT of the NAT services with forwarding.snat: our nftables table holds these rules (absent: none). */
+  snat?: SnatRule[];
 }
 
 type SorryServer = NonNullable<VirtualServiceSpec['sorryServer']>;
@@ -118,7 +124,7 @@ export function compileService(s: ServiceModel, health: HealthLookup, quorumBefo
   }
   if (sorry) placeSorryServer(dests, sorry, spec, sorryActive, s.backends);
   return {
-    key: s.key, generation: s.generation, group: s.group, backends, healthy, liveWeight, quorumUp, sorryActive, ...(spec.adopt ? { adopt: true } : {}),
+    key: s.key, generation: s.generation, group: s.group, backends, healthy, liveWeight, quorumUp, sorryActive, ...(spec.adopt ? { adopt: true } : {}), ...(spec.forwarding.snat ? { snat: true } : {}),
     ipvs: {
       key: s.ipvsService,
       scheduler: spec.scheduler,
@@ -217,12 +223,14 @@ export const neverMaster: SyncMastership = () => false;
  */
 export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, node: string, leads: VipLeadership, isMaster: SyncMastership, pieceOf: (s: ServiceModel) => ServicePiece): NodeDesired {
   const out = emptyDesired();
+  const snat: SnatRule[] = [];
   const addr = new Map<string, AddressSpec>();
   let nat4 = false;
   let nat6 = false;
   for (const s of services) {
     const p = pieceOf(s);
     if (p.service) out.services.push(p.service);
+    if (p.service?.snat) snat.push(...snatRules(p.service.ipvs, model.groups.get(s.group)?.gateways ?? []));
     nat4 ||= p.nat4;
     nat6 ||= p.nat6;
     for (const v of p.vips) if (leads(v.group, v.vip, v.iface)) addr.set(v.id, v.spec);
@@ -255,6 +263,11 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
     out.sysctls['net.ipv4.vs.conntrack'] = '1';
   }
   if (nat6) out.sysctls['net.ipv6.conf.all.forwarding'] = '1';
+  if (snat.length > 0) {
+    out.snat = snat;
+    // The rules match conntrack's original tuple, which IPVS keeps only with conntrack on (also for IPv6).
+    out.sysctls['net.ipv4.vs.conntrack'] = '1';
+  }
   out.addresses = [...addr.values()].sort((a, b) => addressId(a).localeCompare(addressId(b)));
   out.syncDaemons = desiredSyncDaemons(model, node, isMaster);
   return out;

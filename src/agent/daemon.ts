@@ -186,7 +186,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
       links?.close();
       if (opts.cleanup) {
         const result = await kernel.reconciler.reconcile(emptyDesired(), { full: true });
-        o.log.info({ ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, errors: result.errors.length }, 'uninstalled: removed the kernel state this agent created');
+        o.log.info({ ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, nftOps: result.nftOps, errors: result.errors.length }, 'uninstalled: removed the kernel state this agent created');
         for (const e of result.errors) o.log.warn({ error: e }, 'could not remove a piece of kernel state');
       }
       heartbeat?.stop();

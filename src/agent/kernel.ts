@@ -7,6 +7,7 @@ import { NetlinkIpvsClient } from '../ipvs/client.js';
 import { IpvsError } from '../ipvs/errors.js';
 import type { IpvsInfo, IpvsOp, IpvsServiceWithDests, SyncDaemon, Timeouts } from '../ipvs/types.js';
 import { ProcSysctl, RtLinkClient } from '../link/index.js';
+import { NftCli } from '../nft/index.js';
 import { FileOwnershipStore } from './ownership.js';
 import { Reconciler } from './reconciler.js';
 import { migrateVrrpRecord } from './vrrp-record-migration.js';
@@ -34,7 +35,7 @@ export async function openKernel(stateDir = defaultStateDir, log?: Logger): Prom
   const observer = ipvs instanceof IpvsUnavailable ? ipvs : await NetlinkIpvsClient.open();
   const link = new RtLinkClient();
   const ownership = new FileOwnershipStore(join(stateDir, 'owned.json'), log);
-  const reconciler = new Reconciler({ ipvs, link, sysctl: new ProcSysctl(), store: ownership, log });
+  const reconciler = new Reconciler({ ipvs, link, sysctl: new ProcSysctl(), nft: new NftCli(), store: ownership, log });
   await migrateVrrpRecord(join(stateDir, 'vrrp.json'), reconciler.record, log);
   return { ipvs, observer, link, reconciler, ownership, close: () => { ipvs.close(); if (observer !== ipvs) observer.close(); link.close(); } };
 }

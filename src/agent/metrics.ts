@@ -52,6 +52,7 @@ export class AgentMetrics {
     this.ops.inc({ kind: 'ipvs' }, r.ipvsOps);
     this.ops.inc({ kind: 'address' }, r.addressOps);
     this.ops.inc({ kind: 'sysctl' }, r.sysctlOps);
+    this.ops.inc({ kind: 'nft' }, r.nftOps);
     this.errors.inc(r.errors.length - r.foreign.length);
     this.foreign.set(r.foreign.length);
     this.last = pass;

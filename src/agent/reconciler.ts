@@ -14,6 +14,8 @@ import { diffSyncDaemons } from './sync-daemon-diff.js';
 import type { NodeDesired } from './compile.js';
 import { terminalReason } from '../ipvs/errors.js';
 import { ServiceRetry } from './service-retry.js';
+import type { NftClient, SnatRule } from '../nft/index.js';
+import { diffSnat } from './snat.js';
 
 export interface ReconcileError {
   /** What failed, e.g. `add-dest tcp/10.0.0.1:80 -> 10.1.0.1:80` or `address eth0/10.0.0.1`. */
@@ -31,6 +33,8 @@ export interface ReconcileResult {
   ipvsOps: number;
   addressOps: number;
   sysctlOps: number;
+  /** nftables transactions run on our source-NAT table (0 or 1). */
+  nftOps: number;
   /** Desired IPVS services that somebody else holds: left untouched. */
   foreign: string[];
   errors: ReconcileError[];
@@ -44,6 +48,8 @@ export interface ReconcilerDeps {
   link: LinkClient;
   sysctl: Sysctl;
   store: OwnershipStore;
+  /** nftables, for source NAT; absent: no service may ask for it. */
+  nft?: NftClient | undefined;
   /** Where adoptions are said (they change what the agent owns). */
   log?: Pick<Logger, 'info'> | undefined;
 }
@@ -141,20 +147,22 @@ export class Reconciler {
     const ipvs = await this.reconcileIpvs(desired, errors, full, opts.verify);
     // Addresses, links, sysctls, timeouts and sync daemons are few; they are re-read whenever
     // they change or on a full pass.
-    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts, desired.syncDaemons]);
+    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts, desired.syncDaemons, desired.snat ?? []]);
     let addressOps = 0;
     let sysctlOps = 0;
     let daemonOps = 0;
+    let nftOps = 0;
     if (full || opts.verifyLinks || links !== this.appliedLinks) {
       const before = errors.length;
       addressOps = await this.reconcileAddresses(desired, errors);
       sysctlOps = await this.reconcileSysctls(desired, errors);
       if (desired.timeouts) await this.reconcileTimeouts(desired.timeouts, errors);
       daemonOps = await this.reconcileSyncDaemons(desired.syncDaemons, errors);
+      nftOps = await this.reconcileSnat(desired.snat ?? [], desired, errors);
       this.appliedLinks = errors.length === before ? links : undefined;
     }
     const retryInMs = this.retry.nextRetryMs();
-    return { ipvsOps: ipvs.ops + daemonOps, foreign: ipvs.foreign, addressOps, sysctlOps, errors, durationMs: performance.now() - started, ...(retryInMs !== undefined ? { retryInMs } : {}) };
+    return { ipvsOps: ipvs.ops + daemonOps, foreign: ipvs.foreign, addressOps, sysctlOps, nftOps, errors, durationMs: performance.now() - started, ...(retryInMs !== undefined ? { retryInMs } : {}) };
   }
 
   /** The kernel's view of exactly these services (absent ones are left out). */
@@ -390,6 +398,41 @@ export class Reconciler {
     });
     await this.record.set({ syncDaemons: result });
     return plan.ops.length;
+  }
+
+  /**
+   * Our nftables table (src/nft/) to exactly the desired source-NAT rules: one transaction when
+   * it differs, none when it matches, so an agent restart rewrites nothing. NAT bindings of
+   * connections live in conntrack, not in the table: a rewrite or removal keeps them.
+   */
+  private async reconcileSnat(want: SnatRule[], desired: NodeDesired, errors: ReconcileError[]): Promise<number> {
+    const services = desired.services.filter((s) => s.snat).map((s) => s.key);
+    const fail = (what: string, e: unknown): void => {
+      errors.push({ what, message: (e as Error).message, services, ...((e as { code?: string }).code ? { code: (e as { code: string }).code } : {}) });
+    };
+    const nft = this.deps.nft;
+    if (!nft) {
+      if (want.length > 0) fail('source NAT', new Error('this agent has no nftables access'));
+      return 0;
+    }
+    let observed;
+    try {
+      observed = await nft.readTable();
+    } catch (e) {
+      // Without the nft binary there is no table of ours to remove either.
+      if (want.length === 0 && (e as { code?: string }).code === 'ENOENT') return 0;
+      fail('read nftables table inet lvs-operator', e);
+      return 0;
+    }
+    const plan = diffSnat(want, observed);
+    if (plan.op === 'none') return 0;
+    try {
+      await nft.run(plan.batch);
+      this.deps.log?.info({ rules: plan.rules.length, why: plan.why }, plan.rules.length ? 'source NAT table written' : 'source NAT table removed');
+    } catch (e) {
+      fail('write nftables table inet lvs-operator', e);
+    }
+    return 1;
   }
 
   private async reconcileTimeouts(want: Partial<Timeouts>, errors: ReconcileError[]): Promise<void> {

@@ -21,7 +21,7 @@ const model = resolve(snapshot({
 
 function pass(health: HealthLookup, errors: ReconcileError[] = [], leads = true): AgentPass {
   const desired = compile(model, 'd1', health, () => leads);
-  return { model, desired, result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, foreign: [], errors, durationMs: 1 } };
+  return { model, desired, result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, nftOps: 0, foreign: [], errors, durationMs: 1 } };
 }
 
 describe('NodeViews', () => {
@@ -87,7 +87,7 @@ describe('NodeViews: what only this director knows', () => {
       nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
       unsupportedSchedulers: ['twos'],
     }));
-    const p = (m: typeof blocked): AgentPass => ({ model: m, desired: compile(m, 'd1', () => true, () => true), result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, foreign: [], errors: [], durationMs: 1 } });
+    const p = (m: typeof blocked): AgentPass => ({ model: m, desired: compile(m, 'd1', () => true, () => true), result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, nftOps: 0, foreign: [], errors: [], durationMs: 1 } });
     const views = new NodeViews('d1');
     const first = views.update(p(blocked), 't1');
     expect(first.services.get('shop/odd')).toEqual({ node: 'd1', reason: 'UnsupportedScheduler', message: expect.stringMatching(/ip_vs_twos/), lastTransitionTime: 't1' });

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { FakeNft, parseRuleExpr, parseTable, snatBatch, type SnatRule } from '../../../src/nft/index.js';
+
+const tcp: SnatRule = { family: 'ip', match: { protocol: 'tcp', vip: '10.0.0.1', port: 80 }, dests: ['10.1.0.1', '10.1.0.2'] };
+const udp6: SnatRule = { family: 'ip6', match: { protocol: 'udp', vip: '2001:db8::1', port: 53 }, dests: ['2001:db8:1::1'], to: '2001:db8::9' };
+const mark: SnatRule = { family: 'ip', match: { fwmark: 7 }, dests: ['10.1.0.3'], to: '10.0.0.9' };
+const allPorts: SnatRule = { family: 'ip', match: { protocol: 'sctp', vip: '10.0.0.1', port: 0 }, dests: ['10.1.0.1'] };
+
+describe('nft JSON of the source-NAT table', () => {
+  it('reads back every rule shape it writes (through the fake, which lists what it was given)', async () => {
+    const nft = new FakeNft();
+    await nft.run(snatBatch([tcp, udp6, mark, allPorts]));
+    expect(parseTable((await nft.readTable())!)).toEqual({ rules: [tcp, udp6, mark, allPorts] });
+  });
+
+  // What nft 1.0.6 listed for these rules in the lab kernel (kept here so the reader is checked
+  // against the real printer's shapes, not only against the writer).
+  it('parses the kernel listing of a multi-address set and of a masquerade', () => {
+    const expr = [
+      { match: { op: '==', left: { meta: { key: 'l4proto' } }, right: 'tcp' } },
+      { match: { op: '==', left: { ct: { key: 'ip daddr', dir: 'original' } }, right: '10.0.0.1' } },
+      { match: { op: '==', left: { ct: { key: 'proto-dst', dir: 'original' } }, right: 80 } },
+      { match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: { set: ['10.1.0.2', '10.1.0.1'] } } },
+      { masquerade: null },
+    ];
+    expect(parseRuleExpr(expr)).toEqual(tcp);
+  });
+
+  it('refuses what it does not write: another verdict, a missing match, a wrong family, extra expressions', () => {
+    const base = snatBatch([tcp])[4]!.add as { rule: { expr: unknown[] } };
+    const expr = base.rule.expr;
+    expect(parseRuleExpr(expr)).toEqual(tcp);
+    expect(parseRuleExpr([...expr.slice(0, -1), { accept: null }])).toBeUndefined();
+    expect(parseRuleExpr(expr.slice(1))).toBeUndefined();
+    expect(parseRuleExpr([...expr, { counter: null }])).toBeUndefined();
+    const wrongFamily = structuredClone(expr) as { match: { right: unknown } }[];
+    wrongFamily[1]!.match.right = '2001:db8::1';
+    expect(parseRuleExpr(wrongFamily)).toBeUndefined();
+  });
+
+  it('calls a table with a foreign chain or rule unknown, and one without our chain too', async () => {
+    const nft = new FakeNft();
+    await nft.run(snatBatch([tcp]));
+    await nft.run([{ add: { chain: { family: 'inet', table: 'lvs-operator', name: 'mine' } } }]);
+    expect(parseTable((await nft.readTable())!)).toMatchObject({ unknown: expect.stringContaining('chain mine') });
+    expect(parseTable([{ table: { family: 'inet', name: 'lvs-operator' } }])).toEqual({ unknown: 'no source-NAT chain' });
+  });
+
+  it('removes the table with an empty rule list, whether it was there or not; the fake runs a batch all or nothing', async () => {
+    const nft = new FakeNft();
+    await nft.run([{ add: { table: { family: 'ip', name: 'theirs' } } }]);
+    await nft.run(snatBatch([]));
+    await nft.run(snatBatch([tcp]));
+    expect(await nft.listTables()).toEqual(['ip/theirs', 'inet/lvs-operator']);
+    await nft.run(snatBatch([]));
+    expect(await nft.listTables()).toEqual(['ip/theirs']);
+    await expect(nft.run([{ add: { table: { family: 'ip', name: 'x' } } }, { delete: { table: { family: 'ip', name: 'nope' } } }])).rejects.toThrow(/No such file/);
+    expect(await nft.listTables()).toEqual(['ip/theirs']);
+  });
+});
