@@ -70,7 +70,7 @@ const snatField = z
   .boolean()
   .optional()
   .describe(
-    'Source NAT for method NAT: the director masquerades what it sends to the NAT real servers (nftables, in a table of the agent\'s own), so their replies come back through it whatever their default route (pods on any node). Off when omitted; Service-derived VirtualServices set it. Real servers then see the director\'s address, not the client\'s. Only with method NAT.',
+    'Source NAT for method NAT: the director rewrites the source of what it sends to the NAT real servers (nftables, in a table of the agent\'s own), so their replies come back through it whatever their default route (pods on any node). The source is the DirectorGroup\'s gateway address on the real server\'s subnet if there is one (it moves with VRRP, so synced connections survive a failover), else the director\'s own address on the way out (masquerade). Real servers then see that address, not the client\'s. Off when omitted; Service-derived VirtualServices set it. Only with method NAT.',
   );
 
 const snatRule: Rule<ForwardingShape> = {

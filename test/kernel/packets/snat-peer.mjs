@@ -33,6 +33,8 @@ if (mode === 'server') {
   process.stdout.write(JSON.stringify(tally) + '\n');
 } else if (mode === 'hold') {
   const sock = net.connect({ host, port: Number(port) }, () => process.stdout.write('connected\n'));
+  // A line unanswered this long is reported, so a broken connection reads as an answer too.
+  sock.setTimeout(5000, () => process.stdout.write('error:timeout\n'));
   sock.on('error', (e) => { process.stdout.write(`error:${e.code ?? e.message}\n`); process.exit(1); });
   sock.on('close', () => { process.stdout.write('closed\n'); process.exit(0); });
   sock.pipe(process.stdout);
