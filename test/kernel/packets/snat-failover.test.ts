@@ -1,37 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { snatRules } from '../../../src/agent/snat.js';
 import { snatBatch } from '../../../src/nft/index.js';
 import type { IpvsServiceWithDests } from '../../../src/ipvs/types.js';
 import { assertInLab } from '../../lab/inside.js';
 import { Topology, rootNs, type Netns } from '../../lab/netns.js';
-import { spawnTracked } from '../../lab/reaper.js';
+import { hold, startPeerServer } from './snat-peers.js';
 
 // What happens to a held, source-NATed connection when the VIP moves to the backup director,
 // which has the IPVS connection from the sync daemon but no conntrack NAT entry for it. Two
 // directors (namespaces with their own IPVS and nftables), the agent's rules (snatRules ->
 // snatBatch), the real server routed around the directors. The primary then dies (links down).
-const peer = fileURLToPath(new URL('./snat-peer.mjs', import.meta.url));
 const vip = '10.205.1.100';
 const gwAddr = '10.205.2.253';
 const service = (): IpvsServiceWithDests => ({
   key: { af: 'IPv4', protocol: 'tcp', addr: vip, port: 80 }, scheduler: 'rr', flags: [], timeout: 0, netmask: 32,
   dests: [{ addr: '10.205.2.11', port: 8080, fwd: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0 }],
 });
-
-async function hold(client: Netns): Promise<{ say(line: string): Promise<string>; stop(): Promise<void> }> {
-  const [cmd, ...args] = client.command(process.execPath, [peer, 'hold', vip, '80']);
-  const { child, stop } = spawnTracked(cmd!, args, { name: 'failover hold client', stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const waiters: ((l: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => { const w = waiters.shift(); if (w) w(l); else lines.push(l); });
-  const next = (): Promise<string> => (lines.length ? Promise.resolve(lines.shift()!) : new Promise((r) => waiters.push(r)));
-  expect(await next()).toBe('connected');
-  return { say: (line) => { child.stdin!.write(`${line}\n`); return next(); }, stop };
-}
 
 describe('a source-NATed connection across a director failover with connection sync', () => {
   let topo: Topology;
@@ -66,10 +52,7 @@ describe('a source-NATed connection across a director failover with connection s
     const rs = await topo.ns('rs');
     await join2(rs, 'r', 'b', '10.205.2.11/24');
     await rs.ip('route', 'add', 'default', 'via', '10.205.2.254');
-    const [cmd, ...args] = rs.command(process.execPath, [peer, 'server', '0.0.0.0', '8080', 'rs1']);
-    const srv = spawnTracked(cmd!, args, { name: 'failover server', stdio: ['pipe', 'pipe', 'pipe'] });
-    await new Promise((r) => srv.child.stdout!.once('data', r));
-    stops.push(srv.stop);
+    stops.push(await startPeerServer(rs, 'rs1'));
     const gateways = gateway ? [{ address: gwAddr, prefixLen: 24, interface: 'eb', unicastPeers: [] }] : [];
     const batch = join(dir, 'snat.json');
     writeFileSync(batch, JSON.stringify({ nftables: snatBatch(snatRules(service(), gateways)) }));
@@ -112,7 +95,7 @@ describe('a source-NATed connection across a director failover with connection s
   it('masquerade (each director its own address): the held connection breaks after failover', async () => {
     const l = await lab(false);
     await l.d1.addr('ea', `${vip}/32`);
-    const held = await hold(l.client);
+    const held = await hold(l.client, vip);
     stops.push(held.stop);
     expect(await held.say('one')).toBe('rs1 10.205.2.1 one');
     await synced(l, held.say);
@@ -121,7 +104,7 @@ describe('a source-NATed connection across a director failover with connection s
     // different 4-tuple for the real server, which has no such connection and resets it.
     expect(await held.say('two')).toMatch(/^error:/);
     // New connections work through the backup.
-    const fresh = await hold(l.client);
+    const fresh = await hold(l.client, vip);
     stops.push(fresh.stop);
     expect(await fresh.say('new')).toBe('rs1 10.205.2.2 new');
   });
@@ -130,7 +113,7 @@ describe('a source-NATed connection across a director failover with connection s
     const l = await lab(true);
     await l.d1.addr('ea', `${vip}/32`);
     await l.d1.addr('eb', `${gwAddr}/24`);
-    const held = await hold(l.client);
+    const held = await hold(l.client, vip);
     stops.push(held.stop);
     expect(await held.say('one')).toBe(`rs1 ${gwAddr} one`);
     await synced(l, held.say);

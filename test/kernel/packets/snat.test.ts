@@ -1,7 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, emptyDesired } from '../../../src/agent/compile.js';
 import { FileOwnershipStore } from '../../../src/agent/ownership.js';
@@ -13,13 +11,12 @@ import { NftCli } from '../../../src/nft/index.js';
 import { dg, node, rs, snapshot, web } from '../../unit/model/fixtures.js';
 import { assertInLab, run } from '../../lab/inside.js';
 import { Topology, rootNs, type Netns } from '../../lab/netns.js';
-import { spawnTracked } from '../../lab/reaper.js';
+import { hold, startPeerServer, tally } from './snat-peers.js';
 
 // Source NAT for a NAT service whose real servers' default route is NOT the director: their
 // router reaches the client directly, as a pod's node does. The agent's reconciler programs IPVS,
 // the VIP, the sysctls and its nftables table from a compiled model; real TCP shows who answers
 // and which source address the real servers saw.
-const peer = fileURLToPath(new URL('./snat-peer.mjs', import.meta.url));
 const vip = '10.204.1.100';
 const foreign = 'table ip snat-human {\n chain post {\n type nat hook postrouting priority 50; policy accept;\n ip daddr 10.204.9.9 counter masquerade\n }\n}\n';
 
@@ -35,23 +32,6 @@ function model(opts: { snat?: boolean; gateway?: string; service?: boolean } = {
   }));
 }
 const desired = (opts: Parameters<typeof model>[0]) => compile(model(opts), 'd1', () => true, () => true);
-
-async function tally(client: Netns, count: number): Promise<Record<string, number>> {
-  const { stdout } = await client.exec(process.execPath, [peer, 'tally', vip, '80', String(count)]);
-  return JSON.parse(stdout.trim()) as Record<string, number>;
-}
-
-/** One connection held open from the client; `say` sends a line and resolves with the answer. */
-async function hold(client: Netns): Promise<{ say(line: string): Promise<string>; stop(): Promise<void> }> {
-  const [cmd, ...args] = client.command(process.execPath, [peer, 'hold', vip, '80']);
-  const { child, stop } = spawnTracked(cmd!, args, { name: 'snat hold client', stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const waiters: ((l: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => { const w = waiters.shift(); if (w) w(l); else lines.push(l); });
-  const next = (): Promise<string> => (lines.length ? Promise.resolve(lines.shift()!) : new Promise((r) => waiters.push(r)));
-  expect(await next()).toBe('connected');
-  return { say: (line) => { child.stdin!.write(`${line}\n`); return next(); }, stop };
-}
 
 const ourTable = async (): Promise<string> => (await run('nft', ['-j', 'list', 'table', 'inet', 'lvs-operator'])).stdout;
 const tables = async (): Promise<string> => (await run('nft', ['list', 'tables'])).stdout.trim();
@@ -94,10 +74,7 @@ describe('source NAT (forwarding.snat) with real servers that route around the d
       await topo.attach(rootNs, `sn-h${i}`, 'sn-br');
       await ns.addr(`sn-r${i}`, `10.204.2.1${i}/24`);
       await ns.ip('route', 'add', 'default', 'via', '10.204.2.254');
-      const [cmd, ...args] = ns.command(process.execPath, [peer, 'server', '0.0.0.0', '8080', `rs${i}`]);
-      const { child, stop } = spawnTracked(cmd!, args, { name: `snat server rs${i}`, stdio: ['pipe', 'pipe', 'pipe'] });
-      await new Promise((r) => child.stdout!.once('data', r));
-      stops.push(stop);
+      stops.push(await startPeerServer(ns, `rs${i}`));
     }
     await run('nft', ['-f', '-'], { input: foreign });
     foreignBefore = (await run('nft', ['-j', 'list', 'table', 'ip', 'snat-human'])).stdout;
@@ -122,7 +99,7 @@ describe('source NAT (forwarding.snat) with real servers that route around the d
     const r = await reconciler().reconcile(desired({ snat: false }));
     expect(r.errors).toEqual([]);
     expect(r.nftOps).toBe(0);
-    expect(await tally(client, 2)).toEqual({ 'error:timeout': 2 });
+    expect(await tally(client, vip, 2)).toEqual({ 'error:timeout': 2 });
     expect(await tables()).toBe('table ip snat-human');
   });
 
@@ -131,12 +108,12 @@ describe('source NAT (forwarding.snat) with real servers that route around the d
     expect(r.errors).toEqual([]);
     expect(r.nftOps).toBe(1);
     expect((await run('sysctl', ['-n', 'net.ipv4.vs.conntrack'])).stdout.trim()).toBe('1');
-    expect(await tally(client, 9)).toEqual({ 'rs1 10.204.2.1': 3, 'rs2 10.204.2.1': 6 });
+    expect(await tally(client, vip, 9)).toEqual({ 'rs1 10.204.2.1': 3, 'rs2 10.204.2.1': 6 });
     await foreignIntact();
   });
 
   it('an agent restart drops no held connection and does not rewrite an unchanged table; snat off keeps it too', async () => {
-    const held = await hold(client);
+    const held = await hold(client, vip);
     const first = await held.say('one');
     expect(first).toMatch(/^rs[12] 10\.204\.2\.1 one$/);
     const before = await ourTable();
@@ -157,7 +134,7 @@ describe('source NAT (forwarding.snat) with real servers that route around the d
     const r = await reconciler().reconcile(desired({ snat: true, gateway: '10.204.2.253/24' }));
     expect(r.errors).toEqual([]);
     expect((await run('nft', ['list', 'table', 'inet', 'lvs-operator'])).stdout).toContain('snat ip to 10.204.2.253');
-    expect(await tally(client, 3)).toEqual({ 'rs1 10.204.2.253': 1, 'rs2 10.204.2.253': 2 });
+    expect(await tally(client, vip, 3)).toEqual({ 'rs1 10.204.2.253': 1, 'rs2 10.204.2.253': 2 });
   });
 
   it('deleting the service, or an uninstall, leaves no nftables or IPVS residue; the foreign table stays', async () => {
