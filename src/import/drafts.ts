@@ -11,7 +11,7 @@ export interface GroupDraft {
   sync?: Record<string, unknown>;
   password?: string;
   /** virtual_ipaddress entries: the address, as written (with its prefix), and its dev. */
-  vips: { address: string; text: string; dev?: string | undefined; at: Place }[];
+  vips: { address: string; text: string; dev?: string | undefined; at: Place; excluded?: true }[];
   vrid?: number | undefined;
 }
 

@@ -189,10 +189,13 @@ function readRealServer(rs: ConfNode, vsTimers: CheckTimers, vsWeight: number, f
         reportUnknown(n, 'real_server', findings);
     }
   }
-  if (spec.lowerThreshold !== undefined && spec.upperThreshold === undefined) {
-    findings.warn(rs, 'lthreshold without uthreshold is not carried: it has no effect without an upper threshold');
-    delete spec.lowerThreshold;
+  const [lower, upper] = [spec.lowerThreshold as number | undefined, (spec.upperThreshold as number | undefined) ?? 0];
+  if (lower !== undefined && lower > upper) {
+    // IPVS refuses a destination whose lower threshold is above its upper one (0: none) with ERANGE.
+    findings.error(rs, `lthreshold ${lower} above uthreshold ${upper}: the kernel refuses the real server (Numerical result out of range), so keepalived never programs it; not emitted`);
+    return undefined;
   }
+  if (spec.upperThreshold === undefined) delete spec.lowerThreshold;
   const checks = translateCheckers(checkers, timers, rs, findings);
   return { at: rs, address, port, spec, checks };
 }
@@ -246,7 +249,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
   }
 
   const spec: Record<string, unknown> = { scheduler: 'wlc', forwarding: { method: 'NAT' }, inhibitOnFailure: false };
-  let protocol = 'TCP';
+  let protocol: string | undefined;
   const timers: CheckTimers = {};
   const realServers: ConfNode[] = [];
   let family: string | undefined;
@@ -268,7 +271,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
       case 'protocol': {
         const p = (n.args[0] ?? '').toUpperCase();
         if (['TCP', 'UDP', 'SCTP'].includes(p)) protocol = p;
-        else findings.error(n, `protocol '${n.args[0] ?? ''}' is not TCP, UDP or SCTP: TCP is used`);
+        else findings.error(n, `protocol '${n.args[0] ?? ''}' is not TCP, UDP or SCTP: ignored`);
         break;
       }
       case 'lb_algo':
@@ -298,6 +301,7 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
       }
       case 'persistence_granularity':
         sorry.granularity = n.args[0];
+        sorry.granularityAt = n;
         break;
       case 'persistence_engine':
         findings.error(n, 'persistence_engine is not carried: the API has no persistence engines (SIP)');
@@ -383,8 +387,12 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
   if (schedulerFlags.length > 0) spec.schedulerFlags = schedulerFlags;
   if (typeof sorry.granularity === 'string') {
     const g = sorry.granularity;
-    if (!spec.persistence) findings.warn(block, `persistence_granularity ${g} without persistence_timeout is not carried: it has no effect`);
-    else (spec.persistence as Record<string, unknown>).netmask = /^\d+$/.test(g) ? Number(g) : g;
+    if (!spec.persistence) {
+      // keepalived's persistence_granularity makes the service persistent with its default timeout.
+      spec.persistence = { timeoutSeconds: 360 };
+      findings.info(sorry.granularityAt as ConfNode, `persistence_granularity ${g} without persistence_timeout: keepalived makes the service persistent with its default 360 s (IPVS_SVC_PERSISTENT_TIMEOUT), written out`);
+    }
+    (spec.persistence as Record<string, unknown>).netmask = /^\d+$/.test(g) ? Number(g) : g;
   }
   if (quorum !== undefined || hysteresis !== undefined) {
     const q = quorum ?? 1;
@@ -410,17 +418,25 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
     spec.sorryServer = s;
   }
 
+  if (realServers.length === 0) {
+    findings.error(block, 'virtual_server without real servers: keepalived ignores it (\'has no real servers - ignoring\'); not emitted');
+    return;
+  }
+  // Address services without a protocol are UDP: keepalived sets it, as the kernel would take 0 for UDP.
+  const anyAddress = targets.some((t) => 'vip' in t);
+  if (protocol === undefined && anyAddress)
+    findings.warn(block, 'no protocol: keepalived programs a UDP service (it logs \'no protocol set - defaulting to UDP\'), so this is UDP too; write protocol TCP if TCP was meant');
+  const proto = protocol ?? (anyAddress ? 'UDP' : 'TCP');
   const rsRead = realServers.map((r) => readRealServer(r, timers, rsWeight, findings)).filter((r) => r !== undefined);
-  if (rsRead.length === 0) findings.warn(block, 'virtual_server without real servers: keepalived programs it empty, as here');
   // Checks all real servers share go on the service; differing ones on each RealServer.
   const checks = rsRead.map((r) => JSON.stringify(r.checks));
   const shared = checks.length > 0 && checks.every((c) => c === checks[0]);
   Object.assign(spec, checkFields(shared ? (rsRead[0] as RealServerRead).checks : [{ type: 'None' }]));
 
   const anyFwmark = targets.some((t) => 'fwmark' in t);
-  const selector = blockName !== '' ? objectName(blockName, protocol) : (() => {
+  const selector = blockName !== '' ? objectName(blockName, proto) : (() => {
     const t = targets[0] as { vip: string; port: number };
-    return objectName(protocol, t.vip, t.port);
+    return objectName(proto, t.vip, t.port);
   })();
   for (const r of rsRead) {
     const rsSpec = { ...r.spec };
@@ -447,11 +463,11 @@ export function translateVirtualServer(block: ConfNode, ctx: VsContext): void {
     } else {
       s.vip = t.vip;
       s.port = t.port;
-      s.protocol = protocol;
-      name = objectName(protocol, t.vip, t.port);
+      s.protocol = proto;
+      name = objectName(proto, t.vip, t.port);
     }
     if (ops) {
-      if ('fwmark' in t || protocol === 'UDP') s.onePacket = true;
+      if ('fwmark' in t || proto === 'UDP') s.onePacket = true;
       else findings.warn(ops, 'ops on a TCP or SCTP service is not carried: keepalived and the API take it for UDP (and fwmark) only');
     }
     const draft: ServiceDraft = { at: t.at, name, spec: s, selector };

@@ -138,8 +138,14 @@ export function translateVrrpInstance(block: ConfNode, defaults: Map<string, Con
             findings.error(v, `'${v.keyword}' is not an address: not carried`);
             continue;
           }
+          // keepalived ignores a virtual_ipaddress of another family than the instance's first.
+          const firstVip = n.keyword === 'virtual_ipaddress' ? vips.find((x) => !x.excluded) : undefined;
+          if (firstVip && firstVip.address.includes(':') !== address.includes(':')) {
+            findings.warn(v, `${address} is ignored by keepalived (address family must match VRRP instance: its first address ${firstVip.address} is ${firstVip.address.includes(':') ? 'IPv6' : 'IPv4'}); not carried as an address of ${block.args[0] ?? 'the instance'}`);
+            continue;
+          }
           const dev = v.args.indexOf('dev');
-          vips.push({ address, text: v.keyword, dev: dev >= 0 ? v.args[dev + 1] : undefined, at: v });
+          vips.push({ address, text: v.keyword, dev: dev >= 0 ? v.args[dev + 1] : undefined, at: v, ...(n.keyword === 'virtual_ipaddress_excluded' ? { excluded: true } : {}) });
           const rest = v.args.filter((_, i) => i !== dev && i !== dev + 1);
           if (rest.length > 0) findings.warn(v, `${rest.join(' ')} is not carried: the API has no such address option`);
         }

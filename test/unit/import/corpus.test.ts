@@ -77,10 +77,12 @@ describe('import of real-world style keepalived configurations', () => {
 
   it('virtual_server_group ranges become one VirtualService per address and port; fwmark DR ports are cleared', () => {
     const r = importFixture(`${c}/fwmark-groups.conf`);
-    const web = r.all('VirtualService').filter((v) => v.spec.backends.realServerSelector.matchLabels['lvs.dev/imported-from'] === 'vsg-web-tcp');
+    const web = r.all('VirtualService').filter((v) => v.spec.backends.realServerSelector.matchLabels['lvs.dev/imported-from'] === 'vsg-web-udp');
     expect(web.map((v) => `${v.spec.vip}:${v.spec.port}`)).toEqual(['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.1:8080']);
-    expect(web[0]?.spec).toMatchObject({ scheduler: 'sh', schedulerFlags: ['sh-port'], forwarding: { method: 'DR' } });
-    expect(r.all('RealServer').filter((x) => x.metadata.labels?.['lvs.dev/imported-from'] === 'vsg-web-tcp').map((x) => x.spec.port)).toEqual([undefined, undefined]);
+    // No protocol: keepalived 2.2.7 programs UDP services (checked in the lab), so does the import.
+    expect(web[0]?.spec).toMatchObject({ protocol: 'UDP', scheduler: 'sh', schedulerFlags: ['sh-port'], forwarding: { method: 'DR' } });
+    expectFinding(r, `${c}/fwmark-groups.conf`, 23, 'warning', /no protocol: keepalived programs a UDP service/);
+    expect(r.all('RealServer').filter((x) => x.metadata.labels?.['lvs.dev/imported-from'] === 'vsg-web-udp').map((x) => x.spec.port)).toEqual([undefined, undefined]);
     expectFinding(r, `${c}/fwmark-groups.conf`, 27, 'warning', /port 80 differs from the service port under DR/);
     const fwm7 = r.get('VirtualService', 'fwm-7');
     expect(fwm7.spec).toMatchObject({ fwmark: 7, persistence: { timeoutSeconds: 600 }, fwmarkVIPs: ['10.0.0.50'], healthCheck: { type: 'None' } });
@@ -159,14 +161,17 @@ describe('import of real-world style keepalived configurations', () => {
     const r = importFixture(`${c}/includes/keepalived.conf`);
     const g = r.get('DirectorGroup', 'edge');
     expect(g.spec).toMatchObject({ interface: 'bond0', vrrp: { version: 3, advertIntervalMs: 500, priority: 120 } });
-    expect(r.get('VirtualService', 'tcp-192-0-2-40-80').spec.forwarding).toEqual({ method: 'TUN', tunnelType: 'gue', tunnelPort: 6080 });
-    const v6 = r.get('VirtualService', 'tcp-2001-db8-10-443');
+    expect(r.get('VirtualService', 'udp-192-0-2-40-80').spec.forwarding).toEqual({ method: 'TUN', tunnelType: 'gue', tunnelPort: 6080 });
+    const v6 = r.get('VirtualService', 'udp-2001-db8-10-443');
     expect(v6.spec.persistence).toEqual({ timeoutSeconds: 360, netmask: 64 });
     expectFinding(r, `${c}/includes/services/v6.inc`, 4, 'info', /persistence_timeout without a value is keepalived's 360 s/);
     expectFinding(r, `${c}/includes/keepalived.conf`, 7, 'warning', /include missing\/\*\.conf: no file matches/);
     // Findings name the included file and its line: the router id pinned to the instance's first address.
     expect(r.findings.some((f) => f.file === `${'test/unit/import/fixtures'}/${c}/includes/conf.d/10-vrrp.conf` && f.line === 8 && /virtual_router_id 20 is pinned to 2001:db8::10/.test(f.message))).toBe(true);
     expect(g.spec.vrrp.routerIds).toEqual([{ address: '2001:db8::10', vrid: 20 }]);
+    // keepalived drops the IPv4 address of this IPv6 instance; its service VIP is then held by no instance.
+    expectFinding(r, `${c}/includes/conf.d/10-vrrp.conf`, 9, 'warning', /192\.0\.2\.40 is ignored by keepalived \(address family must match VRRP instance/);
+    expectFinding(r, `${c}/includes/services/web.conf`, 1, 'warning', /VIP 192\.0\.2\.40 is in no vrrp_instance's virtual_ipaddress/);
   });
 
   it('deprecated keywords: lvs_sched, lb_kind, nat_mask, nb_get_retry in HTTP_GET, lvs_sync_daemon_interface', () => {
@@ -187,31 +192,36 @@ describe('import of real-world style keepalived configurations', () => {
     expect(r.get('DirectorGroup', 'imported').spec.vrrp.authSecretRef).toBeUndefined();
     expectFinding(r, f, 5, 'warning', /priority 255 \(address owner\) is 254/);
     expectFinding(r, f, 7, 'error', /auth_type AH is not carried/);
-    const vs = r.get('VirtualService', 'tcp-192-0-2-70-80');
-    expect(vs.spec).toMatchObject({ scheduler: 'wlc', quorum: { weight: 2, hysteresis: 1 }, sorryServer: { address: '192.0.2.99' } });
+    // No protocol: UDP, as keepalived 2.2.7 programs it, so ops stays; the granularity alone makes it persistent (360 s).
+    const vs = r.get('VirtualService', 'udp-192-0-2-70-80');
+    expect(vs.spec).toMatchObject({ protocol: 'UDP', onePacket: true, scheduler: 'wlc', quorum: { weight: 2, hysteresis: 1 }, sorryServer: { address: '192.0.2.99' } });
+    expect(vs.spec.persistence).toEqual({ timeoutSeconds: 360, netmask: '255.255.0.0' });
     expect(vs.spec.sorryServer.port).toBeUndefined();
-    expect(vs.spec.onePacket).toBeUndefined();
+    expectFinding(r, f, 15, 'warning', /no protocol: keepalived programs a UDP service/);
     expectFinding(r, f, 16, 'error', /lb_algo 'fancy' is not an IPVS scheduler/);
-    expectFinding(r, f, 18, 'warning', /ops on a TCP or SCTP service is not carried/);
+    expectFinding(r, f, 22, 'info', /persistence_granularity 255\.255\.0\.0 without persistence_timeout: keepalived makes the service persistent with its default 360 s/);
     expectFinding(r, f, 20, 'warning', /hysteresis 3 is not less than quorum 2/);
     expectFinding(r, f, 21, 'warning', /sorry_server port 8080 under DR/);
     expectFinding(r, f, 24, 'error', /weight '70000' must be 0\.\.65535/);
     expectFinding(r, f, 27, 'warning', /connect_timeout 2\.5 s rounded up to 3/);
-    const rs1 = r.get('RealServer', 'tcp-192-0-2-70-80-10-5-0-1-8080');
+    const rs1 = r.get('RealServer', 'udp-192-0-2-70-80-10-5-0-1-8080');
     expect(rs1.spec).toMatchObject({ weight: 1, upperThreshold: 100, lowerThreshold: 10 });
-    expect(rs1.spec.healthCheck).toMatchObject({ timeoutSeconds: 3, intervalSeconds: 4 });
-    expectFinding(r, f, 32, 'warning', /lthreshold without uthreshold/);
+    // Its one real server left, the check is the service's.
+    expect(vs.spec.healthCheck).toMatchObject({ type: 'TCP', timeoutSeconds: 3, intervalSeconds: 4 });
+    // The kernel refuses lthreshold above uthreshold (none: 0): keepalived never has this real server.
+    expect(r.all('RealServer').map((x) => x.spec.address)).toEqual(['10.5.0.1']);
+    expectFinding(r, f, 32, 'error', /lthreshold 5 above uthreshold 0: the kernel refuses the real server/);
     expectFinding(r, f, 36, 'error', /port 0 \(a service of every port\) is not carried/);
-    // The API refuses a sorry server of the other family: the object is not emitted, the reason says why.
-    expect(r.all('VirtualService').map((v) => v.metadata.name)).toEqual(['tcp-192-0-2-70-80']);
-    expectFinding(r, f, 39, 'error', /not emitted: VirtualService lvs\/tcp-192-0-2-72-80 is invalid.*sorryServer\.address must have the same address family/);
+    // keepalived ignores a virtual_server without real servers (the API refusing a sorry server: keepalived-lab.test.ts).
+    expect(r.all('VirtualService').map((v) => v.metadata.name)).toEqual(['udp-192-0-2-70-80']);
+    expectFinding(r, f, 39, 'error', /virtual_server without real servers: keepalived ignores it/);
     expectFinding(r, f, 43, 'error', /unknown keyword 'some_new_block'/);
   });
 
   it('parameter substitution is applied; conditional lines are reported and skipped', () => {
     const r = importFixture(`${c}/substitution.conf`);
     expect(r.get('DirectorGroup', 'imported').spec.interface).toBe('eth2');
-    expect(r.get('VirtualService', 'tcp-192-0-2-90-80').spec.directorGroup).toBe('imported');
+    expect(r.get('VirtualService', 'udp-192-0-2-90-80').spec.directorGroup).toBe('imported');
     expectFinding(r, `${c}/substitution.conf`, 7, 'error', /conditional line \(@lb1\) skipped/);
     expectFinding(r, `${c}/substitution.conf`, 8, 'error', /conditional line \(@\^lb1\) skipped/);
     // The VIP came through substitution, so it is held: no "used by no virtual_server" finding.
