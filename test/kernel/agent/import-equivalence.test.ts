@@ -1,6 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { formatFinding, ImportError, importConfig, type ImportResult } from '../../../src/import/index.js';
@@ -22,7 +21,8 @@ import { inTable, planOf } from './equivalence-plan.js';
 // ones (long delay_loop) first.
 
 const fixtures = join(projectRoot, 'test/unit/import/fixtures');
-const agentScript = fileURLToPath(new URL('./parity-agent.ts', import.meta.url));
+// Our side is the product's standalone agent (`lvs-operator agent --manifests`), VRRP included.
+const cli = join(projectRoot, 'src/cli/main.ts');
 const selector = { key: 'lvs.dev/director', value: 'equiv' };
 
 interface Case {
@@ -95,7 +95,7 @@ describe('lvs-operator import: every fixture configuration, keepalived 2.2.7 or 
     certDir = join(dir, 'tls');
     mkdirSync(certDir);
     // The agents' TypeScript compiled once into tsx's cache, not by each of the first agents at once.
-    await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(join(projectRoot, 'test/lab/file-agent.ts'))})`]);
+    await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(join(projectRoot, 'src/agent/daemon.ts'))})`]);
     await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'), '-days', '1', '-subj', '/CN=rs']);
   });
 
@@ -174,8 +174,8 @@ describe('lvs-operator import: every fixture configuration, keepalived 2.2.7 or 
       if (imported.objects.length > 0) {
         const manifest = join(work, 'imported.yaml');
         writeFileSync(manifest, imported.objects.map((o) => stringify(o)).join('---\n'));
-        const nodes = JSON.stringify([{ name: 'director', labels: { [selector.key]: selector.value } }]);
-        agent = startProc(ours.director, `agent equiv ${c.file}`, process.execPath, ['--import', 'tsx', agentScript, 'director', manifest, join(work, 'state'), nodes]);
+        agent = startProc(ours.director, `agent equiv ${c.file}`, process.execPath, ['--import', 'tsx', cli, 'agent', '--node', 'director', '--state-dir', join(work, 'state'),
+          '--manifests', manifest, '--node-label', `${selector.key}=${selector.value}`, '--metrics-port', '0', '--resync', '5s', '--log-level', 'info']);
         procs.push(agent);
       } else {
         // Nothing imported and nothing programmed: their table is empty, as ours stays.
