@@ -35,7 +35,7 @@ export async function openKernel(stateDir = defaultStateDir, log?: Logger): Prom
   const observer = ipvs instanceof IpvsUnavailable ? ipvs : await NetlinkIpvsClient.open();
   const link = new RtLinkClient();
   const ownership = new FileOwnershipStore(join(stateDir, 'owned.json'), log);
-  const reconciler = new Reconciler({ ipvs, link, sysctl: new ProcSysctl(), nft: new NftCli(), store: ownership, log });
+  const reconciler = new Reconciler({ ipvs, link, sysctl: new ProcSysctl(), nft: new NftCli(stateDir), store: ownership, log });
   await migrateVrrpRecord(join(stateDir, 'vrrp.json'), reconciler.record, log);
   return { ipvs, observer, link, reconciler, ownership, close: () => { ipvs.close(); if (observer !== ipvs) observer.close(); link.close(); } };
 }

@@ -1,5 +1,5 @@
 // The real twin: the `nft` binary with JSON in and out (libnftables-json(5)), as kube-proxy's
-// knftables drives it. One `nft -j -f -` is one netlink batch, so a change is atomic; nftables'
+// knftables drives it. One `nft -j -f` is one netlink batch, so a change is atomic; nftables'
 // netlink encoding of expressions is large and version-dependent, which is nft's job, not ours.
 // (No maintained npm library speaks nf_tables netlink.)
 import { spawn } from 'node:child_process';
@@ -11,7 +11,8 @@ import { snatTable, NftError, type NftClient, type NftObject } from './types.js'
 interface Output { code: number | null; stdout: string; stderr: string }
 
 export class NftCli implements NftClient {
-  constructor(private readonly binary = 'nft') {}
+  /** `dir`: a writable directory for the batch file (the agent's state directory: its root is read-only). */
+  constructor(private readonly dir = tmpdir(), private readonly binary = 'nft') {}
 
   private exec(args: string[]): Promise<Output> {
     return new Promise((resolve, reject) => {
@@ -40,9 +41,9 @@ export class NftCli implements NftClient {
   }
 
   async run(batch: NftObject[]): Promise<void> {
-    // A private file, not stdin: nft's JSON reader opens "-" as the path /dev/stdin, which a
-    // container or the lab may lack; and not argv, whose one-argument limit is 128 KiB.
-    const dir = await mkdtemp(join(tmpdir(), 'lvs-nft-'));
+    // A file, not stdin: nft's JSON reader opens "-" by the path /dev/stdin, and Node's child
+    // stdin is a socket, which no path opens (ENXIO); argv holds at most 128 KiB an argument.
+    const dir = await mkdtemp(join(this.dir, '.nft-'));
     try {
       const file = join(dir, 'batch.json');
       await writeFile(file, JSON.stringify({ nftables: batch }), { mode: 0o600 });
