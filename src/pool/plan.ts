@@ -123,70 +123,39 @@ export function planLoadBalancers(inputs: LoadBalancerInputs): LoadBalancerPlan 
     const key = keyOf(svc);
     const existing = derivedBy.get(key) ?? [];
     const base = { key, namespace: svc.metadata.namespace ?? '', name: svc.metadata.name ?? '', service: svc, existing };
+    // Every Service of ours gets the address condition and the derived-objects condition, in that order.
+    const plan = (ingress: LoadBalancerIngress[], address: DesiredCondition, objects: DesiredCondition, derived: ServicePlan['derived']): void => {
+      services.set(key, { ...base, status: { ingress, conditions: [address, objects] }, derived });
+    };
+    const leftAsTheyWere = (why: string): DesiredCondition => ({ type: derivedCondition, status: 'False', reason: 'InvalidAnnotation', message: `${why}; the VirtualServices are left as they were` });
     const bad = badRequest.get(key);
     if (bad !== undefined) {
       const ingress = (svc.status?.loadBalancer?.ingress ?? []).filter((i) => i.ip !== undefined).map((i) => ({ ip: i.ip!, ipMode }));
-      services.set(key, {
-        ...base,
-        status: {
-          ingress,
-          conditions: [
-            { type: addressCondition, status: 'False', reason: 'InvalidAnnotation', message: `${bad}${ingress.length ? `; keeping ${ingress.map((i) => i.ip).join(', ')}` : ''}` },
-            { type: derivedCondition, status: 'False', reason: 'InvalidAnnotation', message: `${bad}; the VirtualServices are left as they were` },
-          ],
-        },
-        derived: 'keep',
-      });
+      const keeping = ingress.length ? `; keeping ${ingress.map((i) => i.ip).join(', ')}` : '';
+      plan(ingress, { type: addressCondition, status: 'False', reason: 'InvalidAnnotation', message: `${bad}${keeping}` }, leftAsTheyWere(bad), 'keep');
       continue;
     }
     const a = result.byService.get(key)!;
     if (!a.ok) {
-      services.set(key, {
-        ...base,
-        status: {
-          ingress: [],
-          conditions: [
-            { type: addressCondition, status: 'False', reason: a.reason, message: a.message },
-            { type: derivedCondition, status: 'False', reason: 'NoAddress', message: 'no VirtualServices without an address' },
-          ],
-        },
-        derived: [],
-      });
+      plan([], { type: addressCondition, status: 'False', reason: a.reason, message: a.message },
+        { type: derivedCondition, status: 'False', reason: 'NoAddress', message: 'no VirtualServices without an address' }, []);
       continue;
     }
     const ingress = a.addresses.map((x) => ({ ip: x.address, ipMode }));
-    const allocatedMessage = a.addresses.map((x) => `${x.address} from AddressPool ${x.pool.name}`).join(', ');
+    const allocated: DesiredCondition = { type: addressCondition, status: 'True', reason: 'Allocated', message: a.addresses.map((x) => `${x.address} from AddressPool ${x.pool.name}`).join(', ') };
     const derived = deriveVirtualServices(svc, a.addresses.map((x) => ({ address: x.address, family: x.family, directorGroup: x.pool.directorGroup })));
     if (isDerivedError(derived)) {
-      const message = derived.map((e) => `annotation ${e.annotation}: ${e.message}`).join('; ');
-      services.set(key, {
-        ...base,
-        status: {
-          ingress,
-          conditions: [
-            { type: addressCondition, status: 'True', reason: 'Allocated', message: allocatedMessage },
-            { type: derivedCondition, status: 'False', reason: 'InvalidAnnotation', message: `${message}; the VirtualServices are left as they were` },
-          ],
-        },
-        derived: 'keep',
-      });
+      plan(ingress, allocated, leftAsTheyWere(derived.map((e) => `annotation ${e.annotation}: ${e.message}`).join('; ')), 'keep');
       continue;
     }
     // A name held by a VirtualService someone wrote by hand is never taken over.
     const taken = derived.filter((d) => inputs.virtualServices.some((v) => v.metadata.namespace === d.namespace && v.metadata.name === d.name && v.metadata.labels?.[derivedFromLabel] !== base.name));
-    services.set(key, {
-      ...base,
-      status: {
-        ingress,
-        conditions: [
-          { type: addressCondition, status: 'True', reason: 'Allocated', message: allocatedMessage },
-          taken.length
-            ? { type: derivedCondition, status: 'False', reason: 'NameConflict', message: `VirtualService ${taken.map((d) => d.name).join(', ')} exists and was not derived from this Service; rename one of them` }
-            : { type: derivedCondition, status: 'True', reason: 'Derived', message: `VirtualService ${derived.map((d) => d.name).join(', ')}` },
-        ],
-      },
-      derived: taken.length ? derived.filter((d) => !taken.includes(d)) : derived,
-    });
+    if (taken.length) {
+      plan(ingress, allocated, { type: derivedCondition, status: 'False', reason: 'NameConflict', message: `VirtualService ${taken.map((d) => d.name).join(', ')} exists and was not derived from this Service; rename one of them` },
+        derived.filter((d) => !taken.includes(d)));
+    } else {
+      plan(ingress, allocated, { type: derivedCondition, status: 'True', reason: 'Derived', message: `VirtualService ${derived.map((d) => d.name).join(', ')}` }, derived);
+    }
   }
   // Services that are not (or no longer) ours: release our addresses, delete derived objects.
   for (const svc of inputs.services) {
