@@ -4,9 +4,9 @@ import type { DirectorGroupSpec, Forwarding, VirtualServiceSpec } from '../api/i
 import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, SyncDaemon, Timeouts, TunnelFlag } from '../ipvs/types.js';
 import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 import type { AddressSpec } from './link-diff.js';
-import type { SnatRule } from '../nft/index.js';
+import type { NftRule } from '../nft/index.js';
 import { defaultQuorum, quorumHolds } from './quorum.js';
-import { snatRules } from './snat.js';
+import { notrackRule, snatRules } from './snat.js';
 import { desiredSyncDaemons, type SyncMastership } from './vrrp-specs.js';
 
 export type { SyncMastership } from './vrrp-specs.js';
@@ -46,8 +46,10 @@ export interface CompiledService {
   sorryActive: boolean;
   /** spec.adopt: an IPVS service with this key that is not ours is taken over, not left alone. */
   adopt?: boolean;
-  /** forwarding.snat: what goes to its NAT real servers is source-NATed (NodeDesired.snat). */
+  /** forwarding.snat: what goes to its NAT real servers is source-NATed (NodeDesired.nft). */
   snat?: boolean;
+  /** backends.service.target Nodes: packets to its VIP go untracked, past kube-proxy (NodeDesired.nft). */
+  notrack?: boolean;
 }
 
 export interface RealServerSide {
@@ -68,8 +70,11 @@ export interface NodeDesired {
   /** IPVS sync daemons (VRRP-managed groups with sync on): backup always, master while master. */
   syncDaemons: SyncDaemon[];
   realServerSide: RealServerSide[];
-  /** Source NAT of the NAT services with forwarding.snat: our nftables table holds these rules (absent: none). */
-  snat?: SnatRule[];
+  /**
+   * Our nftables table holds these rules (absent: none): source NAT of the NAT services with
+   * forwarding.snat, no-conntrack for the VIPs of services whose real servers are nodes.
+   */
+  nft?: NftRule[];
 }
 
 type SorryServer = NonNullable<VirtualServiceSpec['sorryServer']>;
@@ -125,6 +130,7 @@ export function compileService(s: ServiceModel, health: HealthLookup, quorumBefo
   if (sorry) placeSorryServer(dests, sorry, spec, sorryActive, s.backends);
   return {
     key: s.key, generation: s.generation, group: s.group, backends, healthy, liveWeight, quorumUp, sorryActive, ...(spec.adopt ? { adopt: true } : {}), ...(spec.forwarding.snat ? { snat: true } : {}),
+    ...(spec.backends.service?.target === 'Nodes' ? { notrack: true } : {}),
     ipvs: {
       key: s.ipvsService,
       scheduler: spec.scheduler,
@@ -223,14 +229,16 @@ export const neverMaster: SyncMastership = () => false;
  */
 export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, node: string, leads: VipLeadership, isMaster: SyncMastership, pieceOf: (s: ServiceModel) => ServicePiece): NodeDesired {
   const out = emptyDesired();
-  const snat: SnatRule[] = [];
+  const nft: NftRule[] = [];
   const addr = new Map<string, AddressSpec>();
   let nat4 = false;
   let nat6 = false;
   for (const s of services) {
     const p = pieceOf(s);
     if (p.service) out.services.push(p.service);
-    if (p.service?.snat) snat.push(...snatRules(p.service.ipvs, model.groups.get(s.group)?.gateways ?? []));
+    if (p.service?.snat) nft.push(...snatRules(p.service.ipvs, model.groups.get(s.group)?.gateways ?? []));
+    const untracked = p.service?.notrack ? notrackRule(p.service.ipvs) : undefined;
+    if (untracked) nft.push(untracked);
     nat4 ||= p.nat4;
     nat6 ||= p.nat6;
     for (const v of p.vips) if (leads(v.group, v.vip, v.iface)) addr.set(v.id, v.spec);
@@ -263,8 +271,8 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
     out.sysctls['net.ipv4.vs.conntrack'] = '1';
   }
   if (nat6) out.sysctls['net.ipv6.conf.all.forwarding'] = '1';
-  if (snat.length > 0) {
-    out.snat = snat;
+  if (nft.length > 0) out.nft = nft;
+  if (nft.some((r) => !('notrack' in r))) {
     // The rules match conntrack's original tuple, which IPVS keeps only with conntrack on (also for IPv6).
     out.sysctls['net.ipv4.vs.conntrack'] = '1';
   }

@@ -14,7 +14,7 @@ import { diffSyncDaemons } from './sync-daemon-diff.js';
 import type { NodeDesired } from './compile.js';
 import { terminalReason } from '../ipvs/errors.js';
 import { ServiceRetry } from './service-retry.js';
-import type { NftClient, SnatRule } from '../nft/index.js';
+import type { NftClient, NftRule } from '../nft/index.js';
 import { diffSnat } from './snat.js';
 
 export interface ReconcileError {
@@ -147,7 +147,7 @@ export class Reconciler {
     const ipvs = await this.reconcileIpvs(desired, errors, full, opts.verify);
     // Addresses, links, sysctls, timeouts and sync daemons are few; they are re-read whenever
     // they change or on a full pass.
-    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts, desired.syncDaemons, desired.snat ?? []]);
+    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts, desired.syncDaemons, desired.nft ?? []]);
     let addressOps = 0;
     let sysctlOps = 0;
     let daemonOps = 0;
@@ -158,7 +158,7 @@ export class Reconciler {
       sysctlOps = await this.reconcileSysctls(desired, errors);
       if (desired.timeouts) await this.reconcileTimeouts(desired.timeouts, errors);
       daemonOps = await this.reconcileSyncDaemons(desired.syncDaemons, errors);
-      nftOps = await this.reconcileSnat(desired.snat ?? [], desired, errors);
+      nftOps = await this.reconcileNft(desired.nft ?? [], desired, errors);
       this.appliedLinks = errors.length === before ? links : undefined;
     }
     const retryInMs = this.retry.nextRetryMs();
@@ -401,18 +401,18 @@ export class Reconciler {
   }
 
   /**
-   * Our nftables table (src/nft/) to exactly the desired source-NAT rules: one transaction when
+   * Our nftables table (src/nft/) to exactly the desired rules (source NAT, no-conntrack): one transaction when
    * it differs, none when it matches, so an agent restart rewrites nothing. NAT bindings of
    * connections live in conntrack, not in the table: a rewrite or removal keeps them.
    */
-  private async reconcileSnat(want: SnatRule[], desired: NodeDesired, errors: ReconcileError[]): Promise<number> {
-    const services = desired.services.filter((s) => s.snat).map((s) => s.key);
+  private async reconcileNft(want: NftRule[], desired: NodeDesired, errors: ReconcileError[]): Promise<number> {
+    const services = desired.services.filter((s) => s.snat || s.notrack).map((s) => s.key);
     const fail = (what: string, e: unknown): void => {
       errors.push({ what, message: (e as Error).message, services, ...((e as { code?: string }).code ? { code: (e as { code: string }).code } : {}) });
     };
     const nft = this.deps.nft;
     if (!nft) {
-      if (want.length > 0) fail('source NAT', new Error('this agent has no nftables access'));
+      if (want.length > 0) fail(want.some((r) => !('notrack' in r)) ? 'source NAT' : 'untracked VIPs', new Error('this agent has no nftables access'));
       return 0;
     }
     let observed;
@@ -428,7 +428,7 @@ export class Reconciler {
     if (plan.op === 'none') return 0;
     try {
       await nft.run(plan.batch);
-      this.deps.log?.info({ rules: plan.rules.length, why: plan.why }, plan.rules.length ? 'source NAT table written' : 'source NAT table removed');
+      this.deps.log?.info({ rules: plan.rules.length, why: plan.why }, plan.rules.length ? 'nftables table written' : 'nftables table removed');
     } catch (e) {
       fail('write nftables table inet lvs-operator', e);
     }

@@ -3,7 +3,7 @@
 import { canonicalIp, ipBytes } from '../address/index.js';
 import type { IpvsServiceWithDests } from '../ipvs/types.js';
 import type { GatewayModel } from '../model/index.js';
-import { normalizeRules, parseTable, snatBatch, type NftObject, type SnatRule } from '../nft/index.js';
+import { isNotrack, normalizeRules, parseTable, tableBatch, type NftObject, type NftRule, type NotrackRule, type SnatRule } from '../nft/index.js';
 
 /** Whether `address` lies in `gw`'s subnet (same family). */
 export function inSubnet(address: string, gw: Pick<GatewayModel, 'address' | 'prefixLen'>): boolean {
@@ -37,25 +37,31 @@ export function snatRules(svc: IpvsServiceWithDests, gateways: readonly GatewayM
   return [...bySource].map(([to, dests]) => ({ family, match, dests, ...(to ? { to } : {}) }));
 }
 
+/** The no-conntrack rule of one VIP service whose real servers are nodes (fwmark services have none: the mark is set after the raw hook). */
+export function notrackRule(svc: IpvsServiceWithDests): NotrackRule | undefined {
+  if ('fwmark' in svc.key) return undefined;
+  return { notrack: true, family: svc.key.af === 'IPv6' ? 'ip6' : 'ip', protocol: svc.key.protocol, vip: canonicalIp(svc.key.addr), port: svc.key.port };
+}
+
 export type SnatPlan =
   | { op: 'none' }
   /** `batch` makes the table hold `rules` (no rules: removes it); `why` is for the log. */
-  | { op: 'write'; batch: NftObject[]; rules: SnatRule[]; why: string };
+  | { op: 'write'; batch: NftObject[]; rules: NftRule[]; why: string };
 
-const same = (a: readonly SnatRule[], b: readonly SnatRule[]): boolean =>
+const same = (a: readonly NftRule[], b: readonly NftRule[]): boolean =>
   JSON.stringify(normalizeRules(a).map(canonical)) === JSON.stringify(normalizeRules(b).map(canonical));
 
-const canonical = (r: SnatRule): unknown[] => [r.family, r.match, r.dests, r.to ?? null];
+const canonical = (r: NftRule): unknown[] => (isNotrack(r) ? ['notrack', r.family, r.protocol, r.vip, r.port] : [r.family, r.match, r.dests, r.to ?? null]);
 
 /** desired rules vs our table as listed (undefined: absent). */
-export function diffSnat(desired: readonly SnatRule[], observed: readonly NftObject[] | undefined): SnatPlan {
+export function diffSnat(desired: readonly NftRule[], observed: readonly NftObject[] | undefined): SnatPlan {
   const rules = normalizeRules(desired);
   if (observed === undefined) {
-    return rules.length === 0 ? { op: 'none' } : { op: 'write', batch: snatBatch(rules), rules, why: 'table absent' };
+    return rules.length === 0 ? { op: 'none' } : { op: 'write', batch: tableBatch(rules), rules, why: 'table absent' };
   }
-  if (rules.length === 0) return { op: 'write', batch: snatBatch([]), rules, why: 'no service needs source NAT: table removed' };
+  if (rules.length === 0) return { op: 'write', batch: tableBatch([]), rules, why: 'no service needs source NAT or untracked VIPs: table removed' };
   const parsed = parseTable(observed);
-  if ('unknown' in parsed) return { op: 'write', batch: snatBatch(rules), rules, why: `table rewritten: ${parsed.unknown}` };
+  if ('unknown' in parsed) return { op: 'write', batch: tableBatch(rules), rules, why: `table rewritten: ${parsed.unknown}` };
   if (same(parsed.rules, rules)) return { op: 'none' };
-  return { op: 'write', batch: snatBatch(rules), rules, why: 'rules changed' };
+  return { op: 'write', batch: tableBatch(rules), rules, why: 'rules changed' };
 }

@@ -56,6 +56,12 @@ const ServiceBackend = z
     port: portNumberOrName(
       'Service port (number or name) whose endpoint port the real servers use; may be omitted when the Service has one port.',
     ).optional(),
+    target: z
+      .enum(['Endpoints', 'Nodes'])
+      .optional()
+      .describe(
+        'Endpoints (default): each ready endpoint is a real server. Nodes: each node hosting ready endpoints is one real server (its InternalIP, on the virtual service port), weighted by its number of ready endpoints times defaultWeight: externalTrafficPolicy Local, where kube-proxy on the node takes the VIP to its local pods and the client address is kept. Needs forwarding DR or TUN.',
+      ),
   })
   .describe('A Kubernetes Service whose EndpointSlices supply real servers.');
 
@@ -248,6 +254,12 @@ export const VirtualServiceSpec = withRules(specFields.describe('Desired state o
     holds: (s) => (s.schedulerFlags ?? []).every((f) => f.startsWith(`${s.scheduler}-`)),
     message: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
     fieldPath: '.schedulerFlags',
+  },
+  {
+    cel: "!has(self.backends.service) || !has(self.backends.service.target) || self.backends.service.target != 'Nodes' || self.forwarding.method != 'NAT'",
+    holds: (s) => s.backends.service?.target !== 'Nodes' || s.forwarding.method !== 'NAT',
+    message: 'backends.service.target Nodes needs forwarding DR or TUN: the packet must reach the node still addressed to the VIP, for kube-proxy there to take it to a local pod',
+    fieldPath: '.backends.service.target',
   },
   {
     cel: "!self.onePacket || has(self.fwmark) || self.protocol == 'UDP'",

@@ -65,6 +65,10 @@ export interface Service extends KubeObject {
     loadBalancerIP?: string;
     ipFamilies?: ('IPv4' | 'IPv6')[];
     ipFamilyPolicy?: string;
+    /** Local: only nodes with ready endpoints take external traffic, and keep the client address. */
+    externalTrafficPolicy?: 'Cluster' | 'Local';
+    /** With Local: the port of kube-proxy's per-Service health check on every node (HTTP, 200 while it has local endpoints). */
+    healthCheckNodePort?: number;
   };
   status?: {
     loadBalancer?: { ingress?: LoadBalancerIngress[] };

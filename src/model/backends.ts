@@ -1,5 +1,5 @@
 import { type IpFamily, type LabelSelector, type RealServer, type VirtualService, familyOf } from '../api/index.js';
-import type { EndpointSlice, Service, ServicePort } from '../kube/types.js';
+import type { EndpointSlice, Node, Service, ServicePort } from '../kube/types.js';
 import { canonical, canonicalKube } from './canonical.js';
 import { formatSelector, matchesSelector } from './selector.js';
 import { defaultChecks, ownChecks } from './health-checks.js';
@@ -16,6 +16,8 @@ export interface BackendSources {
   services: ReadonlyMap<string, Service>;
   /** EndpointSlices by the Service name they belong to. */
   slicesByService: ReadonlyMap<string, Iterable<EndpointSlice>>;
+  /** The cluster's nodes by name (backends.service.target Nodes). */
+  nodes: ReadonlyMap<string, Node>;
 }
 
 export interface BackendResult {
@@ -131,6 +133,9 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
       } else {
         const portName = sp.name ?? '';
         const mapped = new Set<number>();
+        // target Nodes: ready endpoints counted per node; the nodes become the backends below.
+        const perNode = new Map<string, number>();
+        let withoutNode = 0;
         const slices = [...(src.slicesByService.get(ref.name) ?? [])]
           // Dual-stack Services have one slice family per VIP family; the other is not a mismatch.
           .filter((s) => s.addressType === family)
@@ -146,6 +151,11 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
             const address = canonicalKube(text);
             if (address === undefined) {
               badEndpoints.push(text);
+              continue;
+            }
+            if (ref.target === 'Nodes') {
+              if (ep.nodeName === undefined) withoutNode++;
+              else perNode.set(ep.nodeName, (perNode.get(ep.nodeName) ?? 0) + 1);
               continue;
             }
             let bPort = port;
@@ -170,6 +180,7 @@ export function resolveBackends(vs: VirtualService, family: IpFamily, src: Backe
             add(b);
           }
         }
+        if (ref.target === 'Nodes') nodeBackends(perNode, withoutNode, ref.name, family, spec, serviceChecks, src, add, issues);
         if (badEndpoints.length > 0) {
           issues.push({
             reason: 'InvalidEndpoint',
@@ -214,4 +225,50 @@ function candidates(selector: LabelSelector, src: BackendSources): Iterable<Real
     if (!best || set.size < best.size) best = set;
   }
   return best ?? src.realServers.values();
+}
+
+/**
+ * externalTrafficPolicy Local: one real server per node with ready endpoints, at the node's
+ * InternalIP of the service's family and the service's own port (DR/TUN keep the VIP, which
+ * kube-proxy on the node takes to a local pod), weighted by its ready endpoints.
+ */
+function nodeBackends(
+  perNode: ReadonlyMap<string, number>,
+  withoutNode: number,
+  service: string,
+  family: IpFamily,
+  spec: VirtualService['spec'],
+  checks: Backend['healthChecks'],
+  src: BackendSources,
+  add: (b: Backend) => boolean,
+  issues: Issue[],
+): void {
+  const unknown: string[] = [];
+  const noAddress: string[] = [];
+  for (const [nodeName, count] of [...perNode].sort(([a], [b]) => compareText(a, b))) {
+    const node = src.nodes.get(nodeName);
+    if (!node) {
+      unknown.push(nodeName);
+      continue;
+    }
+    const text = (node.status?.addresses ?? []).find((a) => a.type === 'InternalIP' && canonicalKube(a.address) !== undefined && familyOf(canonicalKube(a.address)!) === family)?.address;
+    if (text === undefined) {
+      noAddress.push(nodeName);
+      continue;
+    }
+    add({
+      address: canonicalKube(text)!,
+      port: spec.fwmark !== undefined ? 0 : (spec.port ?? 0),
+      weight: Math.min(65535, count * spec.backends.defaultWeight),
+      forwarding: spec.forwarding,
+      healthChecks: checks,
+      inhibitOnFailure: spec.inhibitOnFailure,
+      source: { kind: 'Node', name: nodeName, service, endpoints: count },
+      nodeName,
+    });
+  }
+  const list = (xs: string[]): string => `${xs.slice(0, 5).join(', ')}${xs.length > 5 ? ', ...' : ''}`;
+  if (withoutNode > 0) issues.push({ reason: 'EndpointWithoutNode', message: `Service ${service} has ${withoutNode} ready endpoints without a nodeName, left out (target Nodes sends to the node of each endpoint)`, blocking: false });
+  if (unknown.length > 0) issues.push({ reason: 'NodeNotFound', message: `Service ${service} has endpoints on nodes that do not exist, left out: ${list(unknown)}`, blocking: false });
+  if (noAddress.length > 0) issues.push({ reason: 'NodeWithoutAddress', message: `nodes without an ${family} InternalIP, left out: ${list(noAddress)}`, blocking: false });
 }

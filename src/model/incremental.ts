@@ -1,5 +1,5 @@
 import type { RealServer, VirtualService } from '../api/index.js';
-import { type EndpointSlice, type Service, serviceNameLabel } from '../kube/types.js';
+import { type EndpointSlice, type Node, type Service, serviceNameLabel } from '../kube/types.js';
 import type { Claim, ClaimOutcome } from './conflicts.js';
 import { DependentIndex } from './dependents.js';
 import { placeClaims, regroupedOrSame } from './groups.js';
@@ -58,6 +58,11 @@ function clusterModel(groups: MapVersion<GroupModel>, services: MapVersion<Servi
 const emptySnapshot: Snapshot = { directorGroups: [], virtualServices: [], realServers: [], services: [], endpointSlices: [], nodes: [], invalid: [] };
 const noParts: ReadonlyMap<string, RealServerPart> = new Map();
 
+/** What target Nodes backends read of the nodes: their names and addresses. */
+function nodeAddressKey(nodes: readonly Node[]): string {
+  return JSON.stringify(nodes.map((n) => [n.metadata.name, n.status?.addresses ?? []]));
+}
+
 function keyOf(o: { metadata: { namespace?: string | undefined; name?: string | undefined } }): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
 }
@@ -103,6 +108,7 @@ export class IncrementalResolver {
   /** RealServer key, then VirtualService key: what that service says about it. */
   private readonly parts = new Map<string, Map<string, RealServerPart>>();
   private invalidServices = new Map<string, InvalidObject>();
+  private nodeAddresses = '';
   private invalidRealServers = new Map<string, InvalidObject>();
 
   resolve(s: Snapshot): ClusterModel {
@@ -135,6 +141,15 @@ export class IncrementalResolver {
       }
     }
     if (reschedule) for (const key of this.entries.keys()) pass.services.add(key);
+    if (prev.nodes !== s.nodes) {
+      this.sources.setNodes(s.nodes);
+      // Services whose real servers are nodes follow the nodes' addresses (heartbeats change none).
+      const addresses = nodeAddressKey(s.nodes);
+      if (addresses !== this.nodeAddresses) {
+        this.nodeAddresses = addresses;
+        for (const [key, e] of this.entries) if (e.vs.spec.backends.service?.target === 'Nodes') pass.services.add(key);
+      }
+    }
     for (const c of diffByIdentity(prev.realServers, s.realServers, keyOf)) this.realServerChanged(c, pass);
     for (const c of diffByIdentity(prev.services, s.services, keyOf)) this.serviceChanged(c, pass);
     for (const c of diffByIdentity(prev.endpointSlices, s.endpointSlices, keyOf)) this.sliceChanged(c, pass);

@@ -1,10 +1,11 @@
 import type { RealServer } from '../api/index.js';
-import { type EndpointSlice, type Service, serviceNameLabel } from '../kube/types.js';
+import { type EndpointSlice, type Node, type Service, serviceNameLabel } from '../kube/types.js';
 import type { BackendSources } from './backends.js';
 import { addTo, removeFrom } from './multimap.js';
 import type { Snapshot } from './types.js';
 
 class NamespaceSources implements BackendSources {
+  constructor(readonly nodes: ReadonlyMap<string, Node> = new Map()) {}
   readonly realServers = new Map<string, RealServer>();
   readonly realServersByLabel = new Map<string, Set<RealServer>>();
   readonly services = new Map<string, Service>();
@@ -21,9 +22,13 @@ const none: BackendSources = new NamespaceSources();
  */
 export class SourceIndex {
   private readonly namespaces = new Map<string, NamespaceSources>();
+  /** Nodes by name, cluster-wide (shared by every namespace's sources). */
+  private readonly nodes = new Map<string, Node>();
+  private nodeList: readonly Node[] = [];
 
   static of(s: Snapshot): SourceIndex {
     const index = new SourceIndex();
+    index.setNodes(s.nodes);
     for (const rs of s.realServers) index.addRealServer(rs);
     for (const svc of s.services) index.addService(svc);
     for (const slice of s.endpointSlices) index.addSlice(slice);
@@ -33,6 +38,14 @@ export class SourceIndex {
   /** What backends in `namespace` can come from; callers must not change it. */
   sources(namespace: string): BackendSources {
     return this.namespaces.get(namespace) ?? none;
+  }
+
+  /** The cluster's nodes (target Nodes backends need their addresses); cheap when the list is the same. */
+  setNodes(nodes: readonly Node[]): void {
+    if (nodes === this.nodeList) return;
+    this.nodeList = nodes;
+    this.nodes.clear();
+    for (const n of nodes) this.nodes.set(n.metadata.name ?? '', n);
   }
 
   realServer(namespace: string, name: string): RealServer | undefined {
@@ -79,7 +92,7 @@ export class SourceIndex {
     const key = namespace ?? '';
     let ns = this.namespaces.get(key);
     if (!ns) {
-      ns = new NamespaceSources();
+      ns = new NamespaceSources(this.nodes);
       this.namespaces.set(key, ns);
     }
     return ns;

@@ -52,6 +52,9 @@ export type Reason =
   | 'ServiceNotFound'
   | 'ServicePortNotFound'
   | 'InvalidEndpoint'
+  | 'EndpointWithoutNode'
+  | 'NodeNotFound'
+  | 'NodeWithoutAddress'
   | 'AuthSecretNotFound'
   | 'NotSelected';
 
@@ -70,7 +73,9 @@ export interface VridAllocation {
 
 export type BackendSource =
   | { kind: 'RealServer'; namespace: string; name: string }
-  | { kind: 'EndpointSlice'; namespace: string; name: string; service: string };
+  | { kind: 'EndpointSlice'; namespace: string; name: string; service: string }
+  /** backends.service.target Nodes: a node hosting `endpoints` ready endpoints of `service`. */
+  | { kind: 'Node'; name: string; service: string; endpoints: number };
 
 /** One IPVS destination, with everything the agent needs to program and check it. */
 export interface Backend {

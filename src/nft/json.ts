@@ -1,9 +1,9 @@
-// Our table in nft's JSON (libnftables-json(5)): written as a batch, read back into SnatRules.
+// Our table in nft's JSON (libnftables-json(5)): written as a batch, read back into rules.
 // Pure; the reader recognises exactly the shapes the writer makes, so anything else in our
 // table (a hand-made rule, an older layout) reads as "not ours as desired" and gets rewritten.
 import { canonicalIp, compareIp } from '../address/index.js';
 import type { Protocol } from '../ipvs/types.js';
-import { snatChain, snatTable, type NftObject, type SnatRule } from './types.js';
+import { isNotrack, notrackChain, snatChain, snatTable, type NftObject, type NftRule, type NotrackRule, type SnatRule } from './types.js';
 
 const protocols: readonly Protocol[] = ['tcp', 'udp', 'sctp'];
 const eq = (left: unknown, right: unknown): NftObject => ({ match: { op: '==', left, right } });
@@ -25,20 +25,74 @@ function ruleExpr(r: SnatRule): NftObject[] {
 }
 
 /**
- * The batch that makes our table hold exactly `rules` (or removes it when there are none), in one
- * transaction: adding the table first makes the delete valid whether or not it was there.
+ * `ip daddr VIP tcp dport PORT notrack`, in the shape nft lists it (the port match implies the
+ * protocol; without a port the protocol is matched itself).
  */
-export function snatBatch(rules: readonly SnatRule[]): NftObject[] {
+function notrackExpr(r: NotrackRule): NftObject[] {
+  const expr: NftObject[] = [];
+  if (r.port === 0) expr.push(eq({ meta: { key: 'l4proto' } }, r.protocol));
+  expr.push(eq({ payload: { protocol: r.family, field: 'daddr' } }, r.vip));
+  if (r.port !== 0) expr.push(eq({ payload: { protocol: r.protocol, field: 'dport' } }, r.port));
+  expr.push({ notrack: null });
+  return expr;
+}
+
+const chainObject = (c: typeof snatChain | typeof notrackChain): NftObject => ({
+  chain: { ...table, table: snatTable.name, name: c.name, type: c.type, hook: c.hook, prio: c.prio, policy: c.policy },
+});
+
+/**
+ * The batch that makes our table hold exactly `rules` (or removes it when there are none), in one
+ * transaction: adding the table first makes the delete valid whether or not it was there. Each
+ * chain is there only when it has rules.
+ */
+export function tableBatch(rules: readonly NftRule[]): NftObject[] {
   const batch: NftObject[] = [{ add: { table } }, { delete: { table } }];
   if (rules.length === 0) return batch;
   batch.push({ add: { table } });
-  batch.push({ add: { chain: { ...table, table: snatTable.name, name: snatChain.name, type: snatChain.type, hook: snatChain.hook, prio: snatChain.prio, policy: snatChain.policy } } });
-  for (const r of rules) batch.push({ add: { rule: { family: snatTable.family, table: snatTable.name, chain: snatChain.name, expr: ruleExpr(r) } } });
+  const snat = rules.filter((r): r is SnatRule => !isNotrack(r));
+  const notrack = rules.filter(isNotrack);
+  if (snat.length > 0) batch.push({ add: chainObject(snatChain) });
+  if (notrack.length > 0) batch.push({ add: chainObject(notrackChain) });
+  for (const r of snat) batch.push({ add: { rule: { family: snatTable.family, table: snatTable.name, chain: snatChain.name, expr: ruleExpr(r) } } });
+  for (const r of notrack) batch.push({ add: { rule: { family: snatTable.family, table: snatTable.name, chain: notrackChain.name, expr: notrackExpr(r) } } });
   return batch;
 }
 
 /** Our table read back: its rules, or `unknown` when it holds anything we would not have written. */
-export type ParsedTable = { rules: SnatRule[] } | { unknown: string };
+export type ParsedTable = { rules: NftRule[] } | { unknown: string };
+
+/** One rule of the no-conntrack chain back into a NotrackRule, or undefined if it is not one we write. */
+export function parseNotrackExpr(expr: unknown): NotrackRule | undefined {
+  if (!Array.isArray(expr) || expr.length < 3 || expr.length > 4) return undefined;
+  const items = [...expr];
+  const last = items.pop();
+  if (!isObj(last) || !('notrack' in last) || last.notrack !== null || Object.keys(last).length !== 1) return undefined;
+  let protocol: Protocol | undefined;
+  const first = matchOf(items[0]);
+  if (first && isObj(first.left.meta)) {
+    if (first.left.meta.key !== 'l4proto' || !protocols.includes(first.right as Protocol)) return undefined;
+    protocol = first.right as Protocol;
+    items.shift();
+  }
+  const d = matchOf(items.shift());
+  const payload = d && isObj(d.left.payload) ? d.left.payload : undefined;
+  if (!payload || payload.field !== 'daddr' || (payload.protocol !== 'ip' && payload.protocol !== 'ip6')) return undefined;
+  const family: 'ip' | 'ip6' = payload.protocol;
+  const vip = address(family, d!.right);
+  if (!vip) return undefined;
+  let port = 0;
+  if (items.length > 0) {
+    if (protocol !== undefined) return undefined;
+    const p = matchOf(items.shift());
+    const pl = p && isObj(p.left.payload) ? p.left.payload : undefined;
+    if (!pl || pl.field !== 'dport' || !protocols.includes(pl.protocol as Protocol) || typeof p!.right !== 'number' || p!.right === 0) return undefined;
+    protocol = pl.protocol as Protocol;
+    port = p!.right;
+  }
+  if (protocol === undefined || items.length !== 0) return undefined;
+  return { notrack: true, family, protocol, vip, port };
+}
 
 const isObj = (x: unknown): x is NftObject => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -114,31 +168,37 @@ const sortAddresses = (xs: string[]): string[] =>
 
 /** Our table's listing (`nft -j list table`, metainfo left out) back into rules. */
 export function parseTable(objects: readonly NftObject[]): ParsedTable {
-  const rules: SnatRule[] = [];
-  let chain = false;
+  const rules: NftRule[] = [];
+  const chains = new Set<string>();
   for (const o of objects) {
     if (isObj(o.table)) continue;
     if (isObj(o.chain)) {
       const c = o.chain;
-      const same = c.name === snatChain.name && c.type === snatChain.type && c.hook === snatChain.hook && c.prio === snatChain.prio && c.policy === snatChain.policy;
-      if (!same || chain) return { unknown: `chain ${String(c.name)} is not the one source-NAT chain` };
-      chain = true;
+      const ours = [snatChain, notrackChain].find((k) => c.name === k.name && c.type === k.type && c.hook === k.hook && c.prio === k.prio && c.policy === k.policy);
+      if (!ours || chains.has(ours.name)) return { unknown: `chain ${String(c.name)} is not one of our two chains` };
+      chains.add(ours.name);
       continue;
     }
     if (isObj(o.rule)) {
-      const r = o.rule.chain === snatChain.name ? parseRuleExpr(o.rule.expr) : undefined;
+      const r = o.rule.chain === snatChain.name ? parseRuleExpr(o.rule.expr) : o.rule.chain === notrackChain.name ? parseNotrackExpr(o.rule.expr) : undefined;
       if (!r) return { unknown: `a rule in chain ${String(o.rule.chain)} that lvs-operator does not write` };
       rules.push(r);
       continue;
     }
     return { unknown: `a ${Object.keys(o)[0] ?? 'nameless'} object lvs-operator does not write` };
   }
-  if (!chain) return { unknown: 'no source-NAT chain' };
+  if (chains.size === 0) return { unknown: 'no chain of ours' };
+  // A chain is written only with rules: an empty one is not what we would have written.
+  for (const name of chains) if (!rules.some((r) => (isNotrack(r) ? notrackChain.name : snatChain.name) === name)) return { unknown: `chain ${name} without rules` };
   return { rules };
 }
 
 /** Deterministic order and canonical form, so equal desires compare equal. */
-export function normalizeRules(rules: readonly SnatRule[]): SnatRule[] {
-  const key = (r: SnatRule): string => JSON.stringify([r.family, 'fwmark' in r.match ? [r.match.fwmark] : [r.match.vip, r.match.port, r.match.protocol], r.to ?? '', r.dests]);
-  return rules.map((r) => ({ ...r, dests: sortAddresses(r.dests) })).sort((a, b) => key(a).localeCompare(key(b)));
+export function normalizeRules(rules: readonly NftRule[]): NftRule[] {
+  const key = (r: NftRule): string =>
+    isNotrack(r)
+      ? JSON.stringify(['notrack', r.family, r.vip, r.port, r.protocol])
+      : JSON.stringify([r.family, 'fwmark' in r.match ? [r.match.fwmark] : [r.match.vip, r.match.port, r.match.protocol], r.to ?? '', r.dests]);
+  const unique = new Map(rules.map((r) => (isNotrack(r) ? r : { ...r, dests: sortAddresses(r.dests) })).map((r) => [key(r), r]));
+  return [...unique.values()].sort((a, b) => key(a).localeCompare(key(b)));
 }

@@ -1,11 +1,12 @@
 // The VirtualServices derived from a LoadBalancer Service: one per Service port and address
 // family, named deterministically, owned by the Service, validated by the same schema as a
-// hand-written VirtualService. Either every object validates or none is returned: a bad
+// hand-written VirtualService. externalTrafficPolicy Local makes the nodes with ready endpoints
+// the real servers, by DR (docs/metallb-to-lvs-operator.md). Either every object validates or none is returned: a bad
 // annotation never yields a half-made set. Pure.
 import type { IpFamily } from '../address/index.js';
 import { type VirtualServiceSpec, type VirtualServiceSpecInput, apiVersion, parseVirtualServiceSpec } from '../api/index.js';
 import type { Service, ServicePort } from '../kube/types.js';
-import { type AnnotationError, annotationOfField, serviceOverrides } from './service-config.js';
+import { type AnnotationError, annotationOfField, annotations, serviceOverrides } from './service-config.js';
 
 /** Label naming the Service a VirtualService was derived from (the selector of cleanup). */
 export const derivedFromLabel = 'lvs.dev/service-name';
@@ -40,6 +41,10 @@ export function deriveVirtualServices(svc: Service, addresses: readonly AddressO
   const namespace = svc.metadata.namespace ?? '';
   const overrides = serviceOverrides(svc);
   if ('annotation' in overrides) return [overrides];
+  const local = svc.spec?.externalTrafficPolicy === 'Local';
+  if (local && overrides.forwarding?.method === 'NAT') {
+    return [{ annotation: annotations.forwarding, message: 'NAT: externalTrafficPolicy Local is served by DR or TUN to the nodes that host ready endpoints (the packet must reach the node still addressed to the VIP); use DR or TUN, or externalTrafficPolicy Cluster' }];
+  }
   const dual = new Set(addresses.map((a) => a.family)).size > 1;
   const out: DerivedVirtualService[] = [];
   const errors = new Map<string, AnnotationError>();
@@ -51,11 +56,13 @@ export function deriveVirtualServices(svc: Service, addresses: readonly AddressO
         protocol: port.protocol ?? 'TCP',
         directorGroup: a.directorGroup,
         // The Service port by name when it has one: a renumbered port keeps its endpoints.
-        backends: { service: { name, port: port.name || port.port } },
+        backends: { service: { name, port: port.name || port.port, ...(local ? { target: 'Nodes' } : {}) } },
+        ...(local ? localDefaults(svc) : {}),
         ...(overrides as object),
-        // Source NAT by default: replies from pods come back through the director whatever the
-        // pod network routes (DR and TUN have no snat; the schema refuses it there).
-        forwarding: !overrides.forwarding || overrides.forwarding.method === 'NAT' ? { method: 'NAT', snat: true } : overrides.forwarding,
+        forwarding: local ? (overrides.forwarding ?? { method: 'DR' })
+          // Source NAT by default: replies from pods come back through the director whatever the
+          // pod network routes (DR and TUN have no snat; the schema refuses it there).
+          : !overrides.forwarding || overrides.forwarding.method === 'NAT' ? { method: 'NAT', snat: true } : overrides.forwarding,
       } as VirtualServiceSpecInput;
       const r = parseVirtualServiceSpec(spec);
       if (!r.ok) {
@@ -78,6 +85,16 @@ export function deriveVirtualServices(svc: Service, addresses: readonly AddressO
     }
   }
   return errors.size ? [...errors.values()] : out;
+}
+
+/**
+ * externalTrafficPolicy Local: the nodes are the real servers, checked as cloud load balancers
+ * check them, on kube-proxy's health check node port (200 while the node has ready local
+ * endpoints, 503 otherwise). A health-check annotation replaces it.
+ */
+function localDefaults(svc: Service): Partial<VirtualServiceSpecInput> {
+  const port = svc.spec?.healthCheckNodePort;
+  return port ? { healthCheck: { type: 'HTTP', port, http: { path: '/healthz' } } } as Partial<VirtualServiceSpecInput> : {};
 }
 
 export function isDerivedError(r: DerivedVirtualService[] | AnnotationError[]): r is AnnotationError[] {

@@ -141,7 +141,8 @@ export function planLoadBalancers(inputs: LoadBalancerInputs): LoadBalancerPlan 
         { type: derivedCondition, status: 'False', reason: 'NoAddress', message: 'no VirtualServices without an address' }, []);
       continue;
     }
-    const ingress = a.addresses.map((x) => ({ ip: x.address, ipMode }));
+    // Local: kube-proxy on the nodes must take the VIP (ipMode VIP), whatever the default.
+    const ingress = a.addresses.map((x) => ({ ip: x.address, ipMode: svc.spec?.externalTrafficPolicy === 'Local' ? 'VIP' as const : ipMode }));
     const allocated: DesiredCondition = { type: addressCondition, status: 'True', reason: 'Allocated', message: a.addresses.map((x) => `${x.address} from AddressPool ${x.pool.name}`).join(', ') };
     const derived = deriveVirtualServices(svc, a.addresses.map((x) => ({ address: x.address, family: x.family, directorGroup: x.pool.directorGroup })));
     if (isDerivedError(derived)) {

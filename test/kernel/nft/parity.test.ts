@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeNft, NftCli, parseTable, snatBatch, type NftClient, type SnatRule } from '../../../src/nft/index.js';
+import { FakeNft, NftCli, parseTable, tableBatch, type NftClient, type NftRule, type NotrackRule, type SnatRule } from '../../../src/nft/index.js';
 import { assertInLab, run } from '../../lab/inside.js';
 
 // The real nftables twin against the lab kernel, and the fake against it: the same batches, the
@@ -8,6 +8,8 @@ const web: SnatRule = { family: 'ip', match: { protocol: 'tcp', vip: '10.230.0.1
 const dns6: SnatRule = { family: 'ip6', match: { protocol: 'udp', vip: '2001:db8:230::100', port: 53 }, dests: ['2001:db8:231::11'], to: '2001:db8:231::1' };
 const mark: SnatRule = { family: 'ip', match: { fwmark: 42 }, dests: ['10.230.1.13'], to: '10.230.1.1' };
 const anyPort: SnatRule = { family: 'ip', match: { protocol: 'sctp', vip: '10.230.0.101', port: 0 }, dests: ['10.230.1.11'] };
+const untracked: NotrackRule = { notrack: true, family: 'ip', protocol: 'tcp', vip: '10.230.0.102', port: 80 };
+const untracked6: NotrackRule = { notrack: true, family: 'ip6', protocol: 'udp', vip: '2001:db8:230::102', port: 0 };
 
 const foreign = 'table ip parity-human {\n chain post {\n type nat hook postrouting priority 50; policy accept;\n ip daddr 10.230.9.9 counter masquerade\n }\n}\n';
 
@@ -34,10 +36,16 @@ describe('nftables twins: NftCli on the lab kernel and FakeNft', () => {
     expect(await both((c) => c.readTable())).toEqual([undefined, undefined]);
   });
 
-  const steps: [string, SnatRule[]][] = [['four rule shapes', [web, dns6, mark, anyPort]], ['a changed set', [{ ...web, dests: ['10.230.1.12'] }, dns6]], ['no rules (removal)', []]];
+  const steps: [string, NftRule[]][] = [
+    ['four rule shapes', [web, dns6, mark, anyPort]],
+    ['source NAT and no-conntrack rules', [web, untracked, untracked6]],
+    ['no-conntrack rules alone', [untracked]],
+    ['a changed set', [{ ...web, dests: ['10.230.1.12'] }, dns6]],
+    ['no rules (removal)', []],
+  ];
   for (const [name, rules] of steps) {
     it(`lists the same after one transaction: ${name}`, async () => {
-      await both((c) => c.run(snatBatch(rules)));
+      await both((c) => c.run(tableBatch(rules)));
       const [r, f] = await both(async (c) => { const t = await c.readTable(); return t && parseTable(t); });
       expect(r).toEqual(f);
       expect(r).toEqual(rules.length ? { rules } : undefined);
@@ -48,8 +56,8 @@ describe('nftables twins: NftCli on the lab kernel and FakeNft', () => {
   }
 
   it('a failing batch changes nothing on either (one transaction)', async () => {
-    await both((c) => c.run(snatBatch([web])));
-    const bad = [...snatBatch([dns6]), { delete: { table: { family: 'ip', name: 'parity-absent' } } }];
+    await both((c) => c.run(tableBatch([web])));
+    const bad = [...tableBatch([dns6]), { delete: { table: { family: 'ip', name: 'parity-absent' } } }];
     const results = await Promise.allSettled([real.run(bad), fake.run(bad)]);
     expect(results.map((x) => x.status)).toEqual(['rejected', 'rejected']);
     const [r, f] = await both(async (c) => parseTable((await c.readTable())!));

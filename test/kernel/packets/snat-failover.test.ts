@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { snatRules } from '../../../src/agent/snat.js';
-import { snatBatch } from '../../../src/nft/index.js';
+import { tableBatch } from '../../../src/nft/index.js';
 import type { IpvsServiceWithDests } from '../../../src/ipvs/types.js';
 import { assertInLab } from '../../lab/inside.js';
 import { Topology, rootNs, type Netns } from '../../lab/netns.js';
@@ -11,7 +11,7 @@ import { hold, startPeerServer } from './snat-peers.js';
 // What happens to a held, source-NATed connection when the VIP moves to the backup director,
 // which has the IPVS connection from the sync daemon but no conntrack NAT entry for it. Two
 // directors (namespaces with their own IPVS and nftables), the agent's rules (snatRules ->
-// snatBatch), the real server routed around the directors. The primary then dies (links down).
+// tableBatch), the real server routed around the directors. The primary then dies (links down).
 const vip = '10.205.1.100';
 const gwAddr = '10.205.2.253';
 const service = (): IpvsServiceWithDests => ({
@@ -55,7 +55,7 @@ describe('a source-NATed connection across a director failover with connection s
     stops.push(await startPeerServer(rs, 'rs1'));
     const gateways = gateway ? [{ address: gwAddr, prefixLen: 24, interface: 'eb', unicastPeers: [] }] : [];
     const batch = join(dir, 'snat.json');
-    writeFileSync(batch, JSON.stringify({ nftables: snatBatch(snatRules(service(), gateways)) }));
+    writeFileSync(batch, JSON.stringify({ nftables: tableBatch(snatRules(service(), gateways)) }));
     const directors: Netns[] = [];
     for (const [i, state] of [[1, 'master'], [2, 'backup']] as const) {
       const d = await topo.ns(`d${i}`);

@@ -7,7 +7,7 @@ import { FakeIpvsClient } from '../../../src/ipvs/fake.js';
 import { FakeLinkClient } from '../../../src/link/fake.js';
 import { FakeSysctl } from '../../../src/link/sysctl.js';
 import { resolve } from '../../../src/model/index.js';
-import { FakeNft, snatBatch } from '../../../src/nft/index.js';
+import { FakeNft, tableBatch } from '../../../src/nft/index.js';
 import type { IpvsServiceWithDests } from '../../../src/ipvs/types.js';
 import { dg, node, rs, snapshot, web } from '../model/fixtures.js';
 
@@ -31,22 +31,33 @@ function model(snat: boolean | undefined, gateway?: string) {
 describe('source NAT: compile', () => {
   it('masquerades what goes to the NAT real servers of a service with snat, matched by VIP, port and protocol', () => {
     const d = compile(model(true), 'd1', () => true, () => true);
-    expect(d.snat).toEqual([{ family: 'ip', match: { protocol: 'tcp', vip: '192.168.10.100', port: 80 }, dests: ['10.0.1.11', '10.244.7.5'] }]);
+    expect(d.nft).toEqual([{ family: 'ip', match: { protocol: 'tcp', vip: '192.168.10.100', port: 80 }, dests: ['10.0.1.11', '10.244.7.5'] }]);
     expect(d.sysctls['net.ipv4.vs.conntrack']).toBe('1');
   });
 
   it('gives real servers on a gateway subnet the gateway address (it moves with VRRP); the others are masqueraded', () => {
     const d = compile(model(true, '10.0.1.1/24'), 'd1', () => true, () => true);
-    expect(d.snat).toEqual([
+    expect(d.nft).toEqual([
       { family: 'ip', match: { protocol: 'tcp', vip: '192.168.10.100', port: 80 }, dests: ['10.0.1.11'], to: '10.0.1.1' },
       { family: 'ip', match: { protocol: 'tcp', vip: '192.168.10.100', port: 80 }, dests: ['10.244.7.5'] },
     ]);
   });
 
+  it('a service whose real servers are nodes gets a no-conntrack rule for its VIP and port, and no conntrack sysctl', () => {
+    const m = resolve(snapshot({
+      directorGroups: [dg('g1', {}, { vrids: [{ vip: '192.168.10.100', interface: 'eth0', vrid: 51 }] })],
+      virtualServices: [web('shop', 'web', '192.168.10.100', { forwarding: { method: 'DR' }, backends: { service: { name: 'web', target: 'Nodes' } } })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+    }));
+    const d = compile(m, 'd1', () => true, () => true);
+    expect(d.nft).toEqual([{ notrack: true, family: 'ip', protocol: 'tcp', vip: '192.168.10.100', port: 80 }]);
+    expect(d.sysctls['net.ipv4.vs.conntrack']).toBeUndefined();
+  });
+
   it('has no rules without snat, nor on a node that does not direct', () => {
-    expect(compile(model(false), 'd1', () => true, () => true).snat).toBeUndefined();
-    expect(compile(model(undefined), 'd1', () => true, () => true).snat).toBeUndefined();
-    expect(compile(model(true), 'elsewhere', () => true, () => true).snat).toBeUndefined();
+    expect(compile(model(false), 'd1', () => true, () => true).nft).toBeUndefined();
+    expect(compile(model(undefined), 'd1', () => true, () => true).nft).toBeUndefined();
+    expect(compile(model(true), 'elsewhere', () => true, () => true).nft).toBeUndefined();
   });
 
   it('leaves DR and TUN destinations out; no NAT destination, no rule', () => {
@@ -68,17 +79,17 @@ describe('source NAT: diff', () => {
   it('writes nothing when the table holds the rules (in any order of addresses), and nothing when neither exists', async () => {
     const nft = new FakeNft();
     expect(diffSnat([], undefined)).toEqual({ op: 'none' });
-    await nft.run(snatBatch([{ ...rule, dests: ['10.1.0.1', '10.1.0.2'] }]));
+    await nft.run(tableBatch([{ ...rule, dests: ['10.1.0.1', '10.1.0.2'] }]));
     expect(diffSnat([rule], await nft.readTable())).toEqual({ op: 'none' });
   });
 
   it('rewrites on a change or on anything foreign inside our table, removes it when nothing is desired', async () => {
     const nft = new FakeNft();
-    await nft.run(snatBatch([rule]));
+    await nft.run(tableBatch([rule]));
     expect(diffSnat([{ ...rule, to: '10.1.0.254' }], await nft.readTable())).toMatchObject({ op: 'write', why: 'rules changed' });
     await nft.run([{ add: { rule: { family: 'inet', table: 'lvs-operator', chain: 'postrouting', expr: [{ accept: null }] } } }]);
     expect(diffSnat([rule], await nft.readTable())).toMatchObject({ op: 'write', why: expect.stringContaining('table rewritten') });
-    expect(diffSnat([], await nft.readTable())).toMatchObject({ op: 'write', batch: snatBatch([]) });
+    expect(diffSnat([], await nft.readTable())).toMatchObject({ op: 'write', batch: tableBatch([]) });
   });
 });
 

@@ -5,7 +5,8 @@ import { IncrementalResolver } from '../../../src/model/incremental.js';
 import { resolve } from '../../../src/model/resolve.js';
 import { buildSnapshot, type RawSnapshot } from '../../../src/model/snapshot.js';
 import type { Snapshot } from '../../../src/model/types.js';
-import { dg, nodesFor, rs, service, slice, ready, snapshot, web } from './fixtures.js';
+import type { Node } from '../../../src/kube/types.js';
+import { dg, node, nodesFor, rs, service, slice, ready, snapshot, web } from './fixtures.js';
 
 // Count the expensive steps through the module boundary, without hooks in the code.
 vi.mock('../../../src/model/backends.js', async (importOriginal) => {
@@ -137,6 +138,27 @@ describe('IncrementalResolver: identity of unchanged models', () => {
     expect(vi.mocked(resolveBackends)).toHaveBeenCalledTimes(1);
     expect(replaced(m0.services, m1.services)).toEqual(['blog/web']);
     expect(m1.realServers).toBe(m0.realServers);
+  });
+
+  it('a node address change re-resolves the services whose real servers are nodes, and only them; a heartbeat none', () => {
+    const inc = new IncrementalResolver();
+    const worker = (address: string, heartbeat: string): Node => ({ ...node('worker-2'), metadata: { name: 'worker-2', annotations: { beat: heartbeat } }, status: { addresses: [{ type: 'InternalIP', address }] } });
+    const s0 = {
+      ...shop(),
+      nodes: [...nodesFor(), worker('10.0.0.12', '1')],
+      services: [...shop().services, service('blog', 'local', [{ name: 'http', port: 80 }])],
+      endpointSlices: [...shop().endpointSlices, slice('blog', 'local-1', 'local', [{ name: 'http', port: 8080 }], [ready('10.244.2.1', 'worker-2')])],
+      virtualServices: [...shop().virtualServices, web('blog', 'local', '192.0.2.99', { forwarding: { method: 'DR' }, backends: { service: { name: 'local', port: 'http', target: 'Nodes' } } })],
+    };
+    const m0 = step(inc, s0);
+    expect(m0.services.get('blog/local')?.backends.map((b) => b.address)).toEqual(['10.0.0.12']);
+    const m1 = step(inc, { ...s0, nodes: [...nodesFor(), worker('10.0.0.12', '2')] });
+    expect(vi.mocked(resolveBackends)).toHaveBeenCalledTimes(0);
+    expect(m1.services).toBe(m0.services);
+    const m2 = step(inc, { ...s0, nodes: [...nodesFor(), worker('10.0.0.22', '2')] });
+    expect(vi.mocked(resolveBackends)).toHaveBeenCalledTimes(1);
+    expect(replaced(m1.services, m2.services)).toEqual(['blog/local']);
+    expect(m2.services.get('blog/local')?.backends.map((b) => b.address)).toEqual(['10.0.0.22']);
   });
 });
 

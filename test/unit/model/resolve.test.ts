@@ -3,6 +3,7 @@ import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { resolve } from '../../../src/model/resolve.js';
 import type { ClusterModel, Reason, Snapshot } from '../../../src/model/types.js';
 import { dg, node, nodesFor, ready, rs, service, slice, snapshot, vs, web } from './fixtures.js';
+import type { Node } from '../../../src/kube/types.js';
 
 function reasons(m: ClusterModel, key: string): Reason[] {
   const s = m.services.get(key);
@@ -276,6 +277,33 @@ describe('resolve: backends', () => {
     expect(s.issues).toEqual([]);
     expect(s.backends.map((b) => `${b.address}:${b.port}/${b.weight}`)).toEqual(['10.1.0.1:8080/5', '10.1.0.2:8080/5', '10.1.0.5:8080/5']);
     expect(s.backends[1]).toMatchObject({ nodeName: 'worker-1', source: { kind: 'EndpointSlice', service: 'api', name: 'api-1' } });
+  });
+
+  it('target Nodes: one backend per node with ready endpoints, at its InternalIP and the VIP port, weighted by its endpoints', () => {
+    const withIp = (name: string, ...addresses: { type: string; address: string }[]): Node => ({ ...node(name), status: { addresses } });
+    const m = resolve(
+      snapshot({
+        directorGroups: [dg('g1')],
+        nodes: [...nodesFor(), withIp('n1', { type: 'Hostname', address: 'n1' }, { type: 'InternalIP', address: '10.0.0.11' }), withIp('n2', { type: 'InternalIP', address: '10.0.0.12' }), withIp('n3', { type: 'ExternalIP', address: '198.51.100.3' })],
+        services: [service('a', 'api', [{ name: 'http', port: 80 }])],
+        endpointSlices: [
+          slice('a', 'api-1', 'api', [{ name: 'http', port: 8080 }], [ready('10.244.1.1', 'n1'), ready('10.244.1.2', 'n1'), ready('10.244.2.1', 'n2'), { addresses: ['10.244.2.2'], conditions: { ready: false }, nodeName: 'n2' }]),
+          slice('a', 'api-2', 'api', [{ name: 'http', port: 8080 }], [ready('10.244.1.3', 'n1'), ready('10.244.3.1', 'n3'), ready('10.244.9.1', 'gone'), ready('10.244.9.2')]),
+        ],
+        virtualServices: [web('a', 'x', '192.0.2.1', { forwarding: { method: 'DR' }, backends: { service: { name: 'api', port: 'http', target: 'Nodes' }, defaultWeight: 2 } })],
+      }),
+    );
+    const s = svc(m, 'a/x');
+    // DR keeps the VIP's port: the endpoints' port 8080 is kube-proxy's business on the node
+    expect(s.backends.map((b) => `${b.address}:${b.port}/${b.weight}/${b.nodeName}`)).toEqual(['10.0.0.11:80/6/n1', '10.0.0.12:80/2/n2']);
+    expect(s.backends[0]?.source).toEqual({ kind: 'Node', name: 'n1', service: 'api', endpoints: 3 });
+    expect(s.issues.map((i) => i.reason)).toEqual(['EndpointWithoutNode', 'NodeNotFound', 'NodeWithoutAddress']);
+    expect(s.issues.map((i) => i.message).join('\n')).toMatch(/1 ready endpoints without a nodeName[\s\S]*nodes that do not exist, left out: gone[\s\S]*without an IPv4 InternalIP, left out: n3/);
+    expect(s.accepted).toBe(true);
+  });
+
+  it('target Nodes is refused with NAT forwarding', () => {
+    expect(() => web('a', 'x', '192.0.2.1', { forwarding: { method: 'NAT' }, backends: { service: { name: 'api', target: 'Nodes' } } })).toThrow(/target Nodes needs forwarding DR or TUN/);
   });
 
   it('picks the only port of a one-port Service and its unnamed slice port', () => {

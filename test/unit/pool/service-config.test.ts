@@ -88,6 +88,24 @@ describe('VirtualService annotations', () => {
     expect(isDerivedError(d) ? d : d[0]?.spec.forwarding).toEqual({ method: 'DR' });
   });
 
+  it('externalTrafficPolicy Local: the nodes by DR, checked on the health check node port; NAT refused', () => {
+    const local = { externalTrafficPolicy: 'Local' as const, healthCheckNodePort: 31999 };
+    const d = deriveVirtualServices(service({}, local), v4);
+    if (isDerivedError(d)) throw new Error(JSON.stringify(d));
+    expect(d[0]?.spec).toMatchObject({
+      forwarding: { method: 'DR' },
+      backends: { service: { name: 'web', port: 'http', target: 'Nodes' } },
+      healthCheck: { type: 'HTTP', port: 31999, http: { path: '/healthz' } },
+    });
+    expect(d[0]?.parsed.forwarding.snat).toBeUndefined();
+    // TUN is kept; a health-check annotation replaces the node-port check
+    const tun = deriveVirtualServices(service({ 'lvs.dev/forwarding': 'tun', 'lvs.dev/health-check': 'tcp' }, local), v4);
+    expect(isDerivedError(tun) ? tun : tun[0]?.spec).toMatchObject({ forwarding: { method: 'TUN' }, healthCheck: { type: 'TCP' } });
+    expect(deriveVirtualServices(service({ 'lvs.dev/forwarding': 'nat' }, local), v4)).toEqual([
+      { annotation: 'lvs.dev/forwarding', message: expect.stringContaining('externalTrafficPolicy Local is served by DR or TUN') },
+    ]);
+  });
+
   it('persistence 0 means none', () => {
     expect(serviceOverrides(service({ 'lvs.dev/persistence-timeout': '0' }))).toEqual({});
   });
@@ -127,6 +145,11 @@ describe('plan', () => {
   it('writes ipMode Proxy when told to', () => {
     const p = planLoadBalancers({ services: [service()], pools, namespaces: [], virtualServices: [], claimClassless: false, ipMode: 'Proxy' }).services.get('ns/web');
     expect(p?.status).toMatchObject({ ingress: [{ ip: '192.0.2.0', ipMode: 'Proxy' }] });
+  });
+
+  it('writes ipMode VIP for externalTrafficPolicy Local even when told Proxy: kube-proxy on the nodes must take the VIP', () => {
+    const p = planLoadBalancers({ services: [service({}, { externalTrafficPolicy: 'Local' })], pools, namespaces: [], virtualServices: [], claimClassless: false, ipMode: 'Proxy' }).services.get('ns/web');
+    expect(p?.status).toMatchObject({ ingress: [{ ip: '192.0.2.0', ipMode: 'VIP' }] });
   });
 
   it('pool status counts and flags exhaustion', () => {
