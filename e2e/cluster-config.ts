@@ -24,10 +24,15 @@ export const clusterConfigSchema = z.object({
   }).strict(),
   /** More Helm values for this cluster (e.g. agent.privileged where sysctls are not preset). */
   values: z.record(z.string(), z.unknown()).default({}),
-  /** Two director nodes on one L2 segment, their interface on it, and two free addresses there. */
+  /** Two director nodes on one L2 segment and their interface on it. */
   directors: z.tuple([node, node]),
   interface: z.string().min(1),
-  vips: z.object({ dr: ipv4, nat: ipv4 }).strict(),
+  /**
+   * Free addresses on the directors' segment: dr and nat for the hand-written services;
+   * loadBalancer (optional) for an AddressPool of one address, which the externalTrafficPolicy
+   * Local drill needs (it is skipped without one, and says so).
+   */
+  vips: z.object({ dr: ipv4, nat: ipv4, loadBalancer: ipv4.optional() }).strict(),
   /**
    * Three real-server nodes and their addresses on the directors' segment (DR). NAT replies from
    * pods on them must route back through the NAT VIP (the classic LVS-NAT gateway).

@@ -10,6 +10,7 @@ import { waitFor } from '../test/lab/agents.js';
 import { argoHealth, kstatus } from '../test/lab/gitops.js';
 import { steadyLoad, tallyConnections } from '../test/lab/servers.js';
 import { loadClusterConfig } from './cluster-config.js';
+import { serverPod } from '../test/lab/workloads/manifests.js';
 import { createClusterEnv, echoPort, release, testObjects, type ClusterEnv } from './cluster-env.js';
 import { bootLabCluster, type LabClusterFile } from './lab-cluster.js';
 
@@ -111,6 +112,81 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     expect((await argoHealth(live)).status).toBe('Healthy');
     const st = await kstatus(env.config.kubeconfig, [{ group: 'lvs.dev', kind: 'VirtualService', namespace: 'e2e', name: 'www' }, { group: 'lvs.dev', kind: 'VirtualService', namespace: 'e2e', name: 'app' }]);
     expect(st.map((s) => s.status)).toEqual(['Current', 'Current']);
+  });
+
+  // externalTrafficPolicy Local (docs/metallb-to-lvs-operator.md): the nodes with ready pods are
+  // the real servers, by DR, weighted by their pods; kube-proxy on each node takes the VIP to its
+  // local pods, the client's address reaches the pod, the replies leave from the node; the
+  // directors' own kube-proxy is kept out by the agent's no-conntrack rule.
+  it.runIf(!given || given.vips.loadBalancer !== undefined)('a LoadBalancer Service with externalTrafficPolicy Local: DR to the nodes of its pods, by pod count, client address kept', async () => {
+    const lbVip = env.config.vips.loadBalancer!;
+    const pinned = (name: string, node: string, replicas: number) => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'e2e' },
+      spec: {
+        replicas, selector: { matchLabels: { app: 'local', part: name } },
+        template: serverPod({ image: env.image, args: ['http', '8081'], nameFrom: 'spec.nodeName', readiness: { port: 8081, scheme: 'HTTP' } }, { app: 'local', part: name }, { nodeSelector: { 'kubernetes.io/hostname': node } }),
+      },
+    });
+    await env.apply([
+      { apiVersion: 'lvs.dev/v1alpha1', kind: 'AddressPool', metadata: { name: 'e2e-local' }, spec: { addresses: [`${lbVip}/32`], directorGroup: 'edge', namespaces: ['e2e'] } },
+      pinned('local-a', rsNode(0), 2),
+      pinned('local-b', rsNode(1), 1),
+      {
+        apiVersion: 'v1', kind: 'Service', metadata: { name: 'local', namespace: 'e2e', annotations: { 'lvs.dev/scheduler': 'wrr' } },
+        spec: { type: 'LoadBalancer', loadBalancerClass: 'lvs.dev/ipvs', externalTrafficPolicy: 'Local', selector: { app: 'local' }, ports: [{ name: 'http', port: 80, targetPort: 8081 }] },
+      },
+    ]);
+    const svc = await env.getJson<{ spec: { healthCheckNodePort?: number }; status?: { loadBalancer?: { ingress?: { ip?: string; ipMode?: string }[] } } }>(['get', 'service', 'local', '-n', 'e2e']);
+    expect(await waitFor(async () => {
+      const v = await vs('local-80-tcp').catch(() => undefined);
+      return v !== undefined && ready(v) && v.status?.backends?.healthy === 2 && v.status.backends.total === 2;
+    }, 180_000)).toBe(true);
+    const withStatus = await env.getJson<typeof svc>(['get', 'service', 'local', '-n', 'e2e']);
+    expect(withStatus.status?.loadBalancer?.ingress).toEqual([{ ip: lbVip, ipMode: 'VIP' }]);
+    console.log(`e2e: kubectl get svc local -n e2e\n${await env.kubectl(['get', 'service', 'local', '-n', 'e2e'])}`);
+    const master = await env.master();
+    const table = await ipvs(master);
+    // one DR real server per node, at its address and the VIP's port, weighted by its ready pods
+    const addr = (i: number) => env.config.realServers[i]!.address;
+    expect(table.split('\n').filter((l) => l.startsWith(`-a -t ${lbVip}:80 `)).sort()).toEqual([
+      `-a -t ${lbVip}:80 -r ${addr(0)}:80 -g -w 2`,
+      `-a -t ${lbVip}:80 -r ${addr(1)}:80 -g -w 1`,
+    ].sort());
+    // the directors' kube-proxy would take the VIP first (and drop it: no local pods): untracked
+    expect(await env.onNode(master, 'nft list table inet lvs-operator')).toMatch(new RegExp(`ip daddr ${lbVip.replaceAll('.', '\\.')} tcp dport 80 notrack`));
+    const stats = async (): Promise<{ conns: number; inPkts: number; outPkts: number }> => {
+      const line = (await env.onNode(master, `ipvsadm -Ln --stats --exact -t ${lbVip}:80`)).split('\n').find((l) => l.startsWith('TCP'))!;
+      const [, , conns, inPkts, outPkts] = line.trim().split(/\s+/);
+      const n = (x: string | undefined) => Number(x ?? NaN);
+      return { conns: n(conns), inPkts: n(inPkts), outPkts: n(outPkts) };
+    };
+    const before = await stats();
+    const t = await tallyConnections(env.client, lbVip, 80, 30, 'http');
+    const after = await stats();
+    figures('externalTrafficPolicy Local', { spread: t, ipvsConnections: after.conns - before.conns, ipvsOutPackets: after.outPkts - before.outPkts });
+    expect(t).toEqual({ [rsNode(0)]: 20, [rsNode(1)]: 10 });
+    // every connection went through IPVS, and no reply did: they left from the nodes
+    expect(after.conns - before.conns).toBe(30);
+    expect(after.inPkts).toBeGreaterThan(before.inPkts);
+    expect(after.outPkts).toBe(0);
+    // the pod saw the client's own address
+    const headers = (await env.client.exec('curl', ['-s', '-m', '5', '-D', '-', '-o', '/dev/null', `http://${lbVip}/`])).stdout;
+    const seen = /^x-client: (\S+)/im.exec(headers)?.[1] ?? '';
+    const own = (await env.client.exec('ip', ['-o', '-4', 'addr', 'show', 'scope', 'global'])).stdout;
+    expect(seen).not.toBe('');
+    expect(own).toContain(` ${seen}/`);
+
+    // the node loses its pods: it leaves the table; the other node takes everything
+    await env.kubectl(['scale', 'deployment', 'local-b', '-n', 'e2e', '--replicas=0']);
+    expect(await waitFor(async () => (await ipvs(master)).split('\n').filter((l) => l.startsWith(`-a -t ${lbVip}:80 `)).length === 1, 90_000)).toBe(true);
+    expect(await tallyConnections(env.client, lbVip, 80, 6, 'http')).toEqual({ [rsNode(0)]: 6 });
+
+    // deleted: the address goes back to the pool, the table and the no-conntrack rule go
+    await env.kubectl(['delete', 'service', 'local', '-n', 'e2e']);
+    expect(await waitFor(async () => !(await ipvs(master)).includes(`${lbVip}:80`), 90_000)).toBe(true);
+    expect(await waitFor(async () => !(await env.onNode(master, 'nft list table inet lvs-operator 2>/dev/null || true')).includes(lbVip), 60_000)).toBe(true);
+    await env.kubectl(['delete', 'deployment', 'local-a', 'local-b', '-n', 'e2e']);
+    await env.kubectl(['delete', 'addresspool', 'e2e-local']);
   });
 
   it("kubectl lvs status: every director's live table through the API server's pod proxy, no exec", async () => {

@@ -7,14 +7,16 @@ import { createSite, type SiteNode } from '../test/lab/kube-site.js';
 import type { ClusterConfig } from './cluster-config.js';
 
 const subnet = '192.168.30';
-const vips = { dr: `${subnet}.100`, nat: `${subnet}.200` };
+const vips = { dr: `${subnet}.100`, nat: `${subnet}.200`, loadBalancer: `${subnet}.150` };
 const clientAddress = `${subnet}.50`;
 
 const rs = (i: number): SiteNode => ({
   name: `rs-${i}`, host: 20 + i,
-  // The classic LVS-NAT route, for the pods' replies only: back through the directors' VIP.
-  // (DR replies leave from the VIP on lo straight to the client: a director would drop them.)
-  setup: [`ip rule add from 10.244.0.0/16 to ${clientAddress}/32 lookup 100`, `ip route add ${clientAddress}/32 via ${vips.nat} dev eth0 table 100`],
+  // The classic LVS-NAT route, for the NAT service's pods' replies only (they serve :8080): back
+  // through the directors' VIP. DR replies leave from the VIP on lo straight to the client, and so
+  // do those of the externalTrafficPolicy Local pods (:8081), un-DNATed by kube-proxy on the node:
+  // a director would drop either.
+  setup: [`ip rule add from 10.244.0.0/16 to ${clientAddress}/32 ipproto tcp sport 8080 lookup 100`, `ip route add ${clientAddress}/32 via ${vips.nat} dev eth0 table 100`],
 });
 
 const nodes: SiteNode[] = [{ name: 'd1', host: 11 }, { name: 'd2', host: 12 }, rs(1), rs(2), rs(3)];

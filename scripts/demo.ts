@@ -132,6 +132,8 @@ try {
   const t = await tallyConnections(s.client, webVip, 80, 40, 'http');
   report.check('spread by weight', t['rs-1'] === 10 && t['rs-2'] === 20 && t['rs-3'] === 10, spread(t));
 
+  await showLoadBalancer(s, master);
+
   report.step(`Failover: the master director ${master} dies (its kernel is killed)`);
   const killedAt = Date.now();
   s.nodes.get(master)!.crash();
@@ -148,7 +150,7 @@ try {
 
   report.step('Cleanup: kubectl delete the examples, then helm uninstall; the agents remove exactly what they created');
   // Not 00-namespaces.yaml: lvs-system holds the release.
-  await s.kubectl(['delete', ...demoExamples(), '--ignore-not-found', '--wait=false']);
+  await s.kubectl(['delete', ...demoExamples(), '-f', join(projectRoot, 'examples', 'load-balancer-local.yaml'), '--ignore-not-found', '--wait=false']);
   await s.kubectl(['delete', 'realserver', 'web-3', '-n', 'lvs-demo', '--ignore-not-found']);
   const survivor = s.nodes.get(backup)!;
   const clean = await waitFor(async () => (await survivor.exec('ipvsadm -Sn')).trim() === '' && !(await survivor.exec('ip -o addr show dev eth0')).includes(webVip), 60_000);
@@ -165,6 +167,59 @@ try {
 }
 console.log(`\n${report.verdict()}`);
 process.exit(report.passed ? 0 : 1);
+
+/**
+ * examples/load-balancer-local.yaml: `kubectl get svc` shows the address from the pool; the nodes
+ * with ready pods are the real servers, weighted by their pods; the pods see the client's address.
+ */
+async function showLoadBalancer(s: Site, master: string): Promise<void> {
+  report.step('kubectl apply -f examples/load-balancer-local.yaml  (type: LoadBalancer, externalTrafficPolicy: Local)');
+  report.info(indent(await s.kubectl(['apply', '-f', join(projectRoot, 'examples', 'load-balancer-local.yaml')])));
+  // The example names an image of the user's; here it is the lab's server, on :8080 as the example says.
+  const patch = { spec: { template: { spec: {
+    containers: [{
+      name: 'web', image: s.image.ref, imagePullPolicy: 'Never', command: ['node', '/lab/pod-server.mjs', 'http', '8080'],
+      env: [{ name: 'NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+      volumeMounts: [{ name: 'workload', mountPath: '/lab' }],
+    }],
+    volumes: [{ name: 'workload', configMap: { name: 'lab-workload' } }],
+  } } } };
+  await s.kubectl(['patch', 'deployment', 'web-local', '-n', 'lvs-demo', '--type', 'strategic', '-p', JSON.stringify(patch)]);
+  interface Svc { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }
+  let address = '';
+  const served = await waitFor(async () => {
+    const svc = JSON.parse(await s.kubectl(['get', 'service', 'web-local', '-n', 'lvs-demo', '-o', 'json'])) as Svc;
+    address = svc.status?.loadBalancer?.ingress?.[0]?.ip ?? '';
+    const v = (await allVs()).find((x) => x.metadata.name === 'web-local-80-tcp');
+    const pods = await readyPodsByNode(s);
+    return address !== '' && v !== undefined && ready(v) && v.status?.backends?.healthy === pods.size && pods.size > 0;
+  }, 180_000);
+  report.check('the Service got an address from AddressPool demo-local; its VirtualService is Ready with every node of its pods healthy', served);
+  report.info(`kubectl get svc -n lvs-demo web-local:\n${indent(await s.kubectl(['get', 'service', 'web-local', '-n', 'lvs-demo']))}`);
+  const pods = await readyPodsByNode(s);
+  report.info(`ready pods per node: ${[...pods].map(([n, c]) => `${n}=${c}`).join(' ')}; ipvsadm -Ln -t ${address}:80 on ${master}:\n${indent(await s.nodes.get(master)!.exec(`ipvsadm -Ln -t ${address}:80`))}`);
+  report.step(`Client: 30 HTTP requests to ${address} (wrr over the nodes, weights = their ready pods)`);
+  const t = await tallyConnections(s.client, address, 80, 30, 'http');
+  const total = [...pods.values()].reduce((a, b) => a + b, 0);
+  const byPods = [...pods].every(([n, c]) => t[n] === (30 * c) / total) && Object.keys(t).length === pods.size;
+  report.check('spread by the nodes\' ready pods, straight from the nodes (DR)', byPods, spread(t));
+  const headers = (await s.client.exec('curl', ['-s', '-m', '5', '-D', '-', '-o', '/dev/null', `http://${address}/`])).stdout;
+  const seen = /^x-client: (\S+)/im.exec(headers)?.[1] ?? '';
+  const own = (await s.client.exec('ip', ['-o', '-4', 'addr', 'show', 'scope', 'global'])).stdout;
+  report.check('the pod sees the client\'s own address', seen !== '' && own.includes(` ${seen}/`), `x-client: ${seen || '(none)'}`);
+}
+
+/** Ready pods of web-local per node. */
+async function readyPodsByNode(s: Site): Promise<Map<string, number>> {
+  interface Pod { spec: { nodeName?: string }; status: { conditions?: { type: string; status: string }[] }; metadata: { deletionTimestamp?: string } }
+  const pods = (JSON.parse(await s.kubectl(['get', 'pods', '-n', 'lvs-demo', '-l', 'app=web-local', '-o', 'json'])) as { items: Pod[] }).items;
+  const out = new Map<string, number>();
+  for (const p of pods) {
+    if (p.metadata.deletionTimestamp || !p.spec.nodeName || !p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
+    out.set(p.spec.nodeName, (out.get(p.spec.nodeName) ?? 0) + 1);
+  }
+  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
+}
 
 /** The examples the demo runs with real pods (nat-gateway.yaml needs directors with an inner network: e2e/nat-gateway.test.ts). */
 function demoExamples(): string[] {

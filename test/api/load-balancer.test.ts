@@ -171,40 +171,6 @@ describe('allocation', () => {
     await eventually(async () => expect((await getPool('share')).status?.allocated).toBe(3));
   });
 
-  it('externalTrafficPolicy Local: DR to the nodes, checked on the health check node port the API server gave; NAT refused', async () => {
-    await createPool('local', { addresses: ['198.18.4.0/30'] });
-    await createService('local', { externalTrafficPolicy: 'Local' });
-    expect(await addressesOf('local')).toEqual(['198.18.4.0']);
-    const svc = await getSvc('local');
-    expect(svc.status?.loadBalancer?.ingress).toEqual([{ ip: '198.18.4.0', ipMode: 'VIP' }]);
-    const hcnp = svc.spec?.healthCheckNodePort;
-    expect(hcnp).toBeGreaterThan(0);
-    const [vs] = await eventually(async () => {
-      const d = await derivedOf('local');
-      expect(d.map((v) => v.metadata.name)).toEqual(['local-80-tcp']);
-      return d;
-    });
-    expect(vs!.spec).toMatchObject({
-      forwarding: { method: 'DR' },
-      backends: { service: { name: 'local', port: 'http', target: 'Nodes' } },
-      healthCheck: { type: 'HTTP', port: hcnp, http: { path: '/healthz' } },
-    });
-    expect(vs!.spec.forwarding.snat).toBeUndefined();
-    // the API server itself refuses target Nodes with NAT, with the reason
-    const bad = await k.api.kubectl(['apply', '-f', '-'], { input: JSON.stringify({
-      apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name: 'nodes-nat', namespace: ns },
-      spec: { vip: '198.18.4.3', port: 80, protocol: 'TCP', directorGroup: 'edge', forwarding: { method: 'NAT' }, backends: { service: { name: 'local', target: 'Nodes' } } },
-    }) });
-    expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain('backends.service.target Nodes needs forwarding DR or TUN');
-    // and a Service asking for NAT with Local gets a condition naming the annotation, not a half-made object
-    await createService('local-nat', { externalTrafficPolicy: 'Local', annotations: { 'lvs.dev/forwarding': 'nat' } });
-    await eventually(async () => {
-      expect(condition(await getSvc('local-nat'), 'lvs.dev/VirtualServices')).toMatchObject({ status: 'False', reason: 'InvalidAnnotation', message: expect.stringContaining('annotation lvs.dev/forwarding: NAT: externalTrafficPolicy Local is served by DR or TUN') });
-    });
-    expect(await derivedOf('local-nat')).toEqual([]);
-  });
-
   it('a pool asked for that does not exist is reported by name', async () => {
     await createService('no-pool', { namespace: otherNs, annotations: { 'lvs.dev/address-pool': 'no-such-pool' } });
     expect((await failureOf('no-pool', 'UnknownPool', otherNs)).cond.message).toBe('AddressPool no-such-pool does not exist or is not usable');
@@ -399,5 +365,42 @@ describe('annotations and class', () => {
     const hand = (await c.virtualServices.get('taken-80-tcp', ns)) as VirtualService;
     expect(hand.spec.vip).toBe('198.51.100.99');
     expect(hand.metadata.labels).toBeUndefined();
+  });
+});
+
+describe('externalTrafficPolicy Local', () => {
+  it('externalTrafficPolicy Local: DR to the nodes, checked on the health check node port the API server gave; NAT refused', async () => {
+    await createPool('local', { addresses: ['198.18.12.0/30'], autoAssign: false });
+    const fromPool = { 'lvs.dev/address-pool': poolName('local') };
+    await createService('local', { externalTrafficPolicy: 'Local', annotations: fromPool });
+    expect(await addressesOf('local')).toEqual(['198.18.12.0']);
+    const svc = await getSvc('local');
+    expect(svc.status?.loadBalancer?.ingress).toEqual([{ ip: '198.18.12.0', ipMode: 'VIP' }]);
+    const hcnp = svc.spec?.healthCheckNodePort;
+    expect(hcnp).toBeGreaterThan(0);
+    const [vs] = await eventually(async () => {
+      const d = await derivedOf('local');
+      expect(d.map((v) => v.metadata.name)).toEqual(['local-80-tcp']);
+      return d;
+    });
+    expect(vs!.spec).toMatchObject({
+      forwarding: { method: 'DR' },
+      backends: { service: { name: 'local', port: 'http', target: 'Nodes' } },
+      healthCheck: { type: 'HTTP', port: hcnp, http: { path: '/healthz' } },
+    });
+    expect(vs!.spec.forwarding.snat).toBeUndefined();
+    // the API server itself refuses target Nodes with NAT, with the reason
+    const bad = await k.api.kubectl(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name: 'nodes-nat', namespace: ns },
+      spec: { vip: '198.18.12.3', port: 80, protocol: 'TCP', directorGroup: 'edge', forwarding: { method: 'NAT' }, backends: { service: { name: 'local', target: 'Nodes' } } },
+    }) });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('backends.service.target Nodes needs forwarding DR or TUN');
+    // and a Service asking for NAT with Local gets a condition naming the annotation, not a half-made object
+    await createService('local-nat', { externalTrafficPolicy: 'Local', annotations: { ...fromPool, 'lvs.dev/forwarding': 'nat' } });
+    await eventually(async () => {
+      expect(condition(await getSvc('local-nat'), 'lvs.dev/VirtualServices')).toMatchObject({ status: 'False', reason: 'InvalidAnnotation', message: expect.stringContaining('annotation lvs.dev/forwarding: NAT: externalTrafficPolicy Local is served by DR or TUN') });
+    });
+    expect(await derivedOf('local-nat')).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // The lab's workload: what the demo's and e2e's pods serve (run by the lvs-operator image's node,
 // mounted from a ConfigMap). Every answer carries NAME (the node or pod name) so a client can
 // tally who served it.
-//   node pod-server.mjs http <port>              GET -> 200 "<NAME>\n"
+//   node pod-server.mjs http <port>              GET -> 200 "<NAME>\n", header x-client: the peer's address
 //   node pod-server.mjs https <port> <tls dir>   the same over TLS (tls.crt, tls.key: a kubernetes.io/tls Secret)
 //   node pod-server.mjs dns <port>               UDP: answers each query with its id, NXDOMAIN, the question echoed
 //   node pod-server.mjs echo <port>              TCP: answers each line with "<NAME> <line>", connections stay open
@@ -18,7 +18,8 @@ const [mode, port, tlsDir] = process.argv.slice(2);
 const name = process.env.NAME ?? 'unknown';
 const log = (msg) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), name, msg })}\n`);
 const handler = (req, res) => {
-  res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
+  // x-client: the address the connection came from (externalTrafficPolicy Local keeps the client's).
+  res.writeHead(200, { 'content-type': 'text/plain', connection: 'close', 'x-client': req.socket.remoteAddress ?? '' });
   res.end(`${name}\n`);
 };
 
