@@ -21,7 +21,7 @@ import { type DesiredCondition, type Transition, isBad, transitions } from './co
 import { ControllerMetrics } from './metrics.js';
 import { type RealServerView, groupStatus, ownedFieldsEqual, ownedStatusFields, realServerStatus, serviceStatus } from './status.js';
 import { WrittenCache } from './written.js';
-import { LoadBalancerApplier, LoadBalancerMetrics, type LoadBalancerWriters } from './load-balancer.js';
+import { LoadBalancerApplier, LoadBalancerMetrics, type LoadBalancerWriters, affectsLoadBalancers } from './load-balancer.js';
 import { type LoadBalancerPlan, planLoadBalancers } from '../pool/plan.js';
 
 export const defaultFieldManager = 'lvs-controller';
@@ -95,6 +95,8 @@ export class Controller {
     | undefined;
   /** The LoadBalancer side: addresses for Services and their derived VirtualServices (src/pool). */
   private lbPlan: LoadBalancerPlan | undefined;
+  /** An input of the LoadBalancer plan changed since it was made (see affectsLoadBalancers). */
+  private lbDirty = true;
   private lbWriters: LoadBalancerWriters | undefined;
   private readonly lb: LoadBalancerApplier;
   private readonly lbMetrics: LoadBalancerMetrics;
@@ -197,7 +199,11 @@ export class Controller {
     watchWritten(this.informers.realServers, this.written.RealServer);
     for (const [name, inf] of Object.entries(this.informers)) {
       // Heartbeats renew every few seconds; only a change of who is alive needs a reconcile.
-      (inf as Informer<KubeObject>).on(() => (name === 'agentLeases' ? this.checkAgents() : this.schedule()));
+      (inf as Informer<KubeObject>).on((ev) => {
+        if (name === 'agentLeases') return this.checkAgents();
+        if (affectsLoadBalancers(name, ev)) this.lbDirty = true;
+        this.schedule();
+      });
       inf.start();
     }
 
@@ -263,6 +269,7 @@ export class Controller {
     // Stop at once when the fence closes, not when the elector's loop gets round to it.
     fence.signal.addEventListener('abort', () => this.unlead(), { once: true });
     this.leading = true;
+    this.lbDirty = true;
     this.work?.close();
     this.work = new WorkQueue((item) => this.process(item), {
       concurrency: 8,
@@ -469,7 +476,11 @@ export class Controller {
           this.work?.forget(`${kind} ${k}`);
         }
       }
-      this.reconcileLoadBalancers(inf);
+      // Planning reads every Service, pool and VirtualService: only when one of them changed.
+      if (this.lbDirty || !this.lbPlan) {
+        this.lbDirty = false;
+        this.reconcileLoadBalancers(inf);
+      }
       this.recordMetrics(model);
       this.stats.reconciles++;
       this.metrics.reconciles.inc({ result: 'success' });

@@ -8,12 +8,36 @@ import { type AddressPool, type Condition, type VirtualService, apiVersion, pars
 import type { ResourceClient } from '../kube/client.js';
 import { type EventRecorder, referenceTo } from '../kube/events.js';
 import { KubeApiError, isNotFound } from '../kube/http.js';
+import type { InformerEvent } from '../kube/informer.js';
 import type { KubeObject, Service } from '../kube/types.js';
 import { TerminalError } from '../kube/workqueue.js';
 import { sameContent } from '../model/same-content.js';
 import { applyBody, derivedFromLabel } from '../pool/derive.js';
 import type { LoadBalancerPlan, PoolPlan, ServicePlan } from '../pool/plan.js';
 import { type DesiredCondition, mergeConditions, transitions } from './conditions.js';
+
+/**
+ * Whether an informer event can change what planLoadBalancers decides: any change of a pool or a
+ * namespace; a Service that is (or was) of type LoadBalancer; a VirtualService added or deleted
+ * (a hand-written one may hold a derived name), or changed in its derived label, or a derived
+ * one changed in spec (generation), labels or owners. Status writes of VirtualServices, which
+ * agents make all the time, and changes of other Services do not count. Pure.
+ */
+export function affectsLoadBalancers(informer: string, ev: InformerEvent<KubeObject>): boolean {
+  if (ev.type === 'resync') return true;
+  if (informer === 'addressPools' || informer === 'namespaces') return true;
+  if (informer === 'services') {
+    const lb = (o: KubeObject) => (o as Service).spec?.type === 'LoadBalancer';
+    return lb(ev.obj) || (ev.type === 'updated' && lb(ev.old));
+  }
+  if (informer !== 'virtualServices') return false;
+  if (ev.type !== 'updated') return true;
+  const derived = (o: KubeObject) => o.metadata.labels?.[derivedFromLabel];
+  if (derived(ev.obj) !== derived(ev.old)) return true;
+  if (derived(ev.obj) === undefined) return false;
+  const owners = (o: KubeObject) => (o.metadata as { ownerReferences?: unknown }).ownerReferences;
+  return ev.obj.metadata.generation !== ev.old.metadata.generation || !sameContent(ev.obj.metadata.labels ?? {}, ev.old.metadata.labels ?? {}) || !sameContent(owners(ev.obj), owners(ev.old));
+}
 
 export interface LoadBalancerWriters {
   services: ResourceClient<Service>;
