@@ -154,11 +154,20 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     ].sort());
     // the directors' kube-proxy would take the VIP first (and drop it: no local pods): untracked
     expect(await env.onNode(master, 'nft list table inet lvs-operator')).toMatch(new RegExp(`ip daddr ${lbVip.replaceAll('.', '\\.')} tcp dport 80 notrack`));
+    // IPVS's counters are summed by its estimator every 2 s: read them once they stand still.
     const stats = async (): Promise<{ conns: number; inPkts: number; outPkts: number }> => {
-      const line = (await env.onNode(master, `ipvsadm -Ln --stats --exact -t ${lbVip}:80`)).split('\n').find((l) => l.startsWith('TCP'))!;
-      const [, , conns, inPkts, outPkts] = line.trim().split(/\s+/);
-      const n = (x: string | undefined) => Number(x ?? NaN);
-      return { conns: n(conns), inPkts: n(inPkts), outPkts: n(outPkts) };
+      const read = async () => {
+        const line = (await env.onNode(master, `ipvsadm -Ln --stats --exact -t ${lbVip}:80`)).split('\n').find((l) => l.startsWith('TCP'))!;
+        const [conns, inPkts, outPkts] = line.trim().split(/\s+/).slice(2, 5).map(Number);
+        return { conns: conns!, inPkts: inPkts!, outPkts: outPkts! };
+      };
+      let last = await read();
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 2500));
+        const now = await read();
+        if (now.conns === last.conns && now.inPkts === last.inPkts) return now;
+        last = now;
+      }
     };
     const before = await stats();
     const t = await tallyConnections(env.client, lbVip, 80, 30, 'http');

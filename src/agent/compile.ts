@@ -6,7 +6,7 @@ import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 import type { AddressSpec } from './link-diff.js';
 import type { NftRule } from '../nft/index.js';
 import { defaultQuorum, quorumHolds } from './quorum.js';
-import { notrackRule, snatRules } from './snat.js';
+import { snatRules, vipRule } from './snat.js';
 import { desiredSyncDaemons, type SyncMastership } from './vrrp-specs.js';
 
 export type { SyncMastership } from './vrrp-specs.js';
@@ -237,8 +237,9 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
     const p = pieceOf(s);
     if (p.service) out.services.push(p.service);
     if (p.service?.snat) nft.push(...snatRules(p.service.ipvs, model.groups.get(s.group)?.gateways ?? []));
-    const untracked = p.service?.notrack ? notrackRule(p.service.ipvs) : undefined;
-    if (untracked) nft.push(untracked);
+    // Kept from kube-proxy on this director (docs/architecture.md, Untracked and claimed VIPs).
+    const kept = p.service?.notrack ? vipRule(p.service.ipvs, 'notrack') : p.service?.snat ? vipRule(p.service.ipvs, 'claim') : undefined;
+    if (kept) nft.push(kept);
     nat4 ||= p.nat4;
     nat6 ||= p.nat6;
     for (const v of p.vips) if (leads(v.group, v.vip, v.iface)) addr.set(v.id, v.spec);
@@ -272,7 +273,7 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
   }
   if (nat6) out.sysctls['net.ipv6.conf.all.forwarding'] = '1';
   if (nft.length > 0) out.nft = nft;
-  if (nft.some((r) => !('notrack' in r))) {
+  if (nft.some((r) => !('verdict' in r))) {
     // The rules match conntrack's original tuple, which IPVS keeps only with conntrack on (also for IPv6).
     out.sysctls['net.ipv4.vs.conntrack'] = '1';
   }

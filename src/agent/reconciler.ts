@@ -412,7 +412,7 @@ export class Reconciler {
     };
     const nft = this.deps.nft;
     if (!nft) {
-      if (want.length > 0) fail(want.some((r) => !('notrack' in r)) ? 'source NAT' : 'untracked VIPs', new Error('this agent has no nftables access'));
+      if (want.length > 0) fail(want.some((r) => !('verdict' in r)) ? 'source NAT' : 'untracked or claimed VIPs', new Error('this agent has no nftables access'));
       return 0;
     }
     let observed;

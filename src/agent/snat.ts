@@ -3,7 +3,7 @@
 import { canonicalIp, ipBytes } from '../address/index.js';
 import type { IpvsServiceWithDests } from '../ipvs/types.js';
 import type { GatewayModel } from '../model/index.js';
-import { isNotrack, normalizeRules, parseTable, tableBatch, type NftObject, type NftRule, type NotrackRule, type SnatRule } from '../nft/index.js';
+import { isVipRule, normalizeRules, parseTable, tableBatch, type NftObject, type NftRule, type SnatRule, type VipRule } from '../nft/index.js';
 
 /** Whether `address` lies in `gw`'s subnet (same family). */
 export function inSubnet(address: string, gw: Pick<GatewayModel, 'address' | 'prefixLen'>): boolean {
@@ -37,10 +37,14 @@ export function snatRules(svc: IpvsServiceWithDests, gateways: readonly GatewayM
   return [...bySource].map(([to, dests]) => ({ family, match, dests, ...(to ? { to } : {}) }));
 }
 
-/** The no-conntrack rule of one VIP service whose real servers are nodes (fwmark services have none: the mark is set after the raw hook). */
-export function notrackRule(svc: IpvsServiceWithDests): NotrackRule | undefined {
+/**
+ * The rule that keeps kube-proxy on this director from taking one VIP service's packets: notrack
+ * (real servers that are nodes) or claim (NAT with snat, which needs conntrack). None for fwmark
+ * services: kube-proxy matches addresses, and the mark is set after the raw hook.
+ */
+export function vipRule(svc: IpvsServiceWithDests, verdict: VipRule['verdict']): VipRule | undefined {
   if ('fwmark' in svc.key) return undefined;
-  return { notrack: true, family: svc.key.af === 'IPv6' ? 'ip6' : 'ip', protocol: svc.key.protocol, vip: canonicalIp(svc.key.addr), port: svc.key.port };
+  return { verdict, family: svc.key.af === 'IPv6' ? 'ip6' : 'ip', protocol: svc.key.protocol, vip: canonicalIp(svc.key.addr), port: svc.key.port };
 }
 
 export type SnatPlan =
@@ -51,7 +55,7 @@ export type SnatPlan =
 const same = (a: readonly NftRule[], b: readonly NftRule[]): boolean =>
   JSON.stringify(normalizeRules(a).map(canonical)) === JSON.stringify(normalizeRules(b).map(canonical));
 
-const canonical = (r: NftRule): unknown[] => (isNotrack(r) ? ['notrack', r.family, r.protocol, r.vip, r.port] : [r.family, r.match, r.dests, r.to ?? null]);
+const canonical = (r: NftRule): unknown[] => (isVipRule(r) ? [r.verdict, r.family, r.protocol, r.vip, r.port] : [r.family, r.match, r.dests, r.to ?? null]);
 
 /** desired rules vs our table as listed (undefined: absent). */
 export function diffSnat(desired: readonly NftRule[], observed: readonly NftObject[] | undefined): SnatPlan {
@@ -59,7 +63,7 @@ export function diffSnat(desired: readonly NftRule[], observed: readonly NftObje
   if (observed === undefined) {
     return rules.length === 0 ? { op: 'none' } : { op: 'write', batch: tableBatch(rules), rules, why: 'table absent' };
   }
-  if (rules.length === 0) return { op: 'write', batch: tableBatch([]), rules, why: 'no service needs source NAT or untracked VIPs: table removed' };
+  if (rules.length === 0) return { op: 'write', batch: tableBatch([]), rules, why: 'no service needs source NAT or untracked or claimed VIPs: table removed' };
   const parsed = parseTable(observed);
   if ('unknown' in parsed) return { op: 'write', batch: tableBatch(rules), rules, why: `table rewritten: ${parsed.unknown}` };
   if (same(parsed.rules, rules)) return { op: 'none' };

@@ -1,4 +1,4 @@
 export * from './types.js';
-export { tableBatch, parseTable, parseRuleExpr, parseNotrackExpr, normalizeRules, type ParsedTable } from './json.js';
+export { tableBatch, parseTable, parseRuleExpr, parseVipExpr, normalizeRules, type ParsedTable } from './json.js';
 export { NftCli } from './cli.js';
 export { FakeNft } from './fake.js';

@@ -3,7 +3,7 @@
 // table (a hand-made rule, an older layout) reads as "not ours as desired" and gets rewritten.
 import { canonicalIp, compareIp } from '../address/index.js';
 import type { Protocol } from '../ipvs/types.js';
-import { isNotrack, notrackChain, snatChain, snatTable, type NftObject, type NftRule, type NotrackRule, type SnatRule } from './types.js';
+import { claimChain, isVipRule, notrackChain, snatChain, snatTable, type NftObject, type NftRule, type SnatRule, type VipRule } from './types.js';
 
 const protocols: readonly Protocol[] = ['tcp', 'udp', 'sctp'];
 const eq = (left: unknown, right: unknown): NftObject => ({ match: { op: '==', left, right } });
@@ -25,19 +25,21 @@ function ruleExpr(r: SnatRule): NftObject[] {
 }
 
 /**
- * `ip daddr VIP tcp dport PORT notrack`, in the shape nft lists it (the port match implies the
- * protocol; without a port the protocol is matched itself).
+ * `ip daddr VIP tcp dport PORT notrack` or `... dnat ip to VIP`, in the shape nft lists it (the
+ * port match implies the protocol; without a port the protocol is matched itself).
  */
-function notrackExpr(r: NotrackRule): NftObject[] {
+function vipExpr(r: VipRule): NftObject[] {
   const expr: NftObject[] = [];
   if (r.port === 0) expr.push(eq({ meta: { key: 'l4proto' } }, r.protocol));
   expr.push(eq({ payload: { protocol: r.family, field: 'daddr' } }, r.vip));
   if (r.port !== 0) expr.push(eq({ payload: { protocol: r.protocol, field: 'dport' } }, r.port));
-  expr.push({ notrack: null });
+  expr.push(r.verdict === 'notrack' ? { notrack: null } : { dnat: { family: r.family, addr: r.vip } });
   return expr;
 }
 
-const chainObject = (c: typeof snatChain | typeof notrackChain): NftObject => ({
+type Chain = typeof snatChain | typeof notrackChain | typeof claimChain;
+const chainOf = (r: NftRule): Chain => (!isVipRule(r) ? snatChain : r.verdict === 'notrack' ? notrackChain : claimChain);
+const chainObject = (c: Chain): NftObject => ({
   chain: { ...table, table: snatTable.name, name: c.name, type: c.type, hook: c.hook, prio: c.prio, policy: c.policy },
 });
 
@@ -50,49 +52,17 @@ export function tableBatch(rules: readonly NftRule[]): NftObject[] {
   const batch: NftObject[] = [{ add: { table } }, { delete: { table } }];
   if (rules.length === 0) return batch;
   batch.push({ add: { table } });
-  const snat = rules.filter((r): r is SnatRule => !isNotrack(r));
-  const notrack = rules.filter(isNotrack);
-  if (snat.length > 0) batch.push({ add: chainObject(snatChain) });
-  if (notrack.length > 0) batch.push({ add: chainObject(notrackChain) });
-  for (const r of snat) batch.push({ add: { rule: { family: snatTable.family, table: snatTable.name, chain: snatChain.name, expr: ruleExpr(r) } } });
-  for (const r of notrack) batch.push({ add: { rule: { family: snatTable.family, table: snatTable.name, chain: notrackChain.name, expr: notrackExpr(r) } } });
+  for (const c of [snatChain, notrackChain, claimChain]) {
+    const mine = rules.filter((r) => chainOf(r) === c);
+    if (mine.length === 0) continue;
+    batch.push({ add: chainObject(c) });
+    for (const r of mine) batch.push({ add: { rule: { family: snatTable.family, table: snatTable.name, chain: c.name, expr: isVipRule(r) ? vipExpr(r) : ruleExpr(r) } } });
+  }
   return batch;
 }
 
 /** Our table read back: its rules, or `unknown` when it holds anything we would not have written. */
 export type ParsedTable = { rules: NftRule[] } | { unknown: string };
-
-/** One rule of the no-conntrack chain back into a NotrackRule, or undefined if it is not one we write. */
-export function parseNotrackExpr(expr: unknown): NotrackRule | undefined {
-  if (!Array.isArray(expr) || expr.length < 3 || expr.length > 4) return undefined;
-  const items = [...expr];
-  const last = items.pop();
-  if (!isObj(last) || !('notrack' in last) || last.notrack !== null || Object.keys(last).length !== 1) return undefined;
-  let protocol: Protocol | undefined;
-  const first = matchOf(items[0]);
-  if (first && isObj(first.left.meta)) {
-    if (first.left.meta.key !== 'l4proto' || !protocols.includes(first.right as Protocol)) return undefined;
-    protocol = first.right as Protocol;
-    items.shift();
-  }
-  const d = matchOf(items.shift());
-  const payload = d && isObj(d.left.payload) ? d.left.payload : undefined;
-  if (!payload || payload.field !== 'daddr' || (payload.protocol !== 'ip' && payload.protocol !== 'ip6')) return undefined;
-  const family: 'ip' | 'ip6' = payload.protocol;
-  const vip = address(family, d!.right);
-  if (!vip) return undefined;
-  let port = 0;
-  if (items.length > 0) {
-    if (protocol !== undefined) return undefined;
-    const p = matchOf(items.shift());
-    const pl = p && isObj(p.left.payload) ? p.left.payload : undefined;
-    if (!pl || pl.field !== 'dport' || !protocols.includes(pl.protocol as Protocol) || typeof p!.right !== 'number' || p!.right === 0) return undefined;
-    protocol = pl.protocol as Protocol;
-    port = p!.right;
-  }
-  if (protocol === undefined || items.length !== 0) return undefined;
-  return { notrack: true, family, protocol, vip, port };
-}
 
 const isObj = (x: unknown): x is NftObject => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -109,6 +79,39 @@ function address(family: 'ip' | 'ip6', x: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** One rule of the no-conntrack or the claim chain back into a VipRule, or undefined if it is not one we write. */
+export function parseVipExpr(expr: unknown, verdict: VipRule['verdict']): VipRule | undefined {
+  if (!Array.isArray(expr) || expr.length < 3 || expr.length > 4) return undefined;
+  const items = [...expr];
+  const last = items.pop();
+  if (!isObj(last) || Object.keys(last).length !== 1) return undefined;
+  let protocol: Protocol | undefined;
+  const first = matchOf(items[0]);
+  if (first && isObj(first.left.meta)) {
+    if (first.left.meta.key !== 'l4proto' || !protocols.includes(first.right as Protocol)) return undefined;
+    protocol = first.right as Protocol;
+    items.shift();
+  }
+  const d = matchOf(items.shift());
+  const payload = d && isObj(d.left.payload) ? d.left.payload : undefined;
+  if (!payload || payload.field !== 'daddr' || (payload.protocol !== 'ip' && payload.protocol !== 'ip6')) return undefined;
+  const family: 'ip' | 'ip6' = payload.protocol;
+  const vip = address(family, d!.right);
+  if (!vip) return undefined;
+  if (verdict === 'notrack' ? last.notrack !== null : !(isObj(last.dnat) && last.dnat.family === family && Object.keys(last.dnat).length === 2 && address(family, last.dnat.addr) === vip)) return undefined;
+  let port = 0;
+  if (items.length > 0) {
+    if (protocol !== undefined) return undefined;
+    const p = matchOf(items.shift());
+    const pl = p && isObj(p.left.payload) ? p.left.payload : undefined;
+    if (!pl || pl.field !== 'dport' || !protocols.includes(pl.protocol as Protocol) || typeof p!.right !== 'number' || p!.right === 0) return undefined;
+    protocol = pl.protocol as Protocol;
+    port = p!.right;
+  }
+  if (protocol === undefined || items.length !== 0) return undefined;
+  return { verdict, family, protocol, vip, port };
 }
 
 /** One rule's expressions back into a SnatRule, or undefined if it is not one we write. */
@@ -174,13 +177,14 @@ export function parseTable(objects: readonly NftObject[]): ParsedTable {
     if (isObj(o.table)) continue;
     if (isObj(o.chain)) {
       const c = o.chain;
-      const ours = [snatChain, notrackChain].find((k) => c.name === k.name && c.type === k.type && c.hook === k.hook && c.prio === k.prio && c.policy === k.policy);
-      if (!ours || chains.has(ours.name)) return { unknown: `chain ${String(c.name)} is not one of our two chains` };
+      const ours = [snatChain, notrackChain, claimChain].find((k) => c.name === k.name && c.type === k.type && c.hook === k.hook && c.prio === k.prio && c.policy === k.policy);
+      if (!ours || chains.has(ours.name)) return { unknown: `chain ${String(c.name)} is not one of our chains` };
       chains.add(ours.name);
       continue;
     }
     if (isObj(o.rule)) {
-      const r = o.rule.chain === snatChain.name ? parseRuleExpr(o.rule.expr) : o.rule.chain === notrackChain.name ? parseNotrackExpr(o.rule.expr) : undefined;
+      const chain = o.rule.chain;
+      const r = chain === snatChain.name ? parseRuleExpr(o.rule.expr) : chain === notrackChain.name ? parseVipExpr(o.rule.expr, 'notrack') : chain === claimChain.name ? parseVipExpr(o.rule.expr, 'claim') : undefined;
       if (!r) return { unknown: `a rule in chain ${String(o.rule.chain)} that lvs-operator does not write` };
       rules.push(r);
       continue;
@@ -189,16 +193,16 @@ export function parseTable(objects: readonly NftObject[]): ParsedTable {
   }
   if (chains.size === 0) return { unknown: 'no chain of ours' };
   // A chain is written only with rules: an empty one is not what we would have written.
-  for (const name of chains) if (!rules.some((r) => (isNotrack(r) ? notrackChain.name : snatChain.name) === name)) return { unknown: `chain ${name} without rules` };
+  for (const name of chains) if (!rules.some((r) => chainOf(r).name === name)) return { unknown: `chain ${name} without rules` };
   return { rules };
 }
 
 /** Deterministic order and canonical form, so equal desires compare equal. */
 export function normalizeRules(rules: readonly NftRule[]): NftRule[] {
   const key = (r: NftRule): string =>
-    isNotrack(r)
-      ? JSON.stringify(['notrack', r.family, r.vip, r.port, r.protocol])
+    isVipRule(r)
+      ? JSON.stringify([r.verdict, r.family, r.vip, r.port, r.protocol])
       : JSON.stringify([r.family, 'fwmark' in r.match ? [r.match.fwmark] : [r.match.vip, r.match.port, r.match.protocol], r.to ?? '', r.dests]);
-  const unique = new Map(rules.map((r) => (isNotrack(r) ? r : { ...r, dests: sortAddresses(r.dests) })).map((r) => [key(r), r]));
+  const unique = new Map(rules.map((r) => (isVipRule(r) ? r : { ...r, dests: sortAddresses(r.dests) })).map((r) => [key(r), r]));
   return [...unique.values()].sort((a, b) => key(a).localeCompare(key(b)));
 }

@@ -1,5 +1,5 @@
-// The one nftables table the agent owns, as data: source NAT for NAT services, no-conntrack for VIPs
-// of services whose real servers are nodes.
+// The one nftables table the agent owns, as data: source NAT for NAT services; untracked or claimed
+// VIPs, which keep kube-proxy on a director from taking LoadBalancer traffic before IPVS.
 import type { Protocol } from '../ipvs/types.js';
 
 /** The agent's own table: one `inet` table holds both families; nothing outside it is touched. */
@@ -11,6 +11,13 @@ export const snatChain = { name: 'postrouting', type: 'nat', hook: 'postrouting'
  * tracked, so no NAT chain (kube-proxy's among them) can take them before IPVS does.
  */
 export const notrackChain = { name: 'prerouting', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' } as const;
+/**
+ * The claim chain, a NAT chain one step before dstnat (-100): an identity DNAT there binds a new
+ * connection's destination as it is (what the kernel's null binding would do), and the kernel
+ * runs no later NAT chain of the hook for a connection already bound: kube-proxy's DNAT of a
+ * LoadBalancer address (iptables or nftables mode) never sees it, IPVS does.
+ */
+export const claimChain = { name: 'dstnat', type: 'nat', hook: 'prerouting', prio: -101, policy: 'accept' } as const;
 
 /** What one service sends to its NAT real servers, and the source it is given. */
 export interface SnatRule {
@@ -28,12 +35,13 @@ export interface SnatRule {
 }
 
 /**
- * Packets to one VIP and port (0: every port) of a DR/TUN service whose real servers are nodes
- * (backends.service.target Nodes) go untracked: kube-proxy on the director would otherwise DNAT
- * them (or drop them, with externalTrafficPolicy Local) before IPVS sees them.
+ * Packets to one VIP and port (0: every port) of a service: `notrack` (a DR/TUN service whose real
+ * servers are nodes, backends.service.target Nodes: kube-proxy on the director would otherwise
+ * DNAT or drop them) or `claim` (a NAT service with snat, which needs conntrack: its connections'
+ * destination is bound as it is before kube-proxy's DNAT could run).
  */
-export interface NotrackRule {
-  notrack: true;
+export interface VipRule {
+  verdict: 'notrack' | 'claim';
   family: 'ip' | 'ip6';
   protocol: Protocol;
   vip: string;
@@ -41,9 +49,9 @@ export interface NotrackRule {
 }
 
 /** Every rule of our table. */
-export type NftRule = SnatRule | NotrackRule;
+export type NftRule = SnatRule | VipRule;
 
-export const isNotrack = (r: NftRule): r is NotrackRule => 'notrack' in r;
+export const isVipRule = (r: NftRule): r is VipRule => 'verdict' in r;
 
 /** One `nft -j` object (a command of a batch, or an object of a listing). */
 export type NftObject = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeNft, NftCli, parseTable, tableBatch, type NftClient, type NftRule, type NotrackRule, type SnatRule } from '../../../src/nft/index.js';
+import { FakeNft, NftCli, parseTable, tableBatch, type NftClient, type NftRule, type VipRule, type SnatRule } from '../../../src/nft/index.js';
 import { assertInLab, run } from '../../lab/inside.js';
 
 // The real nftables twin against the lab kernel, and the fake against it: the same batches, the
@@ -8,8 +8,10 @@ const web: SnatRule = { family: 'ip', match: { protocol: 'tcp', vip: '10.230.0.1
 const dns6: SnatRule = { family: 'ip6', match: { protocol: 'udp', vip: '2001:db8:230::100', port: 53 }, dests: ['2001:db8:231::11'], to: '2001:db8:231::1' };
 const mark: SnatRule = { family: 'ip', match: { fwmark: 42 }, dests: ['10.230.1.13'], to: '10.230.1.1' };
 const anyPort: SnatRule = { family: 'ip', match: { protocol: 'sctp', vip: '10.230.0.101', port: 0 }, dests: ['10.230.1.11'] };
-const untracked: NotrackRule = { notrack: true, family: 'ip', protocol: 'tcp', vip: '10.230.0.102', port: 80 };
-const untracked6: NotrackRule = { notrack: true, family: 'ip6', protocol: 'udp', vip: '2001:db8:230::102', port: 0 };
+const untracked: VipRule = { verdict: 'notrack', family: 'ip', protocol: 'tcp', vip: '10.230.0.102', port: 80 };
+const untracked6: VipRule = { verdict: 'notrack', family: 'ip6', protocol: 'udp', vip: '2001:db8:230::102', port: 0 };
+const claimed: VipRule = { verdict: 'claim', family: 'ip', protocol: 'tcp', vip: '10.230.0.100', port: 80 };
+const claimed6: VipRule = { verdict: 'claim', family: 'ip6', protocol: 'sctp', vip: '2001:db8:230::103', port: 0 };
 
 const foreign = 'table ip parity-human {\n chain post {\n type nat hook postrouting priority 50; policy accept;\n ip daddr 10.230.9.9 counter masquerade\n }\n}\n';
 
@@ -38,7 +40,7 @@ describe('nftables twins: NftCli on the lab kernel and FakeNft', () => {
 
   const steps: [string, NftRule[]][] = [
     ['four rule shapes', [web, dns6, mark, anyPort]],
-    ['source NAT and no-conntrack rules', [web, untracked, untracked6]],
+    ['source NAT, no-conntrack and claim rules', [web, untracked, untracked6, claimed, claimed6]],
     ['no-conntrack rules alone', [untracked]],
     ['a changed set', [{ ...web, dests: ['10.230.1.12'] }, dns6]],
     ['no rules (removal)', []],

@@ -137,6 +137,48 @@ describe('source NAT (forwarding.snat) with real servers that route around the d
     expect(await tally(client, vip, 3)).toEqual({ 'rs1 10.204.2.253': 1, 'rs2 10.204.2.253': 2 });
   });
 
+  // kube-proxy (iptables or nftables mode) on a director DNATs a LoadBalancer address with ipMode
+  // VIP in nat prerouting at priority -100. The agent's claim (an identity DNAT at -101) binds the
+  // connection first, and the kernel runs no later NAT chain for a bound connection.
+  it('a kube-proxy-like DNAT of the VIP does not take the service\'s connections: the claim binds them first; without it, it would', async () => {
+    const mimic = `table ip kp-mimic {\n chain pre {\n type nat hook prerouting priority -100; policy accept;\n ip daddr ${vip} tcp dport 80 counter dnat to 10.204.2.11:8080\n }\n}\n`;
+    // IPVS's counters are summed by its estimator every 2 s: read them once they stand still.
+    const ipvsConnections = async (): Promise<number> => {
+      const read = async () => Number((await run('ipvsadm', ['-Ln', '--stats', '--exact', '-t', `${vip}:80`])).stdout.split('\n').find((l) => l.startsWith('TCP'))?.trim().split(/\s+/)[2]);
+      let last = await read();
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 2500));
+        const now = await read();
+        if (now === last) return now;
+        last = now;
+      }
+    };
+    const mimicPackets = async (): Promise<number> => Number(/counter packets (\d+)/.exec((await run('nft', ['list', 'table', 'ip', 'kp-mimic'])).stdout)?.[1] ?? NaN);
+    await run('nft', ['-f', '-'], { input: mimic });
+    try {
+      const r = await reconciler().reconcile(desired({ snat: true }));
+      expect(r.errors).toEqual([]);
+      expect((await run('nft', ['list', 'chain', 'inet', 'lvs-operator', 'dstnat'])).stdout).toContain(`ip daddr ${vip} tcp dport 80 dnat ip to ${vip}`);
+      const first = await ipvsConnections();
+      expect(await tally(client, vip, 6)).toEqual({ 'rs1 10.204.2.1': 2, 'rs2 10.204.2.1': 4 });
+      expect(await ipvsConnections()).toBe(first + 6);
+      expect(await mimicPackets()).toBe(0);
+      // Without the claim the mimic takes them: all to rs1, and IPVS never sees them.
+      await run('nft', ['-f', '-'], { input: 'flush chain inet lvs-operator dstnat\ndelete chain inet lvs-operator dstnat\n' });
+      const before = await ipvsConnections();
+      expect(await tally(client, vip, 6)).toEqual({ 'rs1 10.204.2.1': 6 });
+      expect(await ipvsConnections()).toBe(before);
+      expect(await mimicPackets()).toBeGreaterThan(0);
+      // The next pass puts the claim back.
+      const again = await reconciler().reconcile(desired({ snat: true }));
+      expect(again.nftOps).toBe(1);
+      expect(await tally(client, vip, 3)).toEqual({ 'rs1 10.204.2.1': 1, 'rs2 10.204.2.1': 2 });
+    } finally {
+      await run('nft', ['delete', 'table', 'ip', 'kp-mimic']).catch(() => undefined);
+    }
+    await foreignIntact();
+  });
+
   it('deleting the service, or an uninstall, leaves no nftables or IPVS residue; the foreign table stays', async () => {
     const r = await reconciler().reconcile(desired({ service: false, gateway: '10.204.2.253/24' }));
     expect(r.errors).toEqual([]);

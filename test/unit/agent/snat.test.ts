@@ -31,7 +31,11 @@ function model(snat: boolean | undefined, gateway?: string) {
 describe('source NAT: compile', () => {
   it('masquerades what goes to the NAT real servers of a service with snat, matched by VIP, port and protocol', () => {
     const d = compile(model(true), 'd1', () => true, () => true);
-    expect(d.nft).toEqual([{ family: 'ip', match: { protocol: 'tcp', vip: '192.168.10.100', port: 80 }, dests: ['10.0.1.11', '10.244.7.5'] }]);
+    // and claims the service's connections before any other NAT chain of the prerouting hook
+    expect(d.nft).toEqual([
+      { family: 'ip', match: { protocol: 'tcp', vip: '192.168.10.100', port: 80 }, dests: ['10.0.1.11', '10.244.7.5'] },
+      { verdict: 'claim', family: 'ip', protocol: 'tcp', vip: '192.168.10.100', port: 80 },
+    ]);
     expect(d.sysctls['net.ipv4.vs.conntrack']).toBe('1');
   });
 
@@ -40,6 +44,7 @@ describe('source NAT: compile', () => {
     expect(d.nft).toEqual([
       { family: 'ip', match: { protocol: 'tcp', vip: '192.168.10.100', port: 80 }, dests: ['10.0.1.11'], to: '10.0.1.1' },
       { family: 'ip', match: { protocol: 'tcp', vip: '192.168.10.100', port: 80 }, dests: ['10.244.7.5'] },
+      { verdict: 'claim', family: 'ip', protocol: 'tcp', vip: '192.168.10.100', port: 80 },
     ]);
   });
 
@@ -50,7 +55,7 @@ describe('source NAT: compile', () => {
       nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
     }));
     const d = compile(m, 'd1', () => true, () => true);
-    expect(d.nft).toEqual([{ notrack: true, family: 'ip', protocol: 'tcp', vip: '192.168.10.100', port: 80 }]);
+    expect(d.nft).toEqual([{ verdict: 'notrack', family: 'ip', protocol: 'tcp', vip: '192.168.10.100', port: 80 }]);
     expect(d.sysctls['net.ipv4.vs.conntrack']).toBeUndefined();
   });
 

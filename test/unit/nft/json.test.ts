@@ -1,31 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { FakeNft, parseNotrackExpr, parseRuleExpr, parseTable, tableBatch, type NotrackRule, type SnatRule } from '../../../src/nft/index.js';
+import { FakeNft, parseRuleExpr, parseTable, parseVipExpr, tableBatch, type SnatRule, type VipRule } from '../../../src/nft/index.js';
 
 const tcp: SnatRule = { family: 'ip', match: { protocol: 'tcp', vip: '10.0.0.1', port: 80 }, dests: ['10.1.0.1', '10.1.0.2'] };
 const udp6: SnatRule = { family: 'ip6', match: { protocol: 'udp', vip: '2001:db8::1', port: 53 }, dests: ['2001:db8:1::1'], to: '2001:db8::9' };
 const mark: SnatRule = { family: 'ip', match: { fwmark: 7 }, dests: ['10.1.0.3'], to: '10.0.0.9' };
 const allPorts: SnatRule = { family: 'ip', match: { protocol: 'sctp', vip: '10.0.0.1', port: 0 }, dests: ['10.1.0.1'] };
 
-const untracked: NotrackRule = { notrack: true, family: 'ip', protocol: 'tcp', vip: '10.0.0.1', port: 80 };
-const untrackedAll6: NotrackRule = { notrack: true, family: 'ip6', protocol: 'udp', vip: '2001:db8::1', port: 0 };
+const untracked: VipRule = { verdict: 'notrack', family: 'ip', protocol: 'tcp', vip: '10.0.0.1', port: 80 };
+const untrackedAll6: VipRule = { verdict: 'notrack', family: 'ip6', protocol: 'udp', vip: '2001:db8::1', port: 0 };
+const claimed: VipRule = { verdict: 'claim', family: 'ip', protocol: 'tcp', vip: '10.0.0.2', port: 443 };
+const claimedAll6: VipRule = { verdict: 'claim', family: 'ip6', protocol: 'sctp', vip: '2001:db8::2', port: 0 };
 
-describe('nft JSON of the no-conntrack chain', () => {
+describe('nft JSON of the no-conntrack and claim chains', () => {
   it('reads back what it writes, alone or beside source NAT; each chain only with rules', async () => {
     const nft = new FakeNft();
     await nft.run(tableBatch([untracked, untrackedAll6]));
     const listed = (await nft.readTable())!;
     expect(listed.filter((o) => 'chain' in o).map((o) => (o.chain as { name: string }).name)).toEqual(['prerouting']);
     expect(parseTable(listed)).toEqual({ rules: [untracked, untrackedAll6] });
-    await nft.run(tableBatch([tcp, untracked]));
-    expect(parseTable((await nft.readTable())!)).toEqual({ rules: [tcp, untracked] });
+    await nft.run(tableBatch([tcp, untracked, claimed, claimedAll6]));
+    const all = (await nft.readTable())!;
+    expect(all.filter((o) => 'chain' in o).map((o) => (o.chain as { name: string }).name)).toEqual(['postrouting', 'prerouting', 'dstnat']);
+    expect(parseTable(all)).toEqual({ rules: [tcp, untracked, claimed, claimedAll6] });
   });
 
   it('refuses rules it does not write and an empty chain', () => {
     const expr = (tableBatch([untracked])[4]!.add as { rule: { expr: unknown[] } }).rule.expr;
-    expect(parseNotrackExpr(expr)).toEqual(untracked);
-    expect(parseNotrackExpr([...expr.slice(0, -1), { accept: null }])).toBeUndefined();
-    expect(parseNotrackExpr([...expr.slice(0, -1), { counter: null }, { notrack: null }])).toBeUndefined();
-    expect(parseNotrackExpr(expr.slice(1))).toBeUndefined();
+    expect(parseVipExpr(expr, 'notrack')).toEqual(untracked);
+    expect(parseVipExpr(expr, 'claim')).toBeUndefined();
+    expect(parseVipExpr([...expr.slice(0, -1), { accept: null }], 'notrack')).toBeUndefined();
+    expect(parseVipExpr([...expr.slice(0, -1), { counter: null }, { notrack: null }], 'notrack')).toBeUndefined();
+    expect(parseVipExpr(expr.slice(1), 'notrack')).toBeUndefined();
+    const dnat = (tableBatch([claimed])[4]!.add as { rule: { expr: unknown[] } }).rule.expr;
+    expect(parseVipExpr(dnat, 'claim')).toEqual(claimed);
+    // a DNAT elsewhere is not a claim: it would move the connection
+    expect(parseVipExpr([...dnat.slice(0, -1), { dnat: { family: 'ip', addr: '10.9.9.9' } }], 'claim')).toBeUndefined();
+    expect(parseVipExpr([...dnat.slice(0, -1), { dnat: { family: 'ip', addr: '10.0.0.2', port: 80 } }], 'claim')).toBeUndefined();
     const table = [{ table: { family: 'inet', name: 'lvs-operator' } }, { chain: { family: 'inet', table: 'lvs-operator', name: 'prerouting', type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' } }];
     expect(parseTable(table)).toEqual({ unknown: 'chain prerouting without rules' });
   });
