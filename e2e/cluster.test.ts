@@ -118,7 +118,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
   // the real servers, by DR, weighted by their pods; kube-proxy on each node takes the VIP to its
   // local pods, the client's address reaches the pod, the replies leave from the node; the
   // directors' own kube-proxy is kept out by the agent's no-conntrack rule.
-  it.runIf(!given || given.vips.loadBalancer !== undefined)('a LoadBalancer Service with externalTrafficPolicy Local: DR to the nodes of its pods, by pod count, client address kept', async () => {
+  it.runIf(!given || given.vips.loadBalancer !== undefined)('LoadBalancer Services: Local by DR to the nodes of its pods, by pod count, client address kept; Cluster by NAT to the pods; kube-proxy on the directors kept out', async () => {
     const lbVip = env.config.vips.loadBalancer!;
     const pinned = (name: string, node: string, replicas: number) => ({
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'e2e' },
@@ -132,8 +132,13 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
       pinned('local-a', rsNode(0), 2),
       pinned('local-b', rsNode(1), 1),
       {
-        apiVersion: 'v1', kind: 'Service', metadata: { name: 'local', namespace: 'e2e', annotations: { 'lvs.dev/scheduler': 'wrr' } },
+        apiVersion: 'v1', kind: 'Service', metadata: { name: 'local', namespace: 'e2e', annotations: { 'lvs.dev/scheduler': 'wrr', 'lvs.dev/allow-shared-ip': 'e2e' } },
         spec: { type: 'LoadBalancer', loadBalancerClass: 'lvs.dev/ipvs', externalTrafficPolicy: 'Local', selector: { app: 'local' }, ports: [{ name: 'http', port: 80, targetPort: 8081 }] },
+      },
+      // The same pods as a Cluster Service on the same address: NAT with source NAT to the pods.
+      {
+        apiVersion: 'v1', kind: 'Service', metadata: { name: 'cluster', namespace: 'e2e', annotations: { 'lvs.dev/scheduler': 'rr', 'lvs.dev/allow-shared-ip': 'e2e' } },
+        spec: { type: 'LoadBalancer', loadBalancerClass: 'lvs.dev/ipvs', selector: { app: 'local' }, ports: [{ name: 'http', port: 8000, targetPort: 8081 }] },
       },
     ]);
     const svc = await env.getJson<{ spec: { healthCheckNodePort?: number }; status?: { loadBalancer?: { ingress?: { ip?: string; ipMode?: string }[] } } }>(['get', 'service', 'local', '-n', 'e2e']);
@@ -184,6 +189,33 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const own = (await env.client.exec('ip', ['-o', '-4', 'addr', 'show', 'scope', 'global'])).stdout;
     expect(seen).not.toBe('');
     expect(own).toContain(` ${seen}/`);
+
+    // The Cluster Service: its derived VirtualService is NAT with source NAT to the three pods,
+    // and kube-proxy on the director (which has an ipMode VIP rule for VIP:8000 too) does not
+    // take its connections: the agent's claim binds them for IPVS first.
+    expect(await waitFor(async () => {
+      const v = await vs('cluster-8000-tcp').catch(() => undefined);
+      return v !== undefined && ready(v) && v.status?.backends?.healthy === 3;
+    }, 180_000)).toBe(true);
+    expect(await env.onNode(master, 'nft list table inet lvs-operator')).toMatch(new RegExp(`ip daddr ${lbVip.replaceAll('.', '\\.')} tcp dport 8000 dnat ip to ${lbVip.replaceAll('.', '\\.')}`));
+    const clusterStats = async () => {
+      let last = -1;
+      for (;;) {
+        const line = (await env.onNode(master, `ipvsadm -Ln --stats --exact -t ${lbVip}:8000`)).split('\n').find((l) => l.startsWith('TCP'))!;
+        const conns = Number(line.trim().split(/\s+/)[2]);
+        if (conns === last) return conns;
+        last = conns;
+        await new Promise((r) => setTimeout(r, 2500));
+      }
+    };
+    const c0 = await clusterStats();
+    const ct = await tallyConnections(env.client, lbVip, 8000, 30, 'http');
+    const c1 = await clusterStats();
+    figures('Cluster Service on the same address', { spread: ct, ipvsConnections: c1 - c0 });
+    expect(errors(ct)).toBe(0);
+    expect(ct).toEqual({ [rsNode(0)]: 20, [rsNode(1)]: 10 });
+    expect(c1 - c0).toBe(30);
+    await env.kubectl(['delete', 'service', 'cluster', '-n', 'e2e']);
 
     // the node loses its pods: it leaves the table; the other node takes everything
     await env.kubectl(['scale', 'deployment', 'local-b', '-n', 'e2e', '--replicas=0']);
