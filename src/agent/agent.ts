@@ -84,6 +84,8 @@ export class Agent {
   /** The next pass reads back everything (start-up, resync) rather than only what changed. */
   private fullPending = true;
   private known: Set<string> | undefined;
+  /** A services Map in which no service was to be adopted here (liveInAdoptedServices). */
+  private noAdoptionIn: ClusterModel['services'] | undefined;
   lastPass: AgentPass | undefined;
 
   constructor(private readonly o: AgentOptions) {
@@ -157,8 +159,13 @@ export class Agent {
    */
   private async liveInAdoptedServices(model: ClusterModel): Promise<Set<string>> {
     const keys = new Set<string>();
+    // The same services Map (the resolver keeps it while no service changed) had no candidate.
+    if (model.services === this.noAdoptionIn) return keys;
     const candidates = [...model.services.values()].filter((s) => s.spec?.adopt && s.accepted && s.ipvsService && s.directors.includes(this.o.node));
-    if (candidates.length === 0) return keys;
+    if (candidates.length === 0) {
+      this.noAdoptionIn = model.services;
+      return keys;
+    }
     const live = await this.o.reconciler.liveForeignDests(candidates.map((s) => s.ipvsService!)).catch((err: unknown) => {
       this.log.warn({ err }, 'reading the IPVS services to adopt failed: their real servers start down');
       return new Map<string, Set<string>>();
