@@ -141,6 +141,17 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
         spec: { type: 'LoadBalancer', loadBalancerClass: 'lvs.dev/ipvs', selector: { app: 'local' }, ports: [{ name: 'http', port: 8000, targetPort: 8081 }] },
       },
     ]);
+    try {
+      await localAndCluster(lbVip);
+    } finally {
+      // A failure must not leave an address of the group to the drills that follow.
+      await env.kubectlRaw(['delete', 'service', 'local', 'cluster', '-n', 'e2e', '--ignore-not-found']);
+      await env.kubectlRaw(['delete', 'deployment', 'local-a', 'local-b', '-n', 'e2e', '--ignore-not-found']);
+      await env.kubectlRaw(['delete', 'addresspool', 'e2e-local', '--ignore-not-found']);
+    }
+  });
+
+  async function localAndCluster(lbVip: string): Promise<void> {
     const svc = await env.getJson<{ spec: { healthCheckNodePort?: number }; status?: { loadBalancer?: { ingress?: { ip?: string; ipMode?: string }[] } } }>(['get', 'service', 'local', '-n', 'e2e']);
     expect(await waitFor(async () => {
       const v = await vs('local-80-tcp').catch(() => undefined);
@@ -226,9 +237,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     await env.kubectl(['delete', 'service', 'local', '-n', 'e2e']);
     expect(await waitFor(async () => !(await ipvs(master)).includes(`${lbVip}:80`), 90_000)).toBe(true);
     expect(await waitFor(async () => !(await env.onNode(master, 'nft list table inet lvs-operator 2>/dev/null || true')).includes(lbVip), 60_000)).toBe(true);
-    await env.kubectl(['delete', 'deployment', 'local-a', 'local-b', '-n', 'e2e']);
-    await env.kubectl(['delete', 'addresspool', 'e2e-local']);
-  });
+  }
 
   it("kubectl lvs status: every director's live table through the API server's pod proxy, no exec", async () => {
     // kubectl runs `kubectl-lvs` from the PATH for `kubectl lvs`: the package's plugin entry point.

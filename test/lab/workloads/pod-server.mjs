@@ -19,7 +19,7 @@ const name = process.env.NAME ?? 'unknown';
 const log = (msg) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), name, msg })}\n`);
 const handler = (req, res) => {
   // x-client: the address the connection came from (externalTrafficPolicy Local keeps the client's).
-  res.writeHead(200, { 'content-type': 'text/plain', connection: 'close', 'x-client': req.socket.remoteAddress ?? '' });
+  res.writeHead(200, { 'content-type': 'text/plain', connection: 'close', 'x-client': (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '') });
   res.end(`${name}\n`);
 };
 
