@@ -3,6 +3,7 @@ import { LabelSelector, ObjectMeta, conditionsField, listMapOf, observedGenerati
 import { addressText, dnsSubdomain, interfaceName, ipAddress, ipAddressWithPrefix } from './formats.js';
 import { apiVersion } from './group.js';
 import { withRules } from './rules.js';
+import { Bgp, BgpDirectorStatus } from './bgp.js';
 
 const SecretKeyRef = z
   .object({
@@ -199,10 +200,18 @@ const Timeouts = z
   })
   .describe('IPVS connection timeouts set on the directors.');
 
-export const DirectorGroupSpec = z
+export const DirectorGroupSpec = withRules(
+  z
   .object({
     nodeSelector: LabelSelector.describe('Nodes that act as directors (run IPVS and VRRP for the group).'),
     interface: interfaceName('Interface on each director that carries the VIPs and VRRP (keepalived interface).'),
+    announce: z
+      .enum(['VRRP', 'BGP'])
+      .default('VRRP')
+      .describe(
+        'How the VIPs reach the network. VRRP: one director (the master) holds each VIP and answers ARP/ND for it. BGP: every director holds every VIP (on lo) and announces the ones it can serve over BGP (spec.bgp), and the routers spread flows across them with ECMP (docs/bgp.md).',
+      ),
+    bgp: Bgp.optional(),
     vrrp: Vrrp.prefault({}),
     sync: Sync.prefault({}),
     gatewayAddresses: listMapOf(
@@ -216,7 +225,31 @@ export const DirectorGroupSpec = z
       'Nodes allowed to act as DR/TUN real servers of this group (RealServer.nodeName must match); omitted: any node.',
     ),
   })
-  .describe('Desired state of the director group.');
+  .describe('Desired state of the director group.'),
+  [
+    {
+      cel: "self.announce != 'BGP' || has(self.bgp)",
+      holds: (s) => s.announce !== 'BGP' || s.bgp !== undefined,
+      message: 'announce BGP needs spec.bgp (localASN and peers)',
+      fieldPath: '.bgp',
+      reason: 'FieldValueRequired',
+    },
+    {
+      cel: "self.announce == 'BGP' || !has(self.bgp)",
+      holds: (s) => s.announce === 'BGP' || s.bgp === undefined,
+      message: 'spec.bgp is only used with announce BGP',
+      fieldPath: '.bgp',
+      reason: 'FieldValueForbidden',
+    },
+    {
+      cel: "self.announce != 'BGP' || !has(self.gatewayAddresses)",
+      holds: (s) => s.announce !== 'BGP' || s.gatewayAddresses === undefined,
+      message: 'gatewayAddresses move with VRRP and are not used with announce BGP (use DR or TUN real servers)',
+      fieldPath: '.gatewayAddresses',
+      reason: 'FieldValueForbidden',
+    },
+  ],
+);
 export type DirectorGroupSpec = z.infer<typeof DirectorGroupSpec>;
 export type DirectorGroupSpecInput = z.input<typeof DirectorGroupSpec>;
 
@@ -234,6 +267,7 @@ export const DirectorGroupStatus = z
     conditions: conditionsField(),
     directors: setOf(z.string().max(253).describe('A node name.'), 256, 'Nodes currently selected as directors.').optional(),
     vrids: listMapOf(VridAllocation, ['vip', 'interface'], 1024, 'VRRP router ids allocated by the controller, one per VIP and interface.').optional(),
+    bgp: listMapOf(BgpDirectorStatus, ['node'], 256, 'With announce BGP: each director\'s BGP sessions and the routes it announces, written by its agent.').optional(),
   })
   .describe('Observed state of the director group.');
 export type DirectorGroupStatus = z.infer<typeof DirectorGroupStatus>;

@@ -4,6 +4,7 @@ export { ObjectMeta, Condition, LabelSelector, conditionTypes } from './common.j
 export { isIPv4, isIPv6, isIPv4Netmask, familyOf, type IpFamily } from './formats.js';
 export { Forwarding, ForwardingOverride, forwardingMethods, tunnelTypes, tunnelFlags } from './forwarding.js';
 export { HealthCheck, HealthChecks, healthCheckTypes, dnsQueryTypes, defaultSmtpHelo, type HealthCheckType, type HealthCheckInput } from './health-check.js';
+export * from './bgp.js';
 export * from './director-group.js';
 export * from './virtual-service.js';
 export * from './real-server.js';

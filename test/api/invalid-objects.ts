@@ -71,6 +71,145 @@ const poolEntry = (entry: string, message = syntax): Pick<InvalidObject, 'object
   zod: `spec.addresses[1]: ${message}`,
 });
 
+const bgpOk = (): Obj => ({ localASN: 65001, peers: [{ address: '10.0.0.1', asn: 65000 }] });
+/** A BGP group whose spec.bgp is changed by `mutate`. */
+const bgpDg = (mutate: (bgp: Obj) => void) =>
+  dg((s) => {
+    s.announce = 'BGP';
+    s.bgp = bgpOk();
+    mutate(s.bgp);
+  });
+const asnLimit = 'spec.bgp.localASN: Invalid value: 0: spec.bgp.localASN in body should be greater than or equal to 1';
+
+function bgpCases(): InvalidObject[] {
+  return [
+    { name: 'announce BGP without spec.bgp', object: dg((s) => (s.announce = 'BGP')), server: 'spec.bgp: Required value: announce BGP needs spec.bgp (localASN and peers)', zod: 'announce BGP needs spec.bgp' },
+    { name: 'spec.bgp with announce VRRP', object: dg((s) => (s.bgp = bgpOk())), server: 'spec.bgp: Forbidden: spec.bgp is only used with announce BGP', zod: 'spec.bgp is only used with announce BGP' },
+    { name: 'announce by OSPF', object: dg((s) => (s.announce = 'OSPF')), server: 'spec.announce: Unsupported value: "OSPF": supported values: "VRRP", "BGP"', zod: 'spec.announce: Invalid option' },
+    {
+      name: 'gateway addresses in a BGP group',
+      object: dg((s) => Object.assign(s, { announce: 'BGP', bgp: bgpOk(), gatewayAddresses: [{ address: '10.0.1.1/24', interface: 'eth1' }] })),
+      server: 'spec.gatewayAddresses: Forbidden: gatewayAddresses move with VRRP and are not used with announce BGP',
+      zod: 'gatewayAddresses move with VRRP',
+    },
+    { name: 'ASN 0', object: bgpDg((b) => (b.localASN = 0)), server: asnLimit, zod: 'spec.bgp.localASN: Too small' },
+    {
+      name: 'ASN beyond 32 bits',
+      object: bgpDg((b) => (b.localASN = 4294967296)),
+      server: 'spec.bgp.localASN: Invalid value: 4294967296: spec.bgp.localASN in body should be less than or equal to 4294967295',
+      zod: 'spec.bgp.localASN: Too big',
+    },
+    { name: 'local ASN AS_TRANS', object: bgpDg((b) => (b.localASN = 23456)), server: 'spec.bgp.localASN: Invalid value: "integer": ASN 23456 is AS_TRANS', zod: 'ASN 23456 is AS_TRANS' },
+    { name: 'peer ASN AS_TRANS', object: bgpDg((b) => (b.peers[0].asn = 23456)), server: 'spec.bgp.peers[0].asn: Invalid value: "integer": ASN 23456 is AS_TRANS', zod: 'ASN 23456 is AS_TRANS' },
+    { name: 'ASN as dotted text', object: bgpDg((b) => (b.localASN = '1.10')), server: 'spec.bgp.localASN: Invalid value: "string": spec.bgp.localASN in body must be of type integer', zod: 'spec.bgp.localASN: Invalid input' },
+    { name: 'no peers', object: bgpDg((b) => (b.peers = [])), server: 'spec.bgp.peers: Required value: at least one peer is needed', zod: 'at least one peer is needed' },
+    { name: 'peer without an ASN', object: bgpDg((b) => delete b.peers[0].asn), server: 'spec.bgp.peers[0].asn: Required value', zod: 'spec.bgp.peers[0].asn: Invalid input' },
+    {
+      name: 'peer address a host name',
+      object: bgpDg((b) => (b.peers[0].address = 'router-1')),
+      server: 'spec.bgp.peers[0].address: Invalid value: "string": must be an IPv4 or IPv6 address',
+      zod: 'spec.bgp.peers[0].address: must be an IPv4 or IPv6 address',
+    },
+    {
+      name: 'peer address with a prefix',
+      object: bgpDg((b) => (b.peers[0].address = '10.0.0.1/24')),
+      server: 'spec.bgp.peers[0].address: Invalid value: "string": must be an IPv4 or IPv6 address',
+      zod: 'spec.bgp.peers[0].address: must be an IPv4 or IPv6 address',
+    },
+    {
+      name: 'link-local IPv6 peer',
+      object: bgpDg((b) => (b.peers[0].address = 'fe80::1')),
+      server: 'spec.bgp.peers[0].address: Invalid value: "object": a link-local peer address needs an interface scope',
+      zod: 'a link-local peer address needs an interface scope',
+    },
+    {
+      name: 'the same peer twice',
+      object: bgpDg((b) => b.peers.push({ address: '10.0.0.1', asn: 65002 })),
+      server: 'spec.bgp.peers[1]: Duplicate value: {"address":"10.0.0.1"}',
+      zod: 'duplicate entry for key ["10.0.0.1"]',
+    },
+    { name: 'peer port 0', object: bgpDg((b) => (b.peers[0].port = 0)), server: 'spec.bgp.peers[0].port: Invalid value: 0: spec.bgp.peers[0].port in body should be greater than or equal to 1', zod: 'spec.bgp.peers[0].port: Too small' },
+    {
+      name: 'hold time under 3 keepalives',
+      object: bgpDg((b) => Object.assign(b, { holdTimeSeconds: 9, keepaliveSeconds: 4 })),
+      server: 'spec.bgp.keepaliveSeconds: Invalid value: holdTimeSeconds must be at least 3 times keepaliveSeconds (RFC 4271)',
+      zod: 'holdTimeSeconds must be at least 3 times keepaliveSeconds',
+    },
+    {
+      name: 'hold time under 3 s',
+      object: bgpDg((b) => (b.holdTimeSeconds = 2)),
+      server: 'spec.bgp.holdTimeSeconds: Invalid value: 2: spec.bgp.holdTimeSeconds in body should be greater than or equal to 3',
+      zod: 'spec.bgp.holdTimeSeconds: Too small',
+    },
+    {
+      name: 'keepalive 0',
+      object: bgpDg((b) => (b.keepaliveSeconds = 0)),
+      server: 'spec.bgp.keepaliveSeconds: Invalid value: 0: spec.bgp.keepaliveSeconds in body should be greater than or equal to 1',
+      zod: 'spec.bgp.keepaliveSeconds: Too small',
+    },
+    {
+      name: 'BFD interval under 10 ms',
+      object: bgpDg((b) => (b.bfd = { intervalMs: 5 })),
+      server: 'spec.bgp.bfd.intervalMs: Invalid value: 5: spec.bgp.bfd.intervalMs in body should be greater than or equal to 10',
+      zod: 'spec.bgp.bfd.intervalMs: Too small',
+    },
+    {
+      name: 'BFD multiplier 0',
+      object: bgpDg((b) => (b.bfd = { multiplier: 0 })),
+      server: 'spec.bgp.bfd.multiplier: Invalid value: 0: spec.bgp.bfd.multiplier in body should be greater than or equal to 1',
+      zod: 'spec.bgp.bfd.multiplier: Too small',
+    },
+    {
+      name: 'community beyond 16 bits',
+      object: bgpDg((b) => (b.communities = ['65000:65536'])),
+      server: 'spec.bgp.communities[0]: Invalid value: "string": must be a standard BGP community',
+      zod: 'must be a standard BGP community',
+    },
+    {
+      name: 'community without a colon',
+      object: bgpDg((b) => (b.communities = ['no-export'])),
+      server: 'spec.bgp.communities[0]: Invalid value: "string": must be a standard BGP community',
+      zod: 'must be a standard BGP community',
+    },
+    {
+      name: 'the same community twice',
+      object: bgpDg((b) => (b.communities = ['65000:1', '65000:1'])),
+      server: 'spec.bgp.communities[1]: Duplicate value: "65000:1"',
+      zod: 'duplicate value "65000:1"',
+    },
+    {
+      name: 'MD5 password Secret without a namespace',
+      object: bgpDg((b) => (b.peers[0].passwordSecretRef = { name: 'bgp-md5' })),
+      server: 'spec.bgp.peers[0].passwordSecretRef.namespace: Required value',
+      zod: 'spec.bgp.peers[0].passwordSecretRef.namespace: Invalid input',
+    },
+    {
+      name: 'node override with both nodeName and nodeSelector',
+      object: bgpDg((b) => (b.nodes = [{ nodeName: 'd1', nodeSelector: { matchLabels: { rack: 'a' } }, routerId: '10.0.0.11' }])),
+      server: 'spec.bgp.nodes[0]: Invalid value: "object": exactly one of nodeName or nodeSelector must be set',
+      zod: 'exactly one of nodeName or nodeSelector must be set',
+    },
+    {
+      name: 'node override for no node',
+      object: bgpDg((b) => (b.nodes = [{ routerId: '10.0.0.11' }])),
+      server: 'spec.bgp.nodes[0]: Invalid value: "object": exactly one of nodeName or nodeSelector must be set',
+      zod: 'exactly one of nodeName or nodeSelector must be set',
+    },
+    {
+      name: 'IPv6 router id',
+      object: bgpDg((b) => (b.nodes = [{ nodeName: 'd1', routerId: '2001:db8::1' }])),
+      server: 'spec.bgp.nodes[0].routerId: Invalid value: "string": a BGP router id is 32 bits written as an IPv4 address',
+      zod: 'a BGP router id is 32 bits written as an IPv4 address',
+    },
+    {
+      name: 'drain longer than 300 s',
+      object: bgpDg((b) => (b.drainSeconds = 301)),
+      server: 'spec.bgp.drainSeconds: Invalid value: 301: spec.bgp.drainSeconds in body should be less than or equal to 300',
+      zod: 'spec.bgp.drainSeconds: Too big',
+    },
+  ];
+}
+
 export const invalidObjects: InvalidObject[] = [
   // VirtualService: which packets
   {
@@ -543,6 +682,9 @@ export const invalidObjects: InvalidObject[] = [
     server: 'spec.sync.syncId: Invalid value: 256: spec.sync.syncId in body should be less than or equal to 255',
     zod: 'spec.sync.syncId: Too big',
   },
+
+  // DirectorGroup: announce BGP
+  ...bgpCases(),
 
   // AddressPool
   { name: 'pool entry: a bare address', ...poolEntry('192.0.2.50') },

@@ -85,6 +85,31 @@ describe('defaults', () => {
     expect(r.value.spec.sync).toEqual({ enabled: false, syncId: 0 });
   });
 
+  it('defaults a group to VRRP, and a BGP group to BFD 100 ms x 3, hold 9 s, keepalive 3 s, port 179, drain 3 s, consistent schedulers only', () => {
+    const vrrp = parseDirectorGroup(validDirectorGroup());
+    expect(vrrp.ok && vrrp.value.spec.announce).toBe('VRRP');
+    const obj = validDirectorGroup();
+    obj.spec.announce = 'BGP';
+    obj.spec.bgp = {
+      localASN: 4200000001,
+      peers: [{ address: '2001:db8::1', asn: 65000, passwordSecretRef: { name: 'bgp', namespace: 'lvs-system' } }],
+      nodes: [{ nodeSelector: { matchLabels: { rack: 'b' } }, routerId: '10.0.2.1', peers: [{ address: '10.0.2.254', asn: 65100, port: 1179 }] }],
+    };
+    const r = parseDirectorGroup(obj);
+    expect(r.ok, r.ok ? '' : r.error).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.spec.bgp).toEqual({
+      localASN: 4200000001,
+      peers: [{ address: '2001:db8::1', asn: 65000, port: 179, passwordSecretRef: { name: 'bgp', namespace: 'lvs-system', key: 'password' } }],
+      holdTimeSeconds: 9,
+      keepaliveSeconds: 3,
+      bfd: { enabled: true, intervalMs: 100, multiplier: 3 },
+      nodes: [{ nodeSelector: { matchLabels: { rack: 'b' } }, routerId: '10.0.2.1', peers: [{ address: '10.0.2.254', asn: 65100, port: 1179 }] }],
+      drainSeconds: 3,
+      allowNonConsistentScheduler: false,
+    });
+  });
+
   it('defaults a RealServer weight to 1 and leaves port to the service', () => {
     const r = parseRealServer({ apiVersion, kind: 'RealServer', metadata: { name: 'a' }, spec: { address: '198.51.100.1' } });
     expect(r.ok).toBe(true);
