@@ -75,6 +75,17 @@ export interface NodeDesired {
    * forwarding.snat, no-conntrack for the VIPs of services whose real servers are nodes.
    */
   nft?: NftRule[];
+  /** Groups this node directs that announce over BGP, by name (absent: none). */
+  bgp?: BgpGroupDesired[];
+}
+
+/** What one BGP group needs from this director: its VIPs on lo, and routes for those it can serve. */
+export interface BgpGroupDesired {
+  group: string;
+  /** Every VIP of the group's accepted services, canonical, sorted: held on lo on every director. */
+  vips: string[];
+  /** The VIPs with a live real server in this director's table: the routes to announce. */
+  serving: string[];
 }
 
 type SorryServer = NonNullable<VirtualServiceSpec['sorryServer']>;
@@ -242,7 +253,14 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
     if (kept) nft.push(kept);
     nat4 ||= p.nat4;
     nat6 ||= p.nat6;
-    for (const v of p.vips) if (leads(v.group, v.vip, v.iface)) addr.set(v.id, v.spec);
+    for (const v of p.vips) {
+      if (announcesByBgp(model, v.group)) {
+        // Active-active: every director holds every VIP, on lo (the routers reach it by the
+        // route, never by ARP/ND on the LAN).
+        const spec = { ifname: 'lo', address: v.vip, prefixLen: hostPrefix(v.vip) };
+        addr.set(addressId(spec), spec);
+      } else if (leads(v.group, v.vip, v.iface)) addr.set(v.id, v.spec);
+    }
     if (p.realServerSide.length === 0) continue;
     out.realServerSide.push(...p.realServerSide);
     for (const a of p.addresses) addr.set(a.id, a.spec);
@@ -250,9 +268,14 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
     Object.assign(out.sysctls, p.sysctls);
   }
 
+  const bgp: BgpGroupDesired[] = [];
   for (const g of model.groups.values()) {
     if (!g.directors.includes(node)) continue;
     out.timeouts ??= groupTimeouts(g.group?.spec);
+    if (announcesByBgp(model, g.name)) {
+      bgp.push(bgpGroupDesired(model, g.name, out.services));
+      Object.assign(out.sysctls, activeActiveSysctls);
+    }
     const iface = g.group?.spec.interface;
     if (iface) out.sysctls[`net.ipv4.conf.${iface}.send_redirects`] = '0';
     // Gateway addresses move with the service VIPs: held, with their prefix, where this node leads.
@@ -279,7 +302,37 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
   }
   out.addresses = [...addr.values()].sort((a, b) => addressId(a).localeCompare(addressId(b)));
   out.syncDaemons = desiredSyncDaemons(model, node, isMaster);
+  if (bgp.length > 0) out.bgp = bgp.sort((a, b) => a.group.localeCompare(b.group));
   return out;
+}
+
+const announcesByBgp = (model: ClusterModel, group: string): boolean => model.groups.get(group)?.group?.spec.announce === 'BGP';
+
+/**
+ * A director of an active-active group: IPVS takes a packet of a flow it never saw the SYN of
+ * (the routers moved the flow here), instead of the stack answering it with a reset; the VIPs on
+ * lo are never answered for or used as ARP source on the LAN, where the real servers hold them too.
+ */
+const activeActiveSysctls: Record<string, string> = {
+  'net.ipv4.vs.sloppy_tcp': '1',
+  'net.ipv4.vs.sloppy_sctp': '1',
+  'net.ipv4.conf.all.arp_ignore': '1',
+  'net.ipv4.conf.all.arp_announce': '2',
+};
+
+function bgpGroupDesired(model: ClusterModel, group: string, services: readonly CompiledService[]): BgpGroupDesired {
+  const vips = new Set<string>();
+  const live = new Set<string>();
+  for (const c of services) {
+    if (c.group !== group) continue;
+    const own = model.services.get(c.key)?.vips ?? [];
+    for (const v of own) vips.add(v.vip);
+    // Live as VRRP's health sees it (vrrp-health.ts): a real server in the table with weight > 0;
+    // the sorry server alone does not count.
+    if (c.backends.some((b) => (b.weight ?? 0) > 0)) for (const v of own) live.add(v.vip);
+  }
+  const sorted = [...vips].sort();
+  return { group, vips: sorted, serving: sorted.filter((v) => live.has(v)) };
 }
 
 export function compile(

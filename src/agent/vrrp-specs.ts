@@ -19,7 +19,7 @@ export const instanceName = (group: string, iface: string, vip: string): string 
 
 /** Whether VRRP elects the group's VIP holder: two or more directors, or `election: Always`. */
 function electsByVrrp(g: GroupModel): boolean {
-  return g.group !== undefined && (g.directors.length >= 2 || (g.directors.length === 1 && g.group.spec.vrrp.election === 'Always'));
+  return g.group !== undefined && g.group.spec.announce === 'VRRP' && (g.directors.length >= 2 || (g.directors.length === 1 && g.group.spec.vrrp.election === 'Always'));
 }
 
 /** Groups where `node` is a director and VRRP elects who holds their VIPs. */
@@ -32,7 +32,7 @@ export function vrrpGroups(model: ClusterModel, node: string): string[] {
 
 /** Whether `node` is the group's only director and holds its VIPs itself, without VRRP. */
 export function isSoleDirector(g: GroupModel | undefined, node: string): boolean {
-  return g !== undefined && g.directors.length === 1 && g.directors[0] === node && !electsByVrrp(g);
+  return g !== undefined && g.group?.spec.announce !== 'BGP' && g.directors.length === 1 && g.directors[0] === node && !electsByVrrp(g);
 }
 
 /** Groups where `node` is the only director: it holds their VIPs itself, without VRRP. */

@@ -1,6 +1,6 @@
 // The steps that make one VirtualService's ServiceModel. Both the full resolve and the
 // incremental resolver run them, so the two cannot drift apart.
-import { type IpFamily, type VirtualService, type VirtualServiceSpec, serviceFamily } from '../api/index.js';
+import { type DirectorGroupSpec, type IpFamily, type VirtualService, type VirtualServiceSpec, serviceFamily } from '../api/index.js';
 import { serviceKeyLabel } from '../ipvs/keys.js';
 import type { VirtualServiceKey } from '../ipvs/types.js';
 import { canonical } from './canonical.js';
@@ -10,7 +10,7 @@ import { pinnedRouterIds } from './groups.js';
 import type { RealServerPart } from './real-servers.js';
 import { formatSelector } from './selector.js';
 import type { SourceIndex } from './source-index.js';
-import type { GroupModel, InvalidObject, Issue, ServiceModel, VridAllocation } from './types.js';
+import type { Backend, GroupModel, InvalidObject, Issue, ServiceModel, VridAllocation } from './types.js';
 import { compareText } from './vrid.js';
 
 function emptyService(key: string, namespace: string, name: string, generation: number | undefined): ServiceModel {
@@ -192,8 +192,38 @@ export function completeService(
   }
   const r = resolveBackends(vs, base.family ?? 'IPv4', sources);
   issues.push(...r.issues);
+  issues.push(...activeActiveIssues(vs.spec, g.group?.spec, r.backends));
   const model = { ...base, vips, issues, backends: r.backends, accepted: !issues.some((i) => i.blocking) };
   return { model, parts: partsOf(r) };
+}
+
+/** Schedulers that pick the same real server for a flow on every director given the same table. */
+const consistentSchedulers: ReadonlySet<string> = new Set(['mh', 'sh']);
+
+/**
+ * What an active-active (BGP) group cannot serve: the routers move flows between directors on
+ * every next-hop change, so each director must pick the same real server for a flow (a
+ * consistent hash), and replies must not need to come back through the director that saw the
+ * SYN (NAT does).
+ */
+function activeActiveIssues(spec: VirtualServiceSpec, group: DirectorGroupSpec | undefined, backends: readonly Backend[]): Issue[] {
+  if (group?.announce !== 'BGP') return [];
+  const issues: Issue[] = [];
+  if (!consistentSchedulers.has(spec.scheduler) && !group.bgp?.allowNonConsistentScheduler) {
+    issues.push({
+      reason: 'InvalidSpec',
+      message: `scheduler ${spec.scheduler} is not consistent: DirectorGroup announces over BGP, the routers move flows between directors and only mh (with schedulerFlags [mh-port]) or sh picks the same real server on every director; set spec.bgp.allowNonConsistentScheduler on the group to accept broken connections on every route change`,
+      blocking: true,
+    });
+  }
+  if (spec.forwarding.method === 'NAT' || backends.some((b) => b.forwarding.method === 'NAT')) {
+    issues.push({
+      reason: 'InvalidSpec',
+      message: 'NAT forwarding cannot be served active-active (DirectorGroup announces over BGP): the replies would have to return through the director that saw the first packet; use DR or TUN',
+      blocking: true,
+    });
+  }
+  return issues;
 }
 
 function partsOf(r: BackendResult): Map<string, RealServerPart> {
