@@ -42,11 +42,12 @@ RUN npm ci --omit=dev --no-audit --no-fund \
 #    iproute2 and ipvsadm are for humans debugging a node (`kubectl exec ... ipvsadm -Ln`);
 #    kmod is for the chart's optional module-loading init container (agent.loadModules).
 #    nftables (the nft binary) is the agent's own: it writes the source-NAT table of NAT services.
+#    bird2 is the routing daemon the agent configures and runs for groups that announce over BGP.
 #    The official slim image lacks them (installed here); the local runtime base has them.
 FROM ${RUNTIME_BASE}
-RUN (command -v ipvsadm && command -v ip && command -v modprobe && command -v nft) >/dev/null \
+RUN (command -v ipvsadm && command -v ip && command -v modprobe && command -v nft && command -v bird) >/dev/null \
  || (apt-get update \
-     && apt-get install -y --no-install-recommends iproute2 ipvsadm kmod nftables \
+     && apt-get install -y --no-install-recommends iproute2 ipvsadm kmod nftables bird2 \
      && rm -rf /var/lib/apt/lists/*) \
  && rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
            /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* \

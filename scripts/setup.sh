@@ -16,7 +16,10 @@ debs=(linux-source-6.1 flex bison bc libelf-dev make gcc libc6-dev xz-utils patc
       # The health probes' kernel tests (test/kernel/health/): a real DNS server to query.
       dnsmasq-base
       # The agent's source NAT for NAT services (src/nft/ drives the nft binary) and its tests.
-      nftables)
+      nftables
+      # BIRD 2: the routing daemon the agent runs for DirectorGroups that announce over BGP, and
+      # the router of the BGP lab (test/kernel/bgp/).
+      bird2)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,7 +22,7 @@ NODE_INTEGRITY=sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+
 NPM_VERSION=11.21.3
 NPM_INTEGRITY=sha512-5Cf+jE+XctbhH/zjOOqXC+ity7eec/Tkk4Ql38tf6w+1htp2wYPHmE4c1R1Es3DY227Ac14+SLrlYJwkBicbTg==
 SUITE=bookworm
-RUNTIME_PKGS=(ca-certificates libstdc++6 iproute2 ipvsadm kmod nftables)
+RUNTIME_PKGS=(ca-certificates libstdc++6 iproute2 ipvsadm kmod nftables bird2)
 BUILD_PKGS=(ca-certificates libstdc++6 python3 make g++)
 KEEP_TARS=${LVS_IMAGE_KEEP:-3}              # product tars (and their images) kept in the cache
 STORE_MAX_MB=${LVS_IMAGE_STORE_MAX_MB:-6144} # above this, the layer cache is pruned after a build

@@ -18,7 +18,11 @@ import type { ReconcileResult, Reconciler } from './reconciler.js';
 import type { SchedulerProbe } from './schedulers.js';
 import { ModelSource, type SnapshotSource } from './source.js';
 import type { VrrpLeadership } from './vrrp-leadership.js';
+import type { BgpAnnouncer } from './bgp-announcer.js';
 import { isSoleDirector } from './vrrp-specs.js';
+
+/** What a pass needs of BGP announcement (a BgpAnnouncer). */
+export type PassBgp = Pick<BgpAnnouncer, 'update' | 'drain'>;
 
 /** What a pass needs of VRRP (a VrrpLeadership). */
 export type PassVrrp = Pick<VrrpLeadership, 'update' | 'leadership' | 'isMaster' | 'onChange' | 'stop' | 'followHealth'>;
@@ -44,6 +48,11 @@ export interface AgentOptions {
    * by stop(). Without it a director holds the VIPs of groups where it is the only director.
    */
   vrrp?: PassVrrp;
+  /**
+   * Groups that announce over BGP: after each pass has programmed the kernel, BIRD is told which
+   * VIPs to announce; stop() withdraws them and drains first.
+   */
+  bgp?: PassBgp;
   /** Tests: who holds which VIP, instead of VRRP's answer or the sole-director rule. */
   leadership?: VipLeadership;
   resyncMs?: number;
@@ -237,6 +246,8 @@ export class Agent {
       this.fullPending = true; // after a failure, look at everything again
       throw e;
     });
+    // Announce only now: the routers send a VIP's flows here once IPVS holds its service.
+    void this.o.bgp?.update(this.models.snapshot(), model, result.errors.length ? withoutFailed(model, desired, result) : desired);
     if (this.verifyQueue.length > 0) this.schedule(0); // the rest of the resync, a slice at a time
     clearTimeout(this.retry);
     if (result.retryInMs !== undefined && !this.stopped) this.retry = setTimeout(() => this.schedule(0), result.retryInMs).unref();
@@ -267,6 +278,8 @@ export class Agent {
    * master sync daemon stops, the backup daemon stays for the next agent).
    */
   async stop(o: { handover?: boolean } = {}): Promise<void> {
+    // BGP first: withdraw and drain while the kernel still serves (passes keep running).
+    await this.o.bgp?.drain();
     await this.o.vrrp?.stop({ awaitSuccessor: o.handover ?? false });
     this.stopped = true;
     clearTimeout(this.debounce);
@@ -278,4 +291,13 @@ export class Agent {
     if (this.o.vrrp && this.started) await this.runPasses();
     this.checker.close();
   }
+}
+
+/** Desired state whose BGP part leaves out the VIPs of services whose kernel change failed this pass. */
+function withoutFailed(model: ClusterModel, desired: NodeDesired, result: ReconcileResult): NodeDesired {
+  if (!desired.bgp) return desired;
+  const failedVips = new Set<string>();
+  for (const e of result.errors) for (const key of e.services) for (const v of model.services.get(key)?.vips ?? []) failedVips.add(v.vip);
+  if (failedVips.size === 0) return desired;
+  return { ...desired, bgp: desired.bgp.map((g) => ({ ...g, serving: g.serving.filter((v) => !failedVips.has(v)) })) };
 }

@@ -25,6 +25,9 @@ import { secretKeyReader } from './vrrp-secrets.js';
 import { apiSecretDataReader, type SecretDataReader } from './health-secrets.js';
 import { agentRemoval, type Removal } from './uninstall.js';
 import { emptyDesired } from './compile.js';
+import { BgpAnnouncer } from './bgp-announcer.js';
+import { BirdDaemon } from '../bgp/runtime/bird-daemon.js';
+import { join } from 'node:path';
 
 export interface AgentDaemonOptions {
   node: string;
@@ -40,6 +43,8 @@ export interface AgentDaemonOptions {
   leaseNamespace?: string;
   /** Overrides VRRP (tests); by default VRRP elects the holder in groups with two or more directors. */
   leadership?: VipLeadership;
+  /** BIRD for groups that announce over BGP: its binaries and control socket (default: under stateDir/bird). */
+  bird?: { socket?: string; birdBin?: string; birdcBin?: string };
   /** Tests: a kernel of fakes instead of netlink and /proc/sys. */
   kernel?: KernelHandles;
   log: Logger;
@@ -142,8 +147,14 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     links = await NetlinkLinkMonitor.open(o.log.child({ component: 'vrrp-links' }));
     vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, record: kernel.reconciler.record, events, registry: metrics.registry, readSecret: secretKeyReader(readSecretData), links, log: o.log.child({ component: 'vrrp' }) });
   }
+  // BGP groups: BIRD runs only while this node directs one; started by the first pass that needs it.
+  const bgp = new BgpAnnouncer({
+    node: o.node, registry: metrics.registry, readSecret: readSecretData ? secretKeyReader(readSecretData) : undefined, log: o.log.child({ component: 'bgp' }),
+    daemon: new BirdDaemon({ dir: join(o.stateDir, 'bird'), ...o.bird, log: o.log.child({ component: 'bird' }) }),
+  });
   // VRRP is a step of the agent's passes (it starts no instance before the first one) and stops with it.
   const agent = new Agent({
+    bgp,
     node: o.node, source, reconciler: kernel.reconciler, log: o.log,
     probeSchedulers: () => probeSchedulers(),
     ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),

@@ -1,0 +1,107 @@
+// The client: long-lived flows that send a line every 100 ms and new connections (connect, one
+// line, close) every 100 ms, to HOST:PORT. Commands on stdin, one JSON answer line on stdout each:
+//   open N    open N long-lived flows; answers when all are established
+//   report    counters: flows alive and lost (reset, closed, error) and new connections ok/failed
+//             since the last report
+//   probe     every live flow must echo one more line; answers with the flows that did not
+//             within 15 s (TCP's backoff by then: the flow is dead): {"silent": [...]}
+// Usage: node flows.mjs HOST PORT
+import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
+
+const [host = '', port = '80'] = process.argv.slice(2);
+const flows = [];
+let newOk = 0;
+let newFailed = 0;
+const failures = [];
+
+function openFlow(id) {
+  return new Promise((resolve) => {
+    const f = { id, sock: undefined, lost: undefined, sent: 0, echoed: 0, server: undefined, waiters: [] };
+    const s = connect({ host, port: Number(port) });
+    f.sock = s;
+    let buf = '';
+    s.setNoDelay(true);
+    s.on('connect', () => {
+      f.sport = s.localPort;
+      f.timer = setInterval(() => { s.write(`${id} ${++f.sent}\n`); }, 100);
+      resolve(f);
+    });
+    s.on('data', (d) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        f.server = line.split(' ')[0];
+        f.echoed = Number(line.split(' ')[2]);
+        f.waiters = f.waiters.filter((w) => !w());
+      }
+    });
+    const lose = (why) => {
+      if (f.lost) return;
+      f.lost = why;
+      clearInterval(f.timer);
+      f.waiters.forEach((w) => w());
+      resolve(f);
+    };
+    s.on('error', (e) => lose(e.code ?? String(e)));
+    s.on('close', () => lose('closed'));
+    flows.push(f);
+  });
+}
+
+function newConnection() {
+  const s = connect({ host, port: Number(port) });
+  let done = false;
+  const finish = (ok, why) => {
+    if (done) return;
+    done = true;
+    clearTimeout(t);
+    s.destroy();
+    if (ok) newOk++;
+    else { newFailed++; failures.push(why); }
+  };
+  // TCP retries a lost SYN at 1 s and 3 s: a connection counts as failed when it got an error or
+  // no answer after those retries (the route moved within them in every scenario of the recipe).
+  const t = setTimeout(() => finish(false, 'no answer in 10 s'), 10_000);
+  s.on('connect', () => s.write('hello\n'));
+  s.on('data', () => finish(true));
+  s.on('error', (e) => finish(false, e.code ?? String(e)));
+}
+setInterval(newConnection, 100);
+
+const answer = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  const [cmd, arg] = line.trim().split(/\s+/);
+  if (cmd === 'open') {
+    const n = Number(arg);
+    const start = flows.length;
+    await Promise.all(Array.from({ length: n }, (_, i) => openFlow(start + i)));
+    answer({ opened: n, lost: flows.filter((f) => f.lost).length });
+  } else if (cmd === 'report') {
+    const lost = flows.filter((f) => f.lost);
+    const byServer = {};
+    for (const f of flows) if (!f.lost && f.server) byServer[f.server] = (byServer[f.server] ?? 0) + 1;
+    answer({ flows: flows.length, alive: flows.length - lost.length, lost: lost.map((f) => ({ id: f.id, why: f.lost })), byServer, newOk, newFailed, failures: failures.splice(0) });
+    newOk = 0;
+    newFailed = 0;
+  } else if (cmd === 'probe') {
+    const live = flows.filter((f) => !f.lost);
+    const silent = [];
+    await Promise.all(live.map((f) => new Promise((res) => {
+      const want = f.sent + 1;
+      const check = () => {
+        if (f.lost) { silent.push(f.id); res(); return true; }
+        if (f.echoed >= want) { res(); return true; }
+        return false;
+      };
+      if (check()) return;
+      f.waiters.push(check);
+      setTimeout(() => { if (f.waiters.includes(check)) { f.waiters = f.waiters.filter((w) => w !== check); silent.push(f.id); res(); } }, 15_000);
+    })));
+    answer({ probed: live.length, silent });
+  } else if (cmd === 'sports') {
+    answer({ sports: flows.filter((f) => !f.lost).map((f) => f.sport) });
+  }
+});
