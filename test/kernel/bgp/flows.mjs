@@ -1,8 +1,8 @@
 // The client: long-lived flows that send a line every 100 ms and new connections (connect, one
 // line, close) every 100 ms, to HOST:PORT. Commands on stdin, one JSON answer line on stdout each:
 //   open N    open N long-lived flows; answers when all are established
-//   report    counters: flows alive and lost (reset, closed, error) and new connections ok/failed
-//             since the last report
+//   report    counters: flows alive and lost (reset, closed, error), new connections ok/failed
+//             and the longest pause between two answers of a flow, since the last report
 //   probe     every live flow must echo one more line; answers with the flows that did not
 //             within 15 s (TCP's backoff by then: the flow is dead): {"silent": [...]}
 // Usage: node flows.mjs HOST PORT
@@ -17,7 +17,7 @@ const failures = [];
 
 function openFlow(id) {
   return new Promise((resolve) => {
-    const f = { id, sock: undefined, lost: undefined, sent: 0, echoed: 0, server: undefined, waiters: [] };
+    const f = { id, sock: undefined, lost: undefined, sent: 0, echoed: 0, server: undefined, waiters: [], lastEcho: 0, maxGap: 0 };
     const s = connect({ host, port: Number(port) });
     f.sock = s;
     let buf = '';
@@ -33,6 +33,9 @@ function openFlow(id) {
       while ((i = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
+        const now = Date.now();
+        if (f.lastEcho) f.maxGap = Math.max(f.maxGap, now - f.lastEcho);
+        f.lastEcho = now;
         f.server = line.split(' ')[0];
         f.echoed = Number(line.split(' ')[2]);
         f.waiters = f.waiters.filter((w) => !w());
@@ -83,7 +86,11 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
     const lost = flows.filter((f) => f.lost);
     const byServer = {};
     for (const f of flows) if (!f.lost && f.server) byServer[f.server] = (byServer[f.server] ?? 0) + 1;
-    answer({ flows: flows.length, alive: flows.length - lost.length, lost: lost.map((f) => ({ id: f.id, why: f.lost })), byServer, newOk, newFailed, failures: failures.splice(0) });
+    // The longest pause between two answers of any flow since the last report: how long the
+    // flows of a director that went away stalled before they moved.
+    const stallMs = Math.max(0, ...flows.map((f) => f.maxGap));
+    for (const f of flows) f.maxGap = 0;
+    answer({ flows: flows.length, alive: flows.length - lost.length, lost: lost.map((f) => ({ id: f.id, why: f.lost })), byServer, newOk, newFailed, failures: failures.splice(0), stallMs });
     newOk = 0;
     newFailed = 0;
   } else if (cmd === 'probe') {
