@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { birdConfig, established, nodeBgpSettings, sessionStates, validPassword, type BgpSessionState, type NodeBgpSettings } from '../bgp/index.js';
 import type { BirdDaemon } from '../bgp/runtime/bird-daemon.js';
-import type { BgpDirectorStatus } from '../api/index.js';
 import type { ClusterModel, Snapshot } from '../model/types.js';
 import type { NodeDesired } from './compile.js';
 
@@ -19,8 +18,6 @@ export interface BgpAnnouncerOptions {
   daemon: BirdDaemon;
   readSecret?: SecretReader | undefined;
   registry?: Registry;
-  /** A director's entry of a group's status.bgp changed; undefined: this node has none there any more. */
-  onStatus?: (group: string, entry: BgpDirectorStatus | undefined) => void;
   /** How often session state is read back. */
   pollMs?: number;
   log: Logger;
@@ -39,8 +36,6 @@ export class BgpAnnouncer {
   private states: BgpSessionState[] = [];
   private announced: string[] = [];
   private running = false;
-  /** The group whose status carries our entry, and the entry last reported. */
-  private reported: { group: string; entry: string } | undefined;
   private readonly up: Gauge | undefined;
   private readonly routes: Gauge | undefined;
 
@@ -84,8 +79,7 @@ export class BgpAnnouncer {
         this.states = [];
         this.announced = [];
         this.o.log.info('BGP: no BGP group on this director any more; BIRD stopped');
-        this.report();
-      }
+          }
       return;
     }
     const announce = this.draining ? [] : want.announce;
@@ -137,26 +131,6 @@ export class BgpAnnouncer {
       if (!before || established(before) !== established(s)) this.o.log.info({ group: want.settings.group, peer: s.peer, state: s.state, info: s.info }, established(s) ? 'BGP session established' : 'BGP session not established');
     }
     this.states = next;
-    this.report();
-  }
-
-  private report(): void {
-    if (!this.o.onStatus) return;
-    const group = this.running ? this.want?.settings.group : undefined;
-    if (this.reported && this.reported.group !== group) {
-      this.o.onStatus(this.reported.group, undefined);
-      this.reported = undefined;
-    }
-    if (!group) return;
-    const entry: BgpDirectorStatus = {
-      node: this.o.node,
-      sessions: this.states.map((s) => ({ peer: s.peer, state: s.state, ...(s.info ? { info: s.info.slice(0, 128) } : {}) })),
-      announced: this.announced.map((v) => `${v}/${v.includes(':') ? 128 : 32}`),
-    };
-    const text = JSON.stringify(entry);
-    if (this.reported?.entry === text) return;
-    this.reported = { group, entry: text };
-    this.o.onStatus(group, entry);
   }
 
   /**
@@ -175,7 +149,6 @@ export class BgpAnnouncer {
     this.poll = undefined;
     if (this.running) await this.o.daemon.stop();
     this.running = false;
-    this.report();
     this.up?.reset();
     this.routes?.reset();
   }

@@ -26,8 +26,6 @@ import { apiSecretDataReader, type SecretDataReader } from './health-secrets.js'
 import { agentRemoval, type Removal } from './uninstall.js';
 import { emptyDesired } from './compile.js';
 import { BgpAnnouncer } from './bgp-announcer.js';
-import { StatusWriter } from './status-writer.js';
-import type { BgpDirectorStatus } from '../api/index.js';
 import { BirdDaemon } from '../bgp/runtime/bird-daemon.js';
 import { join } from 'node:path';
 
@@ -108,12 +106,10 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   let heartbeat: NodeHeartbeat | undefined;
   let readSecretData: SecretDataReader | undefined;
   let http: KubeHttp | undefined;
-  let clientsForStatus: ReturnType<typeof makeClients> | undefined;
   if (o.access) {
     const kube = new KubeHttp(o.access);
     http = kube;
     const clients = makeClients(kube);
-    clientsForStatus = clients;
     readSecretData = apiSecretDataReader(kube);
     const api = new ApiSource(clients, o.log);
     api.start();
@@ -152,9 +148,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     vrrp = new VrrpLeadership({ node: o.node, link: vrrpLink, announcer, record: kernel.reconciler.record, events, registry: metrics.registry, readSecret: secretKeyReader(readSecretData), links, log: o.log.child({ component: 'vrrp' }) });
   }
   // BGP groups: BIRD runs only while this node directs one; started by the first pass that needs it.
-  const groupStatus = clientsForStatus ? new StatusWriter(clientsForStatus.directorGroups, { fieldManager: `lvs-agent/${o.node}`, log: o.log.child({ component: 'status' }) }) : undefined;
   const bgp = new BgpAnnouncer({
-    ...(groupStatus ? { onStatus: (group: string, entry: BgpDirectorStatus | undefined) => groupStatus.set(group, entry ? { bgp: [entry] } : {}) } : {}),
     node: o.node, registry: metrics.registry, readSecret: readSecretData ? secretKeyReader(readSecretData) : undefined, log: o.log.child({ component: 'bgp' }),
     daemon: new BirdDaemon({ dir: join(o.stateDir, 'bird'), ...o.bird, log: o.log.child({ component: 'bird' }) }),
   });
@@ -207,8 +201,6 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
         for (const e of result.errors) o.log.warn({ error: e }, 'could not remove a piece of kernel state');
       }
       heartbeat?.stop();
-      await groupStatus?.flush(2000);
-      groupStatus?.close();
       await reporter?.flush(2000);
       reporter?.close();
       await stopSource();

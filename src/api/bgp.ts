@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LabelSelector, listMapOf, setOf } from './common.js';
-import { addressText, dnsSubdomain, ipAddress, ipv4Source, isIPv4, portNumber } from './formats.js';
+import { dnsSubdomain, ipAddress, ipv4Source, isIPv4, portNumber } from './formats.js';
 import { celString, withRules } from './rules.js';
 
 // DirectorGroup.spec.bgp: active-active directors behind the routers' ECMP. Every director
@@ -21,6 +21,10 @@ const u16 = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{
 /** A standard community (RFC 1997): two 16-bit numbers. */
 export const communitySource = `^${u16}:${u16}$`;
 const communityRe = new RegExp(communitySource);
+
+/** IPv6 link-local, fe80::/10. */
+const linkLocalSource = '^[fF][eE][89aAbB][0-9a-fA-F]:';
+const linkLocalRe = new RegExp(linkLocalSource);
 
 const PasswordSecretRef = z
   .object({
@@ -52,8 +56,8 @@ const Peer = withRules(
     .describe('One BGP router the directors peer with.'),
   [
     {
-      cel: "!self.address.lower().startsWith('fe80:')",
-      holds: (p) => !p.address.toLowerCase().startsWith('fe80:'),
+      cel: `!self.address.matches(${celString(linkLocalSource)})`,
+      holds: (p) => !linkLocalRe.test(p.address),
       message: 'a link-local peer address needs an interface scope, which is not supported: use a global address',
       fieldPath: '.address',
     },
@@ -135,22 +139,3 @@ export const Bgp = withRules(
 );
 export type Bgp = z.infer<typeof Bgp>;
 export type BgpPeer = z.infer<typeof Peer>;
-
-// Status: what each director's BIRD reports.
-
-const BgpSessionStatus = z
-  .object({
-    peer: addressText('The router\'s address.'),
-    state: z.string().max(32).describe('BIRD\'s protocol state: up, start, down, ... (birdc show protocols).'),
-    info: z.string().max(128).optional().describe('BIRD\'s detail: Established, Active, Connect, the last error.'),
-  })
-  .describe('One BGP session of a director.');
-
-export const BgpDirectorStatus = z
-  .object({
-    node: z.string().max(253).describe('The director node.'),
-    sessions: listMapOf(BgpSessionStatus, ['peer'], 16, 'Its BGP sessions.').optional(),
-    announced: setOf(z.string().max(49).describe('A prefix, VIP/32 or VIP/128.'), 1024, 'Routes it announces now: the VIPs it can serve.').optional(),
-  })
-  .describe('BGP state of one director, written by its agent.');
-export type BgpDirectorStatus = z.infer<typeof BgpDirectorStatus>;

@@ -3,7 +3,7 @@ import { LabelSelector, ObjectMeta, conditionsField, listMapOf, observedGenerati
 import { addressText, dnsSubdomain, interfaceName, ipAddress, ipAddressWithPrefix } from './formats.js';
 import { apiVersion } from './group.js';
 import { withRules } from './rules.js';
-import { Bgp, BgpDirectorStatus } from './bgp.js';
+import { Bgp } from './bgp.js';
 
 const SecretKeyRef = z
   .object({
@@ -267,7 +267,6 @@ export const DirectorGroupStatus = z
     conditions: conditionsField(),
     directors: setOf(z.string().max(253).describe('A node name.'), 256, 'Nodes currently selected as directors.').optional(),
     vrids: listMapOf(VridAllocation, ['vip', 'interface'], 1024, 'VRRP router ids allocated by the controller, one per VIP and interface.').optional(),
-    bgp: listMapOf(BgpDirectorStatus, ['node'], 256, 'With announce BGP: each director\'s BGP sessions and the routes it announces, written by its agent.').optional(),
   })
   .describe('Observed state of the director group.');
 export type DirectorGroupStatus = z.infer<typeof DirectorGroupStatus>;

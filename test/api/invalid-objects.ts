@@ -99,27 +99,27 @@ function bgpCases(): InvalidObject[] {
       server: 'spec.bgp.localASN: Invalid value: 4294967296: spec.bgp.localASN in body should be less than or equal to 4294967295',
       zod: 'spec.bgp.localASN: Too big',
     },
-    { name: 'local ASN AS_TRANS', object: bgpDg((b) => (b.localASN = 23456)), server: 'spec.bgp.localASN: Invalid value: "integer": ASN 23456 is AS_TRANS', zod: 'ASN 23456 is AS_TRANS' },
-    { name: 'peer ASN AS_TRANS', object: bgpDg((b) => (b.peers[0].asn = 23456)), server: 'spec.bgp.peers[0].asn: Invalid value: "integer": ASN 23456 is AS_TRANS', zod: 'ASN 23456 is AS_TRANS' },
+    { name: 'local ASN AS_TRANS', object: bgpDg((b) => (b.localASN = 23456)), server: 'spec.bgp.localASN: Invalid value: 23456: ASN 23456 is AS_TRANS', zod: 'ASN 23456 is AS_TRANS' },
+    { name: 'peer ASN AS_TRANS', object: bgpDg((b) => (b.peers[0].asn = 23456)), server: 'spec.bgp.peers[0].asn: Invalid value: 23456: ASN 23456 is AS_TRANS', zod: 'ASN 23456 is AS_TRANS' },
     { name: 'ASN as dotted text', object: bgpDg((b) => (b.localASN = '1.10')), server: 'spec.bgp.localASN: Invalid value: "string": spec.bgp.localASN in body must be of type integer', zod: 'spec.bgp.localASN: Invalid input' },
     { name: 'no peers', object: bgpDg((b) => (b.peers = [])), server: 'spec.bgp.peers: Required value: at least one peer is needed', zod: 'at least one peer is needed' },
     { name: 'peer without an ASN', object: bgpDg((b) => delete b.peers[0].asn), server: 'spec.bgp.peers[0].asn: Required value', zod: 'spec.bgp.peers[0].asn: Invalid input' },
     {
       name: 'peer address a host name',
       object: bgpDg((b) => (b.peers[0].address = 'router-1')),
-      server: 'spec.bgp.peers[0].address: Invalid value: "string": must be an IPv4 or IPv6 address',
+      server: 'spec.bgp.peers[0].address: Invalid value: "router-1": must be an IPv4 or IPv6 address',
       zod: 'spec.bgp.peers[0].address: must be an IPv4 or IPv6 address',
     },
     {
       name: 'peer address with a prefix',
       object: bgpDg((b) => (b.peers[0].address = '10.0.0.1/24')),
-      server: 'spec.bgp.peers[0].address: Invalid value: "string": must be an IPv4 or IPv6 address',
+      server: 'spec.bgp.peers[0].address: Invalid value: "10.0.0.1/24": must be an IPv4 or IPv6 address',
       zod: 'spec.bgp.peers[0].address: must be an IPv4 or IPv6 address',
     },
     {
       name: 'link-local IPv6 peer',
       object: bgpDg((b) => (b.peers[0].address = 'fe80::1')),
-      server: 'spec.bgp.peers[0].address: Invalid value: "object": a link-local peer address needs an interface scope',
+      server: 'spec.bgp.peers[0].address: Invalid value: a link-local peer address needs an interface scope',
       zod: 'a link-local peer address needs an interface scope',
     },
     {
@@ -162,13 +162,13 @@ function bgpCases(): InvalidObject[] {
     {
       name: 'community beyond 16 bits',
       object: bgpDg((b) => (b.communities = ['65000:65536'])),
-      server: 'spec.bgp.communities[0]: Invalid value: "string": must be a standard BGP community',
+      server: 'spec.bgp.communities[0]: Invalid value: "65000:65536": must be a standard BGP community',
       zod: 'must be a standard BGP community',
     },
     {
       name: 'community without a colon',
       object: bgpDg((b) => (b.communities = ['no-export'])),
-      server: 'spec.bgp.communities[0]: Invalid value: "string": must be a standard BGP community',
+      server: 'spec.bgp.communities[0]: Invalid value: "no-export": must be a standard BGP community',
       zod: 'must be a standard BGP community',
     },
     {
@@ -186,19 +186,19 @@ function bgpCases(): InvalidObject[] {
     {
       name: 'node override with both nodeName and nodeSelector',
       object: bgpDg((b) => (b.nodes = [{ nodeName: 'd1', nodeSelector: { matchLabels: { rack: 'a' } }, routerId: '10.0.0.11' }])),
-      server: 'spec.bgp.nodes[0]: Invalid value: "object": exactly one of nodeName or nodeSelector must be set',
+      server: 'spec.bgp.nodes[0]: Invalid value: exactly one of nodeName or nodeSelector must be set',
       zod: 'exactly one of nodeName or nodeSelector must be set',
     },
     {
       name: 'node override for no node',
       object: bgpDg((b) => (b.nodes = [{ routerId: '10.0.0.11' }])),
-      server: 'spec.bgp.nodes[0]: Invalid value: "object": exactly one of nodeName or nodeSelector must be set',
+      server: 'spec.bgp.nodes[0]: Invalid value: exactly one of nodeName or nodeSelector must be set',
       zod: 'exactly one of nodeName or nodeSelector must be set',
     },
     {
       name: 'IPv6 router id',
       object: bgpDg((b) => (b.nodes = [{ nodeName: 'd1', routerId: '2001:db8::1' }])),
-      server: 'spec.bgp.nodes[0].routerId: Invalid value: "string": a BGP router id is 32 bits written as an IPv4 address',
+      server: 'spec.bgp.nodes[0].routerId: Invalid value: "2001:db8::1": a BGP router id is 32 bits written as an IPv4 address',
       zod: 'a BGP router id is 32 bits written as an IPv4 address',
     },
     {
