@@ -33,7 +33,6 @@ export class BirdDaemon {
   constructor(private readonly o: BirdDaemonOptions) {
     this.config = join(o.dir, 'bird.conf');
     this.socket = o.socket ?? join(o.dir, 'bird.ctl');
-    if (Buffer.byteLength(this.socket) > 107) throw new Error(`BIRD control socket path too long for a unix socket (${this.socket}): give a shorter --state-dir or socket`);
     this.bird = o.birdBin ?? 'bird';
     this.birdc = o.birdcBin ?? 'birdc';
   }
@@ -55,6 +54,8 @@ export class BirdDaemon {
    * refuses the configuration (the old one stays in force).
    */
   async apply(text: string): Promise<'unchanged' | 'reconfigured' | 'started'> {
+    // Checked here, not at construction: an agent without BGP groups never needs the socket.
+    if (Buffer.byteLength(this.socket) > 107) throw new Error(`BIRD control socket path too long for a unix socket (${this.socket}): give a shorter --state-dir`);
     const up = await this.alive();
     if (up && text === this.lastText) return 'unchanged';
     await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
