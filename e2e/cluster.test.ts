@@ -353,6 +353,10 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
   });
 
   it.runIf(faults.crash)('the master director dies: the backup takes over and serves, established connections survive', async () => {
+    // From a steady state: helm upgrade --wait can return while the DaemonSet still replaces its
+    // last pod (seen: the backup's agent restarted 3 s before the crash).
+    const rolled = await env.kubectlRaw(['rollout', 'status', 'daemonset/lvs-operator-agent', '-n', release.namespace, '--timeout=300s']);
+    expect(rolled.code, rolled.stderr).toBe(0);
     // After the outage the status may briefly name no master while it is rewritten.
     expect(await waitFor(async () => (await env.master()) !== '', 60_000)).toBe(true);
     const master = await env.master();
