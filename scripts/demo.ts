@@ -185,6 +185,8 @@ async function showLoadBalancer(s: Site, master: string): Promise<void> {
     volumes: [{ name: 'workload', configMap: { name: 'lab-workload' } }],
   } } } };
   await s.kubectl(['patch', 'deployment', 'web-local', '-n', 'lvs-demo', '--type', 'strategic', '-p', JSON.stringify(patch)]);
+  // All three pods of the patched Deployment, not the first one Ready.
+  await s.kubectl(['rollout', 'status', 'deployment/web-local', '-n', 'lvs-demo', '--timeout=240s']);
   interface Svc { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }
   let address = '';
   const served = await waitFor(async () => {
