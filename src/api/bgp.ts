@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LabelSelector, listMapOf, setOf } from './common.js';
 import { dnsSubdomain, ipAddress, ipv4Source, isIPv4, portNumber } from './formats.js';
 import { celString, withRules } from './rules.js';
+import { secretKeyRef } from './secret-ref.js';
 
 // DirectorGroup.spec.bgp: active-active directors behind the routers' ECMP. Every director
 // announces the VIPs it can serve through a BIRD 2 daemon the agent configures (docs/bgp.md).
@@ -26,23 +27,7 @@ const communityRe = new RegExp(communitySource);
 const linkLocalSource = '^[fF][eE][89aAbB][0-9a-fA-F]:';
 const linkLocalRe = new RegExp(linkLocalSource);
 
-const PasswordSecretRef = z
-  .object({
-    name: dnsSubdomain('Name of the Secret.'),
-    namespace: z
-      .string()
-      .min(1)
-      .max(63)
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-      .describe('Namespace of the Secret (a DirectorGroup is cluster-scoped, so it is always given).'),
-    key: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(/^[-._a-zA-Z0-9]+$/)
-      .default('password')
-      .describe('Key in the Secret holding the TCP MD5 password (RFC 2385).'),
-  })
+const PasswordSecretRef = secretKeyRef('Key in the Secret holding the TCP MD5 password (RFC 2385).')
   .describe('TCP MD5 password of the session, taken from a Secret; the peer must use the same.');
 
 const Peer = withRules(

@@ -1,27 +1,12 @@
 import { z } from 'zod';
 import { LabelSelector, ObjectMeta, conditionsField, listMapOf, observedGenerationField, setOf } from './common.js';
-import { addressText, dnsSubdomain, interfaceName, ipAddress, ipAddressWithPrefix } from './formats.js';
+import { addressText, interfaceName, ipAddress, ipAddressWithPrefix } from './formats.js';
 import { apiVersion } from './group.js';
 import { withRules } from './rules.js';
+import { secretKeyRef } from './secret-ref.js';
 import { Bgp } from './bgp.js';
 
-const SecretKeyRef = z
-  .object({
-    name: dnsSubdomain('Name of the Secret.'),
-    namespace: z
-      .string()
-      .min(1)
-      .max(63)
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-      .describe('Namespace of the Secret (a DirectorGroup is cluster-scoped, so it is always given).'),
-    key: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(/^[-._a-zA-Z0-9]+$/)
-      .default('password')
-      .describe('Key in the Secret holding the password (at most 8 bytes are used, as in keepalived auth_pass).'),
-  })
+const SecretKeyRef = secretKeyRef('Key in the Secret holding the password (at most 8 bytes are used, as in keepalived auth_pass).')
   .describe('VRRPv2 simple password (auth_type PASS) taken from a Secret; only with version 2.');
 
 const TrackInterface = z
