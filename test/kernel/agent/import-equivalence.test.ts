@@ -82,7 +82,9 @@ function stepTimeoutMs(objects: ImportResult['objects']): number {
       span = Math.max(span, c.intervalSeconds + (c.fall ?? 1) * ((c.retryDelaySeconds ?? c.intervalSeconds) + (c.timeoutSeconds ?? 0)));
     }
   }
-  return (30 + 2 * span) * 1000;
+  // A bound on waiting for equality, not a timing under test: with the kernel tier's other files
+  // in the same lab kernel our agent once logged nothing within 30 s of its start.
+  return (90 + 2 * span) * 1000;
 }
 
 describe('lvs-operator import: every fixture configuration, keepalived 2.2.7 or ipvsadm against our agent', () => {
@@ -245,5 +247,5 @@ describe('lvs-operator import: every fixture configuration, keepalived 2.2.7 or 
       for (const s of sides) await s.stop();
       await topo.destroy();
     }
-  }, 300_000);
+  }, 600_000);
 });
