@@ -15,6 +15,8 @@ debs=(linux-source-6.1 flex bison bc libelf-dev make gcc libc6-dev xz-utils patc
       containerd runc containernetworking-plugins iptables conntrack buildah mmdebstrap
       # The health probes' kernel tests (test/kernel/health/): a real DNS server to query.
       dnsmasq-base
+      # Packet captures in the kernel tests (gratuitous ARP timing against keepalived).
+      tcpdump
       # The agent's source NAT for NAT services (src/nft/ drives the nft binary) and its tests.
       nftables
       # BIRD 2: the routing daemon the agent runs for DirectorGroups that announce over BGP, and

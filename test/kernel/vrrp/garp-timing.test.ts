@@ -22,9 +22,7 @@ async function captureGarps(lan: VrrpLan): Promise<Capture> {
   let err = '';
   child.stdout!.on('data', (d: Buffer) => { out += d; });
   child.stderr!.on('data', (d: Buffer) => { err += d; });
-  // A bound on waiting, not a timing under test: tcpdump's start took over 20 s once while the
-  // kernel tier's other files (the BGP lab among them) shared the lab kernel.
-  await waitUntil('tcpdump listening', () => err.includes('listening on'), 90_000);
+  await waitUntil('tcpdump listening', () => err.includes('listening on'), 20_000);
   return {
     async stop() {
       await stop();
