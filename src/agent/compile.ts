@@ -4,7 +4,7 @@ import type { DirectorGroupSpec, Forwarding, VirtualServiceSpec } from '../api/i
 import type { ForwardMethod, IpvsDest, IpvsServiceWithDests, ServiceFlag, SyncDaemon, Timeouts, TunnelFlag } from '../ipvs/types.js';
 import type { Backend, ClusterModel, ServiceModel } from '../model/index.js';
 import type { AddressSpec } from './link-diff.js';
-import type { NftRule } from '../nft/index.js';
+import { isVipRule, type NftRule } from '../nft/index.js';
 import { defaultQuorum, quorumHolds } from './quorum.js';
 import { snatRules, vipRule } from './snat.js';
 import { desiredSyncDaemons, type SyncMastership } from './vrrp-specs.js';
@@ -296,7 +296,7 @@ export function assemble(model: ClusterModel, services: Iterable<ServiceModel>, 
   }
   if (nat6) out.sysctls['net.ipv6.conf.all.forwarding'] = '1';
   if (nft.length > 0) out.nft = nft;
-  if (nft.some((r) => !('verdict' in r))) {
+  if (nft.some((r) => !isVipRule(r))) {
     // The rules match conntrack's original tuple, which IPVS keeps only with conntrack on (also for IPv6).
     out.sysctls['net.ipv4.vs.conntrack'] = '1';
   }

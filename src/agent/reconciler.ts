@@ -14,7 +14,7 @@ import { diffSyncDaemons } from './sync-daemon-diff.js';
 import type { NodeDesired } from './compile.js';
 import { terminalReason } from '../ipvs/errors.js';
 import { ServiceRetry } from './service-retry.js';
-import type { NftClient, NftRule } from '../nft/index.js';
+import { isVipRule, type NftClient, type NftRule } from '../nft/index.js';
 import { diffSnat } from './snat.js';
 
 export interface ReconcileError {
@@ -412,7 +412,7 @@ export class Reconciler {
     };
     const nft = this.deps.nft;
     if (!nft) {
-      if (want.length > 0) fail(want.some((r) => !('verdict' in r)) ? 'source NAT' : 'untracked or claimed VIPs', new Error('this agent has no nftables access'));
+      if (want.length > 0) fail(want.some((r) => !isVipRule(r)) ? 'source NAT' : 'untracked or claimed VIPs', new Error('this agent has no nftables access'));
       return 0;
     }
     let observed;
