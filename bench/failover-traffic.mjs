@@ -4,7 +4,7 @@
 //                                        <everyMs> and expects its echo; prints {"ev":"ready"} once every
 //                                        connection has been answered, and a JSON report on each stdin line
 //   probe <ip> <port> <everyMs> <timeoutMs>  starts a fresh connection every <everyMs> (overlapping),
-//                                        prints {"ev":"probe","start":ms,"end":ms,"ok":bool,"by":name}
+//                                        prints {"ev":"probe","start":ms,"end":ms,"ok":bool,"by":name,"why"?:failure}
 // A connection of `hold` is lost when it closes, errors or leaves a line unanswered for 15 s.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -76,17 +76,19 @@ if (mode === 'server') {
     let data = '';
     let done = false;
     const sock = net.connect({ host, port });
-    const finish = (ok) => {
+    let connected = false;
+    // `why` tells a failure's kind: a reset before or after the handshake, a timeout, a close.
+    const finish = (ok, why) => {
       if (done) return;
       done = true;
       sock.destroy();
-      out({ ev: 'probe', start, end: Date.now(), ok, by: ok ? data.trim().split(' ')[0] : '' });
+      out({ ev: 'probe', start, end: Date.now(), ok, by: ok ? data.trim().split(' ')[0] : '', ...(ok ? {} : { why: `${why}${connected ? ' after connect' : ''}` }) });
     };
-    sock.setTimeout(timeoutMs, () => finish(false));
-    sock.on('connect', () => sock.write('probe\n'));
+    sock.setTimeout(timeoutMs, () => finish(false, 'timeout'));
+    sock.on('connect', () => { connected = true; sock.write('probe\n'); });
     sock.on('data', (d) => { data += d; if (data.includes('\n')) finish(true); });
-    sock.on('error', () => finish(false));
-    sock.on('close', () => finish(false));
+    sock.on('error', (e) => finish(false, e.code ?? 'error'));
+    sock.on('close', () => finish(false, 'closed'));
   };
   setInterval(once, everyMs);
   process.stdin.on('end', () => process.exit(0));

@@ -85,7 +85,7 @@ export function knowsEvery(ipvsadmLnc: string, vip: string, port: number, client
   return clientPorts.every((p) => known.has(p));
 }
 
-export interface Probe { start: number; end: number; ok: boolean; by: string }
+export interface Probe { start: number; end: number; ok: boolean; by: string; /** A failure's kind (ECONNRESET, timeout, ... 'after connect' when the handshake had completed). */ why?: string }
 
 export interface Prober {
   probes: Probe[];
@@ -99,7 +99,7 @@ export function startProbes(ns: Netns, host: string, port: number, everyMs: numb
   createInterface({ input: p.child.stdout! }).on('line', (text) => {
     try {
       const l = JSON.parse(text) as Probe & { ev: string };
-      if (l.ev === 'probe') probes.push({ start: l.start, end: l.end, ok: l.ok, by: l.by });
+      if (l.ev === 'probe') probes.push({ start: l.start, end: l.end, ok: l.ok, by: l.by, ...(l.why ? { why: l.why } : {}) });
     } catch { /* partial line */ }
   });
   return { probes, stop: () => stopChild(p.child) };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { startApiServer, type ApiServer } from '../api/harness.js';
 import { run } from './inside.js';
-import { fileExec, waitForFile } from './node-files.js';
+import { fileExec, tailFile, waitForFile } from './node-files.js';
 import { Netns } from './netns.js';
 import { labLogsRoot } from './paths.js';
 import { hook, hostLink, hostNetns, tempDir, track } from './reaper.js';
@@ -238,7 +238,7 @@ export class LabCluster {
     const handle = this.nodeHandle(name, address, uml, ctl);
     this.nodes.push(handle);
     this.say(`lab: node ${name} (${address}) booting, agent starting`);
-    await waitForFile(join(ctl, 'agent-started.1'), 120_000, uml);
+    await waitForFile(join(ctl, 'agent-started.1'), 240_000, uml, () => `the agent's log ends:\n${tailFile(join(ctl, 'agent.log'), 3000)}`);
     return handle;
   }
 
