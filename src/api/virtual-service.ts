@@ -166,8 +166,8 @@ const specFields = z.object({
     .describe('Address family of a fwmark service (ipvsadm -6); IPv4 when omitted. Only with fwmark: a vip carries its own family.'),
   scheduler: z
     .enum(schedulers)
-    .default('wlc')
-    .describe('IPVS scheduling algorithm (ipvsadm -s, keepalived lb_algo); the agent reports UnsupportedScheduler when the kernel lacks it.'),
+    .optional()
+    .describe('IPVS scheduling algorithm (ipvsadm -s, keepalived lb_algo); the agent reports UnsupportedScheduler when the kernel lacks it. When omitted: wlc, or mh with schedulerFlags [mh-port] in a DirectorGroup that announces over BGP (a consistent hash, so every director picks the same real server for a flow); status.scheduler says which.'),
   schedulerFlags: setOf(
     z.enum(schedulerFlags).describe('A scheduler flag.'),
     4,
@@ -250,9 +250,9 @@ export const VirtualServiceSpec = withRules(specFields.describe('Desired state o
     fieldPath: '.fwmarkVIPs',
   },
   {
-    cel: "!has(self.schedulerFlags) || self.schedulerFlags.all(f, f.startsWith(self.scheduler + '-'))",
-    holds: (s) => (s.schedulerFlags ?? []).every((f) => f.startsWith(`${s.scheduler}-`)),
-    message: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+    cel: "!has(self.schedulerFlags) || (has(self.scheduler) && self.schedulerFlags.all(f, f.startsWith(self.scheduler + '-')))",
+    holds: (s) => s.schedulerFlags === undefined || (s.scheduler !== undefined && s.schedulerFlags.every((f) => f.startsWith(`${s.scheduler}-`))),
+    message: 'schedulerFlags need the scheduler named: sh-* with scheduler sh, mh-* with scheduler mh',
     fieldPath: '.schedulerFlags',
   },
   {
@@ -341,6 +341,7 @@ export const VirtualServiceStatus = z
     observedGeneration: observedGenerationField(),
     conditions: conditionsField(),
     master: z.string().max(253).optional().describe('Node that is VRRP master for the VIP, empty when none.'),
+    scheduler: z.enum(schedulers).optional().describe('The scheduler in effect: spec.scheduler, or the default the controller chose (wlc; mh with mh-port in a BGP group).'),
     vrrpState: z
       .enum(['Master', 'NoMaster', 'SplitBrain', 'Unknown'])
       .optional()

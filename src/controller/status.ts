@@ -1,4 +1,4 @@
-import type { Condition, DirectorView } from '../api/index.js';
+import type { Condition, DirectorView, Scheduler } from '../api/index.js';
 import type { GroupModel, Issue, RealServerModel, ServiceModel } from '../model/types.js';
 import { defaultQuorum, type QuorumSpec } from '../agent/quorum.js';
 import { type DesiredCondition, mergeConditions, stallReasons } from './conditions.js';
@@ -16,6 +16,8 @@ export interface ServiceStatusFields {
   master?: string;
   vrrpState: 'Master' | 'NoMaster' | 'SplitBrain' | 'Unknown';
   backends: { healthy: number; total: number };
+  /** The scheduler in effect (the spec's, or its default), for `kubectl get lvsvs`. */
+  scheduler?: Scheduler;
 }
 
 export interface GroupStatusFields {
@@ -170,6 +172,7 @@ export function serviceStatus(
   };
   if (generation !== undefined) fields.observedGeneration = generation;
   if (master) fields.master = master;
+  if (model.spec) fields.scheduler = model.spec.scheduler;
   return { fields, desired };
 }
 
@@ -256,7 +259,7 @@ export function realServerStatus(
 
 /** The status fields the controller owns, per kind; everything else belongs to agents. */
 export const ownedStatusFields = {
-  VirtualService: ['observedGeneration', 'conditions', 'master', 'vrrpState', 'backends'],
+  VirtualService: ['observedGeneration', 'conditions', 'master', 'vrrpState', 'backends', 'scheduler'],
   DirectorGroup: ['observedGeneration', 'conditions', 'directors', 'vrids'],
   RealServer: ['observedGeneration', 'conditions', 'healthy', 'total'],
 } as const;

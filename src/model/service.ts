@@ -10,7 +10,7 @@ import { pinnedRouterIds } from './groups.js';
 import type { RealServerPart } from './real-servers.js';
 import { formatSelector } from './selector.js';
 import type { SourceIndex } from './source-index.js';
-import type { Backend, GroupModel, InvalidObject, Issue, ServiceModel, VridAllocation } from './types.js';
+import type { Backend, GroupModel, InvalidObject, Issue, ServiceModel, ServiceSpec, VridAllocation } from './types.js';
 import { compareText } from './vrid.js';
 
 function emptyService(key: string, namespace: string, name: string, generation: number | undefined): ServiceModel {
@@ -47,17 +47,27 @@ function ipvsServiceOf(spec: VirtualServiceSpec, af: IpFamily): VirtualServiceKe
 }
 
 /**
- * The spec with its addresses as the kernel reads them back (RFC 5952): compile and status get
- * this, never the raw spelling. The same object when it already is.
+ * The scheduler of a spec that names none: a consistent hash in a group that announces over BGP
+ * (the routers move flows between directors, and only mh with mh-port picks the same real server
+ * on each), else wlc, the default of ipvsadm and keepalived.
  */
-function canonicalSpec(spec: VirtualServiceSpec): VirtualServiceSpec {
+export function defaultScheduler(group: DirectorGroupSpec | undefined): Pick<ServiceSpec, 'scheduler' | 'schedulerFlags'> {
+  return group?.announce === 'BGP' ? { scheduler: 'mh', schedulerFlags: ['mh-port'] } : { scheduler: 'wlc' };
+}
+
+/**
+ * The spec with its addresses as the kernel reads them back (RFC 5952) and its scheduler named:
+ * compile and status get this, never the raw spelling. The same object when it already is.
+ */
+function canonicalSpec(spec: VirtualServiceSpec, group: DirectorGroupSpec | undefined): ServiceSpec {
   const vip = spec.vip === undefined ? undefined : canonical(spec.vip);
   const fwmarkVIPs = spec.fwmarkVIPs?.map(canonical);
   const sorry = spec.sorryServer === undefined ? undefined : canonical(spec.sorryServer.address);
   const same = vip === spec.vip && sorry === spec.sorryServer?.address && (fwmarkVIPs ?? []).every((v, i) => v === spec.fwmarkVIPs![i]);
-  if (same) return spec;
+  if (same && spec.scheduler !== undefined) return spec as ServiceSpec;
   return {
     ...spec,
+    ...(spec.scheduler === undefined ? defaultScheduler(group) : { scheduler: spec.scheduler }),
     ...(vip !== undefined ? { vip } : {}),
     ...(fwmarkVIPs !== undefined ? { fwmarkVIPs } : {}),
     ...(spec.sorryServer !== undefined ? { sorryServer: { ...spec.sorryServer, address: sorry! } } : {}),
@@ -77,7 +87,7 @@ export function baseServiceModel(vs: VirtualService, groups: ReadonlyMap<string,
   const vips = [...new Set(vipTexts.map(canonical))].sort(compareText);
   const groupName = vs.spec.directorGroup;
   const g = groups.get(groupName);
-  const spec = canonicalSpec(vs.spec);
+  const spec = canonicalSpec(vs.spec, g?.group?.spec);
   const ipvsService = ipvsServiceOf(spec, family);
   const m: ServiceModel = {
     ...emptyService(key, namespace, name, vs.metadata.generation),
@@ -176,10 +186,11 @@ export function completeService(
       blocking: true,
     });
   }
-  if (ctx.unsupported.has(vs.spec.scheduler)) {
+  const scheduler = base.spec?.scheduler ?? 'wlc';
+  if (ctx.unsupported.has(scheduler)) {
     issues.push({
       reason: 'UnsupportedScheduler',
-      message: `the kernel has no IPVS scheduler ${vs.spec.scheduler} (module ip_vs_${vs.spec.scheduler} missing)`,
+      message: `the kernel has no IPVS scheduler ${scheduler} (module ip_vs_${scheduler} missing)`,
       blocking: true,
     });
   }
@@ -192,7 +203,7 @@ export function completeService(
   }
   const r = resolveBackends(vs, base.family ?? 'IPv4', sources);
   issues.push(...r.issues);
-  issues.push(...activeActiveIssues(vs.spec, g.group?.spec, r.backends));
+  issues.push(...activeActiveIssues(base.spec ?? canonicalSpec(vs.spec, g.group?.spec), g.group?.spec, r.backends));
   const model = { ...base, vips, issues, backends: r.backends, accepted: !issues.some((i) => i.blocking) };
   return { model, parts: partsOf(r) };
 }
@@ -206,7 +217,7 @@ const consistentSchedulers: ReadonlySet<string> = new Set(['mh', 'sh']);
  * consistent hash), and replies must not need to come back through the director that saw the
  * SYN (NAT does).
  */
-function activeActiveIssues(spec: VirtualServiceSpec, group: DirectorGroupSpec | undefined, backends: readonly Backend[]): Issue[] {
+function activeActiveIssues(spec: ServiceSpec, group: DirectorGroupSpec | undefined, backends: readonly Backend[]): Issue[] {
   if (group?.announce !== 'BGP') return [];
   const issues: Issue[] = [];
   if (!consistentSchedulers.has(spec.scheduler) && !group.bgp?.allowNonConsistentScheduler) {

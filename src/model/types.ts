@@ -3,6 +3,7 @@ import type {
   Forwarding,
   IpFamily,
   RealServer,
+  Scheduler,
   VirtualService,
   VirtualServiceSpec,
 } from '../api/index.js';
@@ -96,14 +97,17 @@ export interface Backend {
   source: BackendSource;
 }
 
+/** A VirtualService spec as compile gets it: the scheduler (and its flags) always named. */
+export type ServiceSpec = VirtualServiceSpec & { scheduler: Scheduler };
+
 export interface ServiceModel {
   /** `namespace/name`. */
   key: string;
   namespace: string;
   name: string;
   generation: number | undefined;
-  /** Undefined when the stored object failed to parse. */
-  spec: VirtualServiceSpec | undefined;
+  /** Canonical, with the scheduler resolved; undefined when the stored object failed to parse. */
+  spec: ServiceSpec | undefined;
   /** The agents program it (on the directors of its group). */
   accepted: boolean;
   issues: Issue[];

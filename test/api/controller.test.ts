@@ -378,7 +378,8 @@ describe('status next to the agents', () => {
     expect(condition(ready, 'Ready')?.message).toBe(`2/2 real servers healthy, master ${dirA}`);
     expect(condition(ready, 'Programmed')?.message).toBe(`generation 1 programmed on 1 of 2 directors (${dirA})`);
     expect(condition(ready, 'Degraded')).toMatchObject({ status: 'True', reason: 'PartiallyProgrammed' });
-    expect(ready.status).toMatchObject({ master: dirA, vrrpState: 'Master', backends: { healthy: 2, total: 2 } });
+    // No scheduler in the spec: the one in effect (wlc in a VRRP group) for kubectl get's column.
+    expect(ready.status).toMatchObject({ master: dirA, vrrpState: 'Master', backends: { healthy: 2, total: 2 }, scheduler: 'wlc' });
 
     await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'agg', {
       directors: [{ node: dirB, programmedGeneration: 1, vrrpState: 'Backup', healthy: 1, total: 2 }],
@@ -394,13 +395,14 @@ describe('status next to the agents', () => {
     });
     expect(condition(changed, 'Programmed')).toMatchObject({ status: 'False', reason: 'Pending', observedGeneration: 2 });
     expect(changed.status?.master).toBe(dirA);
+    expect(changed.status?.scheduler).toBe('rr');
     expect(changed.status?.directors?.map((d) => d.node).sort()).toEqual([dirA, dirB]);
     const managers = (changed.metadata.managedFields as { manager: string; subresource?: string; fieldsV1?: Record<string, Record<string, unknown> | undefined> }[] | undefined) ?? [];
     const statusOwners = managers.filter((m) => m.subresource === 'status').map((m) => m.manager).sort();
     expect(statusOwners).toEqual(['lvs-agent/' + dirA, 'lvs-agent/' + dirB, 'lvs-controller'].sort());
     const ctl = managers.find((m) => m.manager === 'lvs-controller');
     const ctlFields = Object.keys(ctl?.fieldsV1?.['f:status'] ?? {});
-    expect(ctlFields).toEqual(expect.arrayContaining(['f:conditions', 'f:observedGeneration', 'f:backends', 'f:vrrpState', 'f:master']));
+    expect(ctlFields).toEqual(expect.arrayContaining(['f:conditions', 'f:observedGeneration', 'f:backends', 'f:vrrpState', 'f:master', 'f:scheduler']));
     expect(ctlFields).not.toContain('f:directors');
 
     // Agent A loses mastership: the controller drops `master` (it owns it) and keeps the entries.

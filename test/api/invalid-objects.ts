@@ -307,8 +307,18 @@ export const invalidObjects: InvalidObject[] = [
   {
     name: 'sh flag with wrr',
     object: vs((s) => (s.schedulerFlags = ['sh-port'])),
-    server: 'spec.schedulerFlags: Invalid value: schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
-    zod: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+    server: 'spec.schedulerFlags: Invalid value: schedulerFlags need the scheduler named: sh-* with scheduler sh, mh-* with scheduler mh',
+    zod: 'schedulerFlags need the scheduler named: sh-* with scheduler sh, mh-* with scheduler mh',
+  },
+  {
+    // The default scheduler depends on the group (mh in a BGP group): flags name theirs.
+    name: 'mh flag without a scheduler',
+    object: vs((s) => {
+      delete s.scheduler;
+      s.schedulerFlags = ['mh-port'];
+    }),
+    server: 'spec.schedulerFlags: Invalid value: schedulerFlags need the scheduler named: sh-* with scheduler sh, mh-* with scheduler mh',
+    zod: 'schedulerFlags need the scheduler named: sh-* with scheduler sh, mh-* with scheduler mh',
   },
   {
     name: 'mh flag with sh',
@@ -316,8 +326,8 @@ export const invalidObjects: InvalidObject[] = [
       s.scheduler = 'sh';
       s.schedulerFlags = ['sh-fallback', 'mh-port'];
     }),
-    server: 'spec.schedulerFlags: Invalid value: schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
-    zod: 'schedulerFlags sh-* need scheduler sh and mh-* need scheduler mh',
+    server: 'spec.schedulerFlags: Invalid value: schedulerFlags need the scheduler named: sh-* with scheduler sh, mh-* with scheduler mh',
+    zod: 'schedulerFlags need the scheduler named: sh-* with scheduler sh, mh-* with scheduler mh',
   },
   {
     name: 'onePacket on TCP',

@@ -114,8 +114,9 @@ describe('allocation', () => {
       directorGroup: 'edge',
       backends: { service: { name: 'web', port: 'http' } },
       forwarding: { method: 'NAT', snat: true },
-      scheduler: 'wlc',
     });
+    // No scheduler annotation: the spec leaves it to the group's default.
+    expect(tcp.spec.scheduler).toBeUndefined();
     expect(condition(await getSvc('web'), 'lvs.dev/VirtualServices')).toMatchObject({ status: 'True', reason: 'Derived', message: 'VirtualService web-80-tcp, web-53-udp' });
 
     // kubectl users see them like any other VirtualService

@@ -48,7 +48,7 @@ const columns: Record<KindName, PrinterColumn[]> = {
     { name: 'Port', type: 'integer', jsonPath: '.spec.port', description: 'Virtual port.' },
     { name: 'Protocol', type: 'string', jsonPath: '.spec.protocol', description: 'TCP, UDP or SCTP.' },
     { name: 'FWMark', type: 'integer', jsonPath: '.spec.fwmark', description: 'Firewall mark of a fwmark service.' },
-    { name: 'Scheduler', type: 'string', jsonPath: '.spec.scheduler', description: 'IPVS scheduler.' },
+    { name: 'Scheduler', type: 'string', jsonPath: '.status.scheduler', description: 'IPVS scheduler in effect (spec.scheduler or its default).' },
     { name: 'Mode', type: 'string', jsonPath: '.spec.forwarding.method', description: 'Forwarding method: NAT, DR or TUN.' },
     { name: 'Master', type: 'string', jsonPath: '.status.master', description: 'VRRP master director node.' },
     { name: 'Healthy', type: 'integer', jsonPath: '.status.backends.healthy', description: 'Healthy real servers.' },

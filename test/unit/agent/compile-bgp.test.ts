@@ -72,6 +72,18 @@ describe('compile: a group that announces over BGP (active-active)', () => {
     expect(resolve(activeActive({ scheduler: 'sh', schedulerFlags: ['sh-port'] })).services.get('shop/web')!.accepted).toBe(true);
   });
 
+  it('gives a service that names no scheduler mh with mh-port (a VRRP group: wlc), and refuses flags it cannot read', () => {
+    const noScheduler = activeActive({ scheduler: undefined, schedulerFlags: undefined });
+    const aa = resolve(noScheduler).services.get('shop/web')!;
+    expect(aa.accepted).toBe(true);
+    expect(aa.spec).toMatchObject({ scheduler: 'mh', schedulerFlags: ['mh-port'] });
+    const t = compile(resolve(noScheduler), 'd1', allHealthy, leadsNone).services[0]!.ipvs;
+    expect([t.scheduler, t.flags]).toEqual(['mh', ['sched2']]);
+    const vrrp = snapshot({ ...noScheduler, directorGroups: [dg('g1', {}, { vrids: [{ vip: VIP, interface: 'eth0', vrid: 1 }] })] });
+    const one = resolve(vrrp).services.get('shop/web')!;
+    expect([one.accepted, one.spec?.scheduler, one.spec?.schedulerFlags]).toEqual([true, 'wlc', undefined]);
+  });
+
   it('refuses NAT, whose replies must come back through the director that saw the first packet', () => {
     const nat = resolve(activeActive({ forwarding: { method: 'NAT' } })).services.get('shop/web')!;
     expect(nat.accepted).toBe(false);

@@ -38,7 +38,6 @@ describe('defaults', () => {
       vip: '192.0.2.10',
       port: 80,
       protocol: 'TCP',
-      scheduler: 'wlc',
       forwarding: { method: 'NAT' },
       onePacket: false,
       backends: { service: { name: 'web' }, defaultWeight: 1 },

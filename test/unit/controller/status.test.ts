@@ -84,6 +84,9 @@ describe('serviceStatus', () => {
     expect(cond(fields.conditions, 'Stalled')).toMatchObject({ status: 'False', reason: 'AsExpected' });
     // A stale view from a node no longer in the group does not make a split brain.
     expect(fields).toMatchObject({ master: 'dir-a', vrrpState: 'Master', backends: { healthy: 2, total: 2 } });
+    // The scheduler in effect, for kubectl get's column (the spec may leave it to the default).
+    expect(fields.scheduler).toBe(web1.spec?.scheduler);
+    expect(fields.scheduler).toMatch(/^[a-z]+$/);
   });
 
   it('a director whose kernel refuses the service: Programmed and Ready False with its reason, Stalled, no Reconciling', () => {
