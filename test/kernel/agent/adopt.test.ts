@@ -13,7 +13,7 @@ import { FileSource } from '../../../src/agent/source.js';
 import { toNodes, waitFor } from '../../lab/agents.js';
 import { assertInLab, run } from '../../lab/inside.js';
 import { rootNs } from '../../lab/netns.js';
-import { projectRoot } from '../../lab/paths.js';
+import { labDir, projectRoot } from '../../lab/paths.js';
 import { spawnTracked, tempDir, track } from '../../lab/reaper.js';
 import { natLab, type LvsLab } from '../packets/topologies.js';
 
@@ -48,7 +48,7 @@ describe('adopting the IPVS service of a keepalived that stopped with --dont-rel
   it('leaves it alone without adopt; with adopt edits only the weight, and no held connection is lost', async () => {
     const [rs1, rs2] = lab.realServers.map((r) => r.address);
     // keepalived's checker process programs the service (rr, NAT, weight 1 each).
-    const kdir = join(projectRoot, '.lab', 'keepalived', 'adopt');
+    const kdir = labDir('keepalived', 'adopt');
     rmSync(kdir, { recursive: true, force: true });
     mkdirSync(kdir, { recursive: true });
     track(tempDir(kdir));

@@ -12,7 +12,7 @@ import { assertInLab, run } from '../../lab/inside.js';
 import { rootNs, type Netns } from '../../lab/netns.js';
 import { spawnTracked } from '../../lab/reaper.js';
 import { natLab, type LvsLab } from '../packets/topologies.js';
-import { projectRoot } from '../../lab/paths.js';
+import { labDir } from '../../lab/paths.js';
 
 // Health checks end to end on the lab kernel: the agent checks real HTTP(S) servers in the real
 // servers' namespaces and the IPVS table follows; where keepalived 2.2.7 has the same feature it
@@ -77,7 +77,7 @@ describe('health checks on the lab kernel', () => {
 
   /** keepalived's checker process alone (-C), in `ns`, logging to stderr. */
   async function startKeepalived(ns: Netns, label: string, conf: string): Promise<void> {
-    const kdir = join(projectRoot, '.lab', 'keepalived', label);
+    const kdir = labDir('keepalived', label);
     rmSync(kdir, { recursive: true, force: true }); // pids repeat across lab boots: stale pid files stop keepalived
     mkdirSync(kdir, { recursive: true });
     writeFileSync(join(kdir, 'keepalived.conf'), conf);

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { formatFinding, ImportError, importConfig, type ImportResult } from '../../../src/import/index.js';
 import { assertInLab, run } from '../../lab/inside.js';
 import { Topology } from '../../lab/netns.js';
-import { projectRoot } from '../../lab/paths.js';
+import { labDir, projectRoot } from '../../lab/paths.js';
 import { tempDir, track } from '../../lab/reaper.js';
 import { type Proc, Side, startProc } from './equivalence-lab.js';
 import { inTable, planOf } from './equivalence-plan.js';
@@ -139,7 +139,7 @@ describe('lvs-operator import: every fixture configuration, keepalived 2.2.7 or 
     else if (!c.differ) expect(plan.checked, c.health.none).toEqual([]);
 
     const topo = new Topology(`eq${c.i}`);
-    const work = join(projectRoot, '.lab', 'keepalived', `equiv-${c.i}`);
+    const work = labDir('keepalived', `equiv-${c.i}`);
     rmSync(work, { recursive: true, force: true });
     mkdirSync(join(work, 'state'), { recursive: true });
     track(tempDir(work));

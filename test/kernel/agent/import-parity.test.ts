@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { importConfig } from '../../../src/import/index.js';
 import { assertInLab } from '../../lab/inside.js';
 import { Topology, rootNs, type Netns } from '../../lab/netns.js';
-import { projectRoot } from '../../lab/paths.js';
+import { labDir, projectRoot } from '../../lab/paths.js';
 import { spawnTracked, tempDir, track } from '../../lab/reaper.js';
 import { type HttpServer, type RunningServer, startHttpServer, startNameServer } from '../../lab/servers.js';
 
@@ -94,7 +94,7 @@ describe('lvs-operator import: the imported objects program the table keepalived
   });
 
   it('equal tables with all up, a TCP server down, an HTTP server failing (inhibited) and back on a 204', async () => {
-    const kaDir = join(projectRoot, '.lab', 'keepalived', 'import-parity');
+    const kaDir = labDir('keepalived', 'import-parity');
     rmSync(kaDir, { recursive: true, force: true });
     mkdirSync(kaDir, { recursive: true });
     track(tempDir(kaDir));

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertInLab } from '../../lab/inside.js';
 import { Topology, rootNs, type Netns } from '../../lab/netns.js';
-import { projectRoot } from '../../lab/paths.js';
+import { labDir, projectRoot } from '../../lab/paths.js';
 import { spawnTracked, tempDir, track } from '../../lab/reaper.js';
 import { startNameServer, type RunningServer } from '../../lab/servers.js';
 
@@ -175,7 +175,7 @@ class KeepalivedChecker {
 
   static start(n: Netns, conf: string): KeepalivedChecker {
     // Pids repeat from one lab boot to the next: stale pid files would make keepalived think it already runs.
-    const dir = join(projectRoot, '.lab', 'keepalived', 'parity');
+    const dir = labDir('keepalived', 'parity');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     track(tempDir(dir));

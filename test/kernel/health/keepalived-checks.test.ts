@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadlineSignal, runProbe } from '../../../src/health/probes/index.js';
 import type { ProbeSpec } from '../../../src/health/types.js';
 import { assertInLab } from '../../lab/inside.js';
-import { projectRoot } from '../../lab/paths.js';
+import { labDir } from '../../lab/paths.js';
 import { spawnTracked, tempDir, track } from '../../lab/reaper.js';
 import { waitUntil } from '../vrrp/routers.js';
 import { A, DNS_NAME, startHealthLab, type HealthLab } from './lab.js';
@@ -68,7 +68,7 @@ describe('our DNS, SMTP and ping probes agree with keepalived 2.2.7\'s checkers'
     assertInLab();
     lab = await startHealthLab();
     // pids repeat from one lab boot to the next: a stale pid file would make keepalived think it runs
-    const dir = join(projectRoot, '.lab', 'keepalived', 'health-checks');
+    const dir = labDir('keepalived', 'health-checks');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     track(tempDir(dir));

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
-import { projectRoot } from '../../lab/paths.js';
+import { labDir, projectRoot } from '../../lab/paths.js';
 import type { Netns } from '../../lab/netns.js';
 import { tempDir, track } from '../../lab/reaper.js';
 
@@ -20,7 +20,7 @@ let speakerBundle: string | undefined;
 async function bundledSpeaker(): Promise<string> {
   if (speakerBundle) return speakerBundle;
   const { build } = await import('esbuild');
-  const out = join(projectRoot, '.lab', 'vrrp', `speaker-${process.pid}.mjs`);
+  const out = labDir('vrrp', `speaker-${process.pid}.mjs`);
   track(tempDir(out));
   await build({ entryPoints: [speakerScript], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: out, logLevel: 'error' });
   speakerBundle = out;
@@ -222,7 +222,7 @@ export function keepalivedConf(version: 2 | 3, routerId: string, instances: Keep
 export class KeepalivedRouter extends Router {
   static start(label: string, ns: Netns, conf: string): KeepalivedRouter {
     // Pids repeat from one lab boot to the next: stale pid files would make keepalived think it already runs.
-    const dir = join(projectRoot, '.lab', 'keepalived', label);
+    const dir = labDir('keepalived', label);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     track(tempDir(dir));
