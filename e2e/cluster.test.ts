@@ -412,7 +412,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const nodes = [...env.config.directors, ...env.config.realServers.map((r) => r.node)].filter((n) => n !== crashed);
     for (const name of nodes) {
       const ours = async (): Promise<string[]> => (await env.onNode(name, 'ipvsadm -Sn')).split('\n').filter((l) => l.trim() && !l.startsWith(foreign));
-      expect(await waitFor(async () => (await ours()).length === 0, 60_000), `${name}: IPVS left ${JSON.stringify(await ours())}`).toBe(true);
+      expect(await waitFor(async () => (await ours()).length === 0, 180_000), `${name}: IPVS left ${JSON.stringify(await ours())}`).toBe(true);
       const addrs = await env.onNode(name, 'ip -o addr');
       expect(addrs, name).not.toContain(` ${drVip}/`);
       expect(addrs, name).not.toContain(` ${natVip}/`);

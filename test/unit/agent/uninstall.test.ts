@@ -28,9 +28,28 @@ describe('agentRemoval: uninstall or restart', () => {
     expect((await agentRemoval(api({ [podPath]: pod, [dsPath]: new KubeApiError(403, 'Forbidden', 'no', {}) }), 'lvs-system', 'agent-x')).removed).toBe(true);
   });
   it('no definite answer keeps the kernel state: outage, server error, no owner', async () => {
-    expect((await agentRemoval(api({ [podPath]: new Error('connect ETIMEDOUT') }), 'lvs-system', 'agent-x')).removed).toBe(false);
-    expect((await agentRemoval(api({ [podPath]: pod, [dsPath]: new KubeApiError(500, 'InternalError', 'etcd', {}) }), 'lvs-system', 'agent-x')).removed).toBe(false);
-    expect((await agentRemoval(api({ [podPath]: { metadata: {} } }), 'lvs-system', 'agent-x')).removed).toBe(false);
-    expect((await agentRemoval(api({}), 'lvs-system', 'agent-x')).removed).toBe(false);
+    const quick = { pauseMs: 0 };
+    expect((await agentRemoval(api({ [podPath]: new Error('connect ETIMEDOUT') }), 'lvs-system', 'agent-x', quick)).removed).toBe(false);
+    expect((await agentRemoval(api({ [podPath]: pod, [dsPath]: new KubeApiError(500, 'InternalError', 'etcd', {}) }), 'lvs-system', 'agent-x', quick)).removed).toBe(false);
+    expect((await agentRemoval(api({ [podPath]: { metadata: {} } }), 'lvs-system', 'agent-x', quick)).removed).toBe(false);
+    expect((await agentRemoval(api({}), 'lvs-system', 'agent-x', quick)).removed).toBe(false);
+  });
+  it('asks again after a read that failed (a loaded API server), up to three times, and stops at an answer', async () => {
+    const paths: string[] = [];
+    let podReads = 0;
+    const flaky = {
+      async request<T>(_method: string, path: string): Promise<T> {
+        paths.push(path);
+        if (path === podPath && ++podReads === 1) throw new Error('request timed out after 5000 ms');
+        if (path === podPath) return pod as T;
+        throw new KubeApiError(404, 'NotFound', 'gone', {});
+      },
+    };
+    expect(await agentRemoval(flaky, 'lvs-system', 'agent-x', { pauseMs: 0 })).toEqual({ removed: true, why: 'DaemonSet lvs-operator-agent is gone' });
+    expect(paths).toEqual([podPath, podPath, dsPath]);
+    const down = { async request<T>(_m: string, path: string): Promise<T> { paths.push(path); throw new Error('connect ECONNREFUSED'); } };
+    paths.length = 0;
+    expect((await agentRemoval(down, 'lvs-system', 'agent-x', { pauseMs: 0 })).removed).toBe(false);
+    expect(paths).toEqual([podPath, podPath, podPath]);
   });
 });
