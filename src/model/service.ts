@@ -51,7 +51,7 @@ function ipvsServiceOf(spec: VirtualServiceSpec, af: IpFamily): VirtualServiceKe
  * (the routers move flows between directors, and only mh with mh-port picks the same real server
  * on each), else wlc, the default of ipvsadm and keepalived.
  */
-export function defaultScheduler(group: DirectorGroupSpec | undefined): Pick<ServiceSpec, 'scheduler' | 'schedulerFlags'> {
+function defaultScheduler(group: DirectorGroupSpec | undefined): Pick<ServiceSpec, 'scheduler' | 'schedulerFlags'> {
   return group?.announce === 'BGP' ? { scheduler: 'mh', schedulerFlags: ['mh-port'] } : { scheduler: 'wlc' };
 }
 
@@ -186,7 +186,9 @@ export function completeService(
       blocking: true,
     });
   }
-  const scheduler = base.spec?.scheduler ?? 'wlc';
+  // base holds the canonical spec for every service that gets here (a failed parse has no claim).
+  const spec = base.spec ?? canonicalSpec(vs.spec, g.group?.spec);
+  const scheduler = spec.scheduler;
   if (ctx.unsupported.has(scheduler)) {
     issues.push({
       reason: 'UnsupportedScheduler',
@@ -203,7 +205,7 @@ export function completeService(
   }
   const r = resolveBackends(vs, base.family ?? 'IPv4', sources);
   issues.push(...r.issues);
-  issues.push(...activeActiveIssues(base.spec ?? canonicalSpec(vs.spec, g.group?.spec), g.group?.spec, r.backends));
+  issues.push(...activeActiveIssues(spec, g.group?.spec, r.backends));
   const model = { ...base, vips, issues, backends: r.backends, accepted: !issues.some((i) => i.blocking) };
   return { model, parts: partsOf(r) };
 }
