@@ -207,6 +207,7 @@ typedef struct {
   int closed;    // libuv is done with the poll handle
   int finalized; // the JS handle was garbage collected
   int in_cleanup; // the environment is being torn down (worker exit)
+  int writable;   // a writableStart handle: nothing to read
   unsigned char buf[RECV_BUFFER];
 } receiver_t;
 
@@ -246,22 +247,15 @@ static void deliver(receiver_t *r, napi_value err, napi_value *rest) {
   }
 }
 
-static void on_readable(uv_poll_t *h, int status, int events) {
-  (void)events;
-  receiver_t *r = h->data;
+// Reads up to RECV_BATCH packets waiting in the socket, one callback each; returns how many.
+static int read_batch(receiver_t *r) {
   napi_env env = r->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value nothing[5];
   for (int i = 0; i < 5; i++) napi_get_undefined(env, &nothing[i]);
   napi_value null;
   napi_get_null(env, &null);
-  if (status < 0) {
-    deliver(r, errno_error(env, "poll", -status), nothing);
-    napi_close_handle_scope(env, scope);
-    return;
-  }
-  for (int n = 0; n < RECV_BATCH && !r->stopped; n++) {
+  int n = 0;
+  while (n < RECV_BATCH && !r->stopped) {
     struct sockaddr_storage from;
     union {
       struct cmsghdr align;
@@ -276,6 +270,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) deliver(r, errno_error(env, "recvmsg", errno), nothing);
       break;
     }
+    n++;
     napi_handle_scope inner;
     if (napi_open_handle_scope(env, &inner) != napi_ok) break;
     size_t copied = (size_t)len < sizeof r->buf ? (size_t)len : sizeof r->buf; // MSG_TRUNC: caller sees a short packet
@@ -301,6 +296,22 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     }
     deliver(r, null, rest);
     napi_close_handle_scope(env, inner);
+  }
+  return n;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  receiver_t *r = h->data;
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (status < 0) {
+    napi_value nothing[5];
+    for (int i = 0; i < 5; i++) napi_get_undefined(env, &nothing[i]);
+    deliver(r, errno_error(env, "poll", -status), nothing);
+  } else {
+    read_batch(r);
   }
   napi_close_handle_scope(env, scope);
 }
@@ -384,6 +395,7 @@ static napi_value start_watch(napi_env env, napi_callback_info info, int writabl
   if (r == NULL) return throw_errno(env, "recvStart", ENOMEM);
   r->env = env;
   r->fd = fd;
+  r->writable = writable;
   r->poll.data = r;
   int rc = uv_poll_init(loop, &r->poll, fd);
   if (rc < 0) {
@@ -413,6 +425,32 @@ static napi_value js_recv_start(napi_env env, napi_callback_info info) {
 // writableStart(fd, callback) -> handle for recvStop: callback(err) once, when connect() is done.
 static napi_value js_writable_start(napi_env env, napi_callback_info info) {
   return start_watch(env, info, 1);
+}
+
+// recvDrain(handle) -> packets delivered: reads what is waiting in the socket now, synchronously,
+// through the recvStart callback. A VRRP backup calls it before acting on an expired
+// Master_Down timer: Node runs due timers before it polls sockets, so after the event loop was
+// held up the adverts that arrived meanwhile would otherwise be read only after the takeover.
+static napi_value js_recv_drain(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *p = NULL;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_external(env, argv[0], &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, NULL, "recvDrain(handle)");
+    return NULL;
+  }
+  receiver_t *r = p;
+  int total = 0;
+  // A bound on the work (a flood must not hold the loop): 16 batches.
+  for (int i = 0; i < 16 && !r->stopped && !r->writable; i++) {
+    int n = read_batch(r);
+    total += n;
+    if (n < RECV_BATCH) break;
+  }
+  napi_value out;
+  CHECK(napi_create_int32(env, total, &out));
+  return out;
 }
 
 // recvStop(handle): idempotent, for both kinds of handle. The caller must stop before closing the fd.
@@ -492,6 +530,7 @@ NAPI_MODULE_INIT() {
       {"ifNameToIndex", NULL, js_if_nametoindex, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recvStart", NULL, js_recv_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recvStop", NULL, js_recv_stop, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"recvDrain", NULL, js_recv_drain, NULL, NULL, NULL, napi_enumerable, NULL},
       {"constants", NULL, NULL, NULL, NULL, constants(env), napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;

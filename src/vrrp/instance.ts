@@ -52,6 +52,14 @@ export interface VrrpListener {
    */
   lowerPriorityMaster?(): void;
   stateChanged(from: VrrpState, to: VrrpState, reason: TransitionReason): void;
+  /**
+   * Read every advert already waiting in the socket, now (back into receive()). Called when the
+   * Master_Down timer expires, before acting on it: keepalived polls its socket before it looks at
+   * timeouts, while Node runs due timers before it polls, so after the event loop was held up (a
+   * busy agent on a loaded node) a backup would otherwise take over from a master whose adverts
+   * were sitting unread in its socket.
+   */
+  drainInput?(): void;
 }
 
 export interface VrrpCounters {
@@ -63,6 +71,8 @@ export interface VrrpCounters {
   dropped: Record<DropReason, number>;
   /** Lower-priority adverts a preempting backup ignored (so its Master_Down_Timer runs out). */
   lowerPriorityIgnored: number;
+  /** Master_Down expiries undone by adverts that were waiting unread in the socket (drainInput). */
+  lateAdvertsHeeded: number;
   /** v3 backups adopt the master's interval (RFC 5798 §6.4.2); counted each time it changes. */
   masterIntervalChanges: number;
   /** Keyed "from->to", e.g. "backup->master". */
@@ -108,6 +118,8 @@ export class VrrpInstance {
   /** keepalived's preempt_time: until then a lower-priority master is still accepted. */
   private preemptUntil: number | undefined;
   private master: { address: string; priority: number } | undefined;
+  /** When the last advert that counted arrived (clock ms), logged with a master-down takeover. */
+  private lastAdvertAt: number | undefined;
   private readonly counters: VrrpCounters;
 
   constructor(config: VrrpInstanceConfig, opts: VrrpInstanceOptions) {
@@ -134,6 +146,7 @@ export class VrrpInstance {
       priorityZeroReceived: 0,
       dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
       lowerPriorityIgnored: 0,
+      lateAdvertsHeeded: 0,
       masterIntervalChanges: 0,
       transitions: {},
       listenerErrors: 0,
@@ -305,6 +318,7 @@ export class VrrpInstance {
       return;
     }
     this.counters.advertsReceived++;
+    this.lastAdvertAt = this.clock.now();
     if (advert.priority === 0) this.counters.priorityZeroReceived++;
     if (this.releasing) {
       if (advert.priority > 0) this.giveUp(`${srcAddr} advertises as master`);
@@ -377,6 +391,13 @@ export class VrrpInstance {
   private downTimerFired(): void {
     this.timer = undefined;
     if (this.currentState !== 'backup') return;
+    this.call('drainInput', () => this.listener.drainInput?.());
+    if (this.timer !== undefined || this.currentState !== 'backup') {
+      // An advert that was waiting re-armed the timer (or moved the state): the master is alive.
+      this.counters.lateAdvertsHeeded++;
+      this.log.info({ state: this.currentState, master: this.master }, 'Master_Down expiry undone by an advert read late (the event loop was held up)');
+      return;
+    }
     this.wantMaster = true;
     if (this.sync && !this.sync.mayBecomeMaster(this)) {
       // keepalived (vrrp_sync_can_goto_master): wait, wanting master, until every member does.
@@ -472,7 +493,8 @@ export class VrrpInstance {
   private transitioned(from: VrrpState, to: VrrpState, reason: TransitionReason): void {
     const key = `${from}->${to}`;
     this.counters.transitions[key] = (this.counters.transitions[key] ?? 0) + 1;
-    this.log.info({ from, to, reason, priority: this.currentPriority }, 'VRRP state change');
+    const silentMs = reason === 'master-down' && this.lastAdvertAt !== undefined ? Math.round(this.clock.now() - this.lastAdvertAt) : undefined;
+    this.log.info({ from, to, reason, priority: this.currentPriority, ...(silentMs !== undefined ? { msSinceLastAdvert: silentMs } : {}) }, 'VRRP state change');
     this.call('stateChanged', () => this.listener.stateChanged(from, to, reason));
     this.sync?.transitioned(this, from, to, reason);
   }

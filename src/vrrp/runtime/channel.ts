@@ -28,6 +28,11 @@ export interface VrrpChannel {
   send(vrrp: Buffer, src: string, dst: string): void;
   /** Join the VRRP multicast group on this interface (idempotent). */
   joinMulticast(): void;
+  /**
+   * Hand what is waiting in the receive socket to the demux now, synchronously; returns how many
+   * packets. A backup calls it before acting on an expired Master_Down timer (VrrpListener.drainInput).
+   */
+  drain(): number;
   stats(): ChannelCounters;
   close(): void;
 }
@@ -122,6 +127,10 @@ export class RawVrrpChannel implements VrrpChannel {
       this.n.setsockopt(this.rxFd, c.IPPROTO_IPV6, c.IPV6_ADD_MEMBERSHIP, ipv6Mreq(VRRP_MULTICAST_IPV6, this.ifindex));
     }
     this.joined = true;
+  }
+
+  drain(): number {
+    return this.receiver ? this.n.recvDrain(this.receiver) : 0;
   }
 
   send(vrrp: Buffer, src: string, dst: string): void {

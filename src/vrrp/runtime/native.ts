@@ -78,6 +78,8 @@ export interface PacketSocketBinding {
   recvStart(fd: number, callback: NativeRecvCallback): NativeReceiver;
   /** Stops a recvStart or writableStart handle; idempotent. */
   recvStop(handle: NativeReceiver): void;
+  /** Reads what is waiting in a recvStart socket now, through its callback; returns how many packets. */
+  recvDrain(handle: NativeReceiver): number;
   constants: NativeConstants;
 }
 

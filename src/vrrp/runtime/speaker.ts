@@ -251,6 +251,9 @@ export class VrrpSpeaker extends EventEmitter<VrrpSpeakerEvents> {
             becomeBackup: () => this.enqueue(entry, 'becomeBackup'),
             lowerPriorityMaster: () => this.reannounce(entry),
             stateChanged: (from, to, reason) => this.transitioned(entry, from, to, reason),
+            drainInput: () => {
+              entry.channel.channel.drain();
+            },
           },
           sync: sync.group,
         },

@@ -4,6 +4,8 @@ import { assertInLab, run } from '../../lab/inside.js';
 import { hasAddress, vrrpLan, waitVip, type VrrpLan } from './lan.js';
 import { OurRouter, waitUntil } from './routers.js';
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 // Two of our speakers on one LAN (VRRPv3, 100 ms adverts).
 describe('two of our speakers', () => {
   let lan: VrrpLan;
@@ -78,6 +80,28 @@ describe('two of our speakers', () => {
       (await hasAddress(lan.b, '10.223.0.53')) && (await hasAddress(lan.b, '10.223.0.54')) && (await hasAddress(lan.b, 'fd00:223::55')), 3000);
     const { status } = await b.status();
     expect(status.map((s) => s.actionErrors)).toEqual([0, 0, 0]);
+  });
+
+  it('a backup whose event loop was held up past Master_Down_Interval reads the waiting adverts and stays backup', async () => {
+    const a = await start('a', 100);
+    await a.waitState('VI_3', 'MASTER', 5000);
+    // b has the higher priority but does not preempt: only a missed master would make it take over.
+    const spec: VrrpInstanceSpec = {
+      name: 'VI_3', interface: lan.b.dev, version: 3, vrid: 53, priority: 200, advertIntervalMs: ADVERT_MS, vips: [VIP], preempt: false,
+    };
+    const b = await OurRouter.start('b', lan.b.ns, [spec]);
+    running.push(b);
+    await b.waitState('VI_3', 'BACKUP', 5000);
+    await sleep(500);
+    const blocked = Date.now();
+    // 15 advert intervals of a held-up loop: the Master_Down timer (~0.3 s) is long overdue when it resumes.
+    await b.command({ cmd: 'block', value: 15 * ADVERT_MS });
+    await sleep(1000);
+    const { status } = await b.status();
+    expect(b.changes.filter((c) => c.t >= blocked)).toEqual([]);
+    expect(b.state('VI_3')).toBe('BACKUP');
+    expect(status[0]).toMatchObject({ state: 'backup', counters: { lateAdvertsHeeded: 1 } });
+    await waitVip(lan, VIP, 'a', 3000);
   });
 
   it('priority follows health: lowering the master priority hands over, raising it takes back', async () => {

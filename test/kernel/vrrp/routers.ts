@@ -152,7 +152,7 @@ export class OurRouter extends Router {
   }
 
   /** Sends a command line to speaker-proc and resolves with the report it prints after it. */
-  async command(c: { cmd: 'status' | 'refresh' } | { cmd: 'priority' | 'offset'; name: string; value: number }): Promise<SpeakerReport> {
+  async command(c: { cmd: 'status' | 'refresh' } | { cmd: 'priority' | 'offset'; name: string; value: number } | { cmd: 'block'; value: number }): Promise<SpeakerReport> {
     const n = this.events.length;
     this.child!.stdin!.write(`${JSON.stringify(c)}\n`);
     const e = await waitUntil(c.cmd, () => this.events.slice(n).find((x) => x.ev === 'status' || x.ev === 'command-error'), 10_000);

@@ -2,7 +2,8 @@
 // (`ip netns exec NS node --import tsx speaker-proc.ts '<json>'`) and kill it like a real crash.
 // Prints JSON lines with an "ev" field: ready, transition, status, stopped. SIGTERM stops it
 // gracefully (priority 0 adverts, VIPs removed); stdin lines {"cmd":"status"} or
-// {"cmd":"priority","name":...,"value":...} query or change it.
+// {"cmd":"priority","name":...,"value":...} query or change it; {"cmd":"block","value":ms} holds
+// the event loop up for that long (a busy agent), as a stall on a loaded node would.
 import { createInterface } from 'node:readline';
 import { RtLinkClient } from '../../../src/link/index.js';
 import { LinkTakeover, NetlinkLinkMonitor, PacketAnnouncer, SerialLinkClient, VrrpSpeaker, type VrrpInstanceSpec } from '../../../src/vrrp/runtime/index.js';
@@ -49,6 +50,10 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
     if (c.cmd === 'priority') speaker.setPriority(c.name ?? '', c.value ?? 0);
     if (c.cmd === 'offset') speaker.setPriorityOffset(c.name ?? '', c.value ?? 0);
     if (c.cmd === 'refresh') await speaker.refreshLinks();
+    if (c.cmd === 'block') {
+      const until = performance.now() + (c.value ?? 0);
+      while (performance.now() < until) { /* held up: timers expire, packets wait in the socket */ }
+    }
     print({ ev: 'status', status: speaker.status(), stats: speaker.stats(), announced: announcer.sent });
   } catch (err) {
     print({ ev: 'command-error', error: String(err) });

@@ -48,6 +48,27 @@ export class FakeChannel implements VrrpChannel {
     this.joined = true;
   }
 
+  /**
+   * While set, packets wait in this channel's inbox as in a socket nobody reads (an event loop
+   * held up) until drain() or the flag is cleared.
+   */
+  holdReads = false;
+  readonly inbox: { bytes: Buffer; rx: { src: string; dst: string } }[] = [];
+  drains = 0;
+
+  drain(): number {
+    this.drains++;
+    const waiting = this.inbox.splice(0);
+    for (const p of waiting) this.inject(p.bytes, p.rx);
+    return waiting.length;
+  }
+
+  /** A packet arrived from the LAN: read at once, or queued while reads are held. */
+  arrive(bytes: Buffer, rx: { src: string; dst: string }): void {
+    if (this.holdReads) this.inbox.push({ bytes, rx });
+    else this.inject(bytes, rx);
+  }
+
   stats(): ChannelCounters {
     return { ...this.counters };
   }
@@ -96,7 +117,7 @@ export class FakeLan {
       if (dst === group ? !to.joined : !to.addresses.includes(dst)) continue;
       const packet = from.family === 'IPv4' ? encodeIpv4Packet({ src, dst }, vrrp) : vrrp;
       this.clock.setTimer(this.latencyMs, () => {
-        if (!to.closed) to.inject(packet, { src, dst });
+        if (!to.closed) to.arrive(packet, { src, dst });
       });
     }
   }

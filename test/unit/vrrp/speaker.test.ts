@@ -108,6 +108,32 @@ describe('VrrpSpeaker', () => {
     expect(master.signal.aborted).toBe(false);
   });
 
+  it('a backup whose socket was not read (event loop held up) reads the waiting adverts before a Master_Down expiry acts', async () => {
+    const { clock, lan, node } = setup();
+    const a = node('a', '10.0.0.1');
+    const b = node('b', '10.0.0.2');
+    await a.speaker.addInstance(spec({ priority: 255, vips: ['10.0.0.100/24'] })); // master at once
+    // b has the higher configured priority than a non-owner would, and no preempt: it must stay backup.
+    await b.speaker.addInstance(spec({ priority: 254, preempt: false, vips: ['10.0.0.100/24'] }));
+    await flush();
+    const rx = lan.channel('b');
+    rx.holdReads = true;
+    clock.advance(10_000); // ten adverts from a queue up unread; b's Master_Down timer expires again and again
+    await flush();
+    expect(b.speaker.status()[0]).toMatchObject({ state: 'backup', master: { address: '10.0.0.1' } });
+    expect(rx.drains).toBeGreaterThan(0);
+    expect(b.speaker.status()[0]!.counters.lateAdvertsHeeded).toBeGreaterThan(0);
+    expect(b.transitions.map((t) => t.to)).toEqual(['backup']);
+
+    // Nothing waiting (a is gone): the expiry acts as before.
+    await a.speaker.stop();
+    lan.unplugged.add('a');
+    rx.drain();
+    clock.advance(4000);
+    await flush();
+    expect(b.speaker.status()[0]!.state).toBe('master');
+  });
+
   it('sends adverts from the primary address to the multicast group, checksummed for that pair', async () => {
     const { clock, lan, node } = setup();
     const a = node('a', '10.0.0.1');
