@@ -19,10 +19,11 @@ import type { SchedulerProbe } from './schedulers.js';
 import { ModelSource, type SnapshotSource } from './source.js';
 import type { VrrpLeadership } from './vrrp-leadership.js';
 import type { BgpAnnouncer } from './bgp-announcer.js';
+import { holdUnchecked } from './bgp-settle.js';
 import { isSoleDirector } from './vrrp-specs.js';
 
 /** What a pass needs of BGP announcement (a BgpAnnouncer). */
-export type PassBgp = Pick<BgpAnnouncer, 'update' | 'drain'>;
+export type PassBgp = Pick<BgpAnnouncer, 'update' | 'drain' | 'announcing'>;
 
 /** What a pass needs of VRRP (a VrrpLeadership). */
 export type PassVrrp = Pick<VrrpLeadership, 'update' | 'leadership' | 'isMaster' | 'onChange' | 'stop' | 'followHealth'>;
@@ -86,6 +87,9 @@ export class Agent {
   private resync: NodeJS.Timeout | undefined;
   /** The pass that retries services backing off after a transient kernel error. */
   private retry: NodeJS.Timeout | undefined;
+  /** VIPs whose first announcement waits for health verdicts, and the pass that looks again. */
+  private held: string[] = [];
+  private heldRecheck: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly unsubscribeVrrp: (() => void) | undefined;
   private stopped = false;
@@ -247,7 +251,7 @@ export class Agent {
       throw e;
     });
     // Announce only now: the routers send a VIP's flows here once IPVS holds its service.
-    void this.o.bgp?.update(this.models.snapshot(), model, result.errors.length ? withoutFailed(model, desired, result) : desired);
+    if (this.o.bgp) this.announce(this.o.bgp, model, result.errors.length ? withoutFailed(model, desired, result) : desired);
     if (this.verifyQueue.length > 0) this.schedule(0); // the rest of the resync, a slice at a time
     clearTimeout(this.retry);
     if (result.retryInMs !== undefined && !this.stopped) this.retry = setTimeout(() => this.schedule(0), result.retryInMs).unref();
@@ -256,6 +260,23 @@ export class Agent {
     const level = result.errors.length ? 'warn' : 'debug';
     this.log[level]({ full, verified: verify.size, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, nftOps: result.nftOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
     this.o.onPass?.(pass);
+  }
+
+  /**
+   * Gives BIRD the VIPs to announce, holding back those not yet announced while a health check of
+   * theirs has no verdict (bgp-settle.ts). A failed first probe of a target that starts down is no
+   * health change and triggers no pass, so a pass looks again each second while any VIP waits.
+   */
+  private announce(bgp: PassBgp, model: ClusterModel, desired: NodeDesired): void {
+    const { desired: announce, held } = holdUnchecked(model, desired, bgp.announcing(), (k) => this.checker.get(k));
+    if (held.join() !== this.held.join()) {
+      if (held.length > 0) this.log.info({ held }, 'BGP: VIPs wait for a verdict of every health check of theirs before they are announced');
+      else if (this.held.length > 0) this.log.info({ released: this.held }, 'BGP: every health check has a verdict; VIPs announced');
+      this.held = held;
+    }
+    clearTimeout(this.heldRecheck);
+    if (held.length > 0 && !this.stopped) this.heldRecheck = setTimeout(() => this.schedule(0), 1000).unref();
+    void bgp.update(this.models.snapshot(), model, announce);
   }
 
   /** Reads the client-certificate Secrets when the services changed, or always (start, resync). */
@@ -285,6 +306,7 @@ export class Agent {
     clearTimeout(this.debounce);
     clearInterval(this.resync);
     clearTimeout(this.retry);
+    clearTimeout(this.heldRecheck);
     this.unsubscribe?.();
     this.unsubscribeVrrp?.();
     await this.running;

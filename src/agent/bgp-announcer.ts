@@ -53,6 +53,11 @@ export class BgpAnnouncer {
     return { group: this.want?.settings.group, sessions: this.states, announced: this.announced };
   }
 
+  /** The VIPs given to BIRD or about to be: a VIP in here is not held back again (bgp-settle.ts). */
+  announcing(): ReadonlySet<string> {
+    return new Set([...this.announced, ...(this.want?.announce ?? [])]);
+  }
+
   /** After a pass: what BIRD should announce now. Serialised; a later call supersedes a queued one. */
   update(snapshot: Pick<Snapshot, 'nodes'>, model: ClusterModel, desired: NodeDesired): Promise<void> {
     const groups = desired.bgp ?? [];
