@@ -23,7 +23,7 @@ import { holdUnchecked } from './bgp-settle.js';
 import { isSoleDirector } from './vrrp-specs.js';
 
 /** What a pass needs of BGP announcement (a BgpAnnouncer). */
-export type PassBgp = Pick<BgpAnnouncer, 'update' | 'drain' | 'announcing'>;
+export type PassBgp = Pick<BgpAnnouncer, 'update' | 'drain' | 'announcing' | 'draining'>;
 
 /** What a pass needs of VRRP (a VrrpLeadership). */
 export type PassVrrp = Pick<VrrpLeadership, 'update' | 'leadership' | 'isMaster' | 'onChange' | 'stop' | 'followHealth'>;
@@ -32,6 +32,8 @@ export interface AgentPass {
   model: ClusterModel;
   desired: NodeDesired;
   result: ReconcileResult;
+  /** BGP groups: the VIPs this pass gave BIRD to announce (none while draining). */
+  announced?: ReadonlySet<string>;
 }
 
 export interface AgentOptions {
@@ -251,11 +253,11 @@ export class Agent {
       throw e;
     });
     // Announce only now: the routers send a VIP's flows here once IPVS holds its service.
-    if (this.o.bgp) this.announce(this.o.bgp, model, result.errors.length ? withoutFailed(model, desired, result) : desired);
+    const announced = this.o.bgp ? this.announce(this.o.bgp, model, result.errors.length ? withoutFailed(model, desired, result) : desired) : undefined;
     if (this.verifyQueue.length > 0) this.schedule(0); // the rest of the resync, a slice at a time
     clearTimeout(this.retry);
     if (result.retryInMs !== undefined && !this.stopped) this.retry = setTimeout(() => this.schedule(0), result.retryInMs).unref();
-    const pass = { model, desired, result };
+    const pass: AgentPass = { model, desired, result, ...(announced ? { announced } : {}) };
     this.lastPass = pass;
     const level = result.errors.length ? 'warn' : 'debug';
     this.log[level]({ full, verified: verify.size, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, nftOps: result.nftOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
@@ -267,7 +269,7 @@ export class Agent {
    * theirs has no verdict (bgp-settle.ts). A failed first probe of a target that starts down is no
    * health change and triggers no pass, so a pass looks again each second while any VIP waits.
    */
-  private announce(bgp: PassBgp, model: ClusterModel, desired: NodeDesired): void {
+  private announce(bgp: PassBgp, model: ClusterModel, desired: NodeDesired): ReadonlySet<string> {
     const { desired: announce, held } = holdUnchecked(model, desired, bgp.announcing(), (k) => this.checker.get(k));
     if (held.join() !== this.held.join()) {
       if (held.length > 0) this.log.info({ held }, 'BGP: VIPs wait for a verdict of every health check of theirs before they are announced');
@@ -277,6 +279,7 @@ export class Agent {
     clearTimeout(this.heldRecheck);
     if (held.length > 0 && !this.stopped) this.heldRecheck = setTimeout(() => this.schedule(0), 1000).unref();
     void bgp.update(this.models.snapshot(), model, announce);
+    return new Set(bgp.draining ? [] : (announce.bgp ?? []).flatMap((g) => g.serving));
   }
 
   /** Reads the client-certificate Secrets when the services changed, or always (start, resync). */

@@ -30,7 +30,7 @@ interface Want {
 
 export class BgpAnnouncer {
   private want: Want | undefined;
-  private draining = false;
+  private withdrawing = false;
   private chain: Promise<void> = Promise.resolve();
   private poll: NodeJS.Timeout | undefined;
   private states: BgpSessionState[] = [];
@@ -51,6 +51,11 @@ export class BgpAnnouncer {
   /** Session states as last read, and the routes given to BIRD. */
   status(): { group: string | undefined; sessions: BgpSessionState[]; announced: string[] } {
     return { group: this.want?.settings.group, sessions: this.states, announced: this.announced };
+  }
+
+  /** Stopping: every route withdrawn whatever the passes say. */
+  get draining(): boolean {
+    return this.withdrawing;
   }
 
   /** The VIPs given to BIRD or about to be: a VIP in here is not held back again (bgp-settle.ts). */
@@ -87,7 +92,7 @@ export class BgpAnnouncer {
           }
       return;
     }
-    const announce = this.draining ? [] : want.announce;
+    const announce = this.withdrawing ? [] : want.announce;
     const passwords = await this.passwords(want.settings);
     const outcome = await this.o.daemon.apply(birdConfig({ settings: want.settings, announce, passwords }));
     this.running = true;
@@ -127,7 +132,7 @@ export class BgpAnnouncer {
     });
     if (text === undefined) {
       // BIRD is gone (killed, crashed): start it again with what it should announce.
-      if (!this.draining && !(await this.o.daemon.alive())) void this.enqueue();
+      if (!this.withdrawing && !(await this.o.daemon.alive())) void this.enqueue();
       return;
     }
     const next = sessionStates(text, want.settings.peers.map((p) => p.address));
@@ -143,7 +148,7 @@ export class BgpAnnouncer {
    * the flows to the other directors (mh + sloppy TCP keep them), then stop BIRD.
    */
   async drain(): Promise<void> {
-    this.draining = true;
+    this.withdrawing = true;
     const want = this.want;
     await this.enqueue();
     if (want && this.running) {

@@ -37,6 +37,7 @@ interface ServiceEntry {
   model: ServiceModel | undefined;
   errors: string;
   vrrpState: DirectorView['vrrpState'];
+  announced: boolean | undefined;
   view: DirectorView;
   contributions: Contribution[];
 }
@@ -75,6 +76,7 @@ export class NodeViews {
     }
     const held = new Set(pass.desired.addresses.map((a) => a.address));
     const vrrpStates = new Map<string, DirectorView['vrrpState']>();
+    const bgpGroups = new Set((pass.desired.bgp ?? []).map((g) => g.group));
     const dirtyRealServers = new Set<string>();
     const seen = new Set<string>();
     for (const c of pass.desired.services) {
@@ -83,12 +85,16 @@ export class NodeViews {
       const errors = (errorsBy.get(c.key) ?? []).join('; ').slice(0, 4096);
       const vrrpState = this.vrrpState(c, model, held, vrrpStates);
       const reason = reasonBy.get(c.key);
+      const announced = bgpGroups.has(c.group) && model
+        ? model.vips.length > 0 && model.vips.every((v) => pass.announced?.has(v.vip) ?? false)
+        : undefined;
       const prev = this.services.get(c.key);
-      if (prev && prev.compiled === c && prev.model === model && prev.errors === errors && prev.vrrpState === vrrpState && prev.view.reason === reason) continue;
+      if (prev && prev.compiled === c && prev.model === model && prev.errors === errors && prev.vrrpState === vrrpState && prev.announced === announced && prev.view.reason === reason) continue;
       const view: DirectorView = {
         node: this.node,
         ...(errors === '' && c.generation !== undefined ? { programmedGeneration: c.generation } : {}),
         vrrpState,
+        ...(announced !== undefined ? { announced } : {}),
         healthy: c.healthy,
         total: c.backends.length,
         liveWeight: c.liveWeight,
@@ -101,7 +107,7 @@ export class NodeViews {
       view.lastTransitionTime = transition ? now : (prev.view.lastTransitionTime ?? now);
       const contributions = this.contributions(c, model);
       this.replaceContributions(c.key, prev?.contributions ?? [], contributions, dirtyRealServers);
-      this.services.set(c.key, { compiled: c, model, errors, vrrpState, view, contributions });
+      this.services.set(c.key, { compiled: c, model, errors, vrrpState, announced, view, contributions });
       if (!prev || JSON.stringify(prev.view) !== JSON.stringify(view)) changes.services.set(c.key, view);
     }
     for (const [key, e] of this.services) {

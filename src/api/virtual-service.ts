@@ -314,6 +314,10 @@ export const DirectorView = z
       .optional()
       .describe('The .metadata.generation this director last programmed into its kernel.'),
     vrrpState: z.enum(vrrpStates).optional().describe('VRRP state of this director for the service VIP.'),
+    announced: z
+      .boolean()
+      .optional()
+      .describe('BGP groups only: this director gives the routers a route to the service VIP. False while it has no live real server, its health checks have not all answered since it started, the kernel refused the service, or it drains before stopping.'),
     healthy: z.int().min(0).optional().describe('Healthy real servers seen by this director.'),
     total: z.int().min(0).optional().describe('Real servers known to this director.'),
     liveWeight: z.int().min(0).optional().describe('Sum of the weights of the healthy real servers seen by this director (what quorum is compared with).'),

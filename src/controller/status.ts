@@ -92,6 +92,9 @@ export function serviceStatus(
   const quorum = model.spec?.quorum ?? defaultQuorum;
   // The agents hold quorum's state (hysteresis needs the past): the master's view, else any.
   const quorumView = masterView ?? counted.find((v) => v.quorumLost !== undefined);
+  // BGP groups (active-active): the directors that give the routers a route to the VIP.
+  const bgpViews = counted.filter((v) => v.announced !== undefined);
+  const announcing = bgpViews.filter((v) => v.announced).map((v) => v.node).sort();
   // Directors whose kernel refuses this service for good (a scheduler it lacks, ...): only they know.
   const refused = counted
     .filter((v) => v.reason && !programmed.includes(v))
@@ -128,12 +131,19 @@ export function serviceStatus(
     else if (healthy === 0) ready = { type: 'Ready', status: 'False', reason: 'NoHealthyBackends', message: `none of ${total} real servers passes its health check` };
     else if (quorumView?.quorumLost)
       ready = { type: 'Ready', status: 'False', reason: 'QuorumNotMet', message: quorumLostMessage(quorumView, quorum, model.spec?.sorryServer !== undefined) };
+    else if (bgpViews.length > 0 && announcing.length === 0)
+      ready = {
+        type: 'Ready',
+        status: 'False',
+        reason: 'NotAnnounced',
+        message: `no director announces the VIP over BGP (${list(bgpViews.map((v) => v.node).sort())}: no live real server, health checks still answering, or draining)`,
+      };
     else
       ready = {
         type: 'Ready',
         status: 'True',
         reason: 'Ready',
-        message: `${healthy}/${total} real servers healthy${master ? `, master ${master}` : ''}`,
+        message: `${healthy}/${total} real servers healthy${master ? `, master ${master}` : ''}${announcing.length > 0 ? `, announced by ${list(announcing)}` : ''}`,
       };
   }
 
@@ -141,6 +151,10 @@ export function serviceStatus(
   if (blocking.length === 0 && programmed.length > 0 && programmed.length < model.directors.length) {
     const behind = model.directors.filter((d) => !programmed.some((v) => v.node === d));
     degradedBy.push({ reason: 'PartiallyProgrammed', message: `generation ${generation} not yet programmed on ${list(behind)}` });
+  }
+  if (announcing.length > 0 && announcing.length < bgpViews.length) {
+    const silent = bgpViews.filter((v) => !v.announced).map((v) => v.node).sort();
+    degradedBy.push({ reason: 'PartiallyAnnounced', message: `not announced over BGP by ${list(silent)}` });
   }
   if (masters.length > 1) degradedBy.push({ reason: 'SplitBrain', message: `several directors are VRRP master: ${list(masters)}` });
   if (blocking.length === 0 && healthy > 0 && healthy < total) degradedBy.push({ reason: 'BackendsUnhealthy', message: `${total - healthy} of ${total} real servers fail their health check` });

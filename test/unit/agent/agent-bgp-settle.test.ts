@@ -21,6 +21,7 @@ const snap = snapshot({
 
 class RecordingBgp implements PassBgp {
   readonly serving: string[][] = [];
+  readonly draining = false;
   async update(_s: unknown, _m: unknown, desired: { bgp?: { serving: string[] }[] }): Promise<void> {
     this.serving.push(desired.bgp?.[0]?.serving ?? []);
   }
@@ -55,9 +56,11 @@ describe('Agent: the first BGP announcement of a VIP waits for every health verd
     };
     const checker = new HealthChecker({ probe, random: () => 0 });
     const bgp = new RecordingBgp();
+    let lastAnnounced: ReadonlySet<string> | undefined;
     const ipvs = new FakeIpvsClient({ schedulers: ['mh', 'wlc'] });
     agent = new Agent({
       node: 'd1', source: { snapshot: () => snap, onChange: () => () => undefined }, checker, bgp, resyncMs: 3_600_000,
+      onPass: (p) => { lastAnnounced = p.announced; },
       reconciler: new Reconciler({ ipvs, link: new FakeLinkClient(), sysctl: new FakeSysctl(), store: new MemoryOwnershipStore() }),
     });
     await agent.start();
@@ -66,10 +69,12 @@ describe('Agent: the first BGP announcement of a VIP waits for every health verd
     await agent.pass();
     expect(bgp.serving.at(-1)).toEqual([]);
     expect(bgp.serving.every((s) => s.length === 0)).toBe(true);
+    expect([...lastAnnounced!]).toEqual([]); // what the status entry's `announced` reads
     await new Promise((r) => setTimeout(r, 300)); // no pass pending any more
     // The third one's first probe fails: no health change (it started down), so no pass of its
     // own; the agent looks again while a VIP waits, and announces it.
     release!({ ok: false, latencyMs: 1, reason: 'connect ECONNREFUSED' });
     await waitFor('the VIP announced', () => bgp.serving.at(-1)?.join() === VIP, 5000);
+    expect([...lastAnnounced!]).toEqual([VIP]);
   });
 });

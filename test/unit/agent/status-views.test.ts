@@ -43,6 +43,25 @@ describe('NodeViews', () => {
     expect(views.realServer('shop/web-2')).toEqual({ node: 'd1', healthy: true, lastTransitionTime: 't1' });
   });
 
+  it('BGP groups: says whether this director announces the VIP, and reports when that changes', () => {
+    const bgpModel = resolve(snapshot({
+      directorGroups: [dg('g1', { announce: 'BGP', bgp: { localASN: 65011, peers: [{ address: '10.0.0.1', asn: 65000 }] } } as never)],
+      virtualServices: [web('shop', 'web', '192.168.10.100', { scheduler: 'mh', forwarding: { method: 'DR' } })],
+      realServers: [rs('shop', 'web-1', { address: '10.1.0.1' }, { app: 'web' })],
+      nodes: [node('d1', { 'lvs.dev/director': 'g1' })],
+    }));
+    const bgpPass = (announced: string[]): AgentPass => ({
+      model: bgpModel, desired: compile(bgpModel, 'd1', () => true, () => false), announced: new Set(announced),
+      result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, nftOps: 0, foreign: [], errors: [], durationMs: 1 },
+    });
+    const views = new NodeViews('d1');
+    expect(views.update(bgpPass([]), 't1').services.get('shop/web')).toMatchObject({ announced: false });
+    expect(views.update(bgpPass([]), 't2').services.size).toBe(0);
+    expect(views.update(bgpPass(['192.168.10.100']), 't3').services.get('shop/web')).toMatchObject({ announced: true });
+    // A VRRP group's entries carry no such field.
+    expect(new NodeViews('d1').update(pass(() => true), 't1').services.get('shop/web')).not.toHaveProperty('announced');
+  });
+
   it('shows errors and withholds programmedGeneration for a service the kernel refused', () => {
     const views = new NodeViews('d1');
     views.update(pass(() => true), 't1');

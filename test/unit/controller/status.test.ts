@@ -125,6 +125,25 @@ describe('serviceStatus', () => {
     expect(cond(fields.conditions, 'Stalled')?.status).toBe('False');
   });
 
+  it('BGP groups: Ready needs a director that announces the VIP; Degraded names those that do not', () => {
+    const bgp = (a: boolean, b: boolean) => [
+      view('dir-a', { programmedGeneration: 4, healthy: 2, liveWeight: 2, quorumLost: false, announced: a }),
+      view('dir-b', { programmedGeneration: 4, healthy: 2, liveWeight: 2, quorumLost: false, announced: b }),
+    ];
+    const none = serviceStatus(web1, bgp(false, false), undefined, T0).fields.conditions;
+    expect(cond(none, 'Ready')).toMatchObject({
+      status: 'False', reason: 'NotAnnounced',
+      message: 'no director announces the VIP over BGP (dir-a, dir-b: no live real server, health checks still answering, or draining)',
+    });
+    const one = serviceStatus(web1, bgp(false, true), undefined, T0).fields.conditions;
+    expect(cond(one, 'Ready')).toMatchObject({ status: 'True', message: '2/2 real servers healthy, announced by dir-b' });
+    expect(cond(one, 'Degraded')).toMatchObject({ status: 'True', reason: 'PortMappingNotSupported' });
+    expect(cond(one, 'Degraded')?.message).toContain('not announced over BGP by dir-a');
+    const both = serviceStatus(web1, bgp(true, true), undefined, T0).fields.conditions;
+    expect(cond(both, 'Ready')?.message).toBe('2/2 real servers healthy, announced by dir-a, dir-b');
+    expect(cond(both, 'Degraded')?.message).not.toContain('announced');
+  });
+
   it('the conflict loser: Ready and Programmed False with reason Conflict naming the holder', () => {
     const { fields } = serviceStatus(svcModel(m, 'shop/copy'), [view('dir-a', { programmedGeneration: 1 })], undefined, T0);
     expect(cond(fields.conditions, 'Ready')).toMatchObject({ status: 'False', reason: 'Conflict' });
