@@ -81,6 +81,14 @@ describe('active-active directors behind ECMP, announced over BGP by BIRD', () =
     await lab.startAgent('d3');
     const ms = await lab.waitNexthops([1, 2, 3], t);
     console.log(`bgp-figures d3 back: announced ${ms} ms after its agent started`);
+    // Its real servers start down and come up check by check: the VIP went to BIRD only once all
+    // three had their verdict, so d3 hashes over the same servers as d1 and d2 (the agent's log).
+    const log = lab.agents.get('d3')!.log().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; time?: string; announce?: string[] });
+    const ups = log.filter((l) => l.msg === 'target up').map((l) => Date.parse(l.time!));
+    const announced = log.find((l) => l.msg === 'BGP: BIRD configured' && (l.announce ?? []).includes(VIP));
+    expect(ups.length, 'three real servers up on d3').toBe(3);
+    expect(announced, 'the announcement in the log').toBeDefined();
+    expect(Date.parse(announced!.time!)).toBeGreaterThanOrEqual(Math.max(...ups));
     await new Promise((r) => setTimeout(r, 2000));
     const l = await losses('return d3');
     expect(l.lost + l.silent).toBe(0);
