@@ -211,13 +211,21 @@ export class EcmpLab {
     const state = join(this.dir, name);
     mkdirSync(state, { recursive: true });
     const [cmd, ...args] = this.directors.get(name)!.command(process.execPath, ['--import', 'tsx', directorProc, name, join(this.dir, 'm.yaml'), state, JSON.stringify(this.nodes())]);
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: projectRoot });
+    // Info from every component (health transitions among them): tests read the agent's log.
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: projectRoot, env: { ...process.env, LOG_LEVEL: 'info' } });
     this.procs.push(child);
+    // Kept whole (a few hundred KB at most): tests read the agent's log from its start. Two
+    // buffers: chunks of one stream must not be cut by lines of the other.
     let log = '';
-    child.stderr!.on('data', (b: Buffer) => { log = (log + b.toString()).slice(-20000); });
-    this.agents.set(name, { child, log: () => log });
+    let out = '';
+    child.stderr!.on('data', (b: Buffer) => { log = (log + b.toString()).slice(-2_000_000); });
+    this.agents.set(name, { child, log: () => `${log}\n${out}` });
     await new Promise<void>((res, rej) => {
-      createInterface({ input: child.stdout! }).on('line', (l) => { if (l.startsWith('ready')) res(); });
+      // stdout: the daemon's own "ready" and the component loggers (health checks among them).
+      createInterface({ input: child.stdout! }).on('line', (l) => {
+        if (l.startsWith('ready')) res();
+        out = (out + l + '\n').slice(-2_000_000);
+      });
       child.once('exit', (c) => rej(new Error(`agent ${name} exited (${c}):\n${log}`)));
     });
   }
