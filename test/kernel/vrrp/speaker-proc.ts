@@ -51,8 +51,15 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
     if (c.cmd === 'offset') speaker.setPriorityOffset(c.name ?? '', c.value ?? 0);
     if (c.cmd === 'refresh') await speaker.refreshLinks();
     if (c.cmd === 'block') {
-      const until = performance.now() + (c.value ?? 0);
-      while (performance.now() < until) { /* held up: timers expire, packets wait in the socket */ }
+      // From setImmediate (the check phase), not from this stdin callback (the poll phase, where
+      // a VRRP socket made ready in the same epoll batch would be read right after it): the next
+      // loop turn then runs the overdue Master_Down timer before it polls any socket, as after a
+      // stall anywhere else in the agent.
+      await new Promise<void>((done) => setImmediate(() => {
+        const until = performance.now() + (c.value ?? 0);
+        while (performance.now() < until) { /* held up: timers expire, packets wait in the socket */ }
+        done();
+      }));
     }
     print({ ev: 'status', status: speaker.status(), stats: speaker.stats(), announced: announcer.sent });
   } catch (err) {
