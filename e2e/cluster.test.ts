@@ -408,7 +408,9 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const foreign = '-A -f 4242 -s rr';
     await env.onNode(survivor, `ipvsadm ${foreign}`);
     expect((await env.onNode(rs2, arpIgnore)).trim()).toBe('1');
+    const uninstallAt = Date.now();
     await env.helm(['uninstall', release.name, '-n', release.namespace, '--wait', '--timeout', '5m']);
+    console.log(`e2e-figures ${JSON.stringify({ what: 'helm uninstall --wait', ms: Date.now() - uninstallAt })}`);
     const nodes = [...env.config.directors, ...env.config.realServers.map((r) => r.node)].filter((n) => n !== crashed);
     for (const name of nodes) {
       const ours = async (): Promise<string[]> => (await env.onNode(name, 'ipvsadm -Sn')).split('\n').filter((l) => l.trim() && !l.startsWith(foreign));
@@ -424,5 +426,6 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     expect((await env.onNode(rs2, arpIgnore)).trim()).toBe(arpIgnoreBefore);
     expect(await env.onNode(survivor, 'ipvsadm -Sn')).toContain(foreign);
     await env.onNode(survivor, 'ipvsadm -D -f 4242');
-  });
+    // Its own bounds (helm's 5 min, 3 min per node) say what went wrong; the 3 min default cut them.
+  }, 1_200_000);
 });
