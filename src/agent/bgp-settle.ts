@@ -31,6 +31,8 @@ export function holdUnchecked(
   verdict: (checkKey: string) => CheckVerdict | undefined,
 ): SettleResult {
   if (!desired.bgp) return { desired, held: [] };
+  // Steady state: every servable VIP is announced already, and nothing needs looking at.
+  if (desired.bgp.every((g) => g.serving.every((v) => announcing.has(v)))) return { desired, held: [] };
   const held = new Set<string>();
   const unsettledVips = new Set<string>();
   for (const c of desired.services) {
