@@ -417,6 +417,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
       // An exec through the kubelet can fail for a moment on a loaded node ("no route to host" to
       // its kubelet was seen once): asked again until the bound, not taken as an answer.
       const empty = await waitFor(async () => (await ours().catch(() => ['(exec failed)'])).length === 0, 180_000);
+      if (!empty && lab) console.log(`e2e-diagnose helm uninstall:\n${await lab.describeNode(name)}`);
       expect(empty, `${name}: IPVS left ${JSON.stringify(await ours().catch((e: Error) => [e.message]))}`).toBe(true);
       const addrs = await env.onNode(name, 'ip -o addr');
       expect(addrs, name).not.toContain(` ${drVip}/`);

@@ -24,8 +24,19 @@ const nodes: SiteNode[] = [{ name: 'd1', host: 11 }, { name: 'd2', host: 12 }, r
 export interface LabClusterFile {
   /** The cluster file to hand the suite (E2E_CLUSTER). */
   path: string;
+  /**
+   * What the lab sees of a node without its network (its kernel process, and a script run through
+   * the node's control files): for the log when its kubelet cannot be reached.
+   */
+  describeNode(name: string): Promise<string>;
   destroy(): Promise<void>;
 }
+
+const noNetworkView = [
+  'uptime', 'ip -o link', 'ip -o addr', 'ip route', 'ip neigh',
+  'sysctl net.ipv4.conf.all.arp_ignore net.ipv4.conf.all.arp_announce net.ipv4.conf.eth0.arp_ignore net.ipv4.conf.lo.arp_ignore',
+  'free -m', 'ps -eo pid,stat,etime,time,rss,args --sort=-time | head -15',
+].map((c) => `echo "# ${c.replace(/"/g, '')}"; ${c} 2>&1`).join('; ');
 
 /** Boots the lab cluster and writes its cluster file; the product is not installed (the suite does that). */
 export async function bootLabCluster(name: string, progress: (l: string) => void): Promise<LabClusterFile> {
@@ -53,7 +64,16 @@ export async function bootLabCluster(name: string, progress: (l: string) => void
     };
     const path = join(site.lab.dir, 'e2e-cluster.json');
     writeFileSync(path, JSON.stringify(config, null, 2));
-    return { path, destroy: () => site.destroy() };
+    const describeNode = async (name: string): Promise<string> => {
+      const node = site.nodes.get(name);
+      if (!node) return `no lab node ${name}`;
+      let alive = true;
+      try { process.kill(node.uml.pid, 0); } catch { alive = false; }
+      const head = `lab node ${name}: kernel process ${node.uml.pid} ${alive ? 'running' : 'gone'}; its last console line: ${node.uml.cause()} (console: ${node.uml.logDir}/console.log)`;
+      if (!alive) return head;
+      return `${head}\n${await node.exec(noNetworkView, 20_000).catch((e: Error) => `the node did not run a script either: ${e.message}`)}`;
+    };
+    return { path, describeNode, destroy: () => site.destroy() };
   } catch (err) {
     await site.destroy();
     throw err;

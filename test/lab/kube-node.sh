@@ -23,6 +23,12 @@ mount -t tmpfs tmpfs /var/log
 # must be this node's, as on a real node, not the host's directory shared by every lab node.
 mount -t tmpfs tmpfs /var/lib
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# The node's own services (containerd and its shims, kubelet, kube-proxy, this loop) share one
+# cgroup, as under systemd's system.slice: left in the root cgroup each would weigh as much as all
+# of kubepods, and the pods would starve whenever kubelet and containerd are busy.
+echo '+cpu +memory +pids' > /sys/fs/cgroup/cgroup.subtree_control
+mkdir -p /sys/fs/cgroup/system.slice
+echo $$ > /sys/fs/cgroup/system.slice/cgroup.procs
 mount --make-rshared /
 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 # cAdvisor needs a clock speed, and UML's /proc/cpuinfo has none: kubelet would refuse to start.

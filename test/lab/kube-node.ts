@@ -22,6 +22,8 @@ export interface KubeNodeOptions {
   nics?: { bridge: string; cidr: string }[];
   /** Shell lines run before the node's services start (routes, addresses of the site's network). */
   setup?: string[];
+  /** Where to say that the node's kernel ended without being stopped or crashed on purpose. */
+  progress?: (line: string) => void;
 }
 
 export interface KubeNodeHandle {
@@ -67,16 +69,23 @@ export async function startKubeNode(lab: LabCluster, name: string, address: stri
     echo: null,
     timeoutMs: 3 * 60 * 60_000,
   });
-  uml.result.catch(() => undefined);
+  // A node whose kernel ends unasked (a panic, the host's OOM killer) only shows as "no route to
+  // host" to its kubelet: say so where the test's log shows it, with the kernel's last words.
+  let asked = false;
+  uml.result.then(
+    () => { if (!asked) o.progress?.(`lab: node ${name}'s kernel halted unasked (console: ${uml.logDir}/console.log)`); },
+    (err: Error) => { if (!asked) o.progress?.(`lab: node ${name}'s kernel died: ${err.message}`); },
+  );
   const exec = fileExec(dir, name, uml);
   const handle: KubeNodeHandle = {
     name, address, uml, podCidr, exec,
     async stop() {
+      asked = true;
       writeFileSync(join(dir, 'stop'), '');
       await Promise.race([uml.result.catch(() => undefined), new Promise((r) => setTimeout(r, 30_000))]);
       await uml.release();
     },
-    crash: () => uml.kill(),
+    crash: () => { asked = true; uml.kill(); },
   };
   lab.adopt(handle);
   await waitForFile(join(dir, 'started'), 10 * 60_000, uml);

@@ -101,7 +101,7 @@ export async function createSite(o: SiteOptions): Promise<Site> {
     await Promise.all(o.nodes.map(async (n) => {
       const address = `${o.subnet}.${n.host}`;
       const h = await startKubeNode(lab, n.name, address, {
-        images: [pause, image.tar], memMb: o.memMb, labels: n.labels ?? {}, nics: n.nics ?? [], setup: n.setup ?? [],
+        images: [pause, image.tar], memMb: o.memMb, labels: n.labels ?? {}, nics: n.nics ?? [], setup: n.setup ?? [], progress: say,
       });
       nodes.set(n.name, h);
       say(`lab: node ${n.name} (${address}) Ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -44,6 +44,10 @@ export function serverPod(s: ServerSpec, labels: Record<string, string>, extra: 
         securityContext: { runAsUser: 0 },
         env: [{ name: 'NAME', valueFrom: { fieldRef: { fieldPath: s.nameFrom } } }],
         volumeMounts: mounts,
+        // A CPU request, as a served workload has: without one the pod is BestEffort (cgroup
+        // cpu.weight 1), and on a one-CPU lab node a starting agent pod (Burstable) held it off
+        // the CPU for seconds, so accepted connections went unanswered (helm upgrade drill).
+        resources: { requests: { cpu: '100m', memory: '32Mi' } },
         ...probe,
       }],
       volumes,
