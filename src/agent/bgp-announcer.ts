@@ -20,7 +20,17 @@ export interface BgpAnnouncerOptions {
   registry?: Registry;
   /** How often session state is read back. */
   pollMs?: number;
+  /** Told when the sessions, the routes or the drain change (undefined: no BGP group here). */
+  onStatus?: (status: BgpStatus | undefined) => void;
   log: Logger;
+}
+
+/** What this director's speaker does now: its sessions as last read and the routes given to BIRD. */
+export interface BgpStatus {
+  group: string | undefined;
+  sessions: BgpSessionState[];
+  announced: string[];
+  draining: boolean;
 }
 
 interface Want {
@@ -38,6 +48,7 @@ export class BgpAnnouncer {
   private running = false;
   private readonly up: Gauge | undefined;
   private readonly routes: Gauge | undefined;
+  private told = '';
 
   constructor(private readonly o: BgpAnnouncerOptions) {
     if (o.registry) {
@@ -49,8 +60,17 @@ export class BgpAnnouncer {
   }
 
   /** Session states as last read, and the routes given to BIRD. */
-  status(): { group: string | undefined; sessions: BgpSessionState[]; announced: string[] } {
-    return { group: this.want?.settings.group, sessions: this.states, announced: this.announced };
+  status(): BgpStatus {
+    return { group: this.want?.settings.group, sessions: this.states, announced: this.announced, draining: this.withdrawing };
+  }
+
+  /** Tells onStatus when what status() says has changed since it last told. */
+  private tell(): void {
+    const now = this.want && this.running ? this.status() : undefined;
+    const key = JSON.stringify(now ?? null);
+    if (key === this.told) return;
+    this.told = key;
+    this.o.onStatus?.(now);
   }
 
   /** Stopping: every route withdrawn whatever the passes say. */
@@ -89,7 +109,8 @@ export class BgpAnnouncer {
         this.states = [];
         this.announced = [];
         this.o.log.info('BGP: no BGP group on this director any more; BIRD stopped');
-          }
+      }
+      this.tell();
       return;
     }
     const announce = this.withdrawing ? [] : want.announce;
@@ -102,6 +123,7 @@ export class BgpAnnouncer {
     this.announced = [...announce];
     this.startPolling();
     await this.readSessions();
+    this.tell();
   }
 
   private async passwords(s: NodeBgpSettings): Promise<Map<string, string>> {
@@ -141,6 +163,7 @@ export class BgpAnnouncer {
       if (!before || established(before) !== established(s)) this.o.log.info({ group: want.settings.group, peer: s.peer, state: s.state, info: s.info }, established(s) ? 'BGP session established' : 'BGP session not established');
     }
     this.states = next;
+    this.tell();
   }
 
   /**
@@ -159,6 +182,8 @@ export class BgpAnnouncer {
     this.poll = undefined;
     if (this.running) await this.o.daemon.stop();
     this.running = false;
+    // No speaker here any more: the group's status loses this director's entry.
+    this.tell();
     this.up?.reset();
     this.routes?.reset();
   }

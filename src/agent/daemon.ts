@@ -124,7 +124,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     heartbeat = new NodeHeartbeat({ leases: clients.leases, namespace: o.leaseNamespace ?? 'lvs-system', node: o.node, log: o.log.child({ component: 'heartbeat' }) });
     heartbeat.start();
     events = new EventRecorder({ events: clients.events, controller: 'lvs.dev/agent', instance: o.node, log: o.log.child({ component: 'events' }) });
-    reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, realServers: clients.realServers, events, vrrpState: (group, vips) => vrrp?.stateOf(group, vips), ...(o.statusQps ? { writesPerSecond: o.statusQps } : {}), log: o.log.child({ component: 'status' }) });
+    reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, realServers: clients.realServers, directorGroups: clients.directorGroups, events, vrrpState: (group, vips) => vrrp?.stateOf(group, vips), ...(o.statusQps ? { writesPerSecond: o.statusQps } : {}), log: o.log.child({ component: 'status' }) });
   } else if (o.manifests) {
     const files = new FileSource(o.manifests.files, o.manifests.nodes);
     await files.reload();
@@ -150,6 +150,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   // BGP groups: BIRD runs only while this node directs one; started by the first pass that needs it.
   const bgp = new BgpAnnouncer({
     node: o.node, registry: metrics.registry, readSecret: readSecretData ? secretKeyReader(readSecretData) : undefined, log: o.log.child({ component: 'bgp' }),
+    onStatus: (s) => reporter?.reportBgp(s),
     daemon: new BirdDaemon({ dir: join(o.stateDir, 'bird'), ...o.bird, log: o.log.child({ component: 'bird' }) }),
   });
   // VRRP is a step of the agent's passes (it starts no instance before the first one) and stops with it.

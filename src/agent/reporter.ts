@@ -2,8 +2,10 @@
 import pThrottle from 'p-throttle';
 import type { Logger } from 'pino';
 import { apiVersion } from '../api/index.js';
+import { established } from '../bgp/index.js';
 import type { HealthChange } from '../health/index.js';
 import type { EventRecorder } from '../kube/index.js';
+import type { BgpStatus } from './bgp-announcer.js';
 import type { AgentPass } from './agent.js';
 import { NodeViews, type FailureReasons } from './status-views.js';
 import { StatusWriter, type StatusTarget } from './status-writer.js';
@@ -13,6 +15,8 @@ export interface ReporterOptions {
   node: string;
   virtualServices: StatusTarget;
   realServers: StatusTarget;
+  /** DirectorGroups' /status, for this director's BGP sessions (status.bgp[]). */
+  directorGroups?: StatusTarget;
   events?: EventRecorder;
   reasons?: FailureReasons;
   /** The real VRRP state per group (VrrpLeadership.stateOf). */
@@ -31,13 +35,16 @@ export class StatusReporter {
   private readonly views: NodeViews;
   readonly vsWriter: StatusWriter;
   readonly rsWriter: StatusWriter;
+  readonly dgWriter: StatusWriter | undefined;
   private lastPass: AgentPass | undefined;
+  private bgpGroup: string | undefined;
 
   constructor(private readonly o: ReporterOptions) {
     const throttle = pThrottle({ limit: o.writesPerSecond ?? 50, interval: 1000 });
     const common = { fieldManager: `lvs-agent/${o.node}`, log: o.log, throttle, ...(o.minIntervalMs !== undefined ? { minIntervalMs: o.minIntervalMs } : {}) };
     this.vsWriter = new StatusWriter(o.virtualServices, common);
     this.rsWriter = new StatusWriter(o.realServers, common);
+    this.dgWriter = o.directorGroups ? new StatusWriter(o.directorGroups, common) : undefined;
     this.views = new NodeViews(o.node, o.reasons, o.vrrpState);
   }
 
@@ -47,6 +54,27 @@ export class StatusReporter {
     const changes = this.views.update(pass, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
     for (const [key, view] of changes.services) this.vsWriter.set(key, view ? { directors: [view] } : {});
     for (const [key, view] of changes.realServers) this.rsWriter.set(key, view ? { directors: [view] } : {});
+  }
+
+  /**
+   * This director's BGP speaker into its group's status.bgp[]; undefined (no BGP group any more)
+   * releases the entry. Moving to another group releases the old group's entry.
+   */
+  reportBgp(bgp: BgpStatus | undefined): void {
+    const w = this.dgWriter;
+    if (!w) return;
+    const group = bgp?.group;
+    if (this.bgpGroup && this.bgpGroup !== group) w.set(this.bgpGroup, {});
+    this.bgpGroup = group;
+    if (!bgp || !group) return;
+    w.set(group, {
+      bgp: [{
+        node: this.o.node,
+        sessions: bgp.sessions.map((x) => ({ peer: x.peer, state: x.state, info: x.info, established: established(x) })),
+        announced: [...bgp.announced].sort(),
+        ...(bgp.draining ? { draining: true } : {}),
+      }],
+    });
   }
 
   /** An Event on the RealServer (or VirtualService for Service-backed servers) for each health transition. */
@@ -70,15 +98,16 @@ export class StatusReporter {
 
   /** Status writes wanted and not yet done (rate limit, API server away). */
   pending(): number {
-    return this.vsWriter.pending() + this.rsWriter.pending();
+    return this.vsWriter.pending() + this.rsWriter.pending() + (this.dgWriter?.pending() ?? 0);
   }
 
   async flush(timeoutMs?: number): Promise<boolean> {
-    return (await this.vsWriter.flush(timeoutMs)) && (await this.rsWriter.flush(timeoutMs));
+    return (await this.vsWriter.flush(timeoutMs)) && (await this.rsWriter.flush(timeoutMs)) && ((await this.dgWriter?.flush(timeoutMs)) ?? true);
   }
 
   close(): void {
     this.vsWriter.close();
     this.rsWriter.close();
+    this.dgWriter?.close();
   }
 }

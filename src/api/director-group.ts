@@ -246,12 +246,32 @@ const VridAllocation = z
   })
   .describe('One VRRP router id allocation.');
 
+const BgpSessionView = z
+  .object({
+    peer: addressText('The peer (router) address: the list key.'),
+    state: z.string().max(32).describe("The routing daemon's protocol state: up, start, down, flush; absent when it does not list the session."),
+    info: z.string().max(256).describe('BGP state or last error as the routing daemon gives it: Established, Active, Connect, "Error: ...".'),
+    established: z.boolean().describe('The session is up and Established.'),
+  })
+  .describe('One BGP session of one director.');
+
+export const BgpDirectorView = z
+  .object({
+    node: z.string().min(1).max(253).describe('Name of the director node that wrote this entry (the list key).'),
+    sessions: listMapOf(BgpSessionView, ['peer'], 64, "This director's BGP sessions, one per peer."),
+    announced: setOf(addressText('A VIP.'), 1024, 'The VIP routes this director gives its routing daemon to announce.'),
+    draining: z.boolean().optional().describe('Every route withdrawn: the agent is stopping and serves on while the routers move its flows.'),
+  })
+  .describe("One director's BGP speaker, written by that node's agent with server-side apply.");
+export type BgpDirectorView = z.infer<typeof BgpDirectorView>;
+
 export const DirectorGroupStatus = z
   .object({
     observedGeneration: observedGenerationField(),
     conditions: conditionsField(),
     directors: setOf(z.string().max(253).describe('A node name.'), 256, 'Nodes currently selected as directors.').optional(),
     vrids: listMapOf(VridAllocation, ['vip', 'interface'], 1024, 'VRRP router ids allocated by the controller, one per VIP and interface.').optional(),
+    bgp: listMapOf(BgpDirectorView, ['node'], 256, 'announce BGP only: per director, its BGP sessions and the routes it announces, one entry per director node, keyed by node.').optional(),
   })
   .describe('Observed state of the director group.');
 export type DirectorGroupStatus = z.infer<typeof DirectorGroupStatus>;

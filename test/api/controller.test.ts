@@ -428,6 +428,24 @@ describe('status next to the agents', () => {
     });
   });
 
+  it("keeps a BGP director's status.bgp entry on a DirectorGroup while it rewrites its own fields", async () => {
+    const g = groupName('bgp-status');
+    await createGroup(g, { interface: 'eth12' });
+    await eventually(async () => expect(condition(await getDG(g), 'Ready')).toBeDefined());
+    const entry = { node: `${suffix}-dir-a`, sessions: [{ peer: '192.0.2.1', state: 'up', info: 'Established', established: true }], announced: ['198.51.100.140'] };
+    await c.directorGroups.applyStatus({ metadata: { name: g }, status: { bgp: [entry] } }, { fieldManager: `lvs-agent/${entry.node}`, force: true });
+    const before = (await getDG(g)).status?.conditions;
+    // A spec change makes the controller write the group's status again.
+    await c.directorGroups.mergePatch(g, undefined, { spec: { interface: 'eth13' } });
+    const after = await eventually(async () => {
+      const d = await getDG(g);
+      expect(d.status?.observedGeneration).toBe(2);
+      return d;
+    });
+    expect(after.status?.conditions).not.toEqual(before);
+    expect(after.status?.bgp).toEqual([entry]);
+  });
+
   it('stops counting a director whose agent heartbeat Lease expired (a dead master cannot retract its entry)', async () => {
     await createVS('hb', { vip: '198.51.100.71', port: 80, protocol: 'TCP' });
     await createRS('hb-1', { address: '10.41.0.1' }, { app: 'hb' });

@@ -86,7 +86,7 @@ describe('helm lint and template', () => {
     expect(objs.map((o) => o.kind).sort()).toEqual([
       'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'DaemonSet', 'Deployment',
       'PodDisruptionBudget', 'Role', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount',
-      'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+      'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding',
     ]);
     for (const o of objs) {
       if (!['ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(o.kind)) expect(o.metadata.namespace, id(o)).toBe(ns);
@@ -303,7 +303,7 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
     asAgent = await api.kubeconfigForServiceAccount(ns, agentSa);
     asController = await api.kubeconfigForServiceAccount(ns, controllerSa);
     rbacObjs = rendered.filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'].includes(o.kind));
-    expect(rbacObjs.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toHaveLength(2);
+    expect(rbacObjs.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toHaveLength(4);
     ok(await api.kubectl(['apply', '-f', '-'], { input: [...rbacObjs, vs, rs, dg].map((o) => `---\n${stringify(o)}`).join('') }), 'apply RBAC and objects');
   });
 
@@ -363,11 +363,46 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
     expect(unbound.stderr).toContain('only with a token bound to its pod');
   });
 
+  // status.bgp[]: RBAC lets the agents patch DirectorGroup status, the admission policy narrows
+  // it to the entry of the node the token names.
+  const dgStatus = (status: Record<string, unknown>) => stringify({ apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: dg.metadata.name }, status });
+  const bgpEntry = (node: string) => ({ node, sessions: [{ peer: '192.0.2.1', state: 'up', info: 'Established', established: true }], announced: ['192.0.2.100'] });
+  const dgApply = (kubeconfig: string, status: Record<string, unknown>) =>
+    api.kubectl(['apply', '--server-side', '--subresource=status', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig, input: dgStatus(status) });
+
+  it('the agent writes its own entry of a DirectorGroup\'s status.bgp, and nothing else there', async () => {
+    const onA = await agentOn('node-a');
+    ok(await dgApply(onA, { bgp: [bgpEntry('node-a')] }), 'agent on node-a applies its bgp entry');
+    const got = JSON.parse(ok(await api.kubectl(['get', 'directorgroup', dg.metadata.name, '-o', 'json']))) as Obj;
+    expect(got.status.bgp).toEqual([bgpEntry('node-a')]);
+    // The admission policy may take a moment to load after it was created: wait with a write that
+    // changes nothing (the same entry, from a token that names no node) until it is refused.
+    const deadline = Date.now() + 30_000;
+    let unbound = await dgApply(asAgent, { bgp: [bgpEntry('node-a')] });
+    while (unbound.code === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      unbound = await dgApply(asAgent, { bgp: [bgpEntry('node-a')] });
+    }
+    expect(unbound.code, unbound.stdout).not.toBe(0);
+    expect(unbound.stderr).toContain('only with a token bound to its pod');
+    const denied: [Record<string, unknown>, string, string][] = [
+      [{ bgp: [bgpEntry('node-a'), bgpEntry('node-b')] }, onA, 'the agent on node node-a may change only its own entry of status.bgp'],
+      [{ bgp: [bgpEntry('node-a')], directors: ['node-a'] }, onA, 'the agent may change only status.bgp of a DirectorGroup'],
+    ];
+    for (const [status, kubeconfig, message] of denied) {
+      const r = await dgApply(kubeconfig, status);
+      expect(r.code, `${JSON.stringify(status)}: ${r.stdout}`).not.toBe(0);
+      expect(r.stderr).toContain(message);
+    }
+    const after = JSON.parse(ok(await api.kubectl(['get', 'directorgroup', dg.metadata.name, '-o', 'json']))) as Obj;
+    expect(after.status.bgp).toEqual([bgpEntry('node-a')]);
+    expect(after.status.directors).toBeUndefined();
+  });
+
   it.each([
     ['patch a VirtualService spec', ['patch', 'virtualservice', 'web', '-n', ns, '--type=merge', '-p', '{"spec":{"port":81}}'], 'cannot get resource "virtualservices"'],
     ['patch a RealServer spec', ['patch', 'realserver', 'web-1', '-n', ns, '--type=merge', '-p', '{"spec":{"weight":5}}'], 'cannot get resource "realservers"'],
     ['patch a DirectorGroup spec', ['patch', 'directorgroup', 'rbac-proof-edge', '--type=merge', '-p', '{"spec":{"interface":"eth1"}}'], 'cannot get resource "directorgroups"'],
-    ['write DirectorGroup status (the controller’s)', ['apply', '--server-side', '--subresource=status', '--field-manager=lvs-agent/node-a', '-f', '-'], 'cannot patch resource "directorgroups/status"'],
     ['delete a VirtualService', ['delete', 'virtualservice', 'web', '-n', ns], 'cannot delete resource "virtualservices"'],
     ['create a VirtualService', ['create', '-f', '-'], 'cannot create resource "virtualservices"'],
     ['read Secrets', ['get', 'secrets', '-n', ns], 'cannot list resource "secrets"'],
