@@ -200,7 +200,7 @@ export function groupStatus(model: GroupModel, previous: readonly Condition[] | 
           type: 'Ready',
           status: 'True',
           reason: 'Ready',
-          message: `${model.directors.length} director(s): ${list(model.directors)}; ${model.vrids.length} VIP(s) for ${model.services.length} VirtualService(s)`,
+          message: `${model.directors.length} director(s): ${list(model.directors)}; ${model.vips.length} VIP(s) for ${model.services.length} VirtualService(s)`,
         };
   const degraded: DesiredCondition =
     soft.length > 0

@@ -47,7 +47,7 @@ export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
     }
     const gw = gateways.get(name);
     issues.push(...(gw?.issues ?? []));
-    groups.set(name, { name, generation: g.metadata.generation, group: canonicalGroup(g), directors, gateways: gw?.gateways ?? [], vrids: [], services: [], issues });
+    groups.set(name, { name, generation: g.metadata.generation, group: canonicalGroup(g), directors, gateways: gw?.gateways ?? [], vrids: [], vips: [], services: [], issues });
   }
   for (const inv of s.invalid ?? []) {
     if (inv.kind !== 'DirectorGroup') continue;
@@ -58,6 +58,7 @@ export function resolveGroups(s: Snapshot): Map<string, GroupModel> {
       directors: [],
       gateways: [],
       vrids: [],
+      vips: [],
       services: [],
       issues: [{ reason: 'InvalidSpec', message: inv.error, blocking: true }],
     });
@@ -152,7 +153,8 @@ export function placeClaims(groups: ReadonlyMap<string, GroupModel>, claims: rea
     const gw = gateways.get(name)!;
     const issues = [...g.issues, ...gw.issues, ...(v?.issue ? [v.issue] : [])];
     const services = (winnersByGroup.get(name) ?? []).sort(compareText);
-    placed.set(name, { ...g, gateways: gw.gateways, vrids: v?.allocations ?? [], services, issues: issues.length === g.issues.length ? g.issues : issues });
+    const vips = [...(vipsByGroup.get(name) ?? [])].sort(compareText);
+    placed.set(name, { ...g, gateways: gw.gateways, vrids: v?.allocations ?? [], vips, services, issues: issues.length === g.issues.length ? g.issues : issues });
     ids.set(name, new Map((v?.allocations ?? []).map((a) => [a.vip, a] as const)));
   }
   return { outcomes, groups: placed, ids };
@@ -283,6 +285,9 @@ function pinRouterIds(
 /** Interface -> the addresses a group needs router ids for there (service VIPs on the group interface first). */
 function vridRequests(g: GroupModel, vips: ReadonlySet<string> | undefined, gateways: readonly GatewayModel[]): Map<string, string[]> {
   const byIface = new Map<string, string[]>();
+  // A group that announces over BGP runs no VRRP (and may not have gateway addresses): its VIPs
+  // take no router id from the ones VRRP groups on the same segment share.
+  if (g.group?.spec.announce === 'BGP') return byIface;
   const add = (iface: string, address: string): void => {
     const list = byIface.get(iface) ?? [];
     list.push(address);

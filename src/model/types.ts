@@ -142,8 +142,10 @@ export interface GroupModel {
   directors: string[];
   /** Gateway addresses accepted (no clash with another group's or a service VIP), sorted by address. */
   gateways: GatewayModel[];
-  /** Service VIPs and gateway addresses, sorted by interface, then address. */
+  /** Service VIPs and gateway addresses, sorted by interface, then address; none in a BGP group. */
   vrids: VridAllocation[];
+  /** The service VIPs of the VirtualServices that won their claims here, canonical, sorted. */
+  vips: string[];
   /** Keys of the VirtualServices that won their claims in this group, sorted. */
   services: string[];
   issues: Issue[];
