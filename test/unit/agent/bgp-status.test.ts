@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BgpAnnouncer, type BgpStatus } from '../../../src/agent/bgp-announcer.js';
+import { BgpDirectorView } from '../../../src/api/index.js';
 import { compile } from '../../../src/agent/compile.js';
 import { StatusReporter } from '../../../src/agent/reporter.js';
 import type { BirdDaemon } from '../../../src/bgp/runtime/bird-daemon.js';
@@ -69,6 +70,12 @@ describe('BGP speaker status', () => {
     rep.reportBgp({ group: 'g1', sessions: [{ peer: PEER, state: 'start', info: 'Connect' }], announced: [], draining: true });
     await rep.flush(2000);
     expect(writes.at(-1)!.body.status).toEqual({ bgp: [{ node: 'd1', sessions: [{ peer: PEER, state: 'start', info: 'Connect', established: false }], announced: [], draining: true }] });
+    // BIRD's info can be a long error text: cut to the schema's 256 characters, not refused.
+    rep.reportBgp({ group: 'g1', sessions: [{ peer: PEER, state: 'start', info: `Error: ${'x'.repeat(400)}` }], announced: [], draining: false });
+    await rep.flush(2000);
+    const long = (writes.at(-1)!.body.status as { bgp: { sessions: { info: string }[] }[] }).bgp[0]!.sessions[0]!.info;
+    expect(long).toHaveLength(256);
+    expect(BgpDirectorView.safeParse((writes.at(-1)!.body.status as { bgp: unknown[] }).bgp[0]).success).toBe(true);
     rep.reportBgp(undefined);
     await rep.flush(2000);
     expect(writes.at(-1)!.body).toEqual({ metadata: { name: 'g1' }, status: {} });
