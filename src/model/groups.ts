@@ -282,12 +282,16 @@ function pinRouterIds(
   return { byGroup, idsByIface };
 }
 
+/**
+ * A group that announces over BGP runs no VRRP (and may not have gateway addresses): its VIPs take
+ * no router id from the ones VRRP groups on the same segment share, and need none to be served.
+ */
+export const takesRouterIds = (g: GroupModel): boolean => g.group?.spec.announce !== 'BGP';
+
 /** Interface -> the addresses a group needs router ids for there (service VIPs on the group interface first). */
 function vridRequests(g: GroupModel, vips: ReadonlySet<string> | undefined, gateways: readonly GatewayModel[]): Map<string, string[]> {
   const byIface = new Map<string, string[]>();
-  // A group that announces over BGP runs no VRRP (and may not have gateway addresses): its VIPs
-  // take no router id from the ones VRRP groups on the same segment share.
-  if (g.group?.spec.announce === 'BGP') return byIface;
+  if (!takesRouterIds(g)) return byIface;
   const add = (iface: string, address: string): void => {
     const list = byIface.get(iface) ?? [];
     list.push(address);

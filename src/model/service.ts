@@ -6,7 +6,7 @@ import type { VirtualServiceKey } from '../ipvs/types.js';
 import { canonical } from './canonical.js';
 import { type BackendResult, resolveBackends, selectRealServers } from './backends.js';
 import type { Claim, ClaimOutcome } from './conflicts.js';
-import { pinnedRouterIds } from './groups.js';
+import { pinnedRouterIds, takesRouterIds } from './groups.js';
 import type { RealServerPart } from './real-servers.js';
 import { formatSelector } from './selector.js';
 import type { SourceIndex } from './source-index.js';
@@ -167,11 +167,11 @@ export function completeService(
   if (!g) return { model: base, parts: noParts };
   const issues = [...base.issues];
   const vips = base.vips.map((v) => ids?.get(v.vip) ?? v);
-  // A BGP group allocates no router ids (groups.ts vridRequests): its VIPs keep vrid 0.
-  const electsByVrrp = g.group?.spec.announce !== 'BGP';
+  // A BGP group allocates no router ids: its VIPs keep vrid 0.
+  const needsIds = takesRouterIds(g);
   // A pinned VIP without an id: its pin was refused (the group's Degraded condition says why).
   const pinned = pinnedRouterIds(g);
-  const refused = new Set(base.vips.filter((v) => electsByVrrp && !ids?.has(v.vip) && pinned.has(v.vip)).map((v) => v.vip));
+  const refused = new Set(base.vips.filter((v) => needsIds && !ids?.has(v.vip) && pinned.has(v.vip)).map((v) => v.vip));
   const pinRefused = [...refused];
   if (pinRefused.length > 0) {
     issues.push({
@@ -180,7 +180,7 @@ export function completeService(
       blocking: true,
     });
   }
-  const missing = base.vips.filter((v) => electsByVrrp && !ids?.has(v.vip) && !refused.has(v.vip)).map((v) => v.vip);
+  const missing = base.vips.filter((v) => needsIds && !ids?.has(v.vip) && !refused.has(v.vip)).map((v) => v.vip);
   if (missing.length > 0) {
     issues.push({
       reason: 'VridExhausted',
