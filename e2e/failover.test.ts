@@ -154,7 +154,9 @@ describe('VRRP failover between two directors', () => {
     const logFrom = agentLog(env.lab.dir, 'd1').length;
     const held = holdConnections(env.client, vip, echoPort, 4, 200);
     await held.ready;
-    await sleep(3000); // sync
+    // The backup must know the held connections before the handover (the sync daemon flushes every 2-3 s).
+    const { ports: gPorts } = await held.report();
+    expect(await waitFor(async () => knowsEvery(await other.exec('ipvsadm -Lnc'), vip, echoPort, gPorts), 20_000)).toBe(true);
     const probes = startProbes(env.client, vip, echoPort, 20, 2000);
     await sleep(500);
     const stopAt = Date.now();
@@ -169,6 +171,7 @@ describe('VRRP failover between two directors', () => {
     // The restarted agent (d1 has the higher priority) does not preempt.
     expect(await holders(), `d1's agent log since its stop:\n${vrrpLines(agentLog(env.lab.dir, 'd1').slice(logFrom))}`).toEqual([other.name]);
     const report = await held.report();
+    console.log(`failover: graceful handover, long-lived connections ${JSON.stringify(report)}`);
     expect(report.lost).toBe(0);
     await held.stop();
   });
@@ -178,7 +181,10 @@ describe('VRRP failover between two directors', () => {
     expect(await holders()).toEqual(['d2']);
     const held = holdConnections(env.client, vip, echoPort, 4, 200);
     await held.ready;
-    await sleep(3000); // sync
+    // d1 must know the held connections before d2's agent dies: the sync daemon flushes every 2-3 s,
+    // and a connection younger than that is lost at any failover (keepalived's too).
+    const { ports } = await held.report();
+    expect(await waitFor(async () => knowsEvery(await d(0).exec('ipvsadm -Lnc'), vip, echoPort, ports), 20_000)).toBe(true);
     const logFile = join(env.lab.dir, 'nodes', 'd2', 'agent.log'); // the supervisor appends every agent's output
     const before = readFileSync(logFile, 'utf8').length;
     const ctl = join(env.lab.dir, 'nodes', 'd2');
@@ -196,7 +202,15 @@ describe('VRRP failover between two directors', () => {
     expect(log, vrrpLines(log)).toContain('another master holds the VIP: giving it up');
     await sleep(1000);
     const report = await held.report();
-    expect(report.lost).toBe(0);
+    console.log(`failover: kill -9 of the master agent, long-lived connections ${JSON.stringify(report)}`);
+    if (report.lost > 0) {
+      // What each director's kernel knows of the held connections, and how each agent saw the election.
+      for (const n of env.directors) {
+        console.log(`--- ${n.name}: ipvsadm -Lnc, sync daemons ---\n${await n.exec('ipvsadm -Lnc; ipvsadm -L --daemon').catch(String)}`);
+        console.log(`--- ${n.name}: agent log (VRRP, sync) ---\n${agentLog(env.lab.dir, n.name).split('\n').filter((l) => /VRRP|VIP|sync|Master_Down|agent (starting|started|stopping)/i.test(l)).slice(-40).join('\n')}`);
+      }
+    }
+    expect(report.lost, vrrpLines(log)).toBe(0);
     await held.stop();
   });
 });
