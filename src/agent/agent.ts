@@ -23,7 +23,7 @@ import { holdUnchecked } from './bgp-settle.js';
 import { isSoleDirector } from './vrrp-specs.js';
 
 /** What a pass needs of BGP announcement (a BgpAnnouncer). */
-export type PassBgp = Pick<BgpAnnouncer, 'update' | 'drain' | 'announcing' | 'draining'>;
+export type PassBgp = Pick<BgpAnnouncer, 'update' | 'drain' | 'announcing' | 'draining' | 'exported'>;
 
 /** What a pass needs of VRRP (a VrrpLeadership). */
 export type PassVrrp = Pick<VrrpLeadership, 'update' | 'leadership' | 'isMaster' | 'onChange' | 'stop' | 'followHealth'>;
@@ -279,7 +279,7 @@ export class Agent {
     clearTimeout(this.heldRecheck);
     if (held.length > 0 && !this.stopped) this.heldRecheck = setTimeout(() => this.schedule(0), 1000).unref();
     void bgp.update(this.models.snapshot(), model, announce);
-    return new Set(bgp.draining ? [] : (announce.bgp ?? []).flatMap((g) => g.serving));
+    return bgp.draining ? new Set() : bgp.exported();
   }
 
   /** Reads the client-certificate Secrets when the services changed, or always (start, resync). */

@@ -37,7 +37,7 @@ export class StatusReporter {
   readonly rsWriter: StatusWriter;
   readonly dgWriter: StatusWriter | undefined;
   private lastPass: AgentPass | undefined;
-  private bgpGroup: string | undefined;
+  private bgpGroups = new Set<string>();
 
   constructor(private readonly o: ReporterOptions) {
     const throttle = pThrottle({ limit: o.writesPerSecond ?? 50, interval: 1000 });
@@ -57,25 +57,26 @@ export class StatusReporter {
   }
 
   /**
-   * This director's BGP speaker into its group's status.bgp[]; undefined (no BGP group any more)
-   * releases the entry. Moving to another group releases the old group's entry.
+   * This director's BGP speaker into each of its groups' status.bgp[]; a group no longer listed
+   * (left, or no speaker any more) has this director's entry released.
    */
-  reportBgp(bgp: BgpStatus | undefined): void {
+  reportBgp(groups: readonly BgpStatus[]): void {
     const w = this.dgWriter;
     if (!w) return;
-    const group = bgp?.group;
-    if (this.bgpGroup && this.bgpGroup !== group) w.set(this.bgpGroup, {});
-    this.bgpGroup = group;
-    if (!bgp || !group) return;
-    w.set(group, {
-      bgp: [{
-        node: this.o.node,
-        // Within the schema's bounds: one overlong BIRD error must not get the whole entry refused.
-        sessions: bgp.sessions.map((x) => ({ peer: x.peer, state: x.state.slice(0, 32), info: x.info.slice(0, 256), established: established(x) })),
-        announced: [...bgp.announced].sort(),
-        ...(bgp.draining ? { draining: true } : {}),
-      }],
-    });
+    const now = new Set(groups.map((g) => g.group));
+    for (const old of this.bgpGroups) if (!now.has(old)) w.set(old, {});
+    this.bgpGroups = now;
+    for (const bgp of groups) {
+      w.set(bgp.group, {
+        bgp: [{
+          node: this.o.node,
+          // Within the schema's bounds: one overlong BIRD error must not get the whole entry refused.
+          sessions: bgp.sessions.map((x) => ({ peer: x.peer, state: x.state.slice(0, 32), info: x.info.slice(0, 256), established: established(x) })),
+          announced: [...bgp.announced].sort(),
+          ...(bgp.draining ? { draining: true } : {}),
+        }],
+      });
+    }
   }
 
   /** An Event on the RealServer (or VirtualService for Service-backed servers) for each health transition. */

@@ -249,7 +249,7 @@ const VridAllocation = z
 const BgpSessionView = z
   .object({
     peer: addressText('The peer (router) address: the list key.'),
-    state: z.string().max(32).describe("The routing daemon's protocol state: up, start, down, flush; absent when it does not list the session."),
+    state: z.string().max(32).describe("The routing daemon's protocol state: up, start, down, flush; absent when it does not list the session; conflict when another BGP group of this director peers with the router with other settings (info says which)."),
     info: z.string().max(256).describe('BGP state or last error as the routing daemon gives it: Established, Active, Connect, "Error: ...".'),
     established: z.boolean().describe('The session is up and Established.'),
   })

@@ -1,13 +1,13 @@
 // The BIRD 2 configuration of one director (pure, deterministic: the same input gives the same
 // text, so an unchanged model never reloads BIRD). BIRD only announces: a static protocol holds
-// a blackhole route per VIP that may be announced, each BGP session exports exactly those, and
-// no kernel protocol exists, so nothing BIRD learns or holds reaches the node's routing table.
-import type { NodeBgpSettings } from './node-settings.js';
+// a blackhole route per VIP that may be announced (with its group's communities), each BGP
+// session exports those of the groups that name its router, and no kernel protocol exists, so
+// nothing BIRD learns or holds reaches the node's routing table. Several groups on one director
+// share this one BIRD (speaker-plan.ts).
+import { isV6, type SpeakerPlan } from './speaker-plan.js';
 
 export interface BirdInput {
-  settings: NodeBgpSettings;
-  /** VIPs to announce now (canonical text); IPv4 to IPv4 peers, IPv6 to IPv6 peers. */
-  announce: readonly string[];
+  plan: SpeakerPlan;
   /** Peer address -> its TCP MD5 password (read from its Secret). */
   passwords: ReadonlyMap<string, string>;
 }
@@ -15,8 +15,6 @@ export interface BirdInput {
 /** Our names in BIRD: the static protocols and a BGP protocol per peer, named after its address. */
 export const staticProtocol = { IPv4: 'lvs_vips4', IPv6: 'lvs_vips6' } as const;
 export const peerProtocol = (address: string): string => `lvs_peer_${address.replace(/[^0-9A-Za-z]/g, '_')}`;
-
-const isV6 = (a: string): boolean => a.includes(':');
 
 /** A BIRD string literal: BIRD's lexer has no escapes, so a password with `"` is refused before it gets here. */
 function quote(s: string): string {
@@ -34,50 +32,57 @@ function community(c: string): string {
 }
 
 export function birdConfig(input: BirdInput): string {
-  const { settings: s } = input;
-  const routes = [...new Set(input.announce)].sort();
+  const { plan } = input;
   const lines: string[] = [
-    '# Written by lvs-operator agent for DirectorGroup ' + s.group + '; rewritten on every change.',
+    `# Written by lvs-operator agent for DirectorGroup ${plan.groups.join(', ')}; rewritten on every change.`,
     'timeformat protocol "%s";',
   ];
-  if (s.routerId !== undefined) lines.push(`router id ${s.routerId};`);
+  if (plan.routerId !== undefined) lines.push(`router id ${plan.routerId};`);
   lines.push('protocol device { }');
-  if (s.bfd.enabled) {
+  if (plan.bfd && plan.sessions.some((x) => x.bfd)) {
     lines.push(
-      `protocol bfd lvs_bfd { interface "*" { min rx interval ${s.bfd.intervalMs} ms; min tx interval ${s.bfd.intervalMs} ms; multiplier ${s.bfd.multiplier}; }; }`,
+      `protocol bfd lvs_bfd { interface "*" { min rx interval ${plan.bfd.intervalMs} ms; min tx interval ${plan.bfd.intervalMs} ms; multiplier ${plan.bfd.multiplier}; }; }`,
     );
   }
   for (const family of ['IPv4', 'IPv6'] as const) {
-    const own = routes.filter((r) => isV6(r) === (family === 'IPv6'));
     const channel = family === 'IPv4' ? 'ipv4' : 'ipv6';
     const len = family === 'IPv4' ? 32 : 128;
     lines.push(`protocol static ${staticProtocol[family]} {`, `  ${channel};`);
-    for (const r of own) lines.push(`  route ${r}/${len} blackhole;`);
+    for (const r of plan.routes.filter((x) => isV6(x.vip) === (family === 'IPv6'))) {
+      const attrs = r.communities.map((c) => ` bgp_community.add(${community(c)});`).join('');
+      lines.push(`  route ${r.vip}/${len} blackhole${attrs ? ` {${attrs} }` : ''};`);
+    }
     lines.push('}');
   }
-  lines.push('filter lvs_export {');
-  lines.push(`  if proto != "${staticProtocol.IPv4}" && proto != "${staticProtocol.IPv6}" then reject;`);
-  for (const c of [...s.communities].sort()) lines.push(`  bgp_community.add(${community(c)});`);
-  lines.push('  accept;', '}');
-  const peers = [...s.peers].sort((a, b) => a.address.localeCompare(b.address));
-  for (const p of peers) {
+  for (const x of plan.sessions) {
+    const p = x.peer;
+    const family = isV6(p.address) ? 'IPv6' : 'IPv4';
+    const all = plan.routes.filter((r) => isV6(r.vip) === (family === 'IPv6')).length === x.exports.length;
+    // A router that gets every route of its family needs no list: the filter stays the same
+    // text as VIPs come and go, so BIRD only refeeds what changed.
+    const len = family === 'IPv4' ? 32 : 128;
+    const exportRule = all
+      ? `export where proto = "${staticProtocol[family]}";`
+      : x.exports.length === 0
+        ? 'export none;'
+        : `export where proto = "${staticProtocol[family]}" && net ~ [ ${x.exports.map((v) => `${v}/${len}`).join(', ')} ];`;
     const password = input.passwords.get(p.address);
     lines.push(
       `protocol bgp ${peerProtocol(p.address)} {`,
       `  description ${quote(p.address)};`,
-      `  local as ${s.localASN};`,
+      `  local as ${x.localASN};`,
       `  neighbor ${p.address} port ${p.port} as ${p.asn};`,
-      `  hold time ${s.holdTimeSeconds};`,
-      `  keepalive time ${s.keepaliveSeconds};`,
+      `  hold time ${x.holdTimeSeconds};`,
+      `  keepalive time ${x.keepaliveSeconds};`,
       // BIRD's defaults (connect retry 120 s, error wait 60-300 s) keep a returning director or
       // a restarted router out for minutes.
       '  connect delay time 1;',
       '  connect retry time 2;',
       '  error wait time 1, 5;',
     );
-    if (s.bfd.enabled) lines.push('  bfd on;');
+    if (x.bfd) lines.push('  bfd on;');
     if (password !== undefined) lines.push(`  password ${quote(password)};`);
-    lines.push(`  ${isV6(p.address) ? 'ipv6' : 'ipv4'} { import none; export filter lvs_export; };`, '}');
+    lines.push(`  ${family === 'IPv6' ? 'ipv6' : 'ipv4'} { import none; ${exportRule} };`, '}');
   }
   return lines.join('\n') + '\n';
 }

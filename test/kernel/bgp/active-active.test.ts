@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertInLab } from '../../lab/inside.js';
-import { EcmpLab, VIP, killAll, type FlowClient } from './ecmp-lab.js';
+import { CONFLICT_VIP, EcmpLab, SHARED_VIP, VIP, killAll, type FlowClient } from './ecmp-lab.js';
 
 // Active-active directors behind ECMP (issue 17), as ../shared/LAB.md checked it by hand: a router
 // namespace running BIRD 2 with `merge paths` into its kernel and L4 multipath hashing; three
 // directors, each running our agent (the real daemon, from a manifest) which runs BIRD and
 // announces the VIP over BGP with BFD; IPVS DR with mh + mh-port to three real servers; a client
 // with long-lived flows (a line every 100 ms) and a new connection every 100 ms. Every scenario
-// counts the flows lost and the new connections that failed (ecmp-lab.ts builds the lab).
+// counts the flows lost and the new connections that failed (ecmp-lab.ts builds the lab). Two more
+// BGP groups ride on the same directors and the same BIRD: edge-b shares the router's sessions,
+// edge-c asks for them with another ASN and is refused.
 const FLOWS = 60;
 
 describe('active-active directors behind ECMP, announced over BGP by BIRD', () => {
-  const lab = new EcmpLab('bg');
+  const lab = new EcmpLab('bg', false, true);
   let flows: FlowClient;
 
   /** A scenario's losses: flows reset or closed, flows that no longer answer, failed new connections. */
@@ -43,13 +45,24 @@ describe('active-active directors behind ECMP, announced over BGP by BIRD', () =
       const table = (await ns.exec('ipvsadm', ['-Ln'])).stdout;
       // The same table everywhere: mh with mh-port, the real servers in one order, equal weights.
       expect(table).toContain(`TCP  ${VIP}:80 mh (mh-port)`);
-      expect([...table.matchAll(/-> (10\.0\.0\.2\d):80\s+Route\s+(\d+)/g)].map((m) => `${m[1]}/${m[2]}`)).toEqual(['10.0.0.21/1', '10.0.0.22/1', '10.0.0.23/1']);
+      const block = table.slice(table.indexOf(`TCP  ${VIP}:80`)).split('\n').slice(1).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.trim().startsWith('->')));
+      expect(block.map((l) => /-> (10\.0\.0\.2\d):80\s+Route\s+(\d+)/.exec(l)).map((m) => `${m?.[1]}/${m?.[2]}`)).toEqual(['10.0.0.21/1', '10.0.0.22/1', '10.0.0.23/1']);
       expect((await ns.exec('sysctl', ['-n', 'net.ipv4.vs.sloppy_tcp'])).stdout.trim()).toBe('1');
       expect((await ns.ip('addr', 'show', 'dev', 'lo')).stdout).toContain(`${VIP}/32`);
     }
     // BFD up on every session: a crashed director's route goes in BFD time, not the hold time.
     const bfd = await lab.routerBfd();
     expect(bfd.match(/ eth0 +Up /g)?.length, bfd).toBe(3);
+    // edge-b's VIP over the same three sessions, with its own community and not edge's routes';
+    // edge-c's VIP nowhere: its settings for the router clash with edge's, and edge's stay.
+    await lab.waitNexthops([1, 2, 3], Date.now(), SHARED_VIP);
+    expect(await lab.routerRoute(`${SHARED_VIP}/32`)).toMatch(/BGP\.community: \(65000,2\)/);
+    expect(await lab.routerRoute(`${VIP}/32`)).not.toMatch(/BGP\.community/);
+    // Not in the router's kernel nor in its BIRD (birdc fails: network not found).
+    expect(await lab.nexthops(CONFLICT_VIP)).toBe('');
+    expect(await lab.routerRoute(`${CONFLICT_VIP}/32`).then(() => 'found', (e: Error) => e.message)).toMatch(/Network not found/);
+    for (const i of [1, 2, 3]) expect(lab.agents.get(`d${i}`)!.log()).toContain('BGP: not announced to 10.0.0.1: DirectorGroup edge already peers with it');
+    for (const i of [1, 2, 3]) expect((await lab.dns(i).exec('ipvsadm', ['-Ln'])).stdout).toContain(`TCP  ${CONFLICT_VIP}:80 mh`);
 
     flows = lab.startFlows(VIP);
     await flows.ask(`open ${FLOWS}`);
@@ -92,7 +105,8 @@ describe('active-active directors behind ECMP, announced over BGP by BIRD', () =
     // The router may have the route before the agent's log line about it has reached us.
     for (let i = 0; i < 100 && !announcedIn(readLog()); i++) await new Promise((r) => setTimeout(r, 100));
     const log = readLog();
-    const ups = log.filter((l) => l.msg === 'target up').map(at);
+    // edge's service only (edge-b's and edge-c's check the same servers under their own keys).
+    const ups = log.filter((l) => l.msg === 'target up' && !/web-[bc]/.test((l as { key?: string }).key ?? '')).map(at);
     const announced = announcedIn(log);
     expect(ups.length, 'three real servers up on d3').toBe(3);
     expect(announced, `the announcement in the log: ${log.filter((l) => /BGP/.test(l.msg ?? '')).map((l) => JSON.stringify(l)).join('\n')}`).toBeDefined();

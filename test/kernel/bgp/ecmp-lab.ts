@@ -19,13 +19,16 @@ const echoServer = fileURLToPath(new URL('./echo-server.mjs', import.meta.url));
 const flowsClient = fileURLToPath(new URL('./flows.mjs', import.meta.url));
 export const VIP = '10.100.0.10';
 export const VRRP_VIP = '10.0.0.100';
+/** Two more BGP groups on the same directors: one sharing the router's sessions, one asking for them with another ASN. */
+export const SHARED_VIP = '10.100.0.20';
+export const CONFLICT_VIP = '10.100.0.30';
 export const ROUTER = '10.0.0.1';
 export const CLIENT = '10.0.1.2';
 export const dirAddr = (i: number): string => `10.0.0.1${i}`;
 const vrrpAddr = (i: number): string => `10.0.0.3${i}`;
 const rsAddr = (i: number): string => `10.0.0.2${i}`;
 
-function manifest(vrrpPair: boolean): string {
+function manifest(vrrpPair: boolean, moreGroups: boolean): string {
   const vs = (name: string, vip: string, group: string): string => `apiVersion: lvs.dev/v1alpha1
 kind: VirtualService
 metadata: {name: ${name}, namespace: t}
@@ -39,23 +42,34 @@ spec:
   backends: {realServerSelector: {matchLabels: {app: web}}}
   healthCheck: {type: TCP, port: 81, intervalSeconds: 2, timeoutSeconds: 1, fall: 1, rise: 1}
   directorGroup: ${group}`;
-  return [
-    `apiVersion: lvs.dev/v1alpha1
+  /** A BGP group on the d* directors; `nodes` is its per-node override list. */
+  const bgpGroup = (name: string, localASN: number, nodes: string[], extra = ''): string => `apiVersion: lvs.dev/v1alpha1
 kind: DirectorGroup
-metadata: {name: edge}
+metadata: {name: ${name}}
 spec:
   nodeSelector: {matchLabels: {lvs.dev/director: edge}}
   interface: eth0
   announce: BGP
   bgp:
-    localASN: 65010
+    localASN: ${localASN}
     peers: [{address: ${ROUTER}, asn: 65000}]
     holdTimeSeconds: 3
     keepaliveSeconds: 1
-    drainSeconds: 2
-    nodes:
-${[1, 2, 3].map((i) => `    - {nodeName: d${i}, routerId: ${dirAddr(i)}, localASN: 6500${i}}`).join('\n')}`,
+    drainSeconds: 2${extra}${nodes.length ? `\n    nodes:\n${nodes.map((n) => `    - ${n}`).join('\n')}` : ''}`;
+  return [
+    bgpGroup('edge', 65010, [1, 2, 3].map((i) => `{nodeName: d${i}, routerId: ${dirAddr(i)}, localASN: 6500${i}}`)),
     vs('web', VIP, 'edge'),
+    // edge-b: the same router with the same session settings, its own community: one session
+    // carries both groups' routes. edge-c: the same router as local AS 64999: refused (one
+    // session per router), its VIP reaches no router.
+    ...(moreGroups
+      ? [
+        bgpGroup('edge-b', 65010, [1, 2, 3].map((i) => `{nodeName: d${i}, localASN: 6500${i}}`), "\n    communities: ['65000:2']"),
+        vs('web-b', SHARED_VIP, 'edge-b'),
+        bgpGroup('edge-c', 64999, []),
+        vs('web-c', CONFLICT_VIP, 'edge-c'),
+      ]
+      : []),
     ...(vrrpPair
       ? [
         'apiVersion: lvs.dev/v1alpha1\nkind: DirectorGroup\nmetadata: {name: pair}\nspec:\n  nodeSelector: {matchLabels: {lvs.dev/director: pair}}\n  interface: eth0\n  vrrp: {advertIntervalMs: 100}\n  sync: {enabled: true, syncId: 7}',
@@ -121,7 +135,7 @@ export class EcmpLab {
   readonly procs: ChildProcess[] = [];
   readonly agents = new Map<string, { child: ChildProcess; log: () => string }>();
 
-  constructor(prefix: string, private readonly vrrpPair = false) {
+  constructor(prefix: string, private readonly vrrpPair = false, private readonly moreGroups = false) {
     this.topo = new Topology(prefix);
   }
 
@@ -132,7 +146,7 @@ export class EcmpLab {
   async build(): Promise<void> {
     const { topo } = this;
     this.dir = mkdtempSync('/tmp/lvs-bgp-');
-    writeFileSync(join(this.dir, 'm.yaml'), manifest(this.vrrpPair));
+    writeFileSync(join(this.dir, 'm.yaml'), manifest(this.vrrpPair, this.moreGroups));
     writeFileSync(join(this.dir, 'router.conf'), routerBird);
     const sw = await topo.ns('sw');
     await sw.ip('link', 'add', 'br0', 'type', 'bridge', 'mcast_snooping', '0', 'stp_state', '0', 'forward_delay', '0');
@@ -236,19 +250,24 @@ export class EcmpLab {
     rmSync(join(this.dir, name), { recursive: true, force: true });
   }
 
-  async nexthops(): Promise<string> {
-    const out = (await this.router.ip('route', 'show', VIP)).stdout;
+  async nexthops(vip = VIP): Promise<string> {
+    const out = (await this.router.ip('route', 'show', vip)).stdout;
     return [...out.matchAll(/via (\S+)/g)].map((m) => m[1]).sort().join(' ');
   }
 
   /** Waits until the router's route to VIP has exactly these directors as next hops; ms waited. */
-  async waitNexthops(want: number[], since = Date.now()): Promise<number> {
+  async waitNexthops(want: number[], since = Date.now(), vip = VIP): Promise<number> {
     const text = want.map(dirAddr).join(' ');
-    await waitUntil(`router next hops [${text}]`, async () => (await this.nexthops()) === text, 60_000, 20).catch(async (e: Error) => {
+    await waitUntil(`router next hops of ${vip} [${text}]`, async () => (await this.nexthops(vip)) === text, 60_000, 20).catch(async (e: Error) => {
       const logs = [...this.agents.entries()].map(([n, a]) => `--- ${n}\n${a.log().slice(-3000)}`).join('\n');
-      throw new Error(`${e.message}; have [${await this.nexthops()}]\n${logs}`);
+      throw new Error(`${e.message}; have [${await this.nexthops(vip)}]\n${logs}`);
     });
     return Date.now() - since;
+  }
+
+  /** `birdc show route <prefix> all` of the router: the route's attributes, communities among them. */
+  async routerRoute(prefix: string): Promise<string> {
+    return (await this.router.exec('birdc', ['-s', join(this.dir, 'router.ctl'), 'show', 'route', prefix, 'all'])).stdout;
   }
 
   /** `birdc show bfd sessions` of the router. */

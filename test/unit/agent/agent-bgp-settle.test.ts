@@ -29,6 +29,9 @@ class RecordingBgp implements PassBgp {
   announcing(): ReadonlySet<string> {
     return new Set(this.serving.at(-1) ?? []);
   }
+  exported(): ReadonlySet<string> {
+    return this.announcing();
+  }
 }
 
 let agent: Agent | undefined;
