@@ -46,7 +46,7 @@ export class BgpAnnouncer {
   private states = new Map<string, BgpSessionState>();
   /** The plan BIRD was last configured with, and the one the last update asks for. */
   private applied: SpeakerPlan | undefined;
-  private planned: SpeakerPlan | undefined;
+  private planned: SpeakerPlan = planSpeaker([]);
   private running = false;
   private readonly up: Gauge | undefined;
   private readonly routes: Gauge | undefined;
@@ -116,7 +116,7 @@ export class BgpAnnouncer {
    * every router it names sits in BIRD and reaches nobody, so it is not counted as announced.
    */
   exported(): ReadonlySet<string> {
-    return new Set(this.planned?.sessions.flatMap((x) => x.exports) ?? []);
+    return new Set(this.planned.sessions.flatMap((x) => x.exports));
   }
 
   private enqueue(): Promise<void> {
@@ -137,7 +137,8 @@ export class BgpAnnouncer {
       this.tell();
       return;
     }
-    const plan = planSpeaker(want.map((g) => (this.withdrawing ? { ...g, announce: [] } : g)));
+    // The plan of the last update, or the same groups with nothing to announce while draining.
+    const plan = this.withdrawing ? planSpeaker(want.map((g) => ({ ...g, announce: [] }))) : this.planned;
     this.logConflicts(plan);
     const passwords = await this.passwords(plan);
     const outcome = await this.o.daemon.apply(birdConfig({ plan, passwords }));
