@@ -23,7 +23,8 @@ const group = {
   apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: 'edge' },
   spec: {
     nodeSelector: { matchLabels: { 'lvs.dev/director': 'edge' } }, interface: 'eth0',
-    vrrp: { version: 3, advertIntervalMs: 100 },
+    // keepalived's default: faster adverts let a stall of one lab kernel make the other take over (see failover.test.ts).
+    vrrp: { version: 3, advertIntervalMs: 1000 },
     sync: { enabled: true, syncId: 9 },
     gatewayAddresses: [{ address: `${gateway}/24`, interface: 'eth0' }],
   },
