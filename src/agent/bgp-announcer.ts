@@ -128,7 +128,7 @@ export class BgpAnnouncer {
     const want = this.want;
     if (want.length === 0) {
       if (this.running) {
-        await this.o.daemon.stop();
+        await this.o.daemon.stop(this.idleConfig());
         this.running = false;
         this.states.clear();
         this.applied = undefined;
@@ -152,6 +152,11 @@ export class BgpAnnouncer {
     this.startPolling();
     await this.readSessions();
     this.tell();
+  }
+
+  /** BIRD with no session and no route (what a sidecar's BIRD keeps running on), same router id. */
+  private idleConfig(): string {
+    return birdConfig({ plan: { ...planSpeaker([]), routerId: this.applied?.routerId }, passwords: new Map() });
   }
 
   /** Each conflict once per change of the set, at error level: a group is not fully announced. */
@@ -220,7 +225,7 @@ export class BgpAnnouncer {
     }
     clearInterval(this.poll);
     this.poll = undefined;
-    if (this.running) await this.o.daemon.stop();
+    if (this.running) await this.o.daemon.stop(this.idleConfig());
     this.running = false;
     // No speaker here any more: the groups' status loses this director's entry.
     this.tell();

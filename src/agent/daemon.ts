@@ -26,7 +26,7 @@ import { apiSecretDataReader, type SecretDataReader } from './health-secrets.js'
 import { agentRemoval, type Removal } from './uninstall.js';
 import { emptyDesired } from './compile.js';
 import { BgpAnnouncer } from './bgp-announcer.js';
-import { BirdDaemon } from '../bgp/runtime/bird-daemon.js';
+import { BirdDaemon, type BirdMode } from '../bgp/runtime/bird-daemon.js';
 import { join } from 'node:path';
 
 export interface AgentDaemonOptions {
@@ -43,8 +43,8 @@ export interface AgentDaemonOptions {
   leaseNamespace?: string;
   /** Overrides VRRP (tests); by default VRRP elects the holder in groups with two or more directors. */
   leadership?: VipLeadership;
-  /** BIRD for groups that announce over BGP: its binaries and control socket (default: under stateDir/bird). */
-  bird?: { socket?: string; birdBin?: string; birdcBin?: string };
+  /** BIRD for groups that announce over BGP: its directory (default stateDir/bird), socket, binaries, and who runs it. */
+  bird?: { dir?: string; socket?: string; birdBin?: string; birdcBin?: string; mode?: BirdMode };
   /** Tests: a kernel of fakes instead of netlink and /proc/sys. */
   kernel?: KernelHandles;
   log: Logger;
@@ -151,7 +151,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   const bgp = new BgpAnnouncer({
     node: o.node, registry: metrics.registry, readSecret: readSecretData ? secretKeyReader(readSecretData) : undefined, log: o.log.child({ component: 'bgp' }),
     onStatus: (s) => reporter?.reportBgp(s),
-    daemon: new BirdDaemon({ dir: join(o.stateDir, 'bird'), ...o.bird, log: o.log.child({ component: 'bird' }) }),
+    daemon: new BirdDaemon({ ...o.bird, dir: o.bird?.dir ?? join(o.stateDir, 'bird'), log: o.log.child({ component: 'bird' }) }),
   });
   // VRRP is a step of the agent's passes (it starts no instance before the first one) and stops with it.
   const agent = new Agent({

@@ -33,6 +33,10 @@ Flags (environment variable in brackets):
   --resync D               re-read the whole kernel state at least this often, healing drift
                            (default 30s)
   --status-qps N           status writes per second to the API server, at most (default 50)
+  --bird MODE              who runs BIRD for DirectorGroups that announce over BGP: child (the
+                           agent starts it) or sidecar (another container of the pod runs it
+                           on the socket in --bird-dir once bird.conf exists) (default child)
+  --bird-dir DIR           bird.conf and the control socket bird.ctl (default <state-dir>/bird)
   --log-level LEVEL        trace, debug, info, warn, error [LOG_LEVEL] (default info)
   -h, --help               show this help`;
 
@@ -66,6 +70,8 @@ export const agentCommand: Subcommand = {
         'metrics-host': { type: 'string' },
         resync: { type: 'string', default: '30s' },
         'status-qps': { type: 'string', default: '50' },
+        bird: { type: 'string', default: 'child' },
+        'bird-dir': { type: 'string' },
         'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -80,6 +86,8 @@ export const agentCommand: Subcommand = {
     const resyncMs = duration('resync', values.resync);
     const statusQps = Number(values['status-qps']);
     if (!Number.isInteger(statusQps) || statusQps < 1) throw new UsageError(`--status-qps takes a whole number of at least 1, not ${JSON.stringify(values['status-qps'])}`);
+    const birdMode = values.bird;
+    if (birdMode !== 'child' && birdMode !== 'sidecar') throw new UsageError(`--bird takes child or sidecar, not ${JSON.stringify(birdMode)}`);
     const manifests = values.manifests ?? [];
     if (manifests.length === 0 && values['node-label']?.length) throw new UsageError('--node-label only goes with --manifests');
     const [{ startAgentDaemon }, { loadClusterAccess }] = await Promise.all([import('../agent/daemon.js'), import('../kube/config.js')]);
@@ -90,6 +98,7 @@ export const agentCommand: Subcommand = {
       statusQps,
       leaseNamespace: values['lease-namespace'],
       metrics: { port, ...(values['metrics-host'] ? { host: values['metrics-host'] } : {}) },
+      bird: { mode: birdMode, ...(values['bird-dir'] ? { dir: values['bird-dir'] } : {}) },
       log,
       ...(manifests.length
         ? { manifests: { files: manifests, nodes: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: values.node, labels: labels(values['node-label'] ?? []) } }] } }

@@ -151,6 +151,18 @@ describe('helm lint and template', () => {
     expect(loader.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['SYS_MODULE'] });
     expect(loader.volumeMounts).toEqual([{ name: 'lib-modules', mountPath: '/lib/modules', readOnly: true }]);
     expect(loader.args.slice(1)).toEqual(['load-modules', 'ip_vs', 'ip_vs_wrr', 'ip_vs_sh', 'ipip']);
+    // agent.bird.sidecar: BIRD in a native sidecar running the chart's script on a shared in-memory volume.
+    const bird = pod.initContainers[1];
+    expect(pod.initContainers).toHaveLength(2);
+    expect(bird.name).toBe('bird');
+    expect(bird.restartPolicy).toBe('Always');
+    expect(bird.command).toEqual(['/bin/sh', '-c']);
+    expect(bird.args).toEqual([readFileSync(join(chart, 'files', 'bird-sidecar.sh'), 'utf8'), 'bird-sidecar', '/run/lvs-operator/bird']);
+    expect(bird.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'] });
+    expect(bird.volumeMounts).toEqual([{ name: 'bird', mountPath: '/run/lvs-operator/bird' }]);
+    expect(agent.args).toEqual(expect.arrayContaining(['--bird=sidecar', '--bird-dir=/run/lvs-operator/bird']));
+    expect(agent.volumeMounts).toContainEqual({ name: 'bird', mountPath: '/run/lvs-operator/bird' });
+    expect(pod.volumes).toContainEqual({ name: 'bird', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } });
     expect(pod.volumes).toContainEqual({ name: 'state', hostPath: { path: '/var/lib/lvs-operator-edge', type: 'DirectoryOrCreate' } });
     expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
       { matchExpressions: [{ key: 'lvs.dev/director', operator: 'Exists' }] },

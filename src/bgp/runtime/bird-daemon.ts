@@ -2,10 +2,12 @@
 // started (or adopted: an agent restart keeps the running BIRD and its routes), reloaded with
 // `birdc configure`, and read with `birdc show protocols`. The routing daemon is BIRD's: nothing
 // here speaks BGP. Its control socket is the only handle, so a BIRD left by an earlier agent is
-// found again by it.
+// found again by it. In `sidecar` mode BIRD is another container's process (the chart's `bird`
+// sidecar starts it once the first configuration is written): the agent never starts or stops
+// it, it only writes the configuration and reloads it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
@@ -19,8 +21,14 @@ export interface BirdDaemonOptions {
   socket?: string;
   birdBin?: string;
   birdcBin?: string;
+  /** `child` (default): the agent starts BIRD. `sidecar`: another container runs it on `socket`. */
+  mode?: BirdMode;
+  /** Sidecar mode: how long apply() waits for BIRD to answer after writing its first configuration. */
+  sidecarWaitMs?: number;
   log: Logger;
 }
+
+export type BirdMode = 'child' | 'sidecar';
 
 export class BirdDaemon {
   readonly config: string;
@@ -58,24 +66,58 @@ export class BirdDaemon {
     if (Buffer.byteLength(this.socket) > 107) throw new Error(`BIRD control socket path too long for a unix socket (${this.socket}): give a shorter --state-dir`);
     const up = await this.alive();
     if (up && text === this.lastText) return 'unchanged';
-    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.config}.tmp`;
-    await writeFile(tmp, text, { mode: 0o600 });
-    await rename(tmp, this.config);
+    await this.write(text);
     if (up) {
-      const out = await this.birdcRun('configure');
-      if (!/Reconfigur|Configuration OK/.test(out)) throw new Error(`birdc configure: ${out.trim()}`);
+      await this.configure();
       this.lastText = text;
       return 'reconfigured';
+    }
+    if (this.o.mode === 'sidecar') {
+      await this.awaitSidecar();
+      // The sidecar may have started on an older file: load this one.
+      await this.configure();
+      this.lastText = text;
+      return 'started';
     }
     await this.start();
     this.lastText = text;
     return 'started';
   }
 
+  /**
+   * Writes bird.conf once BIRD has parsed it (`bird -p`): a file BIRD would refuse never replaces
+   * the last good one, which a restarted BIRD (a sidecar's container restart) loads.
+   */
+  private async write(text: string): Promise<void> {
+    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.config}.tmp`;
+    await writeFile(tmp, text, { mode: 0o600 });
+    const check = await run(this.bird, ['-p', '-c', tmp], { encoding: 'utf8' }).catch((e: { stderr?: string; message: string }) => ({ stderr: e.stderr ?? e.message, failed: true }));
+    if ('failed' in check) {
+      await rm(tmp, { force: true });
+      throw new Error(`BIRD refused the configuration (the last good one stays in ${this.config}): ${check.stderr.trim()}`);
+    }
+    await rename(tmp, this.config);
+  }
+
+  private async configure(): Promise<void> {
+    const out = await this.birdcRun('configure');
+    if (!/Reconfigur|Configuration OK/.test(out)) throw new Error(`birdc configure: ${out.trim()}`);
+  }
+
+  private async awaitSidecar(): Promise<void> {
+    const end = Date.now() + (this.o.sidecarWaitMs ?? 15_000);
+    while (Date.now() < end) {
+      if (await this.alive()) {
+        this.o.log.info({ socket: this.socket }, 'BIRD sidecar answering');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`no BIRD answers on ${this.socket}: the bird sidecar container starts it once ${this.config} exists (is the sidecar running, with the same volume?)`);
+  }
+
   private async start(): Promise<void> {
-    const check = await run(this.bird, ['-p', '-c', this.config], { encoding: 'utf8' }).catch((e: { stderr?: string; message: string }) => ({ stderr: e.stderr ?? e.message, failed: true }));
-    if ('failed' in check) throw new Error(`BIRD refused ${this.config}: ${check.stderr.trim()}`);
     // -f: in the foreground, our child; it outlives a killed agent (and is adopted by the next).
     const child = spawn(this.bird, ['-f', '-c', this.config, '-s', this.socket], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
@@ -100,8 +142,19 @@ export class BirdDaemon {
     return this.birdcRun('show', 'protocols');
   }
 
-  /** Stops BIRD (ours or adopted): `birdc down`, then waits for our child to exit. */
-  async stop(): Promise<void> {
+  /**
+   * Stops BIRD (ours or adopted): `birdc down`, then waits for our child to exit. A sidecar's
+   * BIRD is not ours to stop (its container would restart it on the last file): it is given
+   * `idle`, a configuration without sessions, and keeps running.
+   */
+  async stop(idle: string): Promise<void> {
+    if (this.o.mode === 'sidecar') {
+      if (this.lastText === idle) return;
+      await this.write(idle);
+      if (await this.alive()) await this.configure();
+      this.lastText = idle;
+      return;
+    }
     this.lastText = undefined;
     const child = this.child;
     await this.birdcRun('down').catch(() => undefined);

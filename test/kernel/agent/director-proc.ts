@@ -2,6 +2,7 @@
 // in, fed from a manifest file. Prints `ready <node>` after its first pass, then one JSON line per
 // VRRP change ({"ev":"vrrp", "state":..., "priority":...}); SIGTERM stops it.
 // Usage: node --import tsx director-proc.ts <node> <manifest> <stateDir> <nodes-json>
+// LVS_TEST_BIRD_MODE=sidecar: BIRD is run by a sidecar (the chart's files/bird-sidecar.sh), as --bird=sidecar.
 import { pino } from 'pino';
 import { startAgentDaemon } from '../../../src/agent/daemon.js';
 import type { Node } from '../../../src/kube/types.js';
@@ -11,6 +12,7 @@ const nodes: Node[] = (JSON.parse(nodesJson) as { name: string; labels?: Record<
   .map((n) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: n.name, labels: n.labels ?? {}, annotations: n.annotations ?? {} } }));
 const daemon = await startAgentDaemon({
   node, stateDir, manifests: { files: [manifest], nodes }, resyncMs: 3000, log: pino({ level: 'info' }, pino.destination(2)),
+  ...(process.env.LVS_TEST_BIRD_MODE === 'sidecar' ? { bird: { mode: 'sidecar' as const } } : {}),
 });
 process.stdout.write(`ready ${node}\n`);
 let last = '';

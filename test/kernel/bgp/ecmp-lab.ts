@@ -17,6 +17,7 @@ import { waitUntil } from '../vrrp/routers.js';
 const directorProc = fileURLToPath(new URL('../agent/director-proc.ts', import.meta.url));
 const echoServer = fileURLToPath(new URL('./echo-server.mjs', import.meta.url));
 const flowsClient = fileURLToPath(new URL('./flows.mjs', import.meta.url));
+const birdSidecarScript = join(projectRoot, 'charts', 'lvs-operator', 'files', 'bird-sidecar.sh');
 export const VIP = '10.100.0.10';
 export const VRRP_VIP = '10.0.0.100';
 /** Two more BGP groups on the same directors: one sharing the router's sessions, one asking for them with another ASN. */
@@ -220,13 +221,34 @@ export class EcmpLab {
     return [...this.directors.keys()].map((name) => ({ name, labels: { 'lvs.dev/director': name.startsWith('v') ? 'pair' : 'edge' } }));
   }
 
-  /** Starts the agent of director `name` (fresh or returning); resolves after its first pass. */
-  async startAgent(name: string): Promise<void> {
+  /** The directory of director `name`'s bird.conf and control socket (the agent's default, under its state). */
+  birdDir(name: string): string {
+    return join(this.dir, name, 'bird');
+  }
+
+  /**
+   * Director `name`'s BIRD as the chart's sidecar container runs it: the chart's own script,
+   * which waits for the agent's first bird.conf and then execs BIRD (same pid).
+   */
+  startBirdSidecar(name: string): { child: ChildProcess; out: () => string } {
+    mkdirSync(this.birdDir(name), { recursive: true, mode: 0o700 });
+    const [cmd, ...args] = this.directors.get(name)!.command('sh', [birdSidecarScript, this.birdDir(name)]);
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.procs.push(child);
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
+    return { child, out: () => out };
+  }
+
+  /** Starts the agent of director `name` (fresh or returning); resolves after its first pass. With `birdSidecar`, as --bird=sidecar. */
+  async startAgent(name: string, o: { birdSidecar?: boolean } = {}): Promise<void> {
     const state = join(this.dir, name);
     mkdirSync(state, { recursive: true });
     const [cmd, ...args] = this.directors.get(name)!.command(process.execPath, ['--import', 'tsx', directorProc, name, join(this.dir, 'm.yaml'), state, JSON.stringify(this.nodes())]);
     // Info from every component (health transitions among them): tests read the agent's log.
-    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: projectRoot, env: { ...process.env, LOG_LEVEL: 'info' } });
+    const env = { ...process.env, LOG_LEVEL: 'info', ...(o.birdSidecar ? { LVS_TEST_BIRD_MODE: 'sidecar' } : {}) };
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: projectRoot, env });
     this.procs.push(child);
     // Kept whole (a few hundred KB at most): tests read the agent's log from its start. Two
     // buffers: chunks of one stream must not be cut by lines of the other.
