@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertInLab } from '../../lab/inside.js';
+import { describe, expect, it } from 'vitest';
 import { CONFLICT_VIP, EcmpLab, SHARED_VIP, VIP, killAll, type FlowClient } from './ecmp-lab.js';
+import { useEcmpLab } from './use-ecmp-lab.js';
 
 // Active-active directors behind ECMP (issue 17), as ../shared/LAB.md checked it by hand: a router
 // namespace running BIRD 2 with `merge paths` into its kernel and L4 multipath hashing; three
@@ -26,14 +26,7 @@ describe('active-active directors behind ECMP, announced over BGP by BIRD', () =
     return out;
   };
 
-  beforeAll(async () => {
-    assertInLab();
-    await lab.build();
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab.destroy();
-  });
+  useEcmpLab(lab);
 
   it('every director announces the VIP once IPVS holds it; the router spreads new flows across all three', async () => {
     const t0 = Date.now();

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BirdDaemon } from '../../../src/bgp/runtime/bird-daemon.js';
-import { assertInLab } from '../../lab/inside.js';
 import { waitUntil } from '../vrrp/routers.js';
 import { EcmpLab } from './ecmp-lab.js';
+import { useEcmpLab } from './use-ecmp-lab.js';
 
 // BIRD in a sidecar (the chart's agent.bird.sidecar, agent --bird=sidecar): the chart's own
 // script runs BIRD beside director d1's agent in its namespace, against the lab's router. The
@@ -32,14 +32,7 @@ describe('BIRD as the agent\'s sidecar', () => {
     return true;
   };
 
-  beforeAll(async () => {
-    assertInLab();
-    await lab.build();
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab.destroy();
-  });
+  useEcmpLab(lab);
 
   it('waits for the agent\'s first configuration, then runs BIRD, which the agent only configures', async () => {
     sidecar = lab.startBirdSidecar('d1');
