@@ -45,7 +45,7 @@ describe('examples/', () => {
     }
   });
 
-  it('covers the classic DR web service, a Service-backed NAT service, UDP DNS and a persistent fwmark service', () => {
+  it('covers the classic DR web service, a Service-backed NAT service, UDP DNS, a persistent fwmark service and active-active over BGP', () => {
     const all = lvsObjects();
     const vs = (name: string) => all.find((o) => o.kind === 'VirtualService' && o.metadata.name === name);
     const web = vs('web');
@@ -71,6 +71,11 @@ describe('examples/', () => {
     expect(https?.kind === 'VirtualService' && https.spec.healthChecks?.map((c) => c.type)).toEqual(['TCP', 'HTTPS']);
     const shop = vs('shop');
     expect(shop?.kind === 'VirtualService' && shop.spec).toMatchObject({ fwmark: 1, persistence: { timeoutSeconds: 600 } });
+    // active-active over BGP: the group announces to two routers, its service leaves the scheduler to the group (mh)
+    const anycast = all.find((o) => o.kind === 'DirectorGroup' && o.metadata.name === 'anycast');
+    expect(anycast?.kind === 'DirectorGroup' && anycast.spec).toMatchObject({ announce: 'BGP', bgp: { localASN: 65010, peers: [{ asn: 65000 }, { asn: 65000 }] } });
+    const aw = vs('anycast-web');
+    expect(aw?.kind === 'VirtualService' && [aw.spec.scheduler, aw.spec.forwarding.method, aw.spec.directorGroup]).toEqual([undefined, 'DR', 'anycast']);
     // every VirtualService names a DirectorGroup the examples define
     const groups = new Set(all.filter((o) => o.kind === 'DirectorGroup').map((o) => o.metadata.name));
     for (const o of all) if (o.kind === 'VirtualService') expect(groups).toContain(o.spec.directorGroup);
