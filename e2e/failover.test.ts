@@ -227,13 +227,8 @@ describe('VRRP failover between two directors', () => {
     await sleep(1000);
     const report = await held.report();
     console.log(`failover: kill -9 of the master agent, long-lived connections ${JSON.stringify(report)}`);
-    if (report.lost > 0) {
-      // What each director's kernel knows of the held connections, and how each agent saw the election.
-      for (const n of env.directors) {
-        console.log(`--- ${n.name}: ipvsadm -Lnc, sync daemons ---\n${await n.exec('ipvsadm -Lnc; ipvsadm -L --daemon').catch(String)}`);
-        console.log(`--- ${n.name}: agent log (VRRP, sync) ---\n${agentLog(env.lab.dir, n.name).split('\n').filter((l) => /VRRP|VIP|sync|Master_Down|agent (starting|started|stopping)/i.test(l)).slice(-40).join('\n')}`);
-      }
-    }
+    // What each director's kernel knows of the held connections, and how each agent saw the election.
+    if (report.lost > 0) console.log(await explain());
     expect(report.lost, vrrpLines(log)).toBe(0);
     await held.stop();
   });

@@ -63,7 +63,7 @@ export class BirdDaemon {
    */
   async apply(text: string): Promise<'unchanged' | 'reconfigured' | 'started'> {
     // Checked here, not at construction: an agent without BGP groups never needs the socket.
-    if (Buffer.byteLength(this.socket) > 107) throw new Error(`BIRD control socket path too long for a unix socket (${this.socket}): give a shorter --state-dir`);
+    if (Buffer.byteLength(this.socket) > 107) throw new Error(`BIRD control socket path too long for a unix socket (${this.socket}): give a shorter --bird-dir (or --state-dir)`);
     const up = await this.alive();
     if (up && text === this.lastText) return 'unchanged';
     await this.write(text);
@@ -76,10 +76,9 @@ export class BirdDaemon {
       await this.awaitSidecar();
       // The sidecar may have started on an older file: load this one.
       await this.configure();
-      this.lastText = text;
-      return 'started';
+    } else {
+      await this.start();
     }
-    await this.start();
     this.lastText = text;
     return 'started';
   }
