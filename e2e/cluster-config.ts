@@ -38,6 +38,18 @@ export const clusterConfigSchema = z.object({
    * pods on them must route back through the NAT VIP (the classic LVS-NAT gateway).
    */
   realServers: z.array(z.object({ node, address: ipv4 }).strict()).length(3),
+  /**
+   * Active-active over BGP (optional; its drills are skipped without it): a free address the
+   * directors announce, the ASN they speak as, the routers they peer with (the client's traffic
+   * must reach the VIP through them, by ECMP), and a shell command printing the routers' route
+   * to the VIP (for the lab, `ip route show` in the client's namespace, which is the router).
+   */
+  bgp: z.object({
+    vip: ipv4,
+    localASN: z.int().min(1).max(4294967295),
+    peers: z.array(z.object({ address: ipv4, asn: z.int().min(1).max(4294967295) }).strict()).min(1),
+    routeCommand: z.string().min(1),
+  }).strict().optional(),
   /** Traffic is sent from this network namespace (default: the one the suite runs in). */
   clientNetns: z.string().optional(),
   /** Shell commands for the fault drills; a drill whose command is missing is skipped, and says so. */

@@ -37,6 +37,8 @@ export interface ClusterEnv {
   master(): Promise<string>;
   apply(objects: object[]): Promise<void>;
   getJson<T>(args: string[]): Promise<T>;
+  /** The routers' route to the BGP VIP, as the cluster file's bgp.routeCommand prints it. */
+  routerRoute(): Promise<string>;
   /** Runs a fault command of the cluster file; undefined when the file has none. */
   fault(what: 'apiDown' | 'apiUp' | { crash: string }): Promise<void> | undefined;
   /** Removes what the suite added (its namespaces, node labels); the product is the tests' to remove. */
@@ -94,6 +96,10 @@ export async function createClusterEnv(config: ClusterConfig): Promise<ClusterEn
     async master() {
       const vs = await getJson<{ status?: { master?: string } }>(['get', 'virtualservice', 'www', '-n', 'e2e']);
       return vs.status?.master ?? '';
+    },
+    async routerRoute() {
+      if (!config.bgp) throw new Error('the cluster file has no bgp section');
+      return (await sh(config.bgp.routeCommand)).stdout;
     },
     fault(what) {
       const cmd = typeof what === 'string' ? config.faults[what] : config.faults.crashNode?.[what.crash];
@@ -178,5 +184,34 @@ export function testObjects(c: ClusterConfig, image: string): object[] {
         directorGroup: 'edge',
       },
     },
+  ];
+}
+
+/**
+ * Active-active (docs/bgp.md): a BGP DirectorGroup on the same two directors, announcing its VIP
+ * to the cluster file's routers, and the web and echo services on it by DR, to the same real
+ * servers. The scheduler is left to the group's default (mh with mh-port). BFD at 0.5 s x 5, as
+ * the lab's router (e2e/lab-cluster.ts).
+ */
+export function bgpObjects(c: ClusterConfig): object[] {
+  const b = c.bgp;
+  if (!b) return [];
+  return [
+    {
+      apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup', metadata: { name: 'edge-bgp' },
+      spec: {
+        nodeSelector: { matchLabels: { [labels.director]: 'edge' } }, interface: c.interface, announce: 'BGP',
+        bgp: { localASN: b.localASN, peers: b.peers, bfd: { intervalMs: 500, multiplier: 5 } },
+      },
+    },
+    ...([['www-bgp', 80], ['echo-bgp', echoPort]] as const).map(([name, port]) => ({
+      apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name, namespace: 'e2e' },
+      spec: {
+        vip: b.vip, port, protocol: 'TCP', forwarding: { method: 'DR' },
+        backends: { realServerSelector: { matchLabels: { app: 'web' } } },
+        healthCheck: { type: 'TCP', intervalSeconds: 2, timeoutSeconds: 1, rise: 1, fall: 2 },
+        directorGroup: 'edge-bgp',
+      },
+    })),
   ];
 }

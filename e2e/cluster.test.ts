@@ -11,7 +11,7 @@ import { argoHealth, kstatus } from '../test/lab/gitops.js';
 import { steadyLoad, tallyConnections } from '../test/lab/servers.js';
 import { loadClusterConfig } from './cluster-config.js';
 import { serverPod } from '../test/lab/workloads/manifests.js';
-import { createClusterEnv, echoPort, release, testObjects, type ClusterEnv } from './cluster-env.js';
+import { bgpObjects, createClusterEnv, echoPort, release, testObjects, type ClusterEnv } from './cluster-env.js';
 import { bootLabCluster, type LabClusterFile } from './lab-cluster.js';
 
 // lvs-operator as users run it: the image built from the Dockerfile, installed with Helm on a
@@ -51,6 +51,10 @@ const errors = (t: Record<string, number>): number => Object.entries(t).filter((
 // Drills that need a fault command run only where the cluster file has one (the lab's always does).
 const given = process.env['E2E_CLUSTER'] ? loadClusterConfig(process.env['E2E_CLUSTER']) : undefined;
 const faults = { api: !given || Boolean(given.faults.apiDown && given.faults.apiUp), crash: !given || Object.keys(given.faults.crashNode ?? {}).length === 2 };
+// The active-active drills run where the cluster file names a BGP VIP and its routers (the lab's does).
+const bgpOn = !given || given.bgp !== undefined;
+/** The next hops of a route as `ip route show` prints it (one `via`, or one `nexthop via` per path), sorted. */
+const nextHops = (route: string): string[] => [...route.matchAll(/via (\S+)/g)].map((m) => m[1]!).sort();
 const arpIgnore = 'cat /proc/sys/net/ipv4/conf/all/arp_ignore';
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -61,10 +65,18 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
   let drVip = '';
   let natVip = '';
   let arpIgnoreBefore = '';
+  let bgpVip = '';
+  /** The directors' addresses as the routers see them (their nodes' InternalIP), by node. */
+  const directorAddress = new Map<string, string>();
   const vs = (name: string) => env.getJson<Vs>(['get', 'virtualservice', name, '-n', 'e2e']);
   const ready = (v: Vs): boolean => v.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   const ipvs = async (node: string): Promise<string> => env.onNode(node, 'ipvsadm -Sn');
   const rsNode = (i: number): string => env.config.realServers[i]!.node;
+  /** Connections director `d` has scheduled to VIP:80 since the service was made (ipvsadm --stats). */
+  const conns = async (d: string, vip: string): Promise<number> => {
+    const line = (await env.onNode(d, `ipvsadm -Ln --stats --exact -t ${vip}:80`)).split('\n').find((l) => l.startsWith('TCP'));
+    return Number(line?.trim().split(/\s+/)[2] ?? 0);
+  };
   /** Waits until every director knows every held connection (knowsEvery: the sync daemon's delay). */
   const syncedEverywhere = async (held: HeldConnections): Promise<boolean> => {
     const { ports } = await held.report();
@@ -91,6 +103,10 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     env = await createClusterEnv(given ?? loadClusterConfig(lab!.path));
     ({ dr: drVip, nat: natVip } = env.config.vips);
     arpIgnoreBefore = (await env.onNode(rsNode(1), arpIgnore)).trim();
+    for (const d of env.config.directors) {
+      const node = await env.getJson<{ status: { addresses: { type: string; address: string }[] } }>(['get', 'node', d]);
+      directorAddress.set(d, node.status.addresses.find((a) => a.type === 'InternalIP')?.address ?? '');
+    }
     const t0 = Date.now();
     await env.install();
     console.log(`e2e: helm install to all Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -129,6 +145,47 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const st = await kstatus(env.config.kubeconfig, [{ group: 'lvs.dev', kind: 'VirtualService', namespace: 'e2e', name: 'www' }, { group: 'lvs.dev', kind: 'VirtualService', namespace: 'e2e', name: 'app' }]);
     expect(st.map((s) => s.status)).toEqual(['Current', 'Current']);
   });
+
+  // Active-active (docs/bgp.md): the same two directors also announce a VIP over BGP from the BIRD
+  // in their agent pods' sidecar containers to the LAN's router, which spreads flows over both.
+  it.runIf(bgpOn)('active-active over BGP: each director\'s BIRD (its agent pod\'s sidecar) peers with the router, the route spreads flows over both, sessions and routes in status', async () => {
+    const b = env.config.bgp!;
+    bgpVip = b.vip;
+    const appliedAt = Date.now();
+    await env.apply(bgpObjects(env.config));
+    const want = [...directorAddress.values()].sort();
+    const routed = await waitFor(async () => nextHops(await env.routerRoute()).join() === want.join(), 240_000);
+    const routedMs = Date.now() - appliedAt;
+    expect(routed, `router: ${await env.routerRoute()}`).toBe(true);
+    // What the real BIRDs say reaches the API server: each director's sessions Established, its route announced.
+    interface Dg { status?: { bgp?: { node: string; sessions: { peer: string; state: string; established: boolean }[]; announced: string[] }[] } }
+    const sessionsUp = (g: Dg): boolean => env.config.directors.every((d) => {
+      const e = g.status?.bgp?.find((x) => x.node === d);
+      return e !== undefined && e.sessions.length === b.peers.length && e.sessions.every((x) => x.established) && e.announced.includes(b.vip);
+    });
+    const group = () => env.getJson<Dg>(['get', 'directorgroup', 'edge-bgp']);
+    expect(await waitFor(async () => sessionsUp(await group()), 120_000), JSON.stringify((await group()).status?.bgp)).toBe(true);
+    const www = await env.getJson<{ status?: { directors?: { node: string; announced?: boolean }[] } }>(['get', 'virtualservice', 'www-bgp', '-n', 'e2e']);
+    expect(env.config.directors.map((d) => www.status?.directors?.find((x) => x.node === d)?.announced)).toEqual([true, true]);
+    // BIRD runs in the sidecar container the chart adds by default (agent.bird.sidecar).
+    const sidecar = (env.config.values['agent'] as { bird?: { sidecar?: boolean } } | undefined)?.bird?.sidecar !== false;
+    if (sidecar) {
+      const pods = await env.getJson<{ items: { spec: { nodeName: string }; status: { initContainerStatuses?: { name: string; started?: boolean }[] } }[] }>(['get', 'pods', '-n', release.namespace, '-l', 'app.kubernetes.io/component=agent']);
+      for (const d of env.config.directors) {
+        const pod = pods.items.find((p) => p.spec.nodeName === d);
+        expect(pod?.status.initContainerStatuses?.find((c) => c.name === 'bird')?.started, d).toBe(true);
+      }
+    }
+    // Spread: new connections over both directors (L4 hash on the router), every real server answering.
+    const before = await Promise.all(env.config.directors.map((d) => conns(d, b.vip)));
+    const t = await tallyConnections(env.client, b.vip, 80, 60, 'http');
+    const after = await Promise.all(env.config.directors.map((d) => conns(d, b.vip)));
+    const spread = Object.fromEntries(env.config.directors.map((d, i) => [d, after[i]! - before[i]!]));
+    figures('bgp active-active', { routedMs, spread, tally: t, sidecar });
+    expect(errors(t)).toBe(0);
+    expect(Object.keys(t).sort()).toEqual(env.config.realServers.map((r) => r.node).sort());
+    for (const d of env.config.directors) expect(spread[d], `new connections through ${d}`).toBeGreaterThan(0);
+  }, 600_000);
 
   // externalTrafficPolicy Local (docs/metallb-to-lvs-operator.md): the nodes with ready pods are
   // the real servers, by DR, weighted by their pods; kube-proxy on each node takes the VIP to its
@@ -314,22 +371,36 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     expect(probes.probes.filter((p) => p.ok).length).toBeGreaterThan(0);
   });
 
-  it('kubectl rollout restart of the agent DaemonSet with traffic flowing: no held connection is lost, new ones fail only at the VIP moves', async () => {
+  it('kubectl rollout restart of the agent DaemonSet with traffic flowing: no held connection is lost, new ones fail only at the VIP moves; over BGP each director drains before it stops', async () => {
     const held = holdConnections(env.client, drVip, echoPort, 20, 200);
+    // Active-active: the same through the BGP VIP (each director withdraws its route and drains
+    // before its pod stops, and announces again once its new agent has programmed IPVS).
+    const heldBgp = bgpVip ? holdConnections(env.client, bgpVip, echoPort, 20, 200) : undefined;
     await held.ready;
+    await heldBgp?.ready;
     expect(await syncedEverywhere(held)).toBe(true);
     const probes = startProbes(env.client, drVip, echoPort, 100, 3000);
+    const probesBgp = bgpVip ? startProbes(env.client, bgpVip, echoPort, 100, 3000) : undefined;
     await env.kubectl(['rollout', 'restart', 'daemonset/lvs-operator-agent', '-n', 'lvs-system']);
     const done = await env.kubectlRaw(['rollout', 'status', 'daemonset/lvs-operator-agent', '-n', 'lvs-system', '--timeout=600s']);
     const report = await held.report();
-    await probes.stop();
-    await held.stop();
+    const reportBgp = await heldBgp?.report();
+    await Promise.all([probes.stop(), probesBgp?.stop()]);
+    await Promise.all([held.stop(), heldBgp?.stop()]);
     figures('rollout restart daemonset', trafficFigures(probes.probes, report));
-    if (report.lost || failed(probes.probes)) await diagnose('rollout restart');
+    if (probesBgp && reportBgp) figures('rollout restart daemonset, BGP VIP', trafficFigures(probesBgp.probes, reportBgp));
+    if (report.lost || failed(probes.probes) || reportBgp?.lost || (probesBgp && failed(probesBgp.probes))) await diagnose('rollout restart');
     expect(done.code, done.stderr).toBe(0);
     expect(report.established).toBe(20);
     expect(report.lost).toBe(0);
     expectFewFailedAtMoves(probes.probes);
+    if (probesBgp && reportBgp) {
+      expect(reportBgp.established).toBe(20);
+      expect(reportBgp.lost).toBe(0);
+      expectFewFailedAtMoves(probesBgp.probes);
+      // Both directors announce again.
+      expect(await waitFor(async () => nextHops(await env.routerRoute()).join() === [...directorAddress.values()].sort().join(), 120_000), await env.routerRoute()).toBe(true);
+    }
   }, rollingDrillMs);
 
   it('helm upgrade to a new image tag with traffic flowing: every pod on the new tag, no held connection is lost, new ones fail only at the VIP moves', async () => {
@@ -377,12 +448,15 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const master = await env.master();
     const backup = env.config.directors.find((d) => d !== master)!;
     const held = holdConnections(env.client, drVip, echoPort, 20, 200);
+    // Active-active: flows through the BGP VIP, about half of them through the director that dies.
+    const heldBgp = bgpVip ? holdConnections(env.client, bgpVip, echoPort, 20, 200) : undefined;
     try {
       await held.ready;
+      await heldBgp?.ready;
       // The sync daemon has told the backup about every connection before the crash.
       expect(await syncedEverywhere(held), `connections synced to ${backup}`).toBe(true);
     } catch (err) {
-      await held.stop();
+      await Promise.all([held.stop(), heldBgp?.stop()]);
       throw err;
     }
     const load = steadyLoad(env.client, drVip, 80, 15_000, 'http');
@@ -393,6 +467,11 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     const tally = await load;
     const report = await held.report();
     await held.stop();
+    // The router has dropped the dead director's route (BFD), and its flows went on through the other.
+    const bgpRouted = bgpVip ? await waitFor(async () => nextHops(await env.routerRoute()).join() === directorAddress.get(backup), 60_000) : true;
+    const reportBgp = await heldBgp?.report();
+    await heldBgp?.stop();
+    if (reportBgp) figures('director crash, BGP VIP', { held: reportBgp.established, lost: reportBgp.lost, lostDetail: reportBgp.lostDetail, maxGapMs: reportBgp.maxGapMs, route: (await env.routerRoute()).trim() });
     const after = await tallyConnections(env.client, drVip, 80, 8, 'http');
     figures('director failover', { afterMs: Date.now() - killedAt, requests: Object.values(tally).reduce((a, b) => a + b, 0), failedRequests: errors(tally), tally, after, held: report.established, lost: report.lost, lostDetail: report.lostDetail, maxGapMs: report.maxGapMs });
     if (report.lost || errors(tally) || errors(after)) await diagnose('director failover');
@@ -400,6 +479,12 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     expect(report.established).toBe(20);
     expect(report.lost).toBe(0);
     expect(errors(after)).toBe(0);
+    if (reportBgp) {
+      expect(bgpRouted, `router: ${await env.routerRoute()}`).toBe(true);
+      expect(reportBgp.established).toBe(20);
+      expect(reportBgp.lost).toBe(0);
+      expect(errors(await tallyConnections(env.client, bgpVip, 80, 8, 'http'))).toBe(0);
+    }
   }, 600_000);
 
   it('helm uninstall leaves no kernel state behind on the nodes, and someone else\'s IPVS rule untouched', async () => {
@@ -422,7 +507,10 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
       const addrs = await env.onNode(name, 'ip -o addr');
       expect(addrs, name).not.toContain(` ${drVip}/`);
       expect(addrs, name).not.toContain(` ${natVip}/`);
+      if (bgpVip) expect(addrs, name).not.toContain(` ${bgpVip}/`);
     }
+    // BIRD went with the agent pods: the router has no route left to the BGP VIP.
+    if (bgpVip) expect(await waitFor(async () => (await env.routerRoute()).trim() === '', 60_000), await env.routerRoute()).toBe(true);
     // What the agents found before they changed it is back.
     expect((await env.onNode(rs2, arpIgnore)).trim()).toBe(arpIgnoreBefore);
     expect(await env.onNode(survivor, 'ipvsadm -Sn')).toContain(foreign);
