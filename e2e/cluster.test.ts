@@ -72,10 +72,21 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
   const ready = (v: Vs): boolean => v.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
   const ipvs = async (node: string): Promise<string> => env.onNode(node, 'ipvsadm -Sn');
   const rsNode = (i: number): string => env.config.realServers[i]!.node;
-  /** Connections director `d` has scheduled to VIP:80 since the service was made (ipvsadm --stats). */
+  /**
+   * Connections director `d` has scheduled to VIP:80 since the service was made (ipvsadm --stats),
+   * read until two reads agree: the kernel folds its per-CPU counters into them every 2 s.
+   */
   const conns = async (d: string, vip: string): Promise<number> => {
-    const line = (await env.onNode(d, `ipvsadm -Ln --stats --exact -t ${vip}:80`)).split('\n').find((l) => l.startsWith('TCP'));
-    return Number(line?.trim().split(/\s+/)[2] ?? 0);
+    const read = async (): Promise<number> => {
+      const line = (await env.onNode(d, `ipvsadm -Ln --stats --exact -t ${vip}:80`)).split('\n').find((l) => l.startsWith('TCP'));
+      return Number(line?.trim().split(/\s+/)[2] ?? 0);
+    };
+    for (let last = await read(); ;) {
+      await new Promise((r) => setTimeout(r, 2500));
+      const now = await read();
+      if (now === last) return now;
+      last = now;
+    }
   };
   /** Waits until every director knows every held connection (knowsEvery: the sync daemon's delay). */
   const syncedEverywhere = async (held: HeldConnections): Promise<boolean> => {
