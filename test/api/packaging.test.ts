@@ -118,13 +118,15 @@ describe('helm lint and template', () => {
     expect(one(objs, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
   });
 
-  it('agent: hostNetwork, NODE_NAME, NET_ADMIN + NET_RAW only, not privileged, state on the host, rolling one node at a time', async () => {
+  it('agent: hostNetwork, NODE_NAME, NET_ADMIN + NET_RAW only, not privileged, state on the host, BIRD in its sidecar, rolling one node at a time', async () => {
     const ds = one(await render(), 'DaemonSet', 'agent');
     const pod = ds.spec.template.spec;
     const c = pod.containers[0];
     expect(pod.hostNetwork).toBe(true);
     expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
-    expect(pod.initContainers).toBeUndefined();
+    // agent.bird.sidecar is on by default: the only init container is BIRD's native sidecar.
+    expect(pod.initContainers.map((i: { name: string; restartPolicy: string }) => `${i.name} ${i.restartPolicy}`)).toEqual(['bird Always']);
+    expect(c.args).toEqual(expect.arrayContaining(['--bird=sidecar', '--bird-dir=/run/lvs-operator/bird']));
     expect(c.env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
     expect(c.args).toEqual(expect.arrayContaining(['agent', '--node=$(NODE_NAME)', '--state-dir=/var/lib/lvs-operator', '--metrics-port=9477']));
     expect(c.securityContext).toEqual({
@@ -133,12 +135,20 @@ describe('helm lint and template', () => {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
     });
-    expect(pod.volumes).toEqual([{ name: 'state', hostPath: { path: '/var/lib/lvs-operator', type: 'DirectoryOrCreate' } }]);
-    expect(c.volumeMounts).toEqual([{ name: 'state', mountPath: '/var/lib/lvs-operator' }]);
+    expect(pod.volumes).toEqual([
+      { name: 'state', hostPath: { path: '/var/lib/lvs-operator', type: 'DirectoryOrCreate' } },
+      { name: 'bird', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+    ]);
+    expect(c.volumeMounts).toEqual([{ name: 'state', mountPath: '/var/lib/lvs-operator' }, { name: 'bird', mountPath: '/run/lvs-operator/bird' }]);
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(ds.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } });
     expect(pod.affinity).toBeUndefined();
+    // sidecar: false -> BIRD is the agent's child: no init container, no shared volume, no --bird.
+    const child = one(await render(['--set', 'agent.bird.sidecar=false']), 'DaemonSet', 'agent').spec.template.spec;
+    expect(child.initContainers).toBeUndefined();
+    expect(child.volumes).toEqual([{ name: 'state', hostPath: { path: '/var/lib/lvs-operator', type: 'DirectoryOrCreate' } }]);
+    expect(child.containers[0].args.filter((a: string) => a.startsWith('--bird'))).toEqual([]);
   });
 
   it('every option: privileged agent, SYS_MODULE only in the module loader, director/real-server affinity, ServiceMonitors', async () => {
