@@ -11,8 +11,8 @@ import type { ClusterConfig } from './cluster-config.js';
 const subnet = '192.168.30';
 const vips = { dr: `${subnet}.100`, nat: `${subnet}.200`, loadBalancer: `${subnet}.150` };
 const clientAddress = `${subnet}.50`;
-/** Active-active: the VIP the directors announce (off the LAN: reached only by the route), their AS and the router's. */
-const bgp = { vip: '192.168.40.10', localASN: 65010, routerASN: 65000 };
+/** Active-active: the VIP the directors announce (off every lab LAN: reached only by the route), their AS and the router's. */
+const bgp = { vip: '203.0.113.10', localASN: 65010, routerASN: 65000 };
 const directorHosts = { d1: 11, d2: 12 } as const;
 
 const rs = (i: number): SiteNode => ({
