@@ -27,7 +27,7 @@ export const ROUTER = '10.0.0.1';
 export const CLIENT = '10.0.1.2';
 export const dirAddr = (i: number): string => `10.0.0.1${i}`;
 const vrrpAddr = (i: number): string => `10.0.0.3${i}`;
-const rsAddr = (i: number): string => `10.0.0.2${i}`;
+export const rsAddr = (i: number): string => `10.0.0.2${i}`;
 
 function manifest(vrrpPair: boolean, moreGroups: boolean): string {
   const vs = (name: string, vip: string, group: string): string => `apiVersion: lvs.dev/v1alpha1
@@ -133,6 +133,8 @@ export class EcmpLab {
   client!: Netns;
   /** d1..d3 (BGP), then v1, v2 (VRRP) when asked for. */
   readonly directors = new Map<string, Netns>();
+  /** rs1..rs3. */
+  readonly realServers = new Map<string, Netns>();
   readonly procs: ChildProcess[] = [];
   readonly agents = new Map<string, { child: ChildProcess; log: () => string }>();
 
@@ -187,6 +189,7 @@ export class EcmpLab {
 
     for (const i of [1, 2, 3]) {
       const rs = await topo.ns(`rs${i}`);
+      this.realServers.set(`rs${i}`, rs);
       await base(rs);
       await port(rs, `s${i}`);
       await rs.addr('eth0', `${rsAddr(i)}/24`);
