@@ -146,33 +146,6 @@ describe('active-active directors behind ECMP, announced over BGP by BIRD', () =
     expect(l.lost + l.silent).toBe(0);
   }, 600_000);
 
-  // Health converges across directors: each checks rs3 itself, and all three take it out (and
-  // put it back) within a check interval of each other, so mh maps new flows alike everywhere.
-  it('one real server fails its checks: every director takes it out, flows already on it go on, nothing is lost or refused; back when it passes', async () => {
-    const rs3 = lab.realServers.get('rs3')!;
-    /** Director i's live real servers for the VIP (weight above 0), as IPVS holds them. */
-    const live = async (i: number): Promise<string> => (await lab.dns(i).exec('ipvsadm', ['-Ln', '-t', `${VIP}:80`])).stdout.split('\n')
-      .map((l) => l.trim().split(/\s+/)).filter((f) => f[0] === '->' && f[2] === 'Route' && Number(f[3]) > 0).map((f) => f[1]).sort().join(',');
-    const everywhere = (want: string) => async (): Promise<boolean> => (await Promise.all([1, 2, 3].map(live))).every((x) => x === want);
-    const reject = ['INPUT', '-p', 'tcp', '--dport', '81', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
-    const t = Date.now();
-    await rs3.exec('iptables', ['-A', ...reject]);
-    await waitUntil('rs3 out of every director', everywhere(`${rsAddr(1)}:80,${rsAddr(2)}:80`), 30_000, 100);
-    console.log(`bgp-figures rs3 failing: out of all three directors ${Date.now() - t} ms after its check port closed`);
-    await new Promise((r) => setTimeout(r, 2000));
-    const out = await losses('rs3 failing');
-    expect(out.lost + out.silent).toBe(0);
-    expect(out.newFailed).toBe(0);
-    const t2 = Date.now();
-    await rs3.exec('iptables', ['-D', ...reject]);
-    await waitUntil('rs3 back in every director', everywhere([1, 2, 3].map((i) => `${rsAddr(i)}:80`).join(',')), 30_000, 100);
-    console.log(`bgp-figures rs3 passing again: back in all three directors ${Date.now() - t2} ms after`);
-    await new Promise((r) => setTimeout(r, 2000));
-    const back = await losses('rs3 back');
-    expect(back.lost + back.silent).toBe(0);
-    expect(back.newFailed).toBe(0);
-  }, 120_000);
-
   it('a director whose checks of every real server fail withdraws the VIP, and announces it again when they pass', async () => {
     const d1 = lab.dns(1);
     const t = Date.now();
@@ -187,5 +160,40 @@ describe('active-active directors behind ECMP, announced over BGP by BIRD', () =
     console.log(`bgp-figures d1 checks pass again: announced after ${await lab.waitNexthops([1, 2, 3], t2)} ms`);
     const back = await losses('d1 serving again');
     expect(back.lost + back.silent).toBe(0);
+  }, 120_000);
+
+  // Last: the flows on the failed server are lost for good (a dead server's connections cannot be
+  // saved), and the flow set is shared. Health converges across directors: each checks rs3
+  // itself and all three take it out, so mh keeps mapping new flows alike everywhere.
+  it('one real server fails: every director takes it out, only the flows on it are lost; back in every director when it answers again, nothing more lost', async () => {
+    const rs3 = lab.realServers.get('rs3')!;
+    /** Director i's live real servers for the VIP (weight above 0), as IPVS holds them. */
+    const live = async (i: number): Promise<string> => (await lab.dns(i).exec('ipvsadm', ['-Ln', '-t', `${VIP}:80`])).stdout.split('\n')
+      .map((l) => l.trim().split(/\s+/)).filter((f) => f[0] === '->' && f[2] === 'Route' && Number(f[3]) > 0).map((f) => f[1]).sort().join(',');
+    const everywhere = (want: string) => async (): Promise<boolean> => (await Promise.all([1, 2, 3].map(live))).every((x) => x === want);
+    await losses('before rs3 fails');
+    const before = await flows.report();
+    const onRs3 = before.byServer['rs3'] ?? 0;
+    const lostBefore = before.lost.length;
+    expect(onRs3).toBeGreaterThan(0);
+    // Every TCP segment to rs3 answered with a reset: its service and its check port are gone.
+    const reject = ['INPUT', '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+    const t = Date.now();
+    await rs3.exec('iptables', ['-A', ...reject]);
+    await waitUntil('rs3 out of every director', everywhere(`${rsAddr(1)}:80,${rsAddr(2)}:80`), 30_000, 100);
+    console.log(`bgp-figures rs3 failing: out of all three directors ${Date.now() - t} ms after it failed (TCP check every 2 s, timeout 1 s, fall 1)`);
+    await new Promise((r) => setTimeout(r, 2000));
+    const out = await losses('rs3 failed');
+    expect(out.lost - lostBefore, `the ${onRs3} flows on rs3, no other`).toBe(onRs3);
+    expect(out.silent).toBe(0);
+    const t2 = Date.now();
+    await rs3.exec('iptables', ['-D', ...reject]);
+    await waitUntil('rs3 back in every director', everywhere([1, 2, 3].map((i) => `${rsAddr(i)}:80`).join(',')), 30_000, 100);
+    console.log(`bgp-figures rs3 answering again: back in all three directors ${Date.now() - t2} ms after`);
+    await new Promise((r) => setTimeout(r, 2000));
+    const back = await losses('rs3 back');
+    expect(back.lost - lostBefore).toBe(onRs3);
+    expect(back.silent).toBe(0);
+    expect(back.newFailed).toBe(0);
   }, 120_000);
 });
