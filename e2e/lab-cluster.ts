@@ -1,6 +1,7 @@
 // The lab's cluster for the Helm e2e suite: five real nodes (test/lab/kube-site.ts) on one LAN
-// and a client whose namespace is also the LAN's BGP router (real BIRD), described by a cluster file like any other cluster (e2e/cluster-config.ts). The suite reads
-// only that file, so what runs here is what runs against any kubeconfig.
+// and a client whose namespace is also the LAN's BGP router (real BIRD), described by a cluster
+// file like any other cluster (e2e/cluster-config.ts). The suite reads only that file, so what
+// runs here is what runs against any kubeconfig.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
