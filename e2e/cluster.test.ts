@@ -73,21 +73,26 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
   const ipvs = async (node: string): Promise<string> => env.onNode(node, 'ipvsadm -Sn');
   const rsNode = (i: number): string => env.config.realServers[i]!.node;
   /**
-   * Connections director `d` has scheduled to VIP:80 since the service was made (ipvsadm --stats),
-   * read until two reads agree: the kernel folds its per-CPU counters into them every 2 s.
+   * IPVS's counters of VIP:port on `node` (ipvsadm --stats: connections, packets in and out since
+   * the service was made), read until they stand still: the kernel's estimator sums its per-CPU
+   * counters into them every 2 s.
    */
-  const conns = async (d: string, vip: string): Promise<number> => {
-    const read = async (): Promise<number> => {
-      const line = (await env.onNode(d, `ipvsadm -Ln --stats --exact -t ${vip}:80`)).split('\n').find((l) => l.startsWith('TCP'));
-      return Number(line?.trim().split(/\s+/)[2] ?? 0);
+  const settledStats = async (node: string, vip: string, port: number): Promise<{ conns: number; inPkts: number; outPkts: number }> => {
+    const read = async () => {
+      const line = (await env.onNode(node, `ipvsadm -Ln --stats --exact -t ${vip}:${port}`)).split('\n').find((l) => l.startsWith('TCP'))!;
+      const [conns, inPkts, outPkts] = line.trim().split(/\s+/).slice(2, 5).map(Number);
+      return { conns: conns!, inPkts: inPkts!, outPkts: outPkts! };
     };
-    for (let last = await read(); ;) {
+    let last = await read();
+    for (;;) {
       await new Promise((r) => setTimeout(r, 2500));
       const now = await read();
-      if (now === last) return now;
+      if (now.conns === last.conns && now.inPkts === last.inPkts) return now;
       last = now;
     }
   };
+  /** The routers' route to the BGP VIP goes over both directors. */
+  const routedOverBoth = async (): Promise<boolean> => nextHops(await env.routerRoute()).join() === [...directorAddress.values()].sort().join();
   /** Waits until every director knows every held connection (knowsEvery: the sync daemon's delay). */
   const syncedEverywhere = async (held: HeldConnections): Promise<boolean> => {
     const { ports } = await held.report();
@@ -164,8 +169,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     bgpVip = b.vip;
     const appliedAt = Date.now();
     await env.apply(bgpObjects(env.config));
-    const want = [...directorAddress.values()].sort();
-    const routed = await waitFor(async () => nextHops(await env.routerRoute()).join() === want.join(), 240_000);
+    const routed = await waitFor(routedOverBoth, 240_000);
     const routedMs = Date.now() - appliedAt;
     expect(routed, `router: ${await env.routerRoute()}`).toBe(true);
     // What the real BIRDs say reaches the API server: each director's sessions Established, its route announced.
@@ -188,9 +192,10 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
       }
     }
     // Spread: new connections over both directors (L4 hash on the router), every real server answering.
-    const before = await Promise.all(env.config.directors.map((d) => conns(d, b.vip)));
+    const conns = (d: string): Promise<number> => settledStats(d, b.vip, 80).then((x) => x.conns);
+    const before = await Promise.all(env.config.directors.map(conns));
     const t = await tallyConnections(env.client, b.vip, 80, 60, 'http');
-    const after = await Promise.all(env.config.directors.map((d) => conns(d, b.vip)));
+    const after = await Promise.all(env.config.directors.map(conns));
     const spread = Object.fromEntries(env.config.directors.map((d, i) => [d, after[i]! - before[i]!]));
     figures('bgp active-active', { routedMs, spread, tally: t, sidecar });
     expect(errors(t)).toBe(0);
@@ -254,21 +259,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
     ].sort());
     // the directors' kube-proxy would take the VIP first (and drop it: no local pods): untracked
     expect(await env.onNode(master, 'nft list table inet lvs-operator')).toMatch(new RegExp(`ip daddr ${lbVip.replaceAll('.', '\\.')} tcp dport 80 notrack`));
-    // IPVS's counters are summed by its estimator every 2 s: read them once they stand still.
-    const stats = async (): Promise<{ conns: number; inPkts: number; outPkts: number }> => {
-      const read = async () => {
-        const line = (await env.onNode(master, `ipvsadm -Ln --stats --exact -t ${lbVip}:80`)).split('\n').find((l) => l.startsWith('TCP'))!;
-        const [conns, inPkts, outPkts] = line.trim().split(/\s+/).slice(2, 5).map(Number);
-        return { conns: conns!, inPkts: inPkts!, outPkts: outPkts! };
-      };
-      let last = await read();
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 2500));
-        const now = await read();
-        if (now.conns === last.conns && now.inPkts === last.inPkts) return now;
-        last = now;
-      }
-    };
+    const stats = () => settledStats(master, lbVip, 80);
     const before = await stats();
     const t = await tallyConnections(env.client, lbVip, 80, 30, 'http');
     const after = await stats();
@@ -293,16 +284,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
       return v !== undefined && ready(v) && v.status?.backends?.healthy === 3;
     }, 180_000)).toBe(true);
     expect(await env.onNode(master, 'nft list table inet lvs-operator')).toMatch(new RegExp(`ip daddr ${lbVip.replaceAll('.', '\\.')} tcp dport 8000 dnat ip to ${lbVip.replaceAll('.', '\\.')}`));
-    const clusterStats = async () => {
-      let last = -1;
-      for (;;) {
-        const line = (await env.onNode(master, `ipvsadm -Ln --stats --exact -t ${lbVip}:8000`)).split('\n').find((l) => l.startsWith('TCP'))!;
-        const conns = Number(line.trim().split(/\s+/)[2]);
-        if (conns === last) return conns;
-        last = conns;
-        await new Promise((r) => setTimeout(r, 2500));
-      }
-    };
+    const clusterStats = async (): Promise<number> => (await settledStats(master, lbVip, 8000)).conns;
     const c0 = await clusterStats();
     const ct = await tallyConnections(env.client, lbVip, 8000, 30, 'http');
     const c1 = await clusterStats();
@@ -410,7 +392,7 @@ describe('lvs-operator installed with Helm on a cluster of real nodes', () => {
       expect(reportBgp.lost).toBe(0);
       expectFewFailedAtMoves(probesBgp.probes);
       // Both directors announce again.
-      expect(await waitFor(async () => nextHops(await env.routerRoute()).join() === [...directorAddress.values()].sort().join(), 120_000), await env.routerRoute()).toBe(true);
+      expect(await waitFor(routedOverBoth, 120_000), await env.routerRoute()).toBe(true);
     }
   }, rollingDrillMs);
 

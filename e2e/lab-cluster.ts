@@ -117,8 +117,7 @@ export async function bootLabCluster(name: string, progress: (l: string) => void
       if (!alive) return head;
       return `${head}\n${await node.exec(noNetworkView, 20_000).catch((e: Error) => `the node did not run a script either: ${e.message}`)}`;
     };
-    const stopRouter = (): void => { router?.kill('SIGKILL'); };
-    return { path, describeNode, destroy: async () => { stopRouter(); await site.destroy(); } };
+    return { path, describeNode, destroy: async () => { router?.kill('SIGKILL'); await site.destroy(); } };
   } catch (err) {
     router?.kill('SIGKILL');
     await site.destroy();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONFLICT_VIP, EcmpLab, SHARED_VIP, VIP, killAll, rsAddr, type FlowClient } from './ecmp-lab.js';
+import { parseSave } from '../ipvs/ipvsadm.js';
 import { waitUntil } from '../vrrp/routers.js';
 import { useEcmpLab } from './use-ecmp-lab.js';
 
@@ -168,8 +169,8 @@ describe('active-active directors behind ECMP, announced over BGP by BIRD', () =
   it('one real server fails: every director takes it out, only the flows on it are lost; back in every director when it answers again, nothing more lost', async () => {
     const rs3 = lab.realServers.get('rs3')!;
     /** Director i's live real servers for the VIP (weight above 0), as IPVS holds them. */
-    const live = async (i: number): Promise<string> => (await lab.dns(i).exec('ipvsadm', ['-Ln', '-t', `${VIP}:80`])).stdout.split('\n')
-      .map((l) => l.trim().split(/\s+/)).filter((f) => f[0] === '->' && f[2] === 'Route' && Number(f[3]) > 0).map((f) => f[1]).sort().join(',');
+    const live = async (i: number): Promise<string> => (parseSave((await lab.dns(i).exec('ipvsadm', ['-S', '-n'])).stdout).get(`tcp ${VIP}:80`)?.dests ?? [])
+      .filter((d) => d.fwd === 'route' && d.weight > 0).map((d) => `${d.addr}:${d.port}`).sort().join(',');
     const everywhere = (want: string) => async (): Promise<boolean> => (await Promise.all([1, 2, 3].map(live))).every((x) => x === want);
     await losses('before rs3 fails');
     const before = await flows.report();
