@@ -2,6 +2,7 @@
 // when the API server goes away, so the agent keeps reconciling from it (the data plane never
 // depends on the control plane) and catches up when watches resume.
 import type { Logger } from 'pino';
+import type { DirectorView } from '../api/index.js';
 import { clusterInformers, clusterLists, Informer, resourceListWatcher, type ClusterInformers, type KubeClients, type ResourceClient } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
 import { buildSnapshot } from '../model/index.js';
@@ -69,6 +70,14 @@ export class ApiSource implements SnapshotSource {
       listener();
     }));
     return () => offs.forEach((off) => off());
+  }
+
+  /**
+   * The entry `node` wrote into a VirtualService's status.directors[], as the API server holds it:
+   * a restarted agent compares with it and writes only what differs.
+   */
+  storedDirectorEntry(key: string, node: string): DirectorView | undefined {
+    return this.informers.virtualServices.get(key)?.status?.directors?.find((d) => d.node === node);
   }
 
   async stop(): Promise<void> {

@@ -124,7 +124,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     heartbeat = new NodeHeartbeat({ leases: clients.leases, namespace: o.leaseNamespace ?? 'lvs-system', node: o.node, log: o.log.child({ component: 'heartbeat' }) });
     heartbeat.start();
     events = new EventRecorder({ events: clients.events, controller: 'lvs.dev/agent', instance: o.node, log: o.log.child({ component: 'events' }) });
-    reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, realServers: clients.realServers, directorGroups: clients.directorGroups, events, vrrpState: (group, vips) => vrrp?.stateOf(group, vips), ...(o.statusQps ? { writesPerSecond: o.statusQps } : {}), log: o.log.child({ component: 'status' }) });
+    reporter = new StatusReporter({ node: o.node, virtualServices: clients.virtualServices, stored: (key) => api.storedDirectorEntry(key, o.node), directorGroups: clients.directorGroups, events, vrrpState: (group, vips) => vrrp?.stateOf(group, vips), ...(o.statusQps ? { writesPerSecond: o.statusQps } : {}), log: o.log.child({ component: 'status' }) });
   } else if (o.manifests) {
     const files = new FileSource(o.manifests.files, o.manifests.nodes);
     await files.reload();

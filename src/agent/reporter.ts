@@ -7,26 +7,27 @@ import type { HealthChange } from '../health/index.js';
 import type { EventRecorder } from '../kube/index.js';
 import type { BgpStatus } from './bgp-announcer.js';
 import type { AgentPass } from './agent.js';
-import { NodeViews, type FailureReasons } from './status-views.js';
+import { NodeViews, type FailureReasons, type StoredEntry } from './status-views.js';
 import { StatusWriter, type StatusTarget } from './status-writer.js';
 import type { VrrpStateLookup } from './vrrp-leadership.js';
 
 export interface ReporterOptions {
   node: string;
   virtualServices: StatusTarget;
-  realServers: StatusTarget;
   /** DirectorGroups' /status, for this director's BGP sessions (status.bgp[]). */
   directorGroups?: StatusTarget;
   events?: EventRecorder;
   reasons?: FailureReasons;
+  /** This node's VirtualService entries as the API server holds them (ApiSource.storedDirectorEntry). */
+  stored?: StoredEntry;
   /** The real VRRP state per group (VrrpLeadership.stateOf). */
   vrrpState?: VrrpStateLookup;
   log: Logger;
   minIntervalMs?: number;
   /**
-   * Status writes per second, both kinds together (default 50, like the kubelet's API QPS). At
-   * 10,000 RealServers the first report takes minutes instead of a CPU-bound burst that would
-   * slow the agent's kernel work and load the API server from every node at once.
+   * Status writes per second, all kinds together (default 50, like the kubelet's API QPS): the
+   * first report of 1,000 services is a 20 s trickle, not a CPU-bound burst that would slow the
+   * agent's kernel work and load the API server from every node at once.
    */
   writesPerSecond?: number;
 }
@@ -34,7 +35,6 @@ export interface ReporterOptions {
 export class StatusReporter {
   private readonly views: NodeViews;
   readonly vsWriter: StatusWriter;
-  readonly rsWriter: StatusWriter;
   readonly dgWriter: StatusWriter | undefined;
   private lastPass: AgentPass | undefined;
   private bgpGroups = new Set<string>();
@@ -43,17 +43,18 @@ export class StatusReporter {
     const throttle = pThrottle({ limit: o.writesPerSecond ?? 50, interval: 1000 });
     const common = { fieldManager: `lvs-agent/${o.node}`, log: o.log, throttle, ...(o.minIntervalMs !== undefined ? { minIntervalMs: o.minIntervalMs } : {}) };
     this.vsWriter = new StatusWriter(o.virtualServices, common);
-    this.rsWriter = new StatusWriter(o.realServers, common);
     this.dgWriter = o.directorGroups ? new StatusWriter(o.directorGroups, common) : undefined;
-    this.views = new NodeViews(o.node, o.reasons, o.vrrpState);
+    this.views = new NodeViews(o.node, o.reasons, o.vrrpState, o.stored);
   }
 
   /** Writes the entries that changed in this pass; `{}` releases the entry of an object no longer served. */
   report(pass: AgentPass): void {
     this.lastPass = pass;
     const changes = this.views.update(pass, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
-    for (const [key, view] of changes.services) this.vsWriter.set(key, view ? { directors: [view] } : {});
-    for (const [key, view] of changes.realServers) this.rsWriter.set(key, view ? { directors: [view] } : {});
+    for (const [key, view] of changes.services) {
+      const stored = this.o.stored?.(key);
+      this.vsWriter.set(key, view ? { directors: [view] } : {}, stored ? { directors: [stored] } : {});
+    }
   }
 
   /**
@@ -100,16 +101,15 @@ export class StatusReporter {
 
   /** Status writes wanted and not yet done (rate limit, API server away). */
   pending(): number {
-    return this.vsWriter.pending() + this.rsWriter.pending() + (this.dgWriter?.pending() ?? 0);
+    return this.vsWriter.pending() + (this.dgWriter?.pending() ?? 0);
   }
 
   async flush(timeoutMs?: number): Promise<boolean> {
-    return (await this.vsWriter.flush(timeoutMs)) && (await this.rsWriter.flush(timeoutMs)) && ((await this.dgWriter?.flush(timeoutMs)) ?? true);
+    return (await this.vsWriter.flush(timeoutMs)) && ((await this.dgWriter?.flush(timeoutMs)) ?? true);
   }
 
   close(): void {
     this.vsWriter.close();
-    this.rsWriter.close();
     this.dgWriter?.close();
   }
 }

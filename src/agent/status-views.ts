@@ -1,20 +1,14 @@
 // What one agent reports about its own node, computed from its passes: one
-// `VirtualService.status.directors[]` entry per service it directs and one
-// `RealServer.status.directors[]` entry per real server it checks. Incremental: a service's entry
-// is computed again only when its compiled state, model, errors or VRRP state changed, and a real
-// server's only when one of the services using it changed, so a pass reports what changed.
+// `VirtualService.status.directors[]` entry per service it directs, with each real server's health
+// (and why it fails) in its backends[]. The agent writes nothing on RealServers: the controller
+// derives their per-director health from these entries, so a change costs one write per director
+// and service, and 10,000 RealServers add no agent writes. Incremental: a service's entry is
+// computed again only when its compiled state, model, errors or VRRP state changed.
 import type { DirectorView } from '../api/index.js';
 import type { ServiceModel } from '../model/index.js';
 import type { AgentPass } from './agent.js';
 import type { CompiledService } from './compile.js';
 import type { VrrpStateLookup } from './vrrp-leadership.js';
-
-export interface RealServerView {
-  node: string;
-  healthy: boolean;
-  message?: string;
-  lastTransitionTime?: string;
-}
 
 /** Health failure reasons by `service|address|port` check key, for messages. */
 export type FailureReasons = (service: string, address: string, port: number) => string | undefined;
@@ -22,14 +16,6 @@ export type FailureReasons = (service: string, address: string, port: number) =>
 /** Views that changed in one pass, by `namespace/name`; undefined: the node no longer reports on it. */
 export interface ViewChanges {
   services: Map<string, DirectorView | undefined>;
-  realServers: Map<string, RealServerView | undefined>;
-}
-
-/** One service's verdict on one RealServer it uses. */
-interface Contribution {
-  realServer: string;
-  healthy: boolean;
-  reason: string | undefined;
 }
 
 interface ServiceEntry {
@@ -39,8 +25,9 @@ interface ServiceEntry {
   vrrpState: DirectorView['vrrpState'];
   announced: boolean | undefined;
   view: DirectorView;
-  contributions: Contribution[];
 }
+
+export type StoredEntry = (key: string) => DirectorView | undefined;
 
 /** Blocking issues only an agent knows (its own kernel): the controller learns them from the director entry. */
 const agentOnlyReasons: ReadonlySet<string> = new Set(['UnsupportedScheduler']);
@@ -49,23 +36,20 @@ export class NodeViews {
   private readonly services = new Map<string, ServiceEntry>();
   /** Services this node directs but its own model blocks (a scheduler its kernel lacks): not compiled, still reported. */
   private readonly blocked = new Map<string, DirectorView>();
-  private readonly realServers = new Map<string, RealServerView>();
-  /** RealServer key -> keys of the services whose contributions name it. */
-  private readonly users = new Map<string, Set<string>>();
 
-  constructor(private readonly node: string, private readonly reasons: FailureReasons = () => undefined, private readonly vrrp?: VrrpStateLookup) {}
+  /**
+   * `stored`: this node's entry as the API server holds it (written before a restart), so a
+   * restarted agent keeps its transition times and its first pass writes only what changed.
+   */
+  constructor(private readonly node: string, private readonly reasons: FailureReasons = () => undefined, private readonly vrrp?: VrrpStateLookup, private readonly stored?: StoredEntry) {}
 
   service(key: string): DirectorView | undefined {
     return this.services.get(key)?.view ?? this.blocked.get(key);
   }
 
-  realServer(key: string): RealServerView | undefined {
-    return this.realServers.get(key);
-  }
-
   /** `now`: the transition time for views whose state changes in this pass. */
   update(pass: AgentPass, now: string): ViewChanges {
-    const changes: ViewChanges = { services: new Map(), realServers: new Map() };
+    const changes: ViewChanges = { services: new Map() };
     const errorsBy = new Map<string, string[]>();
     const reasonBy = new Map<string, string>();
     for (const e of pass.result.errors) {
@@ -77,7 +61,6 @@ export class NodeViews {
     const held = new Set(pass.desired.addresses.map((a) => a.address));
     const vrrpStates = new Map<string, DirectorView['vrrpState']>();
     const bgpGroups = new Set((pass.desired.bgp ?? []).map((g) => g.group));
-    const dirtyRealServers = new Set<string>();
     const seen = new Set<string>();
     for (const c of pass.desired.services) {
       seen.add(c.key);
@@ -99,24 +82,24 @@ export class NodeViews {
         total: c.backends.length,
         liveWeight: c.liveWeight,
         quorumLost: !c.quorumUp,
-        backends: c.backends.map((b) => ({ address: b.address, port: b.port, healthy: b.healthy, weight: b.weight ?? 0 })),
+        backends: c.backends.map((b) => {
+          const why = b.healthy ? undefined : this.reasons(c.key, b.address, b.port);
+          return { address: b.address, port: b.port, healthy: b.healthy, weight: b.weight ?? 0, ...(why ? { message: why.slice(0, 512) } : {}) };
+        }),
         message: errors,
         ...(reason ? { reason } : {}),
       };
-      const transition = !prev || prev.view.vrrpState !== vrrpState || prev.view.healthy !== view.healthy || prev.view.quorumLost !== view.quorumLost;
-      view.lastTransitionTime = transition ? now : (prev.view.lastTransitionTime ?? now);
-      const contributions = this.contributions(c, model);
-      this.replaceContributions(c.key, prev?.contributions ?? [], contributions, dirtyRealServers);
-      this.services.set(c.key, { compiled: c, model, errors, vrrpState, announced, view, contributions });
+      const before = prev?.view ?? this.stored?.(c.key);
+      const transition = !before || before.vrrpState !== vrrpState || before.healthy !== view.healthy || (before.quorumLost ?? false) !== view.quorumLost;
+      view.lastTransitionTime = transition ? now : (before.lastTransitionTime ?? now);
+      this.services.set(c.key, { compiled: c, model, errors, vrrpState, announced, view });
       if (!prev || JSON.stringify(prev.view) !== JSON.stringify(view)) changes.services.set(c.key, view);
     }
-    for (const [key, e] of this.services) {
+    for (const key of this.services.keys()) {
       if (seen.has(key)) continue;
-      this.replaceContributions(key, e.contributions, [], dirtyRealServers);
       this.services.delete(key);
       changes.services.set(key, undefined);
     }
-    for (const rs of dirtyRealServers) this.updateRealServer(rs, now, changes);
     this.updateBlocked(pass, seen, now, changes);
     return changes;
   }
@@ -147,53 +130,5 @@ export class NodeViews {
       memo.set(memoKey, state);
     }
     return state;
-  }
-
-  private contributions(c: CompiledService, model: ServiceModel | undefined): Contribution[] {
-    const out: Contribution[] = [];
-    for (const [i, b] of (model?.backends ?? []).entries()) {
-      if (b.source.kind !== 'RealServer') continue;
-      const healthy = c.backends[i]?.healthy ?? false;
-      out.push({ realServer: `${b.source.namespace}/${b.source.name}`, healthy, reason: healthy ? undefined : this.reasons(c.key, b.address, b.port) });
-    }
-    return out;
-  }
-
-  private replaceContributions(service: string, before: Contribution[], after: Contribution[], dirty: Set<string>): void {
-    for (const x of before) {
-      this.users.get(x.realServer)?.delete(service);
-      dirty.add(x.realServer);
-    }
-    for (const x of after) {
-      const set = this.users.get(x.realServer) ?? new Set<string>();
-      set.add(service);
-      this.users.set(x.realServer, set);
-      dirty.add(x.realServer);
-    }
-  }
-
-  /** One failing service check marks the real server failing (the first such service, by key, says why). */
-  private updateRealServer(rs: string, now: string, changes: ViewChanges): void {
-    const users = [...(this.users.get(rs) ?? [])].sort();
-    const prev = this.realServers.get(rs);
-    if (users.length === 0) {
-      this.users.delete(rs);
-      if (prev) {
-        this.realServers.delete(rs);
-        changes.realServers.set(rs, undefined);
-      }
-      return;
-    }
-    const mine = users.flatMap((u) => this.services.get(u)?.contributions.filter((x) => x.realServer === rs) ?? []);
-    const failing = mine.find((x) => !x.healthy);
-    const healthy = failing === undefined;
-    const view: RealServerView = {
-      node: this.node, healthy,
-      ...(failing?.reason ? { message: failing.reason.slice(0, 4096) } : {}),
-      lastTransitionTime: !prev || prev.healthy !== healthy ? now : (prev.lastTransitionTime ?? now),
-    };
-    if (prev && prev.healthy === view.healthy && prev.message === view.message) return;
-    this.realServers.set(rs, view);
-    changes.realServers.set(rs, view);
   }
 }

@@ -45,9 +45,10 @@ export class StatusWriter {
    * Desired status fields owned by this manager for `namespace/name` (or `name`); `status: {}`
    * releases everything it owned there (its list entries disappear).
    */
-  set(key: string, status: Record<string, unknown>): void {
+  set(key: string, status: Record<string, unknown>, stored?: Record<string, unknown>): void {
     const want = JSON.stringify(status);
-    const e = this.entries.get(key) ?? { want, lastWriteAt: 0, failures: 0 };
+    // An object first seen here that the server already holds as wanted (written before a restart) costs no write.
+    const e = this.entries.get(key) ?? { want, lastWriteAt: 0, failures: 0, ...(stored && canonical(stored) === canonical(status) ? { written: want } : {}) };
     e.want = want;
     this.entries.set(key, e);
     if (e.written === want) {
@@ -127,4 +128,10 @@ export class StatusWriter {
     this.closed = true;
     for (const e of this.entries.values()) clearTimeout(e.timer);
   }
+}
+
+/** JSON with object keys sorted (the API server returns them sorted), for comparing with what it stores. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x);
 }

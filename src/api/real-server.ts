@@ -87,7 +87,7 @@ const RealServerDirectorView = z
       .optional()
       .describe('Last time healthy changed on this director (RFC 3339).'),
   })
-  .describe("One director's health verdict, written by that node's agent with server-side apply.");
+  .describe("One director's health verdict, written by the controller from what that director reports in the VirtualServices using this real server (their status.directors[].backends[]).");
 
 export const RealServerStatus = z
   .object({

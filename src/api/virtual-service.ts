@@ -302,6 +302,7 @@ const BackendStatus = z
     port: z.int().min(0).max(65535).describe('Real server port (0 for fwmark services with ports left to the packet).'),
     healthy: z.boolean().describe('Whether the last health check result of this director says healthy.'),
     weight: z.int().min(0).max(65535).describe('Weight currently programmed in the kernel (0 while inhibited).'),
+    message: z.string().max(512).optional().describe('Why the health check fails on this director (absent while it passes). The controller copies it into the RealServer\'s status.directors[].'),
   })
   .describe('One real server as one director sees it.');
 

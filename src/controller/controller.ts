@@ -19,7 +19,7 @@ import type { ClusterModel } from '../model/types.js';
 import { logger } from '../util/log.js';
 import { type DesiredCondition, type Transition, isBad, transitions } from './conditions.js';
 import { ControllerMetrics } from './metrics.js';
-import { type RealServerView, groupStatus, ownedFieldsEqual, ownedStatusFields, realServerStatus, serviceStatus } from './status.js';
+import { type RealServerUse, groupStatus, realServerViews, ownedFieldsEqual, ownedStatusFields, realServerStatus, serviceStatus } from './status.js';
 import { WrittenCache } from './written.js';
 import { LoadBalancerApplier, LoadBalancerMetrics, type LoadBalancerWriters, affectsLoadBalancers } from './load-balancer.js';
 import { type LoadBalancerPlan, planLoadBalancers } from '../pool/plan.js';
@@ -68,8 +68,15 @@ export interface ControllerOptions {
 type Kind = 'DirectorGroup' | 'VirtualService' | 'RealServer';
 type StatusObject = KubeObject & { status?: object | undefined };
 type StatusOf = (obj: StatusObject, now: string) => { fields: object; desired: DesiredCondition[]; prev: readonly Condition[] | undefined };
-/** One object's status work: its model object, its API object and how to compute its status. */
-interface Target { model: object; obj: StatusObject; status: StatusOf }
+/**
+ * One object's status work: its model object, its API object, the other API objects its status
+ * is read from (a RealServer's: the VirtualServices using it) and how to compute its status.
+ */
+interface Target { model: object; obj: StatusObject; deps?: readonly object[]; status: StatusOf }
+interface Settled { model: object; obj: object; deps?: readonly object[] | undefined }
+
+const sameDeps = (a: readonly object[] | undefined, b: readonly object[] | undefined): boolean =>
+  (a?.length ?? 0) === (b?.length ?? 0) && (a ?? []).every((x, i) => x === b?.[i]);
 
 /** metav1.Time: RFC 3339 in whole seconds. */
 function metaTime(d: Date): string {
@@ -115,9 +122,9 @@ export class Controller {
    * one change looks at what it touched. Cleared when leadership or the dead-agent set changes.
    */
   private readonly settled = {
-    DirectorGroup: new Map<string, { model: object; obj: object }>(),
-    VirtualService: new Map<string, { model: object; obj: object }>(),
-    RealServer: new Map<string, { model: object; obj: object }>(),
+    DirectorGroup: new Map<string, Settled>(),
+    VirtualService: new Map<string, Settled>(),
+    RealServer: new Map<string, Settled>(),
   };
   private secrets: { text: string; set: ReadonlySet<string> } | undefined;
   private readonly resolver = new IncrementalResolver();
@@ -320,12 +327,12 @@ export class Controller {
       return;
     }
     const s = settled.get(key);
-    if (s?.model === t.model && s.obj === t.obj) {
+    if (s?.model === t.model && s.obj === t.obj && sameDeps(s.deps, t.deps)) {
       this.stats.skipped++;
       return;
     }
     // The version: a key failing for good or backing off is retried early only when one of these changed.
-    this.work?.add(`${kind} ${key}`, [t.model, t.obj]);
+    this.work?.add(`${kind} ${key}`, [t.model, t.obj, ...(t.deps ?? [])]);
   }
 
   /** What one object's status is computed from, in the current model; undefined when either side is gone. */
@@ -355,9 +362,20 @@ export class Controller {
     const r = model.realServers.get(key);
     const obj = this.written.RealServer.current(key, inf.realServers.get(key));
     if (!r || !obj) return undefined;
-    return { model: r, obj, status: (o, now) => {
+    // Its per-director health is what the directors report in the services using it.
+    const uses: RealServerUse[] = [];
+    const deps: object[] = [];
+    for (const s of r.usedBy) {
+      const m = model.services.get(s);
+      const vs = this.written.VirtualService.current(s, inf.virtualServices.get(s));
+      if (!m || !vs) continue;
+      deps.push(vs);
+      uses.push({ model: m, views: vs.status?.directors?.filter((v) => !this.deadAgents.has(v.node)) });
+    }
+    return { model: r, obj, deps, status: (o, now) => {
       const st = (o as RealServer).status;
-      return { ...realServerStatus(r, st?.directors as RealServerView[] | undefined, st?.conditions, now), prev: st?.conditions };
+      const views = realServerViews(r, uses, st?.directors, now);
+      return { ...realServerStatus(r, views, st?.conditions, now), prev: st?.conditions };
     } };
   }
 
@@ -373,7 +391,7 @@ export class Controller {
     if (!t) return;
     const { fields, desired, prev } = t.status(t.obj, metaTime(this.now()));
     await this.write(kind, t.obj, fields, prev, desired);
-    if (this.leading) this.settled[kind].set(key, { model: t.model, obj: t.obj });
+    if (this.leading) this.settled[kind].set(key, { model: t.model, obj: t.obj, deps: t.deps });
   }
 
   /** One Service (its status and derived VirtualServices) or one AddressPool (its status), from the latest plan. */
@@ -544,18 +562,19 @@ export class Controller {
   }
 
   private recordMetrics(model: ClusterModel): void {
-    this.metrics.objects.reset();
     this.metrics.vrids.reset();
-    const count = (kind: Kind, conditions: readonly Condition[] | undefined) => {
-      for (const c of conditions ?? []) this.metrics.objects.inc({ kind, condition: c.type, status: c.status, reason: c.reason });
+    for (const g of model.groups.values()) for (const a of g.vrids) this.metrics.vrids.inc({ group: g.name, interface: a.interface });
+    // lvs_controller_objects walks every object: counted when scraped, from the last model.
+    this.metrics.countObjects = (count) => {
+      const inf = this.informers;
+      const m = this.model;
+      if (!inf || !m) return;
+      const each = (kind: Kind, conditions: readonly Condition[] | undefined) => {
+        for (const c of conditions ?? []) count(kind, c);
+      };
+      for (const g of m.groups.values()) each('DirectorGroup', this.written.DirectorGroup.current(g.name, inf.directorGroups.getByName(g.name))?.status?.conditions);
+      for (const s of m.services.values()) each('VirtualService', this.written.VirtualService.current(s.key, inf.virtualServices.get(s.key))?.status?.conditions);
+      for (const r of m.realServers.values()) each('RealServer', this.written.RealServer.current(r.key, inf.realServers.get(r.key))?.status?.conditions);
     };
-    const inf = this.informers;
-    if (!inf) return;
-    for (const g of model.groups.values()) {
-      count('DirectorGroup', this.written.DirectorGroup.current(g.name, inf.directorGroups.getByName(g.name))?.status?.conditions);
-      for (const a of g.vrids) this.metrics.vrids.inc({ group: g.name, interface: a.interface });
-    }
-    for (const s of model.services.values()) count('VirtualService', this.written.VirtualService.current(s.key, inf.virtualServices.get(s.key))?.status?.conditions);
-    for (const r of model.realServers.values()) count('RealServer', this.written.RealServer.current(r.key, inf.realServers.get(r.key))?.status?.conditions);
   }
 }

@@ -32,6 +32,8 @@ export interface RealServerStatusFields {
   conditions: Condition[];
   healthy: number;
   total: number;
+  /** Per-director health, derived from the services' director entries (realServerViews). */
+  directors?: RealServerView[];
 }
 
 function summary(issues: readonly { message: string }[]): string {
@@ -221,6 +223,48 @@ export interface RealServerView {
   node: string;
   healthy: boolean;
   message?: string | undefined;
+  lastTransitionTime?: string | undefined;
+}
+
+/** A service using the real server, and the director entries its agents wrote. */
+export interface RealServerUse {
+  model: ServiceModel;
+  views: readonly DirectorView[] | undefined;
+}
+
+/**
+ * The real server's health per director, read from what each director reports for the services
+ * using it (status.directors[].backends[]): failing on a director when any of those services'
+ * checks fails there, with the first such service's message. Agents write nothing on RealServers,
+ * so a health change costs one write per director and service plus this one. `previous` keeps
+ * each director's lastTransitionTime while its verdict holds. Sorted by node.
+ */
+export function realServerViews(r: RealServerModel, uses: readonly RealServerUse[], previous: readonly RealServerView[] | undefined, now: string): RealServerView[] {
+  const byNode = new Map<string, { healthy: boolean; message?: string | undefined }>();
+  for (const use of [...uses].sort((a, b) => (a.model.key < b.model.key ? -1 : a.model.key > b.model.key ? 1 : 0))) {
+    const mine = use.model.backends.filter((b) => b.source.kind === 'RealServer' && `${b.source.namespace}/${b.source.name}` === r.key);
+    if (mine.length === 0) continue;
+    for (const v of countedViews(use.model, use.views)) {
+      for (const b of mine) {
+        // Matched by address and port: an entry written for an older spec may not have it yet.
+        const seen = v.backends?.find((x) => x.address === b.address && x.port === b.port);
+        if (!seen) continue;
+        const acc = byNode.get(v.node);
+        if (!acc) byNode.set(v.node, { healthy: seen.healthy, ...(seen.healthy ? {} : { message: seen.message }) });
+        else if (acc.healthy && !seen.healthy) byNode.set(v.node, { healthy: false, message: seen.message });
+      }
+    }
+  }
+  return [...byNode.keys()].sort().map((node) => {
+    const v = byNode.get(node)!;
+    const before = previous?.find((p) => p.node === node);
+    return {
+      node,
+      healthy: v.healthy,
+      ...(v.message ? { message: v.message } : {}),
+      lastTransitionTime: before && before.healthy === v.healthy && before.lastTransitionTime ? before.lastTransitionTime : now,
+    };
+  });
 }
 
 export function realServerStatus(
@@ -267,6 +311,7 @@ export function realServerStatus(
   const stalling = blocking.length > 0 ? blocking : ready.status === 'False' && model.selectedBy.length > 0 && model.usedBy.length === 0 ? model.issues : [];
   const desired = [ready, degraded, stalledCondition(stalling)];
   const fields: RealServerStatusFields = { conditions: mergeConditions(previous, desired, model.generation, now), healthy, total };
+  if (views && views.length > 0) fields.directors = [...views];
   if (model.generation !== undefined) fields.observedGeneration = model.generation;
   return { fields, desired };
 }
@@ -275,7 +320,7 @@ export function realServerStatus(
 export const ownedStatusFields = {
   VirtualService: ['observedGeneration', 'conditions', 'master', 'vrrpState', 'backends', 'scheduler'],
   DirectorGroup: ['observedGeneration', 'conditions', 'directors', 'vrids'],
-  RealServer: ['observedGeneration', 'conditions', 'healthy', 'total'],
+  RealServer: ['observedGeneration', 'conditions', 'healthy', 'total', 'directors'],
 } as const;
 
 /**
@@ -289,6 +334,8 @@ export function ownedFieldsEqual(current: Record<string, unknown> | undefined, w
   for (const k of owned) {
     if (k === 'conditions') {
       if (!conditionsEqual(cur.conditions as Condition[] | undefined, (want.conditions ?? []) as Condition[])) return false;
+    } else if (k === 'directors') {
+      if (stable(byNode(cur[k])) !== stable(byNode(want[k]))) return false;
     } else if (stable(cur[k]) !== stable(want[k])) return false;
   }
   return true;
@@ -307,6 +354,13 @@ function conditionsEqual(a: readonly Condition[] | undefined, b: readonly Condit
       o.lastTransitionTime === c.lastTransitionTime
     );
   });
+}
+
+/** A directors list (names, or entries keyed by node) in node order: the server may keep another order. */
+function byNode(v: unknown): unknown {
+  if (!Array.isArray(v)) return v;
+  const key = (x: unknown): string => (typeof x === 'string' ? x : String((x as { node?: unknown }).node));
+  return [...(v as unknown[])].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** JSON with sorted keys, for order-insensitive comparison of plain data. */

@@ -417,15 +417,38 @@ describe('status next to the agents', () => {
       expect(condition(v, 'Programmed')?.status).toBe('True');
     });
 
-    // RealServer health from agents becomes healthy/total and conditions.
-    await agentApply(`lvs-agent/${dirA}`, 'realServers', 'agg-2', { directors: [{ node: dirA, healthy: false, message: 'connect: connection refused' }] });
-    await agentApply(`lvs-agent/${dirB}`, 'realServers', 'agg-2', { directors: [{ node: dirB, healthy: false, message: 'connect: connection refused' }] });
-    await eventually(async () => {
+    // The agents report each real server's health in the service's entry (they write nothing on
+    // RealServers); the controller carries it into the RealServer: per director, healthy/total, conditions.
+    const backends = (healthy2: boolean) => [
+      { address: '10.40.0.1', port: 80, healthy: true, weight: 1 },
+      { address: '10.40.0.2', port: 80, healthy: healthy2, weight: healthy2 ? 1 : 0, ...(healthy2 ? {} : { message: 'connect: connection refused' }) },
+    ];
+    await agentApply(`lvs-agent/${dirA}`, 'virtualServices', 'agg', { directors: [{ node: dirA, programmedGeneration: 2, vrrpState: 'Backup', healthy: 1, total: 2, backends: backends(false) }] });
+    await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'agg', { directors: [{ node: dirB, programmedGeneration: 2, vrrpState: 'Backup', healthy: 1, total: 2, backends: backends(false) }] });
+    const failing = await eventually(async () => {
       const r = await getRS('agg-2');
       expect(r.status).toMatchObject({ healthy: 0, total: 2 });
       expect(condition(r, 'Ready')).toMatchObject({ status: 'False', reason: 'Unhealthy', message: 'failing its health check on all 2 directors: connect: connection refused' });
-      expect(r.status?.directors).toHaveLength(2);
+      return r;
     });
+    expect(failing.status?.directors?.map((d) => ({ node: d.node, healthy: d.healthy, message: d.message }))).toEqual(
+      [dirA, dirB].sort().map((node) => ({ node, healthy: false, message: 'connect: connection refused' })));
+    const rsManagers = ((failing.metadata.managedFields ?? []) as { manager: string; subresource?: string }[]).filter((m) => m.subresource === 'status').map((m) => m.manager);
+    expect(rsManagers).toEqual(['lvs-controller']);
+    await eventually(async () => expect((await getRS('agg-1')).status).toMatchObject({ healthy: 2, total: 2, directors: [{ healthy: true }, { healthy: true }] }));
+
+    // Healthy again on one director: one of two, Degraded says so; the other director's entry keeps its time.
+    const before = failing.status?.directors?.find((d) => d.node === dirB)?.lastTransitionTime;
+    await agentApply(`lvs-agent/${dirA}`, 'virtualServices', 'agg', { directors: [{ node: dirA, programmedGeneration: 2, vrrpState: 'Backup', healthy: 2, total: 2, backends: backends(true) }] });
+    const half = await eventually(async () => {
+      const r = await getRS('agg-2');
+      expect(r.status).toMatchObject({ healthy: 1, total: 2 });
+      expect(condition(r, 'Degraded')).toMatchObject({ status: 'True', reason: 'PartiallyUnhealthy' });
+      return r;
+    });
+    expect(half.status?.directors?.find((d) => d.node === dirB)).toMatchObject({ healthy: false, lastTransitionTime: before });
+    expect(half.status?.directors?.find((d) => d.node === dirA)).toMatchObject({ healthy: true });
+    expect(half.status?.directors?.find((d) => d.node === dirA)).not.toHaveProperty('message');
   });
 
   it("keeps a BGP director's status.bgp entry on a DirectorGroup while it rewrites its own fields", async () => {

@@ -3,7 +3,7 @@
 // health customization of docs/install.md run by a Lua 5.1 interpreter (test/lab/gitops.ts).
 //
 // The controller runs in-process and writes every condition itself. No agent runs in this tier,
-// so what an agent reports (status.directors[] of a VirtualService and a RealServer) is written
+// so what an agent reports (its status.directors[] entry of a VirtualService) is written
 // the way src/agent/reporter.ts writes it: server-side apply on the status subresource with the
 // field manager lvs-agent/<node>, typed with the same DirectorView/RealServer status types.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { DirectorGroup, DirectorView, RealServer, RealServerStatus, VirtualService } from '../../src/api/index.js';
+import type { DirectorGroup, DirectorView, RealServer, VirtualService } from '../../src/api/index.js';
 import { argoHealth, argoHealthScripts, ensureKapply, kstatus, type KStatusResult } from '../lab/gitops.js';
 import { condition, eventually, installCrds, kit, nodeObject, unique } from './controller-kit.js';
 
@@ -41,12 +41,6 @@ async function ks(...refs: { kind: string; name: string; namespace?: string; api
 function agentReportsService(name: string, view: DirectorView) {
   return c.virtualServices.applyStatus(
     { apiVersion: 'lvs.dev/v1alpha1', kind: 'VirtualService', metadata: { name, namespace: ns }, status: { directors: [view] } },
-    { fieldManager: `lvs-agent/${view.node}`, force: true },
-  );
-}
-function agentReportsRealServer(name: string, view: NonNullable<RealServerStatus['directors']>[number]) {
-  return c.realServers.applyStatus(
-    { apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name, namespace: ns }, status: { directors: [view] } },
     { fieldManager: `lvs-agent/${view.node}`, force: true },
   );
 }
@@ -119,8 +113,8 @@ describe('kstatus and Argo CD health through the life of the objects', () => {
   });
 
   it('programmed by a director with a healthy real server: Current / Healthy for all three kinds', async () => {
-    await agentReportsService('web', { node: dirA, programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 });
-    await agentReportsRealServer('web-1', { node: dirA, healthy: true });
+    // web-1's health on the director is in the service's entry; the controller carries it to web-1.
+    await agentReportsService('web', { node: dirA, programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1, backends: [{ address: '10.50.0.1', port: 80, healthy: true, weight: 1 }] });
     const vs = await eventually(async () => {
       const v = await getVS('web');
       expect(condition(v, 'Ready')?.status).toBe('True');
@@ -180,8 +174,7 @@ describe('kstatus and Argo CD health through the life of the objects', () => {
   });
 
   it('a real server failing its health check everywhere: InProgress / Progressing', async () => {
-    await agentReportsRealServer('web-1', { node: dirA, healthy: false, message: 'connect: connection refused' });
-    await agentReportsService('web', { node: dirA, programmedGeneration: 2, vrrpState: 'Master', healthy: 0, total: 1 });
+    await agentReportsService('web', { node: dirA, programmedGeneration: 2, vrrpState: 'Master', healthy: 0, total: 1, backends: [{ address: '10.50.0.1', port: 80, healthy: false, weight: 0, message: 'connect: connection refused' }] });
     const vs = await eventually(async () => {
       const v = await getVS('web');
       expect(condition(v, 'Ready')?.reason).toBe('NoHealthyBackends');

@@ -343,10 +343,12 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
     status: kind === 'VirtualService' ? { directors: [{ node: 'node-a', programmedGeneration: 1, vrrpState: 'Master', healthy: 1, total: 1 }] } : { directors: [{ node: 'node-a', healthy: true }] },
   });
 
-  it('the agent writes its status entry (server-side apply on /status under its own field manager)', async () => {
-    for (const [kind, name] of [['VirtualService', 'web'], ['RealServer', 'web-1']] as const) {
-      ok(await api.kubectl(['apply', '--server-side', '--subresource=status', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig: asAgent, input: agentEntry(kind, name, ns) }), `agent status apply on ${kind}`);
-    }
+  it('the agent writes its status entry (server-side apply on /status under its own field manager), on VirtualServices only', async () => {
+    ok(await api.kubectl(['apply', '--server-side', '--subresource=status', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig: asAgent, input: agentEntry('VirtualService', 'web', ns) }), 'agent status apply on VirtualService');
+    // A RealServer's per-director health is the controller's to write (from the services' entries).
+    const refused = await api.kubectl(['apply', '--server-side', '--subresource=status', '--field-manager=lvs-agent/node-a', '-f', '-'], { kubeconfig: asAgent, input: agentEntry('RealServer', 'web-1', ns) });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/forbidden/i);
     const got = JSON.parse(ok(await api.kubectl(['get', 'virtualservice', 'web', '-n', ns, '-o', 'json']))) as Obj;
     expect(got.status.directors).toEqual([expect.objectContaining({ node: 'node-a', vrrpState: 'Master' })]);
   });
@@ -459,7 +461,8 @@ describe('RBAC: least privilege, proved with the ServiceAccounts’ own tokens',
     ['agent', ['list', 'endpointslices.discovery.k8s.io', '-A'], true],
     ['agent', ['watch', 'nodes'], true],
     ['agent', ['create', 'events.events.k8s.io', '-n', 'default'], true],
-    ['agent', ['patch', 'realservers.lvs.dev', '--subresource=status', '-n', ns], true],
+    ['agent', ['patch', 'virtualservices.lvs.dev', '--subresource=status', '-n', ns], true],
+    ['agent', ['patch', 'realservers.lvs.dev', '--subresource=status', '-n', ns], false],
     ['agent', ['update', 'virtualservices.lvs.dev', '--subresource=status', '-n', ns], false],
     ['agent', ['update', 'virtualservices.lvs.dev', '-n', ns], false],
     ['agent', ['delete', 'events.events.k8s.io', '-n', ns], false],

@@ -60,7 +60,7 @@ describe('BGP speaker status', () => {
     const writes: { body: ApplyBody; manager: string }[] = [];
     const target = { applyStatus: async (body: ApplyBody, o: { fieldManager: string }) => { writes.push({ body, manager: o.fieldManager }); } };
     const none = { applyStatus: async () => undefined };
-    const rep = new StatusReporter({ node: 'd1', virtualServices: none, realServers: none, directorGroups: target, log: logger('test'), minIntervalMs: 0, writesPerSecond: 1000 });
+    const rep = new StatusReporter({ node: 'd1', virtualServices: none, directorGroups: target, log: logger('test'), minIntervalMs: 0, writesPerSecond: 1000 });
     rep.reportBgp([{ group: 'g1', sessions: [{ peer: PEER, state: 'up', info: 'Established' }], announced: [VIP, '10.100.0.9'], draining: false }]);
     await rep.flush(2000);
     expect(writes).toEqual([{
@@ -130,7 +130,7 @@ describe('BGP speaker status', () => {
     // The reporter: an entry in each group's status, and the one of a group left released.
     const writes: ApplyBody[] = [];
     const none = { applyStatus: async () => undefined };
-    const rep = new StatusReporter({ node: 'd1', virtualServices: none, realServers: none, directorGroups: { applyStatus: async (body: ApplyBody) => { writes.push(body); } }, log: logger('test'), minIntervalMs: 0, writesPerSecond: 1000 });
+    const rep = new StatusReporter({ node: 'd1', virtualServices: none, directorGroups: { applyStatus: async (body: ApplyBody) => { writes.push(body); } }, log: logger('test'), minIntervalMs: 0, writesPerSecond: 1000 });
     rep.reportBgp(told.find((x) => x.length === 2)!);
     await rep.flush(2000);
     expect(writes.map((w) => w.metadata.name).sort()).toEqual(['g1', 'g2']);

@@ -21,7 +21,7 @@ function reporter() {
   const events: { reason: string; note: string; regarding: string }[] = [];
   const recorder = { record: async (r: { kind: string; name?: string }, _t: string, reason: string, note: string) => { events.push({ reason, note, regarding: `${r.kind}/${r.name}` }); } } as unknown as EventRecorder;
   const target = { applyStatus: async () => undefined };
-  const rep = new StatusReporter({ node: 'd1', virtualServices: target, realServers: target, events: recorder, log: logger('test'), writesPerSecond: 1000 });
+  const rep = new StatusReporter({ node: 'd1', virtualServices: target, events: recorder, log: logger('test'), writesPerSecond: 1000 });
   rep.report({ model, desired: compile(model, 'd1', () => true, () => true), result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, nftOps: 0, foreign: [], errors: [], durationMs: 1 } });
   return { rep, events };
 }

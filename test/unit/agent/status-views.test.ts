@@ -25,22 +25,21 @@ function pass(health: HealthLookup, errors: ReconcileError[] = [], leads = true)
 }
 
 describe('NodeViews', () => {
-  it('reports every directed service and every RealServer it checks, then only what changed', () => {
+  it('reports every directed service with its real servers, why one fails, then only what changed', () => {
     const views = new NodeViews('d1', (_s, address) => `connect ${address}: refused`);
     const first = views.update(pass(() => true), 't1');
     expect([...first.services.keys()].sort()).toEqual(['shop/api', 'shop/web']);
     expect(first.services.get('shop/web')).toMatchObject({ node: 'd1', programmedGeneration: 1, vrrpState: 'Master', healthy: 2, total: 2, lastTransitionTime: 't1' });
-    expect(first.realServers.get('shop/web-1')).toEqual({ node: 'd1', healthy: true, lastTransitionTime: 't1' });
+    expect(first.services.get('shop/web')!.backends).toEqual([{ address: '10.1.0.1', port: 80, healthy: true, weight: 1 }, { address: '10.1.0.2', port: 80, healthy: true, weight: 2 }]);
     // The same pass again: nothing to write.
     const same = views.update(pass(() => true), 't2');
-    expect(same.services.size + same.realServers.size).toBe(0);
+    expect(same.services.size).toBe(0);
 
-    // web-1 fails (it serves both services): both services and that RealServer change, web-2 does not.
+    // web-1 fails (it serves both services): both services change, each saying why.
     const down = views.update(pass((_s, b) => b.address !== '10.1.0.1'), 't3');
     expect([...down.services.keys()].sort()).toEqual(['shop/api', 'shop/web']);
-    expect(down.services.get('shop/web')).toMatchObject({ healthy: 1, lastTransitionTime: 't3', backends: [{ address: '10.1.0.1', healthy: false, weight: 0 }, { address: '10.1.0.2', healthy: true, weight: 2 }] });
-    expect([...down.realServers.entries()]).toEqual([['shop/web-1', { node: 'd1', healthy: false, message: 'connect 10.1.0.1: refused', lastTransitionTime: 't3' }]]);
-    expect(views.realServer('shop/web-2')).toEqual({ node: 'd1', healthy: true, lastTransitionTime: 't1' });
+    expect(down.services.get('shop/web')).toMatchObject({ healthy: 1, lastTransitionTime: 't3', backends: [{ address: '10.1.0.1', healthy: false, weight: 0, message: 'connect 10.1.0.1: refused' }, { address: '10.1.0.2', healthy: true, weight: 2 }] });
+    expect(down.services.get('shop/api')!.backends).toEqual([{ address: '10.1.0.1', port: 80, healthy: false, weight: 0, message: 'connect 10.1.0.1: refused' }]);
   });
 
   it('BGP groups: says whether this director announces the VIP, and reports when that changes', () => {
@@ -83,7 +82,6 @@ describe('NodeViews', () => {
     const empty: AgentPass = { ...pass(() => true), desired: { ...pass(() => true).desired, services: [] } };
     const gone = views.update(empty, 't3');
     expect([...gone.services.entries()].sort()).toEqual([['shop/api', undefined], ['shop/web', undefined]]);
-    expect([...gone.realServers.entries()].sort()).toEqual([['shop/web-1', undefined], ['shop/web-2', undefined]]);
   });
 });
 

@@ -10,7 +10,7 @@ import {
   stallReasons,
   transitions,
 } from '../../../src/controller/conditions.js';
-import { groupStatus, ownedFieldsEqual, ownedStatusFields, realServerStatus, serviceStatus } from '../../../src/controller/status.js';
+import { groupStatus, ownedFieldsEqual, ownedStatusFields, realServerStatus, realServerViews, serviceStatus } from '../../../src/controller/status.js';
 import { resolve } from '../../../src/model/resolve.js';
 import type { ClusterModel } from '../../../src/model/types.js';
 import { dg, node, nodesFor, rs, snapshot, web } from '../model/fixtures.js';
@@ -251,6 +251,66 @@ describe('groupStatus and realServerStatus', () => {
     expect(cond(lonely, 'Stalled')?.status).toBe('False');
     const broken = realServerStatus(m.realServers.get('shop/broken') ?? (undefined as never), undefined, undefined, T0).fields.conditions;
     expect(cond(broken, 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec', message: 'spec.address: invalid IP address' });
+  });
+});
+
+describe('realServerViews: a RealServer\'s health per director, from the services using it', () => {
+  const m = resolve(snapshot({
+    directorGroups: [dg('g1')],
+    nodes: nodesFor(),
+    virtualServices: [
+      web('shop', 'api', '192.0.2.11', { forwarding: { method: 'DR' }, backends: { realServerSelector: { matchLabels: { app: 'web' } } } }),
+      web('shop', 'web', '192.0.2.10', { forwarding: { method: 'DR' } }),
+    ],
+    realServers: [rs('shop', 'rs1', { address: '10.0.0.11' }, { app: 'web' }), rs('shop', 'rs2', { address: '10.0.0.12' }, { app: 'web' })],
+  }));
+  const r = (key: string) => m.realServers.get(key) ?? (undefined as never);
+  const entry = (node: string, failing: Record<string, string>): DirectorView => ({
+    node,
+    backends: [
+      { address: '10.0.0.11', port: 80, healthy: !failing['10.0.0.11'], weight: 1, ...(failing['10.0.0.11'] ? { message: failing['10.0.0.11'] } : {}) },
+      { address: '10.0.0.12', port: 80, healthy: !failing['10.0.0.12'], weight: 1, ...(failing['10.0.0.12'] ? { message: failing['10.0.0.12'] } : {}) },
+    ],
+  });
+  const uses = (api: DirectorView[], webViews: DirectorView[]) => [
+    { model: svcModel(m, 'shop/web'), views: webViews },
+    { model: svcModel(m, 'shop/api'), views: api },
+  ];
+
+  it('failing on a director when any service using it fails there, the first service by name saying why; sorted by node', () => {
+    expect(r('shop/rs1').usedBy.sort()).toEqual(['shop/api', 'shop/web']);
+    const views = realServerViews(r('shop/rs1'), uses(
+      [entry('dir-b', {}), entry('dir-a', { '10.0.0.11': 'api: refused' })],
+      [entry('dir-a', { '10.0.0.11': 'web: timeout' }), entry('dir-b', {})],
+    ), undefined, T0);
+    expect(views).toEqual([
+      { node: 'dir-a', healthy: false, message: 'api: refused', lastTransitionTime: T0 },
+      { node: 'dir-b', healthy: true, lastTransitionTime: T0 },
+    ]);
+    expect(realServerViews(r('shop/rs2'), uses([entry('dir-a', {})], [entry('dir-a', {})]), undefined, T0)).toEqual([{ node: 'dir-a', healthy: true, lastTransitionTime: T0 }]);
+  });
+
+  it('keeps a director\'s transition time while its verdict holds; ignores entries of non-directors and for other addresses', () => {
+    const before = [{ node: 'dir-a', healthy: true, lastTransitionTime: '2024-01-01T00:00:00Z' }, { node: 'dir-b', healthy: true, lastTransitionTime: '2024-01-01T00:00:00Z' }];
+    const stray = { node: 'not-a-director', backends: [{ address: '10.0.0.11', port: 80, healthy: false, weight: 0 }] };
+    const stale = { node: 'dir-b', backends: [{ address: '10.0.0.99', port: 80, healthy: true, weight: 1 }] };
+    const views = realServerViews(r('shop/rs1'), uses([entry('dir-a', {}), stray], [entry('dir-a', {}), entry('dir-b', { '10.0.0.11': 'refused' })]), before, T0);
+    expect(views).toEqual([
+      { node: 'dir-a', healthy: true, lastTransitionTime: '2024-01-01T00:00:00Z' },
+      { node: 'dir-b', healthy: false, message: 'refused', lastTransitionTime: T0 },
+    ]);
+    expect(realServerViews(r('shop/rs1'), uses([stale], [stale]), before, T0)).toEqual([]);
+  });
+
+  it('the status carries them, and a stored list in another order is the same', () => {
+    const views = realServerViews(r('shop/rs1'), uses([entry('dir-a', {}), entry('dir-b', { '10.0.0.11': 'refused' })], []), undefined, T0);
+    const { fields } = realServerStatus(r('shop/rs1'), views, undefined, T0);
+    expect(fields).toMatchObject({ healthy: 1, total: 2, directors: views });
+    const stored = { ...fields, directors: [...views].reverse() };
+    expect(ownedFieldsEqual(stored, fields, ownedStatusFields.RealServer)).toBe(true);
+    expect(ownedFieldsEqual({ ...fields, directors: [views[0]] }, fields, ownedStatusFields.RealServer)).toBe(false);
+    // No director reports: the field is left out (released).
+    expect(realServerStatus(r('shop/rs1'), [], undefined, T0).fields).not.toHaveProperty('directors');
   });
 });
 
