@@ -22,6 +22,21 @@ export interface RawSnapshot {
  */
 const parsed = new WeakMap<object, ParseResult<unknown>>();
 
+/**
+ * The last parse of each VirtualService and RealServer by kind and key, for objects whose
+ * `status` alone changed (most updates at scale: the controller's and the agents' status writes).
+ * The model reads no status of these kinds, so they are parsed without it (the parsed copy holds
+ * no conditions) and a new object of the same uid, generation (a spec change bumps it), labels
+ * and annotations keeps the previous parse: the same object, so the resolver sees no change.
+ */
+interface Reusable { uid: string; generation: number; meta: string; result: ParseResult<unknown> }
+const lastParse = { VirtualService: new Map<string, Reusable>(), RealServer: new Map<string, Reusable>() };
+
+/** What the model could read of an object's metadata besides name, namespace, uid and generation. */
+function metaText(meta: Partial<KubeObject['metadata']> & { annotations?: unknown; creationTimestamp?: unknown }): string {
+  return JSON.stringify([meta.labels ?? null, meta.annotations ?? null, meta.creationTimestamp ?? null]);
+}
+
 function parseAll<T>(
   kind: InvalidObject['kind'],
   items: readonly unknown[],
@@ -29,9 +44,10 @@ function parseAll<T>(
   invalid: InvalidObject[],
 ): T[] {
   const out: T[] = [];
+  const reuse = kind === 'VirtualService' || kind === 'RealServer' ? lastParse[kind] : undefined;
   for (const item of items) {
     const cached = typeof item === 'object' && item !== null ? (parsed.get(item) as ParseResult<T> | undefined) : undefined;
-    const r = cached ?? parse(item);
+    const r = cached ?? (reuse ? parseWithoutStatus(item, parse, reuse) : parse(item));
     if (!cached && typeof item === 'object' && item !== null) parsed.set(item, r);
     if (r.ok) {
       out.push(r.value);
@@ -40,7 +56,33 @@ function parseAll<T>(
     const meta = (item as Partial<KubeObject> | null)?.metadata ?? {};
     invalid.push({ kind, namespace: meta.namespace, name: meta.name ?? '', generation: meta.generation, error: r.error });
   }
+  // Objects deleted since: forget them once they are as many as the live ones.
+  if (reuse && reuse.size > 2 * items.length + 64) {
+    const live = new Set(items.map((o) => objectKey((o as Partial<KubeObject> | null)?.metadata)));
+    for (const k of reuse.keys()) if (!live.has(k)) reuse.delete(k);
+  }
   return out;
+}
+
+function objectKey(meta: Partial<KubeObject['metadata']> | undefined): string {
+  return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
+}
+
+function parseWithoutStatus<T>(item: unknown, parse: (o: unknown) => ParseResult<T>, reuse: Map<string, Reusable>): ParseResult<T> {
+  if (typeof item !== 'object' || item === null) return parse(item);
+  const { status: _status, ...rest } = item as { status?: unknown; metadata?: Partial<KubeObject['metadata']> };
+  const meta = rest.metadata;
+  const uid = meta?.uid;
+  const generation = meta?.generation;
+  // Without a uid and generation (manifest files) nothing proves the spec unchanged.
+  if (typeof uid !== 'string' || typeof generation !== 'number') return parse(rest);
+  const key = objectKey(meta);
+  const text = metaText(meta ?? {});
+  const last = reuse.get(key);
+  if (last && last.uid === uid && last.generation === generation && last.meta === text) return last.result as ParseResult<T>;
+  const result = parse(rest);
+  reuse.set(key, { uid, generation, meta: text, result });
+  return result;
 }
 
 /**
