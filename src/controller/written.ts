@@ -16,6 +16,8 @@ export class WrittenCache<T extends KubeObject> {
   ) {}
 
   remember(key: string, obj: T): void {
+    // As the informers do: managedFields (often most of the object) is read by nothing here.
+    if (obj.metadata && 'managedFields' in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
     this.entries.set(key, { obj, at: this.now() });
   }
 

@@ -12,6 +12,9 @@ import { SourceIndex } from './source-index.js';
 import type { ClusterModel, GroupModel, InvalidObject, RealServerModel, ServiceModel, Snapshot, VridAllocation } from './types.js';
 import { type MapVersion, VersionedMap } from './versioned-map.js';
 
+/** What the services that select one RealServer say about it: one pair, or a Map by service key. */
+type PartsOf = readonly [string, RealServerPart] | Map<string, RealServerPart>;
+
 /** What the resolver keeps per VirtualService between calls. */
 interface Entry {
   vs: VirtualService;
@@ -105,8 +108,11 @@ export class IncrementalResolver {
   private readonly sources = new SourceIndex();
   private readonly dependents = new DependentIndex();
   private readonly entries = new Map<string, Entry>();
-  /** RealServer key, then VirtualService key: what that service says about it. */
-  private readonly parts = new Map<string, Map<string, RealServerPart>>();
+  /**
+   * RealServer key, then VirtualService key: what that service says about it. Most real servers
+   * are selected by one service: theirs is one [service key, part] pair, not a Map of one entry.
+   */
+  private readonly parts = new Map<string, PartsOf>();
   private invalidServices = new Map<string, InvalidObject>();
   private nodeAddresses = '';
   private invalidRealServers = new Map<string, InvalidObject>();
@@ -288,15 +294,19 @@ export class IncrementalResolver {
       const old = before.get(name);
       if (old && old.used === part.used && sameContent(old.issues, part.issues)) continue;
       const rsKey = `${namespace}/${name}`;
-      const parts = this.parts.get(rsKey) ?? new Map<string, RealServerPart>();
-      this.parts.set(rsKey, parts.set(key, part));
+      const parts = this.parts.get(rsKey);
+      if (!parts || (!(parts instanceof Map) && parts[0] === key)) this.parts.set(rsKey, [key, part]);
+      else if (parts instanceof Map) parts.set(key, part);
+      else this.parts.set(rsKey, new Map([parts, [key, part]]));
       pass.realServers.add(rsKey);
     }
     for (const name of before.keys()) {
       if (after.has(name)) continue;
       const rsKey = `${namespace}/${name}`;
       const parts = this.parts.get(rsKey);
-      if (parts?.delete(key) && parts.size === 0) this.parts.delete(rsKey);
+      if (parts instanceof Map) {
+        if (parts.delete(key) && parts.size === 1) this.parts.set(rsKey, parts.entries().next().value as readonly [string, RealServerPart]);
+      } else if (parts?.[0] === key) this.parts.delete(rsKey);
       pass.realServers.add(rsKey);
     }
   }
@@ -305,7 +315,8 @@ export class IncrementalResolver {
     const slash = key.indexOf('/');
     const rs = this.sources.realServer(key.slice(0, slash), key.slice(slash + 1));
     // Gone or invalid: realServerChanged / invalidChanged said so already.
-    if (rs) pass.realServerModels.set(key, realServerModel(rs, this.parts.get(key) ?? noParts));
+    const parts = this.parts.get(key);
+    if (rs) pass.realServerModels.set(key, realServerModel(rs, parts === undefined ? noParts : parts instanceof Map ? parts : [parts]));
   }
 }
 

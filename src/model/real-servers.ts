@@ -10,6 +10,8 @@ export interface RealServerPart {
   issues: readonly Issue[];
 }
 
+const noIssues: Issue[] = Object.freeze([]) as unknown as Issue[];
+
 function byKey(a: readonly [string, RealServerPart], b: readonly [string, RealServerPart]): number {
   return compareText(a[0], b[0]);
 }
@@ -25,14 +27,17 @@ export function realServerModel(rs: RealServer, parts: Iterable<readonly [string
   const sorted = Array.from(parts);
   if (sorted.length > 1) sorted.sort(byKey);
   const selectedBy: string[] = [];
-  const usedBy: string[] = [];
-  const issues: Issue[] = [];
+  let usedBy: string[] = [];
+  let issues: Issue[] = [];
   for (const [key, p] of sorted) {
     selectedBy.push(key);
     if (p.used) usedBy.push(key);
     issues.push(...p.issues);
   }
   if (selectedBy.length === 0) issues.push({ reason: 'NotSelected', message: 'no VirtualService selects this RealServer', blocking: false });
+  // Models are never changed once made: the common shapes share their arrays (100,000 of them add up).
+  if (usedBy.length === selectedBy.length) usedBy = selectedBy;
+  if (issues.length === 0) issues = noIssues;
   return { key: `${namespace}/${name}`, namespace, name, generation: rs.metadata.generation, selectedBy, usedBy, issues };
 }
 

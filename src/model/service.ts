@@ -142,6 +142,9 @@ export interface ResolvedService {
 
 const noParts: ReadonlyMap<string, RealServerPart> = new Map();
 const noIssues: readonly Issue[] = Object.freeze([]);
+/** The parts of most real servers, shared (one object per RealServer and service adds up at 100,000). */
+const usedPart: RealServerPart = Object.freeze({ used: true, issues: noIssues });
+const unusedPart: RealServerPart = Object.freeze({ used: false, issues: noIssues });
 
 /**
  * The finished model: a service without a claim stays as it is; a loser says who holds its
@@ -160,7 +163,7 @@ export function completeService(
   if (!outcome.won) {
     const selector = vs.spec.backends.realServerSelector;
     const parts = new Map<string, RealServerPart>();
-    if (selector) for (const rs of selectRealServers(selector, sources)) parts.set(rs.metadata.name ?? '', { used: false, issues: noIssues });
+    if (selector) for (const rs of selectRealServers(selector, sources)) parts.set(rs.metadata.name ?? '', unusedPart);
     return { model: { ...base, issues: [...base.issues, { reason: 'Conflict', message: outcome.message, blocking: true }] }, parts };
   }
   const g = ctx.groups.get(base.group);
@@ -244,6 +247,9 @@ function activeActiveIssues(spec: ServiceSpec, group: DirectorGroupSpec | undefi
 function partsOf(r: BackendResult): Map<string, RealServerPart> {
   const used = new Set(r.used);
   const parts = new Map<string, RealServerPart>();
-  for (const name of r.selected) parts.set(name, { used: used.has(name), issues: r.realServerIssues.get(name) ?? noIssues });
+  for (const name of r.selected) {
+    const issues = r.realServerIssues.get(name);
+    parts.set(name, issues ? { used: used.has(name), issues } : used.has(name) ? usedPart : unusedPart);
+  }
   return parts;
 }
