@@ -61,7 +61,10 @@ export interface AgentOptions {
   resyncMs?: number;
   /** Services read back per pass while a resync walks the table (small: real changes wait for it). */
   resyncSlice?: number;
-  /** Quiet time that coalesces bursts of changes into one pass. */
+  /**
+   * In a stream of changes, at most one pass per this window (default 20 ms); a change after a
+   * quiet spell at least this long goes at once.
+   */
   debounceMs?: number;
   /** Which schedulers the kernel lacks, asked at start and on every resync (see schedulers.ts). */
   probeSchedulers?: () => Promise<SchedulerProbe>;
@@ -86,6 +89,8 @@ export class Agent {
   private running: Promise<void> | undefined;
   private again = false;
   private debounce: NodeJS.Timeout | undefined;
+  /** When the last pass ended (performance.now()); -Infinity before the first. */
+  private lastPassEnd = -Infinity;
   private resync: NodeJS.Timeout | undefined;
   /** The pass that retries services backing off after a transient kernel error. */
   private retry: NodeJS.Timeout | undefined;
@@ -196,14 +201,17 @@ export class Agent {
   /**
    * Requests a pass within `delayMs`; every request until then joins it. The first request
    * starts the timer and later ones never push it back, so a steady stream of events (thousands
-   * of objects being created) still gets regular passes.
+   * of objects being created) still gets regular passes. The wait counts from the end of the
+   * last pass: one change after a quiet spell is served at once (a fixed 20 ms wait was most of a
+   * single change's latency), while a stream still gets one pass per window.
    */
   schedule(delayMs = this.o.debounceMs ?? 20): void {
     if (!this.started || this.stopped || this.debounce) return;
+    const wait = Math.max(0, Math.min(delayMs, this.lastPassEnd + delayMs - performance.now()));
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       void this.pass();
-    }, delayMs);
+    }, wait);
   }
 
   /** Runs one pass now (or right after the one in flight). Resolves when the kernel is reconciled. */
@@ -213,7 +221,10 @@ export class Agent {
       this.again = true;
       return this.running;
     }
-    this.running = this.runPasses().finally(() => { this.running = undefined; });
+    this.running = this.runPasses().finally(() => {
+      this.running = undefined;
+      this.lastPassEnd = performance.now();
+    });
     return this.running;
   }
 

@@ -192,7 +192,7 @@ export class Reconciler {
     const held = new Set<string>();
     for (const s of desired.services) {
       const k = serviceKeyString(s.ipvs.key);
-      const errs = this.retry.held(k, fingerprint(s.ipvs));
+      const errs = this.retry.held(k, () => fingerprint(s.ipvs));
       if (!errs) continue;
       held.add(k);
       errors.push(...errs);

@@ -26,11 +26,15 @@ export class ServiceRetry {
     this.now = o.now ?? (() => performance.now());
   }
 
-  /** The errors to report again when `key` with this content is to be left alone now; else undefined. */
-  held(key: string, fingerprint: string): ReconcileError[] | undefined {
+  /**
+   * The errors to report again when `key` with this content is to be left alone now; else
+   * undefined. `fingerprint` is called only for a key that failed: every pass asks about every
+   * service, and serialising 1,000 of them per pass was most of a pass's cost.
+   */
+  held(key: string, fingerprint: () => string): ReconcileError[] | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
-    if (e.fingerprint !== fingerprint) {
+    if (e.fingerprint !== fingerprint()) {
       this.entries.delete(key); // the object changed: try it at once
       return undefined;
     }
