@@ -23,18 +23,23 @@ export interface RawSnapshot {
 const parsed = new WeakMap<object, ParseResult<unknown>>();
 
 /**
- * The last parse of each VirtualService and RealServer by kind and key, for objects whose
- * `status` alone changed (most updates at scale: the controller's and the agents' status writes).
- * The model reads no status of these kinds, so they are parsed without it (the parsed copy holds
- * no conditions) and a new object of the same uid, generation (a spec change bumps it), labels
- * and annotations keeps the previous parse: the same object, so the resolver sees no change.
+ * The last good parse of each VirtualService and RealServer by key, for objects whose `status`
+ * alone changed (most updates at scale: the controller's and the agents' status writes). The
+ * model reads no status of these kinds, so they are parsed without it (the parsed copy holds no
+ * conditions) and a new object of the same uid, generation (a spec change bumps it), labels and
+ * annotations keeps the previous parse: the same object, so the resolver sees no change.
  */
-interface Reusable { uid: string; generation: number; meta: string; result: ParseResult<unknown> }
-const lastParse = { VirtualService: new Map<string, Reusable>(), RealServer: new Map<string, Reusable>() };
+const lastParse = { VirtualService: new Map<string, ParseResult<unknown>>(), RealServer: new Map<string, ParseResult<unknown>>() };
 
-/** What the model could read of an object's metadata besides name, namespace, uid and generation. */
-function metaText(meta: Partial<KubeObject['metadata']> & { annotations?: unknown; creationTimestamp?: unknown }): string {
-  return JSON.stringify([meta.labels ?? null, meta.annotations ?? null, meta.creationTimestamp ?? null]);
+function sameStrings(a: unknown, b: Readonly<Record<string, string>> | undefined): boolean {
+  const x = (a ?? {}) as Record<string, unknown>;
+  const y = b ?? {};
+  let n = 0;
+  for (const k in x) {
+    if (x[k] !== y[k]) return false;
+    n++;
+  }
+  return n === Object.keys(y).length;
 }
 
 function parseAll<T>(
@@ -68,20 +73,21 @@ function objectKey(meta: Partial<KubeObject['metadata']> | undefined): string {
   return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
 }
 
-function parseWithoutStatus<T>(item: unknown, parse: (o: unknown) => ParseResult<T>, reuse: Map<string, Reusable>): ParseResult<T> {
+function parseWithoutStatus<T>(item: unknown, parse: (o: unknown) => ParseResult<T>, reuse: Map<string, ParseResult<unknown>>): ParseResult<T> {
   if (typeof item !== 'object' || item === null) return parse(item);
-  const { status: _status, ...rest } = item as { status?: unknown; metadata?: Partial<KubeObject['metadata']> };
+  const { status: _status, ...rest } = item as { status?: unknown; metadata?: Partial<KubeObject['metadata']> & { annotations?: unknown } };
   const meta = rest.metadata;
-  const uid = meta?.uid;
-  const generation = meta?.generation;
   // Without a uid and generation (manifest files) nothing proves the spec unchanged.
-  if (typeof uid !== 'string' || typeof generation !== 'number') return parse(rest);
+  if (typeof meta?.uid !== 'string' || typeof meta.generation !== 'number') return parse(rest);
   const key = objectKey(meta);
-  const text = metaText(meta ?? {});
-  const last = reuse.get(key);
-  if (last && last.uid === uid && last.generation === generation && last.meta === text) return last.result as ParseResult<T>;
+  const last = reuse.get(key) as ParseResult<T & { metadata: KubeObject['metadata'] & { annotations?: Record<string, string> } }> | undefined;
+  if (last?.ok) {
+    const m = last.value.metadata;
+    if (m.uid === meta.uid && m.generation === meta.generation && sameStrings(meta.labels, m.labels) && sameStrings(meta.annotations, m.annotations)) return last;
+  }
   const result = parse(rest);
-  reuse.set(key, { uid, generation, meta: text, result });
+  if (result.ok) reuse.set(key, result);
+  else reuse.delete(key);
   return result;
 }
 
