@@ -14,12 +14,22 @@ export interface BenchEnv {
   controllerPid: number;
   dir: string;
   projectRoot: string;
+  /** The Kubernetes binaries of the lab (kube-apiserver, kube-proxy, ...). */
+  binDir: string;
   destroy(): Promise<void>;
 }
 
-export async function createEnvForBench(log: (s: string) => void): Promise<BenchEnv> {
+export interface BenchEnvOptions {
+  /** Lab name and LAN (default 'bench', '10.249.0'): another pair lets two benchmarks run side by side. */
+  name?: string;
+  subnet?: string;
+  /** The API server's Service CIDR (default 10.96.0.0/24: too small for 1,000 Services). */
+  serviceClusterIpRange?: string;
+}
+
+export async function createEnvForBench(log: (s: string) => void, o: BenchEnvOptions = {}): Promise<BenchEnv> {
   // Its own LAN, so it can run next to an e2e lab (which uses the default one).
-  const lab = await LabCluster.create({ name: 'bench', subnet: '10.249.0', progress: log });
+  const lab = await LabCluster.create({ name: o.name ?? 'bench', subnet: o.subnet ?? '10.249.0', progress: log, ...(o.serviceClusterIpRange ? { serviceClusterIpRange: o.serviceClusterIpRange } : {}) });
   let controller: ChildProcess | undefined;
   try {
     return await populate(lab, log, (c) => { controller = c; });
@@ -47,9 +57,9 @@ async function populate(lab: LabCluster, log: (s: string) => void, started: (c: 
   log('building dist/ (npm run build)');
   const build = spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('npm run build failed');
-  const director = await lab.node('d1', '10.249.0.11', { compiled: true, memMb: 2048, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'warn' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
+  const director = await lab.node('d1', `${lab.subnet}.11`, { compiled: true, memMb: 2048, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'warn' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
   return {
-    director, kubeconfig: lab.api.kubeconfigPath, labKubeconfig: lab.labKubeconfig, controllerPid: controller.pid!, dir: lab.dir, projectRoot,
+    director, kubeconfig: lab.api.kubeconfigPath, labKubeconfig: lab.labKubeconfig, controllerPid: controller.pid!, dir: lab.dir, projectRoot, binDir: lab.api.binDir,
     async destroy() {
       controller.kill('SIGTERM');
       await lab.destroy();

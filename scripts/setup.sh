@@ -13,6 +13,8 @@ debs=(linux-source-6.1 flex bison bc libelf-dev make gcc libc6-dev xz-utils patc
       # Lab clusters of real nodes (test/lab/kube-node.sh): the container runtime, CNI plugins,
       # what kube-proxy runs; the product image and the lab's pause image (scripts/image/build.sh).
       containerd runc containernetworking-plugins iptables conntrack buildah mmdebstrap
+      # kube-proxy in IPVS mode, the peer of bench:converge -- --peer kube-proxy, drives ipset.
+      ipset
       # The health probes' kernel tests (test/kernel/health/): a real DNS server to query.
       dnsmasq-base
       # Packet captures in the kernel tests (gratuitous ARP timing against keepalived).

@@ -44,6 +44,8 @@ export interface LabClusterOptions {
    * reach it through the `kubernetes` Service, and kube-scheduler and kube-controller-manager run.
    */
   kubernetes?: boolean;
+  /** The API server's Service CIDR (default the harness's 10.96.0.0/24: 254 ClusterIPs). */
+  serviceClusterIpRange?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -107,7 +109,7 @@ export class LabCluster {
     await run('ip', ['addr', 'add', `${this.hostAddress}/24`, 'dev', this.hostLink]);
     await run('ip', ['link', 'set', this.hostLink, 'up']);
     this.say('lab: starting etcd and kube-apiserver (built from Go modules, cached)');
-    this.api = await startApiServer({ externalAddress: this.hostAddress, ...(this.o.kubernetes ? { advertiseAddress: this.hostAddress } : {}) });
+    this.api = await startApiServer({ externalAddress: this.hostAddress, ...(this.o.serviceClusterIpRange ? { serviceClusterIpRange: this.o.serviceClusterIpRange } : {}), ...(this.o.kubernetes ? { advertiseAddress: this.hostAddress } : {}) });
     const api = this.api;
     this.releases.push(track(hook('kube-apiserver and etcd', () => api.stop())));
     if (this.o.kubernetes) {
