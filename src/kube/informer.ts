@@ -273,5 +273,37 @@ export function lean<T extends KubeObject>(obj: T): T {
     const { managedFields: _, ...metadata } = obj.metadata as KubeObject['metadata'] & { managedFields?: unknown };
     obj.metadata = metadata;
   }
+  const o = obj as KubeObject & { apiVersion?: unknown; kind?: unknown; status?: { conditions?: unknown } };
+  if (typeof o.apiVersion === 'string') o.apiVersion = intern(o.apiVersion);
+  if (typeof o.kind === 'string') o.kind = intern(o.kind);
+  const conditions = o.status?.conditions;
+  if (Array.isArray(conditions)) {
+    for (const c of conditions as Record<string, unknown>[]) {
+      if (typeof c !== 'object' || c === null) continue;
+      for (const f of conditionStrings) {
+        const v = c[f];
+        if (typeof v === 'string') c[f] = intern(v);
+      }
+    }
+  }
   return obj;
+}
+
+/**
+ * JSON.parse makes a new string of every value, so 100,000 objects carried 100,000 copies of
+ * "lvs.dev/v1alpha1" and of each condition's type, status, reason, common messages and
+ * transition times (one per second). Their strings are shared through a bounded table instead,
+ * cleared when full (an uncommon string then costs what it did before).
+ */
+const conditionStrings = ['type', 'status', 'reason', 'message', 'lastTransitionTime'] as const;
+const interned = new Map<string, string>();
+const maxInterned = 50_000;
+
+function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  if (s.length > 256) return s;
+  if (interned.size >= maxInterned) interned.clear();
+  interned.set(s, s);
+  return s;
 }

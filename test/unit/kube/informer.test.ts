@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KubeApiError, type WatchEvent } from '../../../src/kube/http.js';
-import { Informer, type InformerEvent, type ListWatcher } from '../../../src/kube/informer.js';
+import { Informer, type InformerEvent, type ListWatcher, lean } from '../../../src/kube/informer.js';
 import type { KubeObject, ListResult } from '../../../src/kube/types.js';
 
 // A scripted list/watch source: each list() and watch() call takes the next step.
@@ -118,6 +118,15 @@ describe('Informer', () => {
     await inf.stop();
     expect(inf.getByName('x', 'a')).toBe(x); // caches keyed on the object stay valid
     expect(inf.getByName('y', 'a')?.metadata.resourceVersion).toBe('7');
+  });
+
+  it('lean: drops managedFields, keeps every other field and the conditions as they were', () => {
+    const conditions = [{ type: 'Ready', status: 'True', reason: 'InUse', message: 'used by VirtualService a/b', lastTransitionTime: '2024-01-01T00:00:00Z', observedGeneration: 2 }];
+    const raw = { apiVersion: 'lvs.dev/v1alpha1', kind: 'RealServer', metadata: { name: 'x', namespace: 'a', resourceVersion: '5', labels: { vs: 'b' }, managedFields: [{ manager: 'kubectl' }] }, spec: { address: '10.0.0.1' }, status: { conditions: structuredClone(conditions), healthy: 1 } };
+    const out = lean(structuredClone(raw) as unknown as KubeObject);
+    const { managedFields: _, ...metadata } = raw.metadata;
+    expect(out).toEqual({ ...raw, metadata });
+    expect(lean({ metadata: { name: 'y' }, status: { conditions: 'not a list' } } as unknown as KubeObject)).toEqual({ metadata: { name: 'y' }, status: { conditions: 'not a list' } });
   });
 
   it('backs off exponentially on failures and resumes from the last version', async () => {
