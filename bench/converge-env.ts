@@ -25,6 +25,8 @@ export interface BenchEnvOptions {
   subnet?: string;
   /** The API server's Service CIDR (default 10.96.0.0/24: too small for 1,000 Services). */
   serviceClusterIpRange?: string;
+  /** The director kernel's memory (default 2048 MB; 100,000 destinations and their objects need more). */
+  directorMemMb?: number;
 }
 
 export async function createEnvForBench(log: (s: string) => void, o: BenchEnvOptions = {}): Promise<BenchEnv> {
@@ -32,7 +34,7 @@ export async function createEnvForBench(log: (s: string) => void, o: BenchEnvOpt
   const lab = await LabCluster.create({ name: o.name ?? 'bench', subnet: o.subnet ?? '10.249.0', progress: log, ...(o.serviceClusterIpRange ? { serviceClusterIpRange: o.serviceClusterIpRange } : {}) });
   let controller: ChildProcess | undefined;
   try {
-    return await populate(lab, log, (c) => { controller = c; });
+    return await populate(lab, log, (c) => { controller = c; }, o.directorMemMb ?? 2048);
   } catch (err) {
     controller?.kill('SIGTERM');
     await lab.destroy();
@@ -40,7 +42,7 @@ export async function createEnvForBench(log: (s: string) => void, o: BenchEnvOpt
   }
 }
 
-async function populate(lab: LabCluster, log: (s: string) => void, started: (c: ChildProcess) => void): Promise<BenchEnv> {
+async function populate(lab: LabCluster, log: (s: string) => void, started: (c: ChildProcess) => void, memMb: number): Promise<BenchEnv> {
   const logs = join(lab.dir, 'logs');
   mkdirSync(logs, { recursive: true });
   const objs = [
@@ -57,7 +59,7 @@ async function populate(lab: LabCluster, log: (s: string) => void, started: (c: 
   log('building dist/ (npm run build)');
   const build = spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('npm run build failed');
-  const director = await lab.node('d1', `${lab.subnet}.11`, { compiled: true, memMb: 2048, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'warn' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
+  const director = await lab.node('d1', `${lab.subnet}.11`, { compiled: true, memMb, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'info' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
   return {
     director, kubeconfig: lab.api.kubeconfigPath, labKubeconfig: lab.labKubeconfig, controllerPid: controller.pid!, dir: lab.dir, projectRoot, binDir: lab.api.binDir,
     async destroy() {

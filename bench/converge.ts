@@ -1,15 +1,20 @@
-// `npm run bench:converge [-- --services N --backends M --samples K]`: on the lab cluster (real
-// API server, controller, one director kernel running the agent), time
+// `npm run bench:converge [-- --virtualservices N --backends M --samples K]`: on the lab cluster
+// (real API server, controller, one director kernel running the agent), time
 //   1. from creating N VirtualServices x M RealServers in the API server until the director's
 //      kernel holds all of them (and, for reference, `ipvsadm -R` of the same table in a fresh
 //      namespace of the same kernel: the floor set by the kernel itself);
-//   2. once the agent has written every status, from a single RealServer weight change in the API server until the kernel has it (p50/p99),
-//      timed inside the director by bench/weight-latency.ts (one clock for change and kernel);
-//   3. from an agent restart on a flushed kernel (a new director, a DaemonSet rollout onto a node
-//      that lost its table) until the kernel holds everything again, next to `ipvsadm -R`;
-//   4. controller and agent resident memory.
+//   2. until every status says so: each VirtualService's entry of the director at the current
+//      generation, each RealServer healthy on it (the controller's, from the agent's entries);
+//   3. once statuses settled, from a single RealServer weight change in the API server until the
+//      kernel has it (p50/p99/max), timed inside the director by bench/weight-latency.ts (one
+//      clock for change and kernel);
+//   4. cold start: the agent restarts with its table programmed (a DaemonSet rollout); from the
+//      new agent's start until it serves a change made at that moment;
+//   5. from an agent restart on a flushed kernel (a new director, a node that lost its table)
+//      until the kernel holds everything again, next to `ipvsadm -R`;
+//   6. controller and agent resident memory.
 // Prints progress, then one JSON object as the last line.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeHttp, makeClients, type KubeClients } from '../src/kube/index.js';
@@ -17,8 +22,8 @@ import { fromKubeconfigFile } from '../src/kube/config.js';
 import { labKernel } from '../test/lab/kernel.js';
 import { createEnvForBench } from './converge-env.js';
 
-const { values } = parseArgs({ options: { services: { type: 'string', default: '1000' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '100' } } });
-const services = Number(values.services);
+const { values } = parseArgs({ options: { virtualservices: { type: 'string' }, services: { type: 'string' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '100' } } });
+const services = Number(values.virtualservices ?? values.services ?? '1000');
 const backends = Number(values.backends);
 const samples = Number(values.samples);
 const log = (s: string): void => console.error(`bench: ${s}`);
@@ -28,7 +33,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 // as large LVS sites do.
 const vipOf = (i: number): string => `10.252.0.${(i % 50) + 1}`;
 const portOf = (i: number): number => 1000 + i;
-const rsOf = (i: number, j: number): string => `10.253.${Math.floor((i * backends + j) / 250)}.${((i * backends + j) % 250) + 1}`;
+// Up to 125,000 addresses, away from the lab's LANs.
+const rsOf = (i: number, j: number): string => {
+  const k = i * backends + j;
+  return `10.${128 + Math.floor(k / 62_500)}.${Math.floor(k / 250) % 250}.${(k % 250) + 1}`;
+};
 
 async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -42,7 +51,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const want = services * backends;
-const env = await createEnvForBench(log);
+const env = await createEnvForBench(log, { directorMemMb: services >= 5000 ? 6144 : 2048 });
 try {
   const c: KubeClients = makeClients(new KubeHttp(await fromKubeconfigFile(env.kubeconfig)));
   const d1 = env.director;
@@ -91,16 +100,27 @@ try {
   ].join(' && '), 600_000);
   const ipvsadmMs = Number(ref.trim().split('\n').pop());
 
-  log('waiting for the agent to write every status (rate-limited) before timing single changes');
-  const pendingWrites = async (): Promise<number> =>
-    Number(/^lvs_agent_status_writes_pending (\d+)/m.exec(await d1.exec('curl -sf http://127.0.0.1:9477/metrics'))?.[1] ?? NaN);
-  let pending: number;
-  while ((pending = await pendingWrites()) !== 0) {
-    if (Date.now() - t0 > 40 * 60_000) throw new Error(`agent still has ${pending} status writes pending`);
-    await sleep(2000);
+  log('waiting for every status to say so (the agent\'s entries, the controller\'s RealServer health)');
+  type Obj = { metadata: { generation?: number }; status?: { observedGeneration?: number; directors?: { node: string; programmedGeneration?: number; healthy?: unknown }[] } };
+  // Listing 11,000 objects loads the API server the bench measures: the RealServers (ten times
+  // as many) only once every VirtualService is done, every 3 s.
+  const behind = async (): Promise<{ vs: number; rs: number }> => {
+    // Every page (list follows metadata.continue).
+    const vss = (await c.virtualServices.list({ namespace: 'bench', limit: 2000 })).items as unknown as Obj[];
+    const vs = vss.filter((o) => o.status?.observedGeneration !== o.metadata.generation || o.status?.directors?.find((d) => d.node === 'd1')?.programmedGeneration !== o.metadata.generation).length + (services - vss.length);
+    if (vs > 0) return { vs, rs: NaN };
+    const rss = (await c.realServers.list({ namespace: 'bench', limit: 2000 })).items as unknown as Obj[];
+    const rs = rss.filter((o) => o.status?.observedGeneration !== o.metadata.generation || o.status?.directors?.find((d) => d.node === 'd1')?.healthy !== true).length + (want - rss.length);
+    return { vs, rs };
+  };
+  let late = await behind();
+  while (late.vs > 0 || late.rs > 0) {
+    if (Date.now() - t0 > 40 * 60_000) throw new Error(`statuses not settled: ${late.vs} VirtualServices and ${late.rs} RealServers behind`);
+    await sleep(3000);
+    late = await behind();
   }
   const statusMs = Date.now() - t0;
-  log(`all statuses written ${statusMs} ms after the first create`);
+  log(`every status settled ${statusMs} ms after the first create (${statusMs - createdMs} ms after the last)`);
 
   log(`incremental: ${samples} weight changes of one RealServer, timed inside the director kernel`);
   const latencyOut = join(env.dir, 'weight-latency.txt');
@@ -110,21 +130,52 @@ try {
   const controllerRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${env.controllerPid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^[^ ]*node .*cli/main[.][jt]s agent' | head -1)/status"))?.[1] ?? 0) / 1024;
 
-  log('cold start: the agent restarts on a flushed IPVS table');
+  log('cold start: the agent restarts with its table programmed; a weight change waits for the new one');
+  const nodeDir = join(env.dir, 'nodes', 'd1');
+  const exits = (): number => (readFileSync(join(nodeDir, 'agent.log'), 'utf8').match(/^supervisor: agent \d+ exited/gm) ?? []).length;
+  const exitedBefore = exits();
+  const restartAt = Date.now();
+  await d1.exec(`touch ${JSON.stringify(join(nodeDir, 'restart'))}`);
+  while (exits() === exitedBefore) {
+    if (Date.now() - restartAt > 120_000) throw new Error('the agent did not stop within 120 s');
+    await sleep(20);
+  }
+  // The old agent is gone and the supervisor starts the new one now: change a weight at once.
+  const startedAt = Date.now();
+  const coldWeight = 1000 + Math.floor(Math.random() * 1000);
+  await c.realServers.mergePatch(`rs-${last}-0`, 'bench', { spec: { weight: coldWeight } });
+  const weightIs = async (w: number): Promise<boolean> =>
+    new RegExp(`-> ${rsOf(last, 0).replace(/\./g, '\\.')}:${portOf(last)}\\s+Route\\s+${w}\\s`).test(await d1.exec(`ipvsadm -Ln -t ${vipOf(last)}:${portOf(last)}`));
+  while (!(await weightIs(coldWeight))) {
+    if (Date.now() - startedAt > 10 * 60_000) throw new Error('the restarted agent never served the change');
+    await sleep(50);
+  }
+  const coldMs = Date.now() - startedAt;
+  const stopMs = startedAt - restartAt;
+  const readyFiles = (): number => readdirSync(nodeDir).filter((f) => f.startsWith('agent-started.')).length;
+  log(`the restarted agent served a change ${coldMs} ms after it started (the old one took ${stopMs} ms to stop)`);
+  const readyBefore = readyFiles();
+  while (readyFiles() === readyBefore && Date.now() - startedAt < 120_000) await sleep(100);
+  // The new agent's own account of its start (logged at info): module loading, listing, first pass.
+  const startLine = readFileSync(join(nodeDir, 'agent.log'), 'utf8').split('\n').filter((l) => l.includes('"msg":"agent started"')).pop();
+  const start = startLine ? JSON.parse(startLine) as { loadMs?: number; listMs?: number; firstPassMs?: number; kernelMs?: number } : {};
+
+  log('flushed table: the agent restarts on an empty IPVS table (a node that lost it)');
   // The flush and the restart request happen in one supervisor step, so the old agent cannot
   // heal the table in between (it only re-reads it at its periodic resync).
-  const restartAt = Date.now();
-  await d1.exec(`ipvsadm -C && touch ${JSON.stringify(join(env.dir, 'nodes', 'd1', 'restart'))}`);
-  await waitForKernel(restartAt, 10 * 60_000, 'cold start');
-  const coldMs = Date.now() - restartAt;
-  log(`kernel complete again ${coldMs} ms after the restart`);
+  const flushAt = Date.now();
+  await d1.exec(`ipvsadm -C && touch ${JSON.stringify(join(nodeDir, 'restart'))}`);
+  await waitForKernel(flushAt, 10 * 60_000, 'flushed restart');
+  const flushedMs = Date.now() - flushAt;
+  log(`kernel complete again ${flushedMs} ms after the restart`);
 
   console.log(JSON.stringify({
     kernel: labKernel().release,
     virtualservices: services, backends, destinations: want,
     full_converge_ms: fullMs, objects_created_ms: createdMs, converge_after_last_create_ms: fullMs - createdMs,
-    status_settled_ms: statusMs, cold_start_converge_ms: coldMs, ipvsadm_restore_ms: ipvsadmMs,
-    incremental_p50_ms: percentile(latencies, 50), incremental_p99_ms: percentile(latencies, 99), incremental_samples: latencies.length,
+    status_settled_ms: statusMs, status_settled_after_last_create_ms: statusMs - createdMs,
+    cold_start_ms: coldMs, cold_start_load_ms: start.loadMs, cold_start_list_ms: start.listMs, cold_start_first_pass_ms: start.firstPassMs, cold_start_kernel_ms: start.kernelMs, agent_stop_ms: stopMs, flushed_restart_converge_ms: flushedMs, ipvsadm_restore_ms: ipvsadmMs,
+    incremental_p50_ms: percentile(latencies, 50), incremental_p99_ms: percentile(latencies, 99), incremental_max_ms: latencies[latencies.length - 1], incremental_samples: latencies.length,
     controller_rss_mb: Math.round(controllerRss), agent_rss_mb: Math.round(agentRss),
   }));
 } finally {

@@ -97,6 +97,7 @@ interface Early {
 async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, server, metricsPort }: Early): Promise<AgentDaemon> {
   const started = performance.now();
   const since = (): number => Math.round(performance.now() - started);
+  let listedAt: number | undefined;
   const kernel = o.kernel ?? (await openKernel(o.stateDir, o.log));
   let source: SnapshotSource;
   let reporter: StatusReporter | undefined;
@@ -119,6 +120,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     await api.waitForSync();
     ready.waiting = 'no reconcile pass yet';
     o.log.info({ ms: since() }, 'cluster state listed');
+    listedAt = performance.now();
     source = api;
     stopSource = () => api.stop();
     heartbeat = new NodeHeartbeat({ leases: clients.leases, namespace: o.leaseNamespace ?? 'lvs-system', node: o.node, log: o.log.child({ component: 'heartbeat' }) });
@@ -180,7 +182,8 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
   await agent.start();
   const lost = kernel.ownership?.unreadable; // read by the first pass
   if (lost) void events?.record({ apiVersion: 'v1', kind: 'Node', name: o.node }, 'Warning', 'OwnershipRecordUnreadable', `${o.node}: the ownership record could not be read (${lost.why}); set aside as ${lost.keptAs}. The agent claims nothing it finds in the kernel: services already there stay as they are, reported as held by somebody else`);
-  o.log.info({ node: o.node, services: agent.lastPass?.desired.services.length, metricsPort, ms: since(), firstPassMs: Math.round(performance.now() - firstPass), kernelMs: Math.round(agent.lastPass?.result.durationMs ?? 0) }, 'agent started');
+  // Where a start's time goes: process start (module loading) to here, listing, the first pass.
+  o.log.info({ node: o.node, services: agent.lastPass?.desired.services.length, metricsPort, ms: since(), loadMs: Math.round(started), listMs: listedAt === undefined ? undefined : Math.round(listedAt - started), firstPassMs: Math.round(performance.now() - firstPass), kernelMs: Math.round(agent.lastPass?.result.durationMs ?? 0) }, 'agent started');
   return {
     agent, kernel, metrics, reporter, vrrp, metricsPort,
     async removal(pod) {
