@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { inCluster, inClusterAccess } from './in-cluster.js';
+import { staticKubeconfig } from './kubeconfig-file.js';
 
 /**
  * How to reach and authenticate to the API server. In a pod: the service account (in-cluster.ts),
- * without @kubernetes/client-node. Kubeconfig files (client certificates, tokens, exec and
- * auth-provider plugins) are client-node's KubeConfig, loaded only then; our transport (http.ts)
+ * without @kubernetes/client-node, and kubeconfig files whose credentials are data (certificates,
+ * tokens) too (kubeconfig-file.ts); files with exec or auth-provider plugins are client-node's
+ * KubeConfig, loaded only then. Our transport (http.ts)
  * only asks for the TLS material and headers of each request.
  */
 export interface ClusterAccess {
@@ -58,8 +60,13 @@ export function fromClientNodeKubeConfig(kc: ClientNodeKubeConfig, source = 'kub
 /** client-node, loaded on first use: only kubeconfig files need it. */
 const clientNode = () => import('@kubernetes/client-node');
 
-/** One kubeconfig file, optionally with another context than its current one. */
+/**
+ * One kubeconfig file, optionally with another context than its current one: read directly when
+ * its credentials are data (kubeconfig-file.ts), through client-node for plugins.
+ */
 export async function fromKubeconfigFile(file: string, context?: string): Promise<ClusterAccess> {
+  const plain = staticKubeconfig(file, context);
+  if (plain) return plain;
   const kc = new (await clientNode()).KubeConfig();
   kc.loadFromFile(file);
   if (context) kc.setCurrentContext(context);
@@ -74,6 +81,9 @@ export async function loadClusterAccess(o: { kubeconfig?: string | undefined; co
   if (o.kubeconfig) return fromKubeconfigFile(o.kubeconfig, o.context);
   const kubeconfigFound = Boolean(process.env.KUBECONFIG) || existsSync(join(homedir(), '.kube', 'config'));
   if (!kubeconfigFound && !o.context && inCluster()) return inClusterAccess(o.serviceAccountDir ? { dir: o.serviceAccountDir } : {});
+  // One file (not a $KUBECONFIG list to merge): read as fromKubeconfigFile does.
+  const single = process.env.KUBECONFIG ? (process.env.KUBECONFIG.includes(delimiter) ? undefined : process.env.KUBECONFIG) : join(homedir(), '.kube', 'config');
+  if (kubeconfigFound && single && existsSync(single)) return fromKubeconfigFile(single, o.context);
   const kc = new (await clientNode()).KubeConfig();
   kc.loadFromDefault();
   if (o.context) kc.setCurrentContext(o.context);
