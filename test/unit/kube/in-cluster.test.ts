@@ -48,7 +48,7 @@ describe('in-cluster access', () => {
     '--import', 'tsx', '--import', './test/unit/kube/fixtures/refuse-client-node.mjs', 'test/unit/kube/fixtures/load-access.ts',
   ], { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(join(tmpdir(), 'lvs-home-')), ...env } });
 
-  it('a pod never loads @kubernetes/client-node; a kubeconfig file does', () => {
+  it('a pod never loads @kubernetes/client-node, nor a kubeconfig file with plain credentials; one with an exec plugin does', () => {
     const dir = serviceAccount();
     const pod = load({ KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443', SA_DIR: dir });
     expect(pod.stderr).not.toMatch(/client-node loaded/);
@@ -57,7 +57,13 @@ describe('in-cluster access', () => {
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
     const file = load({ KUBECONFIG: kubeconfig });
-    expect(file.status).not.toBe(0);
-    expect(file.stderr).toMatch(/client-node loaded/);
+    expect(file.stderr).not.toMatch(/client-node loaded/);
+    expect(file.status, file.stderr).toBe(0);
+    expect(JSON.parse(file.stdout)).toEqual({ source: kubeconfig, server: 'https://127.0.0.1:1' });
+    const plugin = join(dir, 'kubeconfig-exec');
+    writeFileSync(plugin, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: get-token}}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+    const execFile = load({ KUBECONFIG: plugin });
+    expect(execFile.status).not.toBe(0);
+    expect(execFile.stderr).toMatch(/client-node loaded/);
   });
 });
