@@ -105,7 +105,7 @@ export async function kubeProxyPeer(o: KubeProxyPeerOptions): Promise<Record<str
     // state): its histogram kubeproxy_sync_proxy_rules_duration_seconds.
     const kpSyncs = async (): Promise<{ sum: number; count: number }> => {
       const m = await d1.exec('ip netns exec kp curl -sf http://127.0.0.1:10249/metrics | grep "^kubeproxy_sync_proxy_rules_duration_seconds_[sc]" || true');
-      return { sum: Number(/_sum (\S+)/.exec(m)?.[1] ?? NaN), count: Number(/_count (\S+)/.exec(m)?.[1] ?? NaN) };
+      return { sum: Number(/_sum(?:\{[^}]*\})? (\S+)/.exec(m)?.[1] ?? NaN), count: Number(/_count(?:\{[^}]*\})? (\S+)/.exec(m)?.[1] ?? NaN) };
     };
     const syncWindow = (a: { sum: number; count: number }, b: { sum: number; count: number }) =>
       ({ syncs: b.count - a.count, mean_sync_ms: b.count > a.count ? Math.round(((b.sum - a.sum) / (b.count - a.count)) * 1000) : null });
@@ -176,6 +176,24 @@ export async function kubeProxyPeer(o: KubeProxyPeerOptions): Promise<Record<str
       await sleep(2000);
     }
 
+    const oursSettledMs = Date.now() - t0;
+    log(`our statuses settled ${oursSettledMs} ms after the first create`);
+    // kube-proxy too: its table on the LoadBalancer addresses is complete before its ClusterIPs,
+    // and a change waits behind what it has not yet written (a first run timed 384 s for the
+    // first change). Settled: every ClusterIP with its endpoints, and one more sync finished.
+    log('waiting for kube-proxy to settle: every ClusterIP programmed, then one more sync');
+    while (Number((await d1.exec("ip netns exec kp ipvsadm -Sn | grep -c '^-a -t 10[.]96[.]' || true")).trim()) < want) {
+      if (Date.now() - t0 > 60 * 60_000) throw new Error('kube-proxy never programmed every ClusterIP');
+      await sleep(5000);
+    }
+    const lastSyncs = await kpSyncs();
+    while ((await kpSyncs()).count <= lastSyncs.count) {
+      if (Date.now() - t0 > 70 * 60_000) throw new Error('kube-proxy never synced again');
+      await sleep(2000);
+    }
+    const kpSettledMs = Date.now() - t0;
+    log(`kube-proxy settled ${kpSettledMs} ms after the first create`);
+
     log(`incremental: ${samples} changes of one endpoint (ready false/true), timed inside the director kernel`);
     const out = join(env.dir, 'endpoint-latency.txt');
     const args = [env.labKubeconfig, vipOf(0), portOf(0), rsOf(0, 0), 'svc-0-bench', 'bench', samples, 'kp', out];
@@ -192,9 +210,9 @@ export async function kubeProxyPeer(o: KubeProxyPeerOptions): Promise<Record<str
       full_converge_ms: full, converge_after_last_create_ms: full - createdMs,
       incremental_p50_ms: percentile(lat, 50), incremental_p99_ms: percentile(lat, 99), incremental_max_ms: lat[lat.length - 1],
     });
-    const oursSide = { ...side2(done.ours!, ours), rss_mb: await rss('^[^ ]*node .*cli/main[.][jt]s agent') };
+    const oursSide = { ...side2(done.ours!, ours), settled_ms: oursSettledMs, rss_mb: await rss('^[^ ]*node .*cli/main[.][jt]s agent') };
     const kpSide = {
-      ...side2(done.kp!, kp), rss_mb: await rss('kube-proxy --proxy-mode'),
+      ...side2(done.kp!, kp), settled_ms: kpSettledMs, rss_mb: await rss('kube-proxy --proxy-mode'),
       syncs_until_both_converged: syncWindow(syncsBefore, syncsConverged), syncs_during_changes: syncWindow(syncsConverged, syncsAfter),
       settings: kubeProxySettings,
     };
