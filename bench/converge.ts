@@ -21,12 +21,20 @@ import { KubeHttp, makeClients, type KubeClients } from '../src/kube/index.js';
 import { fromKubeconfigFile } from '../src/kube/config.js';
 import { labKernel } from '../test/lab/kernel.js';
 import { createEnvForBench } from './converge-env.js';
+import { kubeProxyPeer } from './converge-kube-proxy.js';
 
-const { values } = parseArgs({ options: { virtualservices: { type: 'string' }, services: { type: 'string' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { virtualservices: { type: 'string' }, services: { type: 'string' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '100' }, peer: { type: 'string' } } });
 const services = Number(values.virtualservices ?? values.services ?? '1000');
 const backends = Number(values.backends);
 const samples = Number(values.samples);
 const log = (s: string): void => console.error(`bench: ${s}`);
+// `--peer kube-proxy`: the same table as LoadBalancer Services, kube-proxy (IPVS mode) beside the agent in one kernel.
+if (values.peer !== undefined) {
+  if (values.peer !== 'kube-proxy') throw new Error(`--peer: only kube-proxy, not ${values.peer}`);
+  const result = await kubeProxyPeer({ virtualservices: services, backends, samples, log });
+  await new Promise<void>((done) => process.stdout.write(`${JSON.stringify(result)}\n`, () => done()));
+  process.exit(0);
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // A VIP needs a VRRP router id (1..255 per interface), so services share 50 VIPs on many ports,
