@@ -17,6 +17,8 @@
 //   reconcile_passes, reconcile_seconds_sum
 //   restart_*               (--restart true, the default) the controller restarted on the full
 //                           cluster: time to a settled model, its first (full) pass, RSS after
+// The controller runs with the chart's V8 flags (controller.nodeOptions: the heap capped below the
+// pod's memory limit); LVS_CONTROLLER_NODE_FLAGS='' gives it Node's defaults instead.
 // With --heap-snapshot DIR the controller runs with --heapsnapshot-signal=SIGUSR2 and writes a heap
 // snapshot into DIR at settle (which also forces a full GC first; heap used is read after it).
 // The machine's cores are shared with the API server and etcd (2 on the build hosts).
@@ -86,7 +88,16 @@ function proc(pid: number): { rss: number; hwm: number; cpu: number } {
 }
 
 async function metrics(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let text: string | undefined;
+  // A scrape can fail while the controller is busy (a heap snapshot stops it for a minute): try again.
+  for (let attempt = 1; text === undefined; attempt++) {
+    try {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(120_000) })).text();
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await sleep(5000);
+    }
+  }
   const m = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
@@ -104,6 +115,12 @@ function sum(m: Map<string, number>, name: string, ...match: string[]): number {
 }
 
 interface Controller { pid: number; port: number; stop(): Promise<void> }
+
+// The controller's V8 flags as the chart gives them (controller.nodeOptions in
+// charts/lvs-operator/values.yaml, less --enable-source-maps); LVS_CONTROLLER_NODE_FLAGS='' runs
+// it with Node's defaults.
+const chartNodeFlags = '--max-old-space-size=384 --max-semi-space-size=8';
+const nodeFlags = (process.env.LVS_CONTROLLER_NODE_FLAGS ?? chartNodeFlags).split(' ').filter(Boolean);
 
 const api = await startApiServer();
 const snapDir = values['heap-snapshot'] ? resolve(values['heap-snapshot']) : undefined;
@@ -130,7 +147,7 @@ try {
   let starts = 0;
   const startController = async (): Promise<Controller> => {
     const port = await freePort();
-    const flags = [...(snapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`] : []), ...(process.env.LVS_CONTROLLER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+    const flags = [...(snapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`] : []), ...nodeFlags];
     const { child, stop } = spawnTracked(process.execPath, [...flags, join(projectRoot, 'dist/cli/main.js'), 'controller', '--kubeconfig', api.kubeconfigPath, '--metrics-port', String(port), '--metrics-host', '127.0.0.1', '--leader-election-namespace', 'lvs-system'], {
       name: 'lvs-operator controller', cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
     });
@@ -238,7 +255,7 @@ try {
     log(`heap snapshot ${join(snapDir, file)}; heap used after its GC ${Math.round(heapUsed / 2 ** 20)} MB`);
   }
   const result: Record<string, unknown> = {
-    virtualservices: services, backends, objects: services * (backends + 1) + 1,
+    virtualservices: services, backends, controller_node_flags: nodeFlags.join(' '), objects: services * (backends + 1) + 1,
     objects_created_ms: createdMs, controller_settled_ms: settledMs,
     controller_rss_mb: Math.round(atSettle.rss), controller_peak_rss_mb: Math.round(atSettle.hwm),
     controller_heap_used_mb: Math.round(heapUsed / 2 ** 20), controller_heap_total_mb: Math.round(heapTotal / 2 ** 20),
