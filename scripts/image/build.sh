@@ -286,6 +286,8 @@ check() {
     ! command -v npm >/dev/null || { echo "npm in the runtime image" >&2; exit 1; }
     ! command -v gcc >/dev/null || { echo "gcc in the runtime image" >&2; exit 1; }
     test -f /app/dist/cli/main.js.map
+    test -f /app/dist/bundle/main.js.map
+    test "$(readlink /usr/local/bin/lvs-operator)" = /app/dist/bundle/main.js
     command -v ipvsadm; ip -V; modprobe --version | head -n1; nft --version' | sed 's/^/image: check: /' >&2
   local cfg
   cfg=$(B inspect --type image --format '{{.OCIv1.Config.User}}|{{.OCIv1.Config.Entrypoint}}|{{.OCIv1.Config.Env}}|{{index .OCIv1.Config.Labels "org.opencontainers.image.version"}}' "$ref")

@@ -220,7 +220,7 @@ export class LabCluster {
     mkdirSync(join(ctl, 'exec'), { recursive: true });
     const agent = [
       process.execPath, ...(opts.nodeFlags ?? []),
-      ...(opts.compiled ? [join(projectRoot, 'dist/cli/main.js')] : ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts')]), 'agent',
+      ...(opts.compiled ? [join(projectRoot, 'dist/bundle/main.js')] : ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts')]), 'agent',
       '--node', name, '--kubeconfig', this.labKubeconfig, '--state-dir', '/run/lvs-operator',
       '--metrics-port', '9477', '--resync', '10s', ...(opts.agentArgs ?? []),
     ];

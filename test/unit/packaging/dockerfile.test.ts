@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; engines: { node: string } };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>; engines: { node: string }; scripts: Record<string, string> };
 
 /** Instructions with line continuations joined and comments dropped. */
 function instructions(text: string): string[] {
@@ -51,10 +51,13 @@ describe('Dockerfile', () => {
     for (const n of needed) expect(sources, n).toContain(n);
   });
 
-  it('runs the package bin as entrypoint, on Node 24 bases (within package.json engines), with source maps', () => {
+  it('runs the bundle of the package bin as entrypoint, on Node 24 bases (within package.json engines), with source maps', () => {
     const [bin] = Object.keys(pkg.bin);
     expect(instructions(dockerfile)).toContain(`ENTRYPOINT ["${bin}"]`);
-    expect(dockerfile).toContain(`ln -s /app/${pkg.bin[bin!]} /usr/local/bin/${bin}`);
+    // scripts/bundle.mjs bundles the package bin (dist/cli/main.js) into dist/bundle/main.js.
+    expect(pkg.bin[bin!]).toBe('dist/cli/main.js');
+    expect(pkg.scripts.build).toContain('node scripts/bundle.mjs');
+    expect(dockerfile).toContain(`ln -s /app/dist/bundle/main.js /usr/local/bin/${bin}`);
     expect(dockerfile).toContain('ARG BUILD_BASE=node:24-bookworm\n');
     expect(dockerfile).toContain('ARG RUNTIME_BASE=node:24-bookworm-slim\n');
     const minMajor = Number(/(\d+)/.exec(pkg.engines.node)?.[1]);

@@ -2,7 +2,7 @@
 //  1. what `npm pack` publishes, installed with `npm install --omit=dev <tarball>` (a user's
 //     `npm install -g lvs-operator`), runs `lvs-operator --version` and `--help`;
 //  2. the Dockerfile's runtime layout (`npm ci --omit=dev` from the lockfile, then the compiled
-//     dist/ and the bin symlinked onto PATH) does the same.
+//     dist/ with its bundle, the bundle's entry symlinked onto PATH) does the same.
 // Both compile src/ afresh into a temp dir (never the shared dist/), install from the npm
 // registry (or npm's cache) and build the native VRRP addon through the package's install script.
 import { spawn } from 'node:child_process';
@@ -117,11 +117,13 @@ describe('the Dockerfile runtime layout: npm ci --omit=dev + dist/ + bin on PATH
     mkdirSync(join(image, 'native'), { recursive: true });
     for (const f of ['package.json', 'package-lock.json', 'native/binding.gyp', 'native/build.mjs', 'native/packet_socket.c']) cpSync(join(root, f), join(image, f));
     await ok('npm', ['ci', '--omit=dev', ...npmQuiet], image);
+    // The Dockerfile's build stage bundles dist/cli/main.js into dist/bundle/ (scripts/bundle.mjs).
+    await ok(process.execPath, [join(root, 'scripts', 'bundle.mjs'), join(stage, 'dist')], root);
     cpSync(join(stage, 'dist'), join(image, 'dist'), { recursive: true });
-    // RUN chmod 0755 dist/cli/main.js && ln -s /app/dist/cli/main.js /usr/local/bin/lvs-operator
-    chmodSync(join(image, 'dist', 'cli', 'main.js'), 0o755);
+    // RUN chmod 0755 dist/cli/main.js dist/bundle/main.js && ln -s /app/dist/bundle/main.js /usr/local/bin/lvs-operator
+    chmodSync(join(image, 'dist', 'bundle', 'main.js'), 0o755);
     mkdirSync(join(work, 'bin'));
-    symlinkSync(join(image, 'dist', 'cli', 'main.js'), join(work, 'bin', 'lvs-operator'));
+    symlinkSync(join(image, 'dist', 'bundle', 'main.js'), join(work, 'bin', 'lvs-operator'));
     expect(existsSync(join(image, 'node_modules', 'vitest')), 'no dev dependency installed').toBe(false);
     await checkCli(join(work, 'bin', 'lvs-operator'), work);
     await checkAddon(join(image, addon), image);
