@@ -192,6 +192,7 @@ export async function kubeProxyPeer(o: KubeProxyPeerOptions): Promise<Record<str
       await sleep(2000);
     }
     const kpSettledMs = Date.now() - t0;
+    const syncsSettled = await kpSyncs();
     log(`kube-proxy settled ${kpSettledMs} ms after the first create`);
 
     log(`incremental: ${samples} changes of one endpoint (ready false/true), timed inside the director kernel`);
@@ -213,7 +214,8 @@ export async function kubeProxyPeer(o: KubeProxyPeerOptions): Promise<Record<str
     const oursSide = { ...side2(done.ours!, ours), settled_ms: oursSettledMs, rss_mb: await rss('^[^ ]*node .*cli/main[.][jt]s agent') };
     const kpSide = {
       ...side2(done.kp!, kp), settled_ms: kpSettledMs, rss_mb: await rss('kube-proxy --proxy-mode'),
-      syncs_until_both_converged: syncWindow(syncsBefore, syncsConverged), syncs_during_changes: syncWindow(syncsConverged, syncsAfter),
+      syncs_until_both_converged: syncWindow(syncsBefore, syncsConverged), syncs_while_settling: syncWindow(syncsConverged, syncsSettled),
+      syncs_during_changes: syncWindow(syncsSettled, syncsAfter),
       settings: kubeProxySettings,
     };
     const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
