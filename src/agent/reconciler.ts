@@ -109,6 +109,7 @@ export class Reconciler {
   /** Services applied without error since the last full pass, by service key. */
   private readonly applied = new Map<string, Applied>();
   private appliedLinks: string | undefined;
+  private appliedNft: string | undefined;
   /** Services that failed: terminal ones wait for a change, transient ones back off. */
   readonly retry: ServiceRetry;
 
@@ -147,7 +148,7 @@ export class Reconciler {
     const ipvs = await this.reconcileIpvs(desired, errors, full, opts.verify);
     // Addresses, links, sysctls, timeouts and sync daemons are few; they are re-read whenever
     // they change or on a full pass.
-    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts, desired.syncDaemons, desired.nft ?? []]);
+    const links = JSON.stringify([desired.addresses, desired.links, desired.sysctls, desired.timeouts, desired.syncDaemons]);
     let addressOps = 0;
     let sysctlOps = 0;
     let daemonOps = 0;
@@ -158,8 +159,15 @@ export class Reconciler {
       sysctlOps = await this.reconcileSysctls(desired, errors);
       if (desired.timeouts) await this.reconcileTimeouts(desired.timeouts, errors);
       daemonOps = await this.reconcileSyncDaemons(desired.syncDaemons, errors);
-      nftOps = await this.reconcileNft(desired.nft ?? [], desired, errors);
       this.appliedLinks = errors.length === before ? links : undefined;
+    }
+    // Reading the table runs the nft binary (a process per read: costly in a small kernel), so
+    // only when the rules wanted changed, on full passes and on resyncs, not with every new VIP.
+    const nft = JSON.stringify(desired.nft ?? []);
+    if (full || opts.verifyLinks || nft !== this.appliedNft) {
+      const before = errors.length;
+      nftOps = await this.reconcileNft(desired.nft ?? [], desired, errors);
+      this.appliedNft = errors.length === before ? nft : undefined;
     }
     const retryInMs = this.retry.nextRetryMs();
     return { ipvsOps: ipvs.ops + daemonOps, foreign: ipvs.foreign, addressOps, sysctlOps, nftOps, errors, durationMs: performance.now() - started, ...(retryInMs !== undefined ? { retryInMs } : {}) };
