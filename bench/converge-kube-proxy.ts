@@ -211,7 +211,7 @@ export async function kubeProxyPeer(o: KubeProxyPeerOptions): Promise<Record<str
       full_converge_ms: full, converge_after_last_create_ms: full - createdMs,
       incremental_p50_ms: percentile(lat, 50), incremental_p99_ms: percentile(lat, 99), incremental_max_ms: lat[lat.length - 1],
     });
-    const oursSide = { ...side2(done.ours!, ours), settled_ms: oursSettledMs, rss_mb: await rss('^[^ ]*node .*cli/main[.][jt]s agent') };
+    const oursSide = { ...side2(done.ours!, ours), settled_ms: oursSettledMs, rss_mb: await rss('^[^ ]*node .*(cli|bundle)/main[.][jt]s agent') };
     const kpSide = {
       ...side2(done.kp!, kp), settled_ms: kpSettledMs, rss_mb: await rss('kube-proxy --proxy-mode'),
       syncs_until_both_converged: syncWindow(syncsBefore, syncsConverged), syncs_while_settling: syncWindow(syncsConverged, syncsSettled),

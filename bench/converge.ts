@@ -136,7 +136,7 @@ try {
   const latencies = readFileSync(latencyOut, 'utf8').split('\n').filter(Boolean).map((l) => Number(l.split(' ')[0]));
   latencies.sort((a, b) => a - b);
   const controllerRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${env.controllerPid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^[^ ]*node .*cli/main[.][jt]s agent' | head -1)/status"))?.[1] ?? 0) / 1024;
+  const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^[^ ]*node .*(cli|bundle)/main[.][jt]s agent' | head -1)/status"))?.[1] ?? 0) / 1024;
 
   log('cold start: the agent restarts with its table programmed; a weight change waits for the new one');
   const nodeDir = join(env.dir, 'nodes', 'd1');
