@@ -22,6 +22,7 @@ import { ControllerMetrics } from './metrics.js';
 import { type RealServerUse, groupStatus, realServerViews, ownedFieldsEqual, ownedStatusFields, realServerStatus, serviceStatus } from './status.js';
 import { WrittenCache } from './written.js';
 import { LoadBalancerApplier, LoadBalancerMetrics, type LoadBalancerWriters, affectsLoadBalancers } from './load-balancer.js';
+import { sameContent } from '../model/same-content.js';
 import { type LoadBalancerPlan, planLoadBalancers } from '../pool/plan.js';
 
 export const defaultFieldManager = 'lvs-controller';
@@ -77,6 +78,15 @@ interface Settled { model: object; obj: object; deps?: readonly object[] | undef
 
 const sameDeps = (a: readonly object[] | undefined, b: readonly object[] | undefined): boolean =>
   (a?.length ?? 0) === (b?.length ?? 0) && (a ?? []).every((x, i) => x === b?.[i]);
+
+/** Same object, same spec and metadata the model reads: only its status (or managedFields) changed. */
+function onlyStatusChanged(old: KubeObject, obj: KubeObject): boolean {
+  const a = old.metadata as KubeObject['metadata'] & Record<string, unknown>;
+  const b = obj.metadata as KubeObject['metadata'] & Record<string, unknown>;
+  return a.uid === b.uid && a.generation !== undefined && a.generation === b.generation && a.deletionTimestamp === b.deletionTimestamp &&
+    sameContent(a.labels ?? {}, b.labels ?? {}) && sameContent(a.annotations ?? {}, b.annotations ?? {}) &&
+    sameContent(a.ownerReferences ?? [], b.ownerReferences ?? []) && sameContent(a.finalizers ?? [], b.finalizers ?? []);
+}
 
 /** metav1.Time: RFC 3339 in whole seconds. */
 function metaTime(d: Date): string {
@@ -210,7 +220,11 @@ export class Controller {
       // Heartbeats renew every few seconds; only a change of who is alive needs a reconcile.
       (inf as Informer<KubeObject>).on((ev) => {
         if (name === 'agentLeases') return this.checkAgents();
-        if (affectsLoadBalancers(name, ev)) this.lbDirty = true;
+        const lb = affectsLoadBalancers(name, ev);
+        if (lb) this.lbDirty = true;
+        // A status write (an agent's entry, our own) changes no model: queue the objects whose
+        // status reads it, not a pass over the whole cluster per write.
+        if (!lb && ev.type === 'updated' && this.queueStatusReaders(name, ev.old, ev.obj)) return;
         this.schedule();
       });
       inf.start();
@@ -335,6 +349,32 @@ export class Controller {
     }
     // The version: a key failing for good or backing off is retried early only when one of these changed.
     this.work?.add(`${kind} ${key}`, [t.model, t.obj, ...(t.deps ?? [])]);
+  }
+
+  /**
+   * For an update of a VirtualService or RealServer that changed only its status: queues that
+   * object and, for a VirtualService, the RealServers it uses (their per-director health is read
+   * from its entries). False when a pass is needed instead (anything else changed, no model yet).
+   * DirectorGroups always get a pass: their status carries the VRID allocation the model reads.
+   */
+  private queueStatusReaders(informer: string, old: KubeObject, obj: KubeObject): boolean {
+    const model = this.model;
+    if (!model || !this.leading || (informer !== 'virtualServices' && informer !== 'realServers') || !onlyStatusChanged(old, obj)) return false;
+    const key = keyOf(obj);
+    if (informer === 'realServers') {
+      if (!model.realServers.has(key)) return false;
+      this.enqueue('RealServer', key, this.target('RealServer', key, model));
+      return true;
+    }
+    const s = model.services.get(key);
+    if (!s) return false;
+    this.enqueue('VirtualService', key, this.target('VirtualService', key, model));
+    for (const b of s.backends) {
+      if (b.source.kind !== 'RealServer') continue;
+      const rs = `${b.source.namespace}/${b.source.name}`;
+      this.enqueue('RealServer', rs, this.target('RealServer', rs, model));
+    }
+    return true;
   }
 
   /** What one object's status is computed from, in the current model; undefined when either side is gone. */

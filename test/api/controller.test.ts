@@ -423,6 +423,8 @@ describe('status next to the agents', () => {
       { address: '10.40.0.1', port: 80, healthy: true, weight: 1 },
       { address: '10.40.0.2', port: 80, healthy: healthy2, weight: healthy2 ? 1 : 0, ...(healthy2 ? {} : { message: 'connect: connection refused' }) },
     ];
+    // Status writes change no model: the controller re-checks the service and its real servers, no pass over the cluster.
+    const passes = controller.stats.reconciles;
     await agentApply(`lvs-agent/${dirA}`, 'virtualServices', 'agg', { directors: [{ node: dirA, programmedGeneration: 2, vrrpState: 'Backup', healthy: 1, total: 2, backends: backends(false) }] });
     await agentApply(`lvs-agent/${dirB}`, 'virtualServices', 'agg', { directors: [{ node: dirB, programmedGeneration: 2, vrrpState: 'Backup', healthy: 1, total: 2, backends: backends(false) }] });
     const failing = await eventually(async () => {
@@ -435,6 +437,7 @@ describe('status next to the agents', () => {
       [dirA, dirB].sort().map((node) => ({ node, healthy: false, message: 'connect: connection refused' })));
     const rsManagers = ((failing.metadata.managedFields ?? []) as { manager: string; subresource?: string }[]).filter((m) => m.subresource === 'status').map((m) => m.manager);
     expect(rsManagers).toEqual(['lvs-controller']);
+    expect(controller.stats.reconciles).toBe(passes);
     await eventually(async () => expect((await getRS('agg-1')).status).toMatchObject({ healthy: 2, total: 2, directors: [{ healthy: true }, { healthy: true }] }));
 
     // Healthy again on one director: one of two, Degraded says so; the other director's entry keeps its time.
