@@ -35,6 +35,7 @@ import { startApiServer } from '../test/api/harness.js';
 import { installCrds } from '../test/api/controller-kit.js';
 import { spawnTracked } from '../test/lab/reaper.js';
 import { projectRoot } from '../test/lab/paths.js';
+import { portOf, realServerAddress, sleep, vipOf } from './shapes.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,16 +48,7 @@ const { values } = parseArgs({
 const services = Number(values.virtualservices);
 const backends = Number(values.backends);
 const log = (s: string): void => console.error(`bench: ${s}`);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-// The same shapes as bench/converge.ts (unique real server addresses).
-const vipOf = (i: number): string => `10.252.0.${(i % 50) + 1}`;
-const portOf = (i: number): number => 1000 + i;
-// bench/converge.ts's 10.253.<n / 250>.<n % 250 + 1> runs out at 64,000 real servers: on into 10.254 and 10.255.
-const rsOf = (i: number, j: number): string => {
-  const n = i * backends + j;
-  return `10.${253 + Math.floor(n / 62_500)}.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
-};
+const rsOf = realServerAddress(backends);
 
 async function pool(count: number, width: number, fn: (k: number) => Promise<unknown>): Promise<void> {
   let next = 0;

@@ -21,6 +21,7 @@ import { KubeHttp, makeClients, type KubeClients } from '../src/kube/index.js';
 import { fromKubeconfigFile } from '../src/kube/config.js';
 import { labKernel } from '../test/lab/kernel.js';
 import { createEnvForBench } from './converge-env.js';
+import { percentile, pool, portOf, realServerAddress, sleep, vipOf } from './shapes.js';
 
 export interface KubeProxyPeerOptions {
   virtualservices: number;
@@ -29,18 +30,6 @@ export interface KubeProxyPeerOptions {
   log: (s: string) => void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 // What kube-proxy is given: its defaults for IPVS, except what running in a network namespace of
 // the lab needs (nf_conntrack_max is the kernel's, not a namespace's: left as it is, as the lab's
@@ -60,9 +49,7 @@ const kubeProxySettings = {
 export async function kubeProxyPeer(o: KubeProxyPeerOptions): Promise<Record<string, unknown>> {
   const { virtualservices: services, backends, samples, log } = o;
   // A VIP needs a VRRP router id, so services share 50 VIPs on many ports (as bench/converge.ts).
-  const vipOf = (i: number): string => `10.252.0.${(i % 50) + 1}`;
-  const portOf = (i: number): number => 1000 + i;
-  const rsOf = (i: number, j: number): string => `10.253.${Math.floor((i * backends + j) / 250)}.${((i * backends + j) % 250) + 1}`;
+  const rsOf = realServerAddress(backends);
   const want = services * backends;
   const env = await createEnvForBench(log, {
     name: process.env.LVS_BENCH_LAB ?? 'bench',

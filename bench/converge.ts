@@ -21,6 +21,7 @@ import { KubeHttp, makeClients, type KubeClients } from '../src/kube/index.js';
 import { fromKubeconfigFile } from '../src/kube/config.js';
 import { labKernel } from '../test/lab/kernel.js';
 import { createEnvForBench } from './converge-env.js';
+import { percentile, pool, portOf, realServerAddress, sleep, vipOf } from './shapes.js';
 import { kubeProxyPeer } from './converge-kube-proxy.js';
 
 const { values } = parseArgs({ options: { virtualservices: { type: 'string' }, services: { type: 'string' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '100' }, peer: { type: 'string' } } });
@@ -35,28 +36,7 @@ if (values.peer !== undefined) {
   await new Promise<void>((done) => process.stdout.write(`${JSON.stringify(result)}\n`, () => done()));
   process.exit(0);
 }
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-// A VIP needs a VRRP router id (1..255 per interface), so services share 50 VIPs on many ports,
-// as large LVS sites do.
-const vipOf = (i: number): string => `10.252.0.${(i % 50) + 1}`;
-const portOf = (i: number): number => 1000 + i;
-// Up to 125,000 addresses, away from the lab's LANs.
-const rsOf = (i: number, j: number): string => {
-  const k = i * backends + j;
-  return `10.${128 + Math.floor(k / 62_500)}.${Math.floor(k / 250) % 250}.${(k % 250) + 1}`;
-};
-
-async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
+const rsOf = realServerAddress(backends);
 
 const want = services * backends;
 const env = await createEnvForBench(log, { directorMemMb: services >= 5000 ? 6144 : 2048 });
