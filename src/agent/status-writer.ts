@@ -5,6 +5,7 @@
 // backoff and never block the agent's kernel work.
 import type { Logger } from 'pino';
 import type { ApplyBody } from '../kube/index.js';
+import { sameContent } from '../model/same-content.js';
 
 export interface StatusTarget {
   /** Server-side apply on the object's /status subresource. */
@@ -48,7 +49,7 @@ export class StatusWriter {
   set(key: string, status: Record<string, unknown>, stored?: Record<string, unknown>): void {
     const want = JSON.stringify(status);
     // An object first seen here that the server already holds as wanted (written before a restart) costs no write.
-    const e = this.entries.get(key) ?? { want, lastWriteAt: 0, failures: 0, ...(stored && canonical(stored) === canonical(status) ? { written: want } : {}) };
+    const e = this.entries.get(key) ?? { want, lastWriteAt: 0, failures: 0, ...(stored && sameContent(stored, status) ? { written: want } : {}) };
     e.want = want;
     this.entries.set(key, e);
     if (e.written === want) {
@@ -128,10 +129,4 @@ export class StatusWriter {
     this.closed = true;
     for (const e of this.entries.values()) clearTimeout(e.timer);
   }
-}
-
-/** JSON with object keys sorted (the API server returns them sorted), for comparing with what it stores. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : x);
 }
