@@ -24,7 +24,11 @@ describe('active-active directors behind ECMP, announced over BGP by BIRD', () =
     const r = await flows.report();
     const out = { lost: r.lost.length, silent: silent.length, newFailed: r.newFailed, newOk: r.newOk };
     console.log(`bgp-figures ${label}: longest stall of a flow ${r.stallMs} ms`);
-    console.log(`bgp-figures ${label}: ${JSON.stringify({ ...out, alive: r.alive, flows: r.flows, byServer: r.byServer, failures: r.failures.slice(0, 5) })}`);
+    console.log(`bgp-figures ${label}: ${JSON.stringify({ ...out, alive: r.alive, flows: r.flows, byServer: r.byServer })}`);
+    // Every failed new connection with where the router sent it and what that director's IPVS
+    // holds for it now: a failure in CI must be explainable from the log alone.
+    const traced = await lab.trace(r.failures.map((f) => f.sport));
+    r.failures.forEach((f, i) => console.log(`bgp-figures ${label}: failed new connection ${JSON.stringify(f)}, ${traced[i]}`));
     return out;
   };
 

@@ -102,7 +102,8 @@ export interface FlowReport {
   byServer: Record<string, number>;
   newOk: number;
   newFailed: number;
-  failures: string[];
+  /** Each failed new connection: why, its source port, when it started and how long it took. */
+  failures: { why: string; sport?: number; at: string; ms: number }[];
   stallMs: number;
 }
 
@@ -317,6 +318,23 @@ export class EcmpLab {
     const out = (await this.router.exec('ip', ['-batch', '-'], { input: `${batch}\n` })).stdout;
     const via = [...out.matchAll(/via (\S+)/g)].map((m) => m[1]);
     return which.map((i) => via.filter((v) => v === dirAddr(i)).length);
+  }
+
+  /**
+   * For failed new connections: the director the router sends each source port to, and what that
+   * director's IPVS holds for the 5-tuple now (`ipvsadm -Lnc`), so a failure says where it went.
+   */
+  async trace(sports: (number | undefined)[], vip = VIP): Promise<string[]> {
+    const out: string[] = [];
+    for (const p of sports) {
+      if (p === undefined) { out.push('source port unknown'); continue; }
+      const r = (await this.router.exec('ip', ['route', 'get', vip, 'from', CLIENT, 'iif', 'eth1', 'ipproto', 'tcp', 'sport', String(p), 'dport', '80'])).stdout;
+      const via = /via (\S+)/.exec(r)?.[1];
+      const i = [1, 2, 3].find((j) => dirAddr(j) === via);
+      const conns = i === undefined ? '' : (await this.dns(i).exec('ipvsadm', ['-Lnc'])).stdout.split('\n').filter((l) => l.includes(`${CLIENT}:${p} `)).join('; ');
+      out.push(`sport ${p} -> d${i ?? '?'}: ${conns || 'no IPVS entry'}`);
+    }
+    return out;
   }
 
   async destroy(): Promise<void> {

@@ -55,15 +55,21 @@ function openFlow(id) {
 }
 
 function newConnection() {
+  const started = Date.now();
   const s = connect({ host, port: Number(port) });
+  // The kernel binds the source port at connect(): read it before a refusal closes the handle, so
+  // a failure can be traced to the director the router chose and to that director's IPVS entry.
+  let sport;
+  setImmediate(() => { sport ??= s.address()?.port; });
   let done = false;
   const finish = (ok, why) => {
     if (done) return;
     done = true;
     clearTimeout(t);
+    sport ??= s.address()?.port;
     s.destroy();
     if (ok) newOk++;
-    else { newFailed++; failures.push(why); }
+    else { newFailed++; failures.push({ why, sport, at: new Date(started).toISOString(), ms: Date.now() - started }); }
   };
   // TCP retries a lost SYN at 1 s and 3 s: a connection counts as failed when it got an error or
   // no answer after those retries (the route moved within them in every scenario of the recipe).
