@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 
 const [host = '', port = '80'] = process.argv.slice(2);
+const FLOW_PORT_BASE = 20000;
 const flows = [];
 let newOk = 0;
 let newFailed = 0;
@@ -18,7 +19,13 @@ const failures = [];
 function openFlow(id) {
   return new Promise((resolve) => {
     const f = { id, sock: undefined, lost: undefined, sent: 0, echoed: 0, server: undefined, waiters: [], lastEcho: 0, maxGap: 0 };
-    const s = connect({ host, port: Number(port) });
+    // Below the ephemeral range (32768-60999): a new connection never reuses the 5-tuple of a
+    // flow that was reset. The director keeps such a flow's IPVS entry (ESTABLISHED, 15 min) bound
+    // to its real server, and with expire_nodest_conn at its default 0 the kernel drops a SYN that
+    // matches it while that server is out of the service: the client's port allocator comes
+    // round to those ports every few minutes at 10 connections a second, which made new
+    // connections fail after rs3 came back only because the test reused the tuples it had killed.
+    const s = connect({ host, port: Number(port), localPort: FLOW_PORT_BASE + id });
     f.sock = s;
     let buf = '';
     s.setNoDelay(true);
