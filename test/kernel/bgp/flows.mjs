@@ -64,10 +64,11 @@ function openFlow(id) {
 function newConnection() {
   const started = Date.now();
   const s = connect({ host, port: Number(port) });
-  // The kernel binds the source port at connect(): read it before a refusal closes the handle, so
-  // a failure can be traced to the director the router chose and to that director's IPVS entry.
+  // The kernel binds the source port at connect(), which net runs in the first tick for an IP
+  // address: read it in the next one, before a refusal closes the handle, so a failure can be
+  // traced to the director the router chose and to that director's IPVS entry.
   let sport;
-  setImmediate(() => { sport ??= s.address()?.port; });
+  process.nextTick(() => { sport ??= s.address()?.port; });
   let done = false;
   const finish = (ok, why) => {
     if (done) return;
