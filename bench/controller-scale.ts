@@ -24,8 +24,7 @@
 // The machine's cores are shared with the API server and etcd (2 on the build hosts).
 // Progress on stderr, one JSON object as the last line on stdout.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createWriteStream, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
@@ -36,6 +35,7 @@ import { installCrds } from '../test/api/controller-kit.js';
 import { spawnTracked } from '../test/lab/reaper.js';
 import { projectRoot } from '../test/lab/paths.js';
 import { portOf, realServerAddress, sleep, vipOf } from './shapes.js';
+import { controllerNodeFlags, freePort, metrics, proc, sum } from './controller-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,62 +57,9 @@ async function pool(count: number, width: number, fn: (k: number) => Promise<unk
   }));
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
-
-/** VmRSS, VmHWM (MB) and CPU seconds of a process. */
-function proc(pid: number): { rss: number; hwm: number; cpu: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (f: string): number => Number(new RegExp(`${f}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  // utime and stime: fields 14 and 15, counted after the command's closing parenthesis.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024, cpu: ticks / 100 };
-}
-
-async function metrics(port: number): Promise<Map<string, number>> {
-  let text: string | undefined;
-  // A scrape can fail while the controller is busy (a heap snapshot stops it for a minute): try again.
-  for (let attempt = 1; text === undefined; attempt++) {
-    try {
-      text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(120_000) })).text();
-    } catch (err) {
-      if (attempt >= 10) throw err;
-      await sleep(5000);
-    }
-  }
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    m.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return m;
-}
-
-/** Sum of a metric over the series whose labels contain every `match` fragment. */
-function sum(m: Map<string, number>, name: string, ...match: string[]): number {
-  let s = 0;
-  for (const [k, v] of m) if ((k === name || k.startsWith(`${name}{`)) && match.every((x) => k.includes(x))) s += v;
-  return s;
-}
-
 interface Controller { pid: number; port: number; stop(): Promise<void> }
 
-// The controller's V8 flags as the chart gives them (controller.nodeOptions in
-// charts/lvs-operator/values.yaml, less --enable-source-maps); LVS_CONTROLLER_NODE_FLAGS='' runs
-// it with Node's defaults.
-const chartNodeFlags = '--max-old-space-size=384 --max-semi-space-size=8';
-const nodeFlags = (process.env.LVS_CONTROLLER_NODE_FLAGS ?? chartNodeFlags).split(' ').filter(Boolean);
+const nodeFlags = controllerNodeFlags();
 
 const api = await startApiServer();
 const snapDir = values['heap-snapshot'] ? resolve(values['heap-snapshot']) : undefined;

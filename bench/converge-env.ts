@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { LabCluster, type LabNodeHandle } from '../test/lab/cluster.js';
 import { startLvsOperator } from '../test/lab/programs.js';
 import { projectRoot } from '../test/lab/paths.js';
+import { controllerNodeFlags, freePort } from './controller-process.js';
 
 export interface BenchEnv {
   director: LabNodeHandle;
@@ -12,6 +13,8 @@ export interface BenchEnv {
   /** The kubeconfig as seen from inside the lab kernels. */
   labKubeconfig: string;
   controllerPid: number;
+  /** The controller's Prometheus endpoint on 127.0.0.1. */
+  controllerMetricsPort: number;
   dir: string;
   projectRoot: string;
   /** The Kubernetes binaries of the lab (kube-apiserver, kube-proxy, ...). */
@@ -53,15 +56,20 @@ async function populate(lab: LabCluster, log: (s: string) => void, started: (c: 
   ];
   const r = await lab.api.kubectl(['apply', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n') });
   if (r.code !== 0) throw new Error(r.stderr);
-  const controller: ChildProcess = await startLvsOperator(['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', '0', '--leader-election-namespace', 'lvs-system'], undefined, join(logs, 'controller.log'));
-  started(controller);
-  // The agent runs compiled, as in the image (start-up without transpiling).
+  // Controller and agent run compiled, as in the image (the bundle, the chart's controller V8
+  // flags): their start-up and memory are what users get, not tsx's.
   log('building dist/ (npm run build)');
   const build = spawnSync('npm', ['run', 'build'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('npm run build failed');
+  const metricsPort = await freePort();
+  const controller: ChildProcess = await startLvsOperator(
+    ['controller', '--kubeconfig', lab.api.kubeconfigPath, '--metrics-port', String(metricsPort), '--metrics-host', '127.0.0.1', '--leader-election-namespace', 'lvs-system'],
+    undefined, join(logs, 'controller.log'), { compiled: true, nodeFlags: controllerNodeFlags() },
+  );
+  started(controller);
   const director = await lab.node('d1', `${lab.subnet}.11`, { compiled: true, memMb, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'info' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
   return {
-    director, kubeconfig: lab.api.kubeconfigPath, labKubeconfig: lab.labKubeconfig, controllerPid: controller.pid!, dir: lab.dir, projectRoot, binDir: lab.api.binDir,
+    director, kubeconfig: lab.api.kubeconfigPath, labKubeconfig: lab.labKubeconfig, controllerPid: controller.pid!, controllerMetricsPort: metricsPort, dir: lab.dir, projectRoot, binDir: lab.api.binDir,
     async destroy() {
       controller.kill('SIGTERM');
       await lab.destroy();

@@ -12,7 +12,8 @@
 //      new agent's start until it serves a change made at that moment;
 //   5. from an agent restart on a flushed kernel (a new director, a node that lost its table)
 //      until the kernel holds everything again, next to `ipvsadm -R`;
-//   6. controller and agent resident memory.
+//   6. controller (run as the image runs it: bundle, chart's V8 flags) and agent resident memory,
+//      and the controller's status writes per kind and passes, from its metrics.
 // Prints progress, then one JSON object as the last line.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { labKernel } from '../test/lab/kernel.js';
 import { createEnvForBench } from './converge-env.js';
 import { percentile, pool, portOf, realServerAddress, sleep, vipOf } from './shapes.js';
 import { kubeProxyPeer } from './converge-kube-proxy.js';
+import { controllerNodeFlags, metrics, proc, sum } from './controller-process.js';
 
 const { values } = parseArgs({ options: { virtualservices: { type: 'string' }, services: { type: 'string' }, backends: { type: 'string', default: '10' }, samples: { type: 'string', default: '100' }, peer: { type: 'string' } } });
 const services = Number(values.virtualservices ?? values.services ?? '1000');
@@ -115,7 +117,10 @@ try {
   await d1.exec(`cd ${JSON.stringify(env.projectRoot)} && node --import tsx bench/weight-latency.ts ${[env.labKubeconfig, vipOf(0), portOf(0), rsOf(0, 0), 'rs-0-0', 'bench', samples, latencyOut].map((a) => JSON.stringify(String(a))).join(' ')}`, 30 * 60_000);
   const latencies = readFileSync(latencyOut, 'utf8').split('\n').filter(Boolean).map((l) => Number(l.split(' ')[0]));
   latencies.sort((a, b) => a - b);
-  const controllerRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${env.controllerPid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const controllerMem = proc(env.controllerPid);
+  // The controller's own count of what it did up to here: status writes per kind, passes.
+  const cm = await metrics(env.controllerMetricsPort);
+  const writes = (kind: string): number => sum(cm, 'lvs_controller_status_writes_total', `kind="${kind}"`, 'result="success"');
   const agentRss = Number(/VmRSS:\s+(\d+)/.exec(await d1.exec("cat /proc/$(pgrep -f '^[^ ]*node .*(cli|bundle)/main[.][jt]s agent' | head -1)/status"))?.[1] ?? 0) / 1024;
 
   log('cold start: the agent restarts with its table programmed; a weight change waits for the new one');
@@ -164,7 +169,9 @@ try {
     status_settled_ms: statusMs, status_settled_after_last_create_ms: statusMs - createdMs,
     cold_start_ms: coldMs, cold_start_load_ms: start.loadMs, cold_start_list_ms: start.listMs, cold_start_first_pass_ms: start.firstPassMs, cold_start_kernel_ms: start.kernelMs, agent_stop_ms: stopMs, flushed_restart_converge_ms: flushedMs, ipvsadm_restore_ms: ipvsadmMs,
     incremental_p50_ms: percentile(latencies, 50), incremental_p99_ms: percentile(latencies, 99), incremental_max_ms: latencies[latencies.length - 1], incremental_samples: latencies.length,
-    controller_rss_mb: Math.round(controllerRss), agent_rss_mb: Math.round(agentRss),
+    controller_rss_mb: Math.round(controllerMem.rss), controller_peak_rss_mb: Math.round(controllerMem.hwm), controller_node_flags: controllerNodeFlags().join(' '), agent_rss_mb: Math.round(agentRss),
+    controller_status_writes: { VirtualService: writes('VirtualService'), RealServer: writes('RealServer'), DirectorGroup: writes('DirectorGroup') },
+    controller_passes: sum(cm, 'lvs_controller_reconcile_total'),
   }));
 } finally {
   await env.destroy();
