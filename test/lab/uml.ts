@@ -186,10 +186,30 @@ function sweepOrphans(): void {
 
 const readIfThere = (path: string): string => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
 
+/**
+ * UML maps each page of a guest process into the host process that runs it, and a guest heap's
+ * pages are scattered, so a guest process can need one host mapping per 4 KB page. The host's
+ * default vm.max_map_count (65530) then caps a guest process near 256 MB: an agent at 10,000
+ * services was killed by "UML ran out of memory on the host side". Raised (never lowered) to
+ * cover the guest's whole memory; where /proc/sys is read-only the lab goes on and says so.
+ */
+function allowGuestMappings(memMb: number, warn: (s: string) => void): void {
+  const path = '/proc/sys/vm/max_map_count';
+  const want = memMb * 256 + 65536;
+  const have = Number(readIfThere(path).trim());
+  if (!Number.isFinite(have) || have >= want) return;
+  try {
+    writeFileSync(path, String(want));
+  } catch (err) {
+    warn(`lab: vm.max_map_count is ${have} and cannot be raised to ${want} (${(err as Error).message}): a process in the lab kernel cannot use more than about ${Math.floor(have / 256)} MB`);
+  }
+}
+
 /** Boots one UML kernel in the background; see UmlHandle. */
 export function startUml(opts: UmlRunOptions): UmlHandle {
   const kernel = labKernel();
   sweepOrphans();
+  allowGuestMappings(opts.memMb ?? 1024, (s) => process.stderr.write(`${s}\n`));
   // The mount point of the kernel's modules directory (setup.sh makes it too).
   mkdirSync('/lib/modules', { recursive: true });
   const label = (opts.label ?? 'run').replace(/[^a-zA-Z0-9_.-]/g, '-');
