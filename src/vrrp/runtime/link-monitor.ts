@@ -27,6 +27,7 @@ const flagsUp = (f: rt.DeviceFlags | undefined): boolean => Boolean(f?.up && f.r
 
 export class NetlinkLinkMonitor implements LinkStateSource {
   private readonly socket: RtNetlinkSocket;
+  private inflight: Promise<void> | undefined;
   private readonly states = new Map<string, boolean>();
   /** ifindex -> name, so a DELLINK (or a rename) is reported under the name we knew. */
   private readonly names = new Map<number, string>();
@@ -76,8 +77,18 @@ export class NetlinkLinkMonitor implements LinkStateSource {
     return () => this.listeners.delete(fn);
   }
 
-  async refresh(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Every pass asks for a refresh without waiting for the last; the kernel runs one dump per socket
+   * and refuses a second with EBUSY (whose error then lands in the first dump's reply), so a
+   * refresh asked for while one runs shares it.
+   */
+  refresh(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.inflight ??= this.dump().finally(() => { this.inflight = undefined; });
+    return this.inflight;
+  }
+
+  private async dump(): Promise<void> {
     const links = await this.socket.getLinks();
     const present = new Set<string>();
     for (const l of links) {

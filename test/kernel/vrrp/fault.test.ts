@@ -96,6 +96,9 @@ describe('FAULT, track_interface and sync groups on real links', () => {
       await sh('ip link del vf-mon 2>/dev/null; ip link add vf-mon type dummy; ip link set vf-mon up');
       await mon.refresh();
       expect(mon.isUp('vf-mon')).toBe(true);
+      // Refreshes asked for while one runs (every agent pass asks, without waiting) all succeed:
+      // two dumps on one socket would be refused with EBUSY.
+      await Promise.all(Array.from({ length: 5 }, () => mon.refresh()));
       const seen: [string, boolean][] = [];
       mon.subscribe((name, up) => { if (name === 'vf-mon') seen.push([name, up]); });
       await sh('ip link set vf-mon down');
