@@ -103,14 +103,18 @@ try {
     const rs = rss.filter((o) => o.status?.observedGeneration !== o.metadata.generation || o.status?.directors?.find((d) => d.node === 'd1')?.healthy !== true).length + (want - rss.length);
     return { vs, rs };
   };
+  // Bounded: statuses that have not settled 30 minutes after the last create are reported as
+  // such (how many are behind), and the measurements after this one are still made.
   let late = await behind();
-  while (late.vs > 0 || late.rs > 0) {
-    if (Date.now() - t0 > 40 * 60_000) throw new Error(`statuses not settled: ${late.vs} VirtualServices and ${late.rs} RealServers behind`);
+  const statusLimitMs = createdMs + 30 * 60_000;
+  while ((late.vs > 0 || late.rs > 0) && Date.now() - t0 < statusLimitMs) {
     await sleep(3000);
     late = await behind();
   }
-  const statusMs = Date.now() - t0;
-  log(`every status settled ${statusMs} ms after the first create (${statusMs - createdMs} ms after the last)`);
+  const settled = late.vs === 0 && late.rs === 0;
+  const statusMs = settled ? Date.now() - t0 : undefined;
+  if (statusMs !== undefined) log(`every status settled ${statusMs} ms after the first create (${statusMs - createdMs} ms after the last)`);
+  else log(`statuses not settled 30 minutes after the last create: ${late.vs} VirtualServices${late.vs > 0 ? '' : ` and ${late.rs} RealServers`} behind; going on`);
 
   log(`incremental: ${samples} weight changes of one RealServer, timed inside the director kernel`);
   const latencyOut = join(env.dir, 'weight-latency.txt');
@@ -166,7 +170,8 @@ try {
     kernel: labKernel().release,
     virtualservices: services, backends, destinations: want,
     full_converge_ms: fullMs, objects_created_ms: createdMs, converge_after_last_create_ms: fullMs - createdMs,
-    status_settled_ms: statusMs, status_settled_after_last_create_ms: statusMs - createdMs,
+    status_settled_ms: statusMs ?? null, status_settled_after_last_create_ms: statusMs === undefined ? null : statusMs - createdMs,
+    ...(settled ? {} : { status_behind_at_limit: late.vs > 0 ? { virtualservices: late.vs } : { realservers: late.rs } }),
     cold_start_ms: coldMs, cold_start_load_ms: start.loadMs, cold_start_list_ms: start.listMs, cold_start_first_pass_ms: start.firstPassMs, cold_start_kernel_ms: start.kernelMs, agent_stop_ms: stopMs, flushed_restart_converge_ms: flushedMs, ipvsadm_restore_ms: ipvsadmMs,
     incremental_p50_ms: percentile(latencies, 50), incremental_p99_ms: percentile(latencies, 99), incremental_max_ms: latencies[latencies.length - 1], incremental_samples: latencies.length,
     controller_rss_mb: Math.round(controllerMem.rss), controller_peak_rss_mb: Math.round(controllerMem.hwm), controller_node_flags: controllerNodeFlags().join(' '), agent_rss_mb: Math.round(agentRss),

@@ -296,6 +296,9 @@ export class Controller {
     this.work?.close();
     this.work = new WorkQueue((item) => this.process(item), {
       concurrency: 8,
+      // RealServers outnumber the rest tenfold: a backlog of their writes (a large create, a
+      // restart) must not hold back the VirtualServices', DirectorGroups' and Services' statuses.
+      priority: (item) => (item.startsWith('RealServer ') ? 1 : 0),
       onError: (item, err, retryMs) => this.log.warn({ err, object: item, retryMs }, retryMs === undefined ? 'status write failed for good: waiting for the object to change' : 'status write failed, retrying'),
     });
     this.forgetSettled();

@@ -20,6 +20,11 @@ export interface WorkQueueOptions {
   maxDelayMs?: number;
   /** Keys processed at once (default 8). */
   concurrency?: number;
+  /**
+   * A key's class, a small whole number: every ready key of a lower class is taken before any of
+   * a higher one; within a class, first in first out (default: one class).
+   */
+  priority?: (key: string) => number;
   clock?: Clock;
   /** Told of every failure: the key, the error, and the retry delay (undefined when terminal). */
   onError?: (key: string, err: unknown, retryMs: number | undefined) => void;
@@ -27,11 +32,43 @@ export interface WorkQueueOptions {
 
 type Version = readonly unknown[];
 
+/** Ready keys by class, each class in the order its keys were added. */
+class ReadyKeys {
+  private readonly classes: Set<string>[] = [];
+  private count = 0;
+  constructor(private readonly classOf: (key: string) => number) {}
+  get size(): number { return this.count; }
+  add(key: string): void {
+    const c = (this.classes[this.classOf(key)] ??= new Set());
+    if (c.has(key)) return;
+    c.add(key);
+    this.count++;
+  }
+  delete(key: string): void {
+    if (this.classes[this.classOf(key)]?.delete(key)) this.count--;
+  }
+  /** Removes and returns the first key of the lowest class that has one. */
+  take(): string | undefined {
+    for (const c of this.classes) {
+      if (!c || c.size === 0) continue;
+      const key = c.values().next().value as string;
+      c.delete(key);
+      this.count--;
+      return key;
+    }
+    return undefined;
+  }
+  clear(): void {
+    this.classes.length = 0;
+    this.count = 0;
+  }
+}
+
 const sameVersion = (a: Version | undefined, b: Version | undefined): boolean =>
   a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class WorkQueue {
-  private readonly ready = new Set<string>();
+  private readonly ready: ReadyKeys;
   private readonly processing = new Set<string>();
   /** Keys added again while processing: run once more when done. */
   private readonly dirty = new Set<string>();
@@ -48,6 +85,8 @@ export class WorkQueue {
 
   constructor(private readonly handler: (key: string) => Promise<void>, private readonly o: WorkQueueOptions = {}) {
     this.clock = o.clock ?? realClock;
+    const classOf = o.priority;
+    this.ready = new ReadyKeys(classOf ? (key) => Math.max(0, Math.floor(classOf(key))) : () => 0);
   }
 
   /**
@@ -130,8 +169,7 @@ export class WorkQueue {
   private pump(): void {
     const limit = this.o.concurrency ?? 8;
     while (!this.closed && this.processing.size < limit && this.ready.size > 0) {
-      const key = this.ready.values().next().value as string;
-      this.ready.delete(key);
+      const key = this.ready.take()!;
       this.processing.add(key);
       void this.run(key);
     }

@@ -3,7 +3,7 @@ import { TerminalError, WorkQueue } from '../../../src/kube/workqueue.js';
 import { FakeClock } from '../health/fakes.js';
 
 /** A queue whose handler fails for the keys in `failing` and logs every run with its time. */
-function setup(opts: { concurrency?: number } = {}) {
+function setup(opts: { concurrency?: number; priority?: (key: string) => number } = {}) {
   const clock = new FakeClock();
   const runs: { key: string; at: number }[] = [];
   const failing = new Map<string, 'transient' | 'terminal'>();
@@ -69,6 +69,20 @@ describe('WorkQueue', () => {
     await clock.advance(0);
     await q.idle();
     expect(runsOf('k')).toHaveLength(2);
+  });
+
+  it('with priorities, every ready key of a lower class runs before any of a higher one; first in, first out within a class', async () => {
+    const { clock, q, runs, held, gates } = setup({ concurrency: 1, priority: (k) => (k.startsWith('RealServer') ? 1 : 0) });
+    held.add('RealServer a');
+    q.add('RealServer a');
+    await clock.advance(0);
+    // While `RealServer a` runs, many RealServers queue, then VirtualServices after them.
+    for (const k of ['RealServer b', 'RealServer c', 'VirtualService x', 'RealServer d', 'VirtualService y']) q.add(k);
+    q.add('RealServer b'); // already ready: keeps its place
+    gates.get('RealServer a')!();
+    await clock.advance(0);
+    await q.idle();
+    expect(runs.map((r) => r.key)).toEqual(['RealServer a', 'VirtualService x', 'VirtualService y', 'RealServer b', 'RealServer c', 'RealServer d']);
   });
 
   it('a key queued many times before it runs runs once', async () => {
