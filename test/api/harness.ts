@@ -502,6 +502,9 @@ export function runTool(bin: string, args: string[], input?: string): Promise<Ku
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // A command that exits without reading its stdin (most do) closes the pipe, and the write then
+  // fails with EPIPE: the exit code and stderr are the outcome, the failed write is not.
+  child.stdin.on('error', () => undefined);
   child.stdin.end(input ?? '');
   return new Promise((res) => {
     child.once('error', (err) => res({ code: 127, stdout, stderr: stderr + String(err) }));
