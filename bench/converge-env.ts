@@ -67,7 +67,8 @@ async function populate(lab: LabCluster, log: (s: string) => void, started: (c: 
     undefined, join(logs, 'controller.log'), { compiled: true, nodeFlags: controllerNodeFlags() },
   );
   started(controller);
-  const director = await lab.node('d1', `${lab.subnet}.11`, { compiled: true, memMb, env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'info' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
+  // The agent's default resync (the lab's tests use 10 s to see drift healed sooner).
+  const director = await lab.node('d1', `${lab.subnet}.11`, { compiled: true, memMb, agentArgs: ['--resync', '30s'], env: { LOG_LEVEL: process.env.LVS_AGENT_LOG_LEVEL ?? 'info' }, nodeFlags: (process.env.LVS_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean) });
   return {
     director, kubeconfig: lab.api.kubeconfigPath, labKubeconfig: lab.labKubeconfig, controllerPid: controller.pid!, controllerMetricsPort: metricsPort, dir: lab.dir, projectRoot, binDir: lab.api.binDir,
     async destroy() {

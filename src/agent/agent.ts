@@ -59,7 +59,11 @@ export interface AgentOptions {
   /** Tests: who holds which VIP, instead of VRRP's answer or the sole-director rule. */
   leadership?: VipLeadership;
   resyncMs?: number;
-  /** Services read back per pass while a resync walks the table (small: real changes wait for it). */
+  /**
+   * Services read back per resync step. A resync walks the table in steps of their own, each
+   * followed by a pause as long as it took, and a change never waits for more than the one in
+   * flight (small: that is what a change can wait for).
+   */
   resyncSlice?: number;
   /**
    * In a stream of changes, at most one pass per this window (default 20 ms); a change after a
@@ -85,12 +89,17 @@ export class Agent {
   /** Service keys the running resync has yet to read back. */
   private verifyQueue: string[] = [];
   private resyncDue = false;
+  /** The next pass may take a resync step (the step timer says so; a change pass never does). */
+  private resyncStepDue = false;
+  private resyncStep: NodeJS.Timeout | undefined;
   private model: ClusterModel | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private debounce: NodeJS.Timeout | undefined;
   /** When the last pass ended (performance.now()); -Infinity before the first. */
   private lastPassEnd = -Infinity;
+  /** When the oldest request not yet served by a pass came in: the debug log's `waitedMs`. */
+  private requestedAt: number | undefined;
   private resync: NodeJS.Timeout | undefined;
   /** The pass that retries services backing off after a transient kernel error. */
   private retry: NodeJS.Timeout | undefined;
@@ -142,8 +151,10 @@ export class Agent {
     this.unsubscribe = this.models.source.onChange(() => this.schedule());
     await this.pass();
     this.resync = setInterval(() => {
+      // A resync still walking the table (a large one on a busy node) finishes first.
+      if (this.verifyQueue.length > 0) return;
       this.resyncDue = true;
-      void this.probeKernel().finally(() => this.schedule(0));
+      void this.probeKernel().finally(() => this.stepResync(0));
     }, this.o.resyncMs ?? 30_000);
   }
 
@@ -206,12 +217,24 @@ export class Agent {
    * single change's latency), while a stream still gets one pass per window.
    */
   schedule(delayMs = this.o.debounceMs ?? 20): void {
-    if (!this.started || this.stopped || this.debounce) return;
+    if (!this.started || this.stopped) return;
+    this.requestedAt ??= performance.now();
+    if (this.debounce) return;
     const wait = Math.max(0, Math.min(delayMs, this.lastPassEnd + delayMs - performance.now()));
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
       void this.pass();
     }, wait);
+  }
+
+  /** Asks for a pass that takes the next resync step, after `delayMs`. */
+  private stepResync(delayMs: number): void {
+    if (this.resyncStep || this.stopped) return;
+    this.resyncStep = setTimeout(() => {
+      this.resyncStep = undefined;
+      this.resyncStepDue = true;
+      void this.pass();
+    }, delayMs);
   }
 
   /** Runs one pass now (or right after the one in flight). Resolves when the kernel is reconciled. */
@@ -240,38 +263,59 @@ export class Agent {
   }
 
   private async passOnce(): Promise<void> {
+    const began = performance.now();
+    // A change (watch, health, VRRP, a retry) asked for this pass: it takes no resync step.
+    const forChange = this.requestedAt !== undefined;
+    const waitedMs = forChange ? began - this.requestedAt! : 0;
+    this.requestedAt = undefined;
     const model = this.models.model();
     this.model = model;
+    const resolved = performance.now();
     // VRRP first: this pass's compile must know which groups it manages. Its instances change in
     // the background (a Secret read must not hold up the kernel); their transitions ask for passes.
     void this.o.vrrp?.update(this.models.snapshot(), model);
-    void this.refreshSecrets(model, this.resyncDue);
+    void this.refreshSecrets(model, this.resyncDue && this.resyncStepDue && !forChange);
     const adopting = await this.liveInAdoptedServices(model);
     this.checks.sync(model, adopting.size ? new Set([...(this.known ?? []), ...adopting]) : this.known);
     this.known = undefined; // only the first pass adopts kernel state as healthy
     const health = (service: string, b: Backend): boolean | undefined => backendHealth((k) => this.checker.get(k), service, b);
     const desired = this.compiler.compile(model, health, this.o.leadership ?? this.o.vrrp?.leadership ?? this.soleDirector, this.o.vrrp?.isMaster ?? neverMaster);
+    const compiled = performance.now();
     // Priority follows health: what this pass compiled says which VIPs this director can serve.
     this.o.vrrp?.followHealth(model, desired.services);
     const full = this.fullPending;
     this.fullPending = false;
-    const resyncStarts = this.resyncDue && !full;
-    this.resyncDue = false;
-    if (resyncStarts) await this.queueResync(desired);
-    const verify = new Set(this.verifyQueue.splice(0, this.o.resyncSlice ?? 8));
+    // A full pass reads everything anyway; otherwise a resync starts and walks the table in
+    // steps, one per pass that no change asked for.
+    const step = this.resyncStepDue && !forChange && !full;
+    if (step || full) this.resyncStepDue = false;
+    const resyncStarts = this.resyncDue && step;
+    if (full) {
+      this.resyncDue = false;
+      this.verifyQueue = [];
+    }
+    if (resyncStarts) {
+      this.resyncDue = false;
+      await this.queueResync(desired);
+    }
+    const verify = new Set(step ? this.verifyQueue.splice(0, this.o.resyncSlice ?? 8) : []);
     const result = await this.o.reconciler.reconcile(desired, { full, verify, verifyLinks: resyncStarts }).catch((e: unknown) => {
       this.fullPending = true; // after a failure, look at everything again
       throw e;
     });
     // Announce only now: the routers send a VIP's flows here once IPVS holds its service.
     const announced = this.o.bgp ? this.announce(this.o.bgp, model, result.errors.length ? withoutFailed(model, desired, result) : desired) : undefined;
-    if (this.verifyQueue.length > 0) this.schedule(0); // the rest of the resync, a slice at a time
+    // The rest of the resync, a step at a time, each after a pause as long as the last step took
+    // (a step a change skipped is taken again at once).
+    if (this.resyncDue || this.verifyQueue.length > 0 || this.resyncStepDue) this.stepResync(step ? Math.ceil(performance.now() - began) : 0);
     clearTimeout(this.retry);
     if (result.retryInMs !== undefined && !this.stopped) this.retry = setTimeout(() => this.schedule(0), result.retryInMs).unref();
     const pass: AgentPass = { model, desired, result, ...(announced ? { announced } : {}) };
     this.lastPass = pass;
     const level = result.errors.length ? 'warn' : 'debug';
-    this.log[level]({ full, verified: verify.size, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, nftOps: result.nftOps, errors: result.errors, ms: Math.round(result.durationMs) }, 'reconciled');
+    this.log[level]({ full, verified: verify.size, ipvsOps: result.ipvsOps, addressOps: result.addressOps, sysctlOps: result.sysctlOps, nftOps: result.nftOps, errors: result.errors, ms: Math.round(result.durationMs),
+      // Where a change's latency went: waiting for the pass, the model, compile, the whole pass.
+      waitedMs: Math.round(waitedMs), modelMs: Math.round(resolved - began), compileMs: Math.round(compiled - resolved), passMs: Math.round(performance.now() - began) }, 'reconciled');
     this.o.onPass?.(pass);
   }
 
@@ -319,6 +363,7 @@ export class Agent {
     this.stopped = true;
     clearTimeout(this.debounce);
     clearInterval(this.resync);
+    clearTimeout(this.resyncStep);
     clearTimeout(this.retry);
     clearTimeout(this.heldRecheck);
     this.unsubscribe?.();

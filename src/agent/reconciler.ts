@@ -161,10 +161,12 @@ export class Reconciler {
       daemonOps = await this.reconcileSyncDaemons(desired.syncDaemons, errors);
       this.appliedLinks = errors.length === before ? links : undefined;
     }
-    // Reading the table runs the nft binary (a process per read: costly in a small kernel), so
-    // only when the rules wanted changed, on full passes and on resyncs, not with every new VIP.
+    // Reading the table runs the nft binary (a process per read: costly in a small kernel, and a
+    // change waits behind it), so only when the rules wanted changed, on full passes, and on
+    // resyncs while rules are wanted (with none wanted and none left since this agent last looked,
+    // there is nothing of ours to heal).
     const nft = JSON.stringify(desired.nft ?? []);
-    if (full || opts.verifyLinks || nft !== this.appliedNft) {
+    if (full || nft !== this.appliedNft || (opts.verifyLinks && (desired.nft?.length ?? 0) > 0)) {
       const before = errors.length;
       nftOps = await this.reconcileNft(desired.nft ?? [], desired, errors);
       this.appliedNft = errors.length === before ? nft : undefined;

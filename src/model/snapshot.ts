@@ -75,17 +75,21 @@ function objectKey(meta: Partial<KubeObject['metadata']> | undefined): string {
 
 function parseWithoutStatus<T>(item: unknown, parse: (o: unknown) => ParseResult<T>, reuse: Map<string, ParseResult<unknown>>): ParseResult<T> {
   if (typeof item !== 'object' || item === null) return parse(item);
-  const { status: _status, ...rest } = item as { status?: unknown; metadata?: Partial<KubeObject['metadata']> & { annotations?: unknown } };
-  const meta = rest.metadata;
+  const meta = (item as { metadata?: Partial<KubeObject['metadata']> & { annotations?: unknown } }).metadata;
+  const withoutStatus = (): unknown => {
+    const { status: _status, ...rest } = item as { status?: unknown };
+    return rest;
+  };
   // Without a uid and generation (manifest files) nothing proves the spec unchanged.
-  if (typeof meta?.uid !== 'string' || typeof meta.generation !== 'number') return parse(rest);
+  if (typeof meta?.uid !== 'string' || typeof meta.generation !== 'number') return parse(withoutStatus());
   const key = objectKey(meta);
   const last = reuse.get(key) as ParseResult<T & { metadata: KubeObject['metadata'] & { annotations?: Record<string, string> } }> | undefined;
+  // Checked before anything is copied: after a wave of status writes every object is new.
   if (last?.ok) {
     const m = last.value.metadata;
     if (m.uid === meta.uid && m.generation === meta.generation && sameStrings(meta.labels, m.labels) && sameStrings(meta.annotations, m.annotations)) return last;
   }
-  const result = parse(rest);
+  const result = parse(withoutStatus());
   if (result.ok) reuse.set(key, result);
   else reuse.delete(key);
   return result;
