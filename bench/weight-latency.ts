@@ -18,6 +18,9 @@ const weight = async (): Promise<number | undefined> => (await ipvs.listDests(ke
 
 // Warm up the connection (TLS handshake) and the code paths before timing anything.
 await realServers.get(name, namespace);
+// This process just started on the director's one CPU (tsx, module loading, its first GCs): let
+// that settle, or the first sample times this tool's start-up against the agent.
+await sleep(2000);
 const latencies: string[] = [];
 const start = (await weight()) ?? 1;
 for (let k = 1; k <= Number(samples); k++) {

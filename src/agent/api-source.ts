@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { DirectorView } from '../api/index.js';
 import { clusterInformers, clusterLists, Informer, resourceListWatcher, type ClusterInformers, type KubeClients, type ResourceClient } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
-import { buildSnapshot } from '../model/index.js';
+import { buildSnapshot, carryParse } from '../model/index.js';
 import type { Snapshot } from '../model/types.js';
 import type { SnapshotSource } from './source.js';
 
@@ -34,6 +34,9 @@ export class ApiSource implements SnapshotSource {
     // Count the changes the desired state depends on, so snapshot() can hand out the same
     // snapshot (and resolve() its cached model) until one happens.
     this.onChange(() => { this.version++; });
+    // Their parses leave status out: a status write hands the parse on to the new object.
+    this.informers.virtualServices.on((ev) => { if (ev.type === 'updated') carryParse(ev.old, ev.obj); });
+    this.informers.realServers.on((ev) => { if (ev.type === 'updated') carryParse(ev.old, ev.obj); });
   }
 
   private version = 0;

@@ -13,7 +13,7 @@ import type { KubeObject, Lease, Namespace, SecretMeta, Service } from '../kube/
 import { TerminalError, WorkQueue } from '../kube/workqueue.js';
 import { clusterInformers, clusterLists, type ClusterInformers } from '../kube/cluster-informers.js';
 import { HeartbeatWatch, agentLeasePrefix } from '../kube/node-heartbeat.js';
-import { buildSnapshot } from '../model/snapshot.js';
+import { buildSnapshot, carryParse } from '../model/snapshot.js';
 import { IncrementalResolver } from '../model/incremental.js';
 import type { ClusterModel } from '../model/types.js';
 import { logger } from '../util/log.js';
@@ -216,6 +216,9 @@ export class Controller {
     watchWritten(this.informers.directorGroups, this.written.DirectorGroup);
     watchWritten(this.informers.virtualServices, this.written.VirtualService);
     watchWritten(this.informers.realServers, this.written.RealServer);
+    // Their parses leave status out: a status write hands the parse on to the new object.
+    this.informers.virtualServices.on((ev) => { if (ev.type === 'updated') carryParse(ev.old, ev.obj); });
+    this.informers.realServers.on((ev) => { if (ev.type === 'updated') carryParse(ev.old, ev.obj); });
     for (const [name, inf] of Object.entries(this.informers)) {
       // Heartbeats renew every few seconds; only a change of who is alive needs a reconcile.
       (inf as Informer<KubeObject>).on((ev) => {

@@ -1,7 +1,7 @@
 // Pure cluster-state resolution, shared by the controller and the agent.
 export { resolve } from './resolve.js';
 export { IncrementalResolver } from './incremental.js';
-export { buildSnapshot, type RawSnapshot } from './snapshot.js';
+export { buildSnapshot, carryParse, type RawSnapshot } from './snapshot.js';
 export { allocateVrids, keepPrevious, compareText, minVrid, maxVrid, type VridRequest, type VridResult } from './vrid.js';
 export { resolveClaims, claimOrder, type Claim, type ClaimOutcome } from './conflicts.js';
 export { resolveBackends, selectRealServers, type BackendSources, type BackendResult } from './backends.js';

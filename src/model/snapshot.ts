@@ -73,6 +73,25 @@ function objectKey(meta: Partial<KubeObject['metadata']> | undefined): string {
   return `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
 }
 
+/** Whether `b` is `a` with at most its status (and resourceVersion, managedFields) changed. */
+function sameSpec(a: Partial<KubeObject['metadata']> & { annotations?: unknown } | undefined, b: Partial<KubeObject['metadata']> & { annotations?: unknown } | undefined): boolean {
+  return typeof a?.uid === 'string' && typeof a.generation === 'number' && a.uid === b?.uid && a.generation === b.generation
+    && sameStrings(a.labels, b.labels as Record<string, string> | undefined) && sameStrings(a.annotations, b.annotations as Record<string, string> | undefined);
+}
+
+/**
+ * A VirtualService or RealServer replaced by a status write keeps its parse, handed over as the
+ * watch event arrives (O(1) each): the next pass after a wave of status writes finds every object
+ * parsed instead of checking them all (189 ms of a single change's 360 in the lab at 1,000 x 10).
+ */
+export function carryParse(old: unknown, obj: unknown): void {
+  if (typeof old !== 'object' || old === null || typeof obj !== 'object' || obj === null) return;
+  const cached = parsed.get(old);
+  if (!cached?.ok || parsed.has(obj)) return;
+  if (!sameSpec((obj as Partial<KubeObject>).metadata, (old as Partial<KubeObject>).metadata)) return;
+  parsed.set(obj, cached);
+}
+
 function parseWithoutStatus<T>(item: unknown, parse: (o: unknown) => ParseResult<T>, reuse: Map<string, ParseResult<unknown>>): ParseResult<T> {
   if (typeof item !== 'object' || item === null) return parse(item);
   const meta = (item as { metadata?: Partial<KubeObject['metadata']> & { annotations?: unknown } }).metadata;
@@ -85,10 +104,7 @@ function parseWithoutStatus<T>(item: unknown, parse: (o: unknown) => ParseResult
   const key = objectKey(meta);
   const last = reuse.get(key) as ParseResult<T & { metadata: KubeObject['metadata'] & { annotations?: Record<string, string> } }> | undefined;
   // Checked before anything is copied: after a wave of status writes every object is new.
-  if (last?.ok) {
-    const m = last.value.metadata;
-    if (m.uid === meta.uid && m.generation === meta.generation && sameStrings(meta.labels, m.labels) && sameStrings(meta.annotations, m.annotations)) return last;
-  }
+  if (last?.ok && sameSpec(meta, last.value.metadata)) return last;
   const result = parse(withoutStatus());
   if (result.ok) reuse.set(key, result);
   else reuse.delete(key);

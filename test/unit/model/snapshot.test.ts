@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSnapshot, type RawSnapshot } from '../../../src/model/snapshot.js';
+import { buildSnapshot, carryParse, type RawSnapshot } from '../../../src/model/snapshot.js';
 
 const empty: RawSnapshot = { directorGroups: [], virtualServices: [], realServers: [], services: [], endpointSlices: [], nodes: [] };
 
@@ -45,5 +45,28 @@ describe('buildSnapshot', () => {
     const b = parsedOne(realServer({ weight: 3 }));
     expect(a.spec.weight).toBe(2);
     expect(b.spec.weight).toBe(3);
+  });
+
+  it('hands the parse on to an object whose status alone changed (carryParse), never across a spec change', () => {
+    const old = realServer({ uid: 'u-carry', generation: 1 });
+    const first = parsedOne(old);
+    const statusOnly = realServer({ uid: 'u-carry', generation: 1, status: { observedGeneration: 1 } });
+    carryParse(old, statusOnly);
+    // Another object of that name parsed meanwhile: only the hand-over can give the same parse back.
+    parsedOne(realServer({ uid: 'u-other', generation: 1, weight: 3 }));
+    expect(parsedOne(statusOnly)).toBe(first);
+    const notCarried = realServer({ uid: 'u-carry', generation: 1, status: { observedGeneration: 2 } });
+    parsedOne(realServer({ uid: 'u-other', generation: 1, weight: 3 }));
+    expect(parsedOne(notCarried)).not.toBe(first);
+    const respecced = realServer({ uid: 'u-carry', generation: 2, weight: 9 });
+    carryParse(statusOnly, respecced);
+    expect(parsedOne(respecced).spec.weight).toBe(9);
+    const relabelled = realServer({ uid: 'u-carry', generation: 2, weight: 9, labels: { app: 'db' } });
+    carryParse(respecced, relabelled);
+    expect(parsedOne(relabelled).metadata.labels).toEqual({ app: 'db' });
+    // Nothing to hand on from an object never parsed, or from manifest objects without uid.
+    const unparsed = realServer({ uid: 'u-new', generation: 1, weight: 4 });
+    carryParse({}, unparsed);
+    expect(parsedOne(unparsed).spec.weight).toBe(4);
   });
 });
