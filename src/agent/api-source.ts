@@ -24,12 +24,37 @@ function relevance(informer: string, o: KubeObject): string {
   return JSON.stringify([m.generation, m.labels, m.deletionTimestamp, extra]);
 }
 
+/**
+ * What the agent holds of each object's status: nothing of a RealServer's, and of a
+ * VirtualService's only this node's entry (a restarted agent compares its report with it). The
+ * model reads neither; at 10,000 x 10 the other writers' fields were much of the agent's memory.
+ * Without a node (tests), everything is kept.
+ */
+export function storedStatus(node: string | undefined): Record<string, ((o: KubeObject) => KubeObject) | undefined> {
+  if (node === undefined) return {};
+  const without = (o: KubeObject & { status?: unknown }): KubeObject => {
+    if (o.status === undefined) return o;
+    const { status: _, ...rest } = o;
+    return rest;
+  };
+  return {
+    realservers: without,
+    virtualservices: (o) => {
+      const own = (o as { status?: { directors?: DirectorView[] } }).status?.directors?.find((d) => d.node === node);
+      return own ? { ...without(o), status: { directors: [own] } } as KubeObject : without(o);
+    },
+  };
+}
+
 export class ApiSource implements SnapshotSource {
   private readonly informers: ClusterInformers;
 
-  constructor(clients: KubeClients, log: Logger, opts: { backoffMaxMs?: number } = {}) {
-    const make = <T extends KubeObject>(name: string, client: ResourceClient<T>): Informer<T> =>
-      new Informer<T>(name, resourceListWatcher(client), { log: log.child({ informer: name }), ...(opts.backoffMaxMs ? { backoffMaxMs: opts.backoffMaxMs } : {}) });
+  constructor(clients: KubeClients, log: Logger, opts: { backoffMaxMs?: number; node?: string } = {}) {
+    const keep = storedStatus(opts.node);
+    const make = <T extends KubeObject>(name: string, client: ResourceClient<T>): Informer<T> => {
+      const transform = keep[name] as ((o: T) => T) | undefined;
+      return new Informer<T>(name, resourceListWatcher(client), { log: log.child({ informer: name }), ...(opts.backoffMaxMs ? { backoffMaxMs: opts.backoffMaxMs } : {}), ...(transform ? { transform } : {}) });
+    };
     this.informers = clusterInformers(clients, make);
     // Count the changes the desired state depends on, so snapshot() can hand out the same
     // snapshot (and resolve() its cached model) until one happens.

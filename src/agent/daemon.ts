@@ -112,7 +112,7 @@ async function startAgent(o: AgentDaemonOptions, { checker, metrics, ready, serv
     http = kube;
     const clients = makeClients(kube);
     readSecretData = apiSecretDataReader(kube);
-    const api = new ApiSource(clients, o.log);
+    const api = new ApiSource(clients, o.log, { node: o.node });
     api.start();
     // Never reconcile from an empty cache: that would remove everything the node serves.
     o.log.info('waiting for the API server to list the cluster state');

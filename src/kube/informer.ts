@@ -71,11 +71,16 @@ export type InformerEvent<T> =
   /** Periodic: nothing changed, but consumers may want to re-check everything. */
   | { type: 'resync' };
 
-export interface InformerOptions {
+export interface InformerOptions<T = never> {
   /** Emit a `resync` event this often (0 = never). */
   resyncMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /**
+   * Applied to every object as it arrives (after `lean`), before it is stored or handed out:
+   * what the consumer never reads need not be held (client-go's SetTransform). Keep metadata.
+   */
+  transform?: (obj: T) => T;
   /** Injectable for tests. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   log?: Logger;
@@ -103,7 +108,7 @@ export class Informer<T extends KubeObject> {
   constructor(
     readonly name: string,
     private readonly lw: ListWatcher<T>,
-    private readonly o: InformerOptions = {},
+    private readonly o: InformerOptions<T> = {},
   ) {
     this.log = o.log ?? logger('informer').child({ informer: name });
   }
@@ -221,7 +226,7 @@ export class Informer<T extends KubeObject> {
 
   /** A fresh list: emit the difference to what the store held, then hold the list. */
   private replace(items: T[]): void {
-    const next = new Map(items.map((i) => [keyOf(i), lean(i)] as const));
+    const next = new Map(items.map((i) => [keyOf(i), this.shape(i)] as const));
     for (const [k, old] of this.store) {
       if (!next.has(k)) {
         this.store.delete(k);
@@ -238,12 +243,17 @@ export class Informer<T extends KubeObject> {
     }
   }
 
+  private shape(obj: T): T {
+    const o = lean(obj);
+    return this.o.transform ? this.o.transform(o) : o;
+  }
+
   private handle(ev: WatchEvent<T>): void {
     if (ev.type === 'ERROR') {
       const status = ev.object as { code?: number; reason?: string; message?: string };
       throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', status.message ?? 'watch error', status);
     }
-    const obj = lean(ev.object);
+    const obj = ev.type === 'BOOKMARK' || ev.type === 'DELETED' ? lean(ev.object) : this.shape(ev.object);
     const rv = obj.metadata?.resourceVersion;
     if (ev.type !== 'BOOKMARK') {
       const k = keyOf(obj);

@@ -182,3 +182,24 @@ describe('Informer', () => {
     await inf.stop();
   });
 });
+
+describe('Informer transform', () => {
+  it('shapes every listed and watched object before it is stored or handed out', async () => {
+    const withStatus = (name: string, rv: string): KubeObject => ({ ...obj(name, rv), status: { big: 'x'.repeat(100) } } as KubeObject);
+    const lw = new Scripted([
+      { list: { items: [withStatus('a', '1')], resourceVersion: '1' } },
+      { events: [{ type: 'ADDED', object: withStatus('b', '2') }, { type: 'MODIFIED', object: withStatus('a', '3') }], then: 'hang' },
+    ]);
+    const inf = new Informer<KubeObject>('t', lw, { ...noSleep, transform: (o) => {
+      const { status: _, ...rest } = o as KubeObject & { status?: unknown };
+      return rest;
+    } });
+    const seen: unknown[] = [];
+    inf.on((ev) => { if (ev.type !== 'resync') seen.push(ev.obj); });
+    inf.start();
+    await until(() => inf.resourceVersion === '3');
+    expect(inf.list().map((o) => [o.metadata.name, 'status' in o])).toEqual([['a', false], ['b', false]]);
+    expect(seen.every((o) => !('status' in (o as object)))).toBe(true);
+    await inf.stop();
+  });
+});
