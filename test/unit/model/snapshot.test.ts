@@ -69,4 +69,25 @@ describe('buildSnapshot', () => {
     carryParse({}, unparsed);
     expect(parsedOne(unparsed).spec.weight).toBe(4);
   });
+
+  it('keeps the parse of a DirectorGroup whose status changed but not its VRIDs, the one status field the model reads', () => {
+    const group = (rv: string, status: object) => ({
+      apiVersion: 'lvs.dev/v1alpha1', kind: 'DirectorGroup',
+      metadata: { name: 'g-keep', uid: 'g-u', generation: 1, resourceVersion: rv, creationTimestamp: '2024-01-01T00:00:00Z' },
+      spec: { nodeSelector: { matchLabels: { role: 'lb' } }, interface: 'eth0' },
+      status,
+    });
+    const parsedGroup = (raw: unknown) => {
+      const s = buildSnapshot({ ...empty, directorGroups: [raw] });
+      expect(s.invalid).toEqual([]);
+      return s.directorGroups[0]!;
+    };
+    const vrids = [{ vip: '10.0.0.10', interface: 'eth0', vrid: 7 }];
+    const cond = (message: string) => [{ type: 'Ready', status: 'True', reason: 'Ready', message, lastTransitionTime: '2024-01-01T00:00:00Z' }];
+    const first = parsedGroup(group('1', { vrids, conditions: cond('1 service') }));
+    expect(parsedGroup(group('2', { vrids, conditions: cond('900 services') }))).toBe(first);
+    const moved = parsedGroup(group('3', { vrids: [{ ...vrids[0], vrid: 8 }], conditions: cond('900 services') }));
+    expect(moved).not.toBe(first);
+    expect(moved.status?.vrids?.[0]?.vrid).toBe(8);
+  });
 });
