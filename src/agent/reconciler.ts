@@ -11,7 +11,7 @@ import { diffAddresses, diffSysctls } from './link-diff.js';
 import type { OwnedState, OwnershipStore } from './ownership.js';
 import { OwnershipRecord } from './ownership-record.js';
 import { diffSyncDaemons } from './sync-daemon-diff.js';
-import type { NodeDesired } from './compile.js';
+import type { CompiledService, NodeDesired } from './compile.js';
 import { terminalReason } from '../ipvs/errors.js';
 import { ServiceRetry } from './service-retry.js';
 import { isVipRule, type NftClient, type NftRule } from '../nft/index.js';
@@ -112,6 +112,9 @@ export class Reconciler {
   private appliedNft: string | undefined;
   /** Services that failed: terminal ones wait for a change, transient ones back off. */
   readonly retry: ServiceRetry;
+  private owned: { list: readonly string[]; set: ReadonlySet<string> } | undefined;
+  private lastDesired: { services: readonly CompiledService[]; keys: ReadonlySet<string> } | undefined;
+  private gone: { owned: readonly string[]; keys: ReadonlySet<string>; gone: string[] } | undefined;
 
   constructor(private readonly deps: ReconcilerDeps, retry?: ServiceRetry) {
     this.retry = retry ?? new ServiceRetry();
@@ -197,61 +200,68 @@ export class Reconciler {
 
   private async reconcileIpvs(desired: NodeDesired, errors: ReconcileError[], full: boolean, verify: ReadonlySet<string> = new Set()): Promise<{ ops: number; foreign: string[] }> {
     const owned = await this.ownedState();
+    const keyOf = (s: CompiledService): string => serviceKeyString(s.ipvs.key);
     // Services that failed and are not due again stay out of this pass entirely (not added, edited
     // or deleted); their last errors are reported again.
     const held = new Set<string>();
-    for (const s of desired.services) {
-      const k = serviceKeyString(s.ipvs.key);
-      const errs = this.retry.held(k, () => fingerprint(s.ipvs));
-      if (!errs) continue;
-      held.add(k);
-      errors.push(...errs);
+    if (this.retry.size > 0) {
+      for (const s of desired.services) {
+        const k = keyOf(s);
+        const errs = this.retry.held(k, () => fingerprint(s.ipvs));
+        if (!errs) continue;
+        held.add(k);
+        errors.push(...errs);
+      }
     }
-    let want = desired.services.map((s) => s.ipvs).filter((s) => !held.has(serviceKeyString(s.key)));
+    const ownedSet = this.ownedSet(owned.services);
+    let want: IpvsServiceWithDests[];
     let observed: IpvsServiceWithDests[];
-    const ownedSet = new Set(owned.services);
-    let ownedScope = held.size ? new Set(owned.services.filter((k) => !held.has(k))) : ownedSet;
+    let ownedScope: ReadonlySet<string>;
     if (full) {
       this.applied.clear();
+      want = desired.services.filter((s) => !held.has(keyOf(s))).map((s) => s.ipvs);
       observed = (await this.deps.ipvs.listServicesWithDests({ stats: false })).filter((s) => !held.has(serviceKeyString(s.key)));
+      ownedScope = held.size ? new Set(owned.services.filter((k) => !held.has(k))) : ownedSet;
     } else {
-      const wantKeys = new Set(want.map((s) => serviceKeyString(s.key)));
-      want = want.filter((s) => {
-        const k = serviceKeyString(s.key);
-        return verify.has(k) || !this.upToDate(k, s);
-      });
-      // Owned services that are no longer desired must be looked at too (to delete them).
-      const gone = owned.services.filter((k) => !wantKeys.has(k));
-      const goneKeys = gone.map(parseServiceKey);
-      if (want.length === 0 && goneKeys.length === 0) return { ops: 0, foreign: [] };
-      observed = await this.observe([...want.map((s) => s.key), ...goneKeys]);
+      // Only what changed since it was last applied (an identity check per service), what the
+      // resync verifies, and owned services no longer desired (to delete them).
+      want = [];
+      for (const s of desired.services) {
+        const k = keyOf(s);
+        if (!held.has(k) && (verify.has(k) || !this.upToDate(k, s.ipvs))) want.push(s.ipvs);
+      }
+      const gone = this.notDesired(owned.services, desired);
+      if (want.length === 0 && gone.length === 0) return { ops: 0, foreign: [] };
+      observed = await this.observe([...want.map((s) => s.key), ...gone.map(parseServiceKey)]);
       ownedScope = new Set([...want.map((s) => serviceKeyString(s.key)), ...gone].filter((k) => ownedSet.has(k)));
     }
     const desiredKey = (ipvsKey: string): string[] => {
-      const s = desired.services.find((x) => serviceKeyString(x.ipvs.key) === ipvsKey);
+      const s = desired.services.find((x) => keyOf(x) === ipvsKey);
       return s ? [s.key] : [];
     };
-    const adoptable = new Set(desired.services.filter((s) => s.adopt).map((s) => serviceKeyString(s.ipvs.key)));
+    const adoptable = new Set(desired.services.filter((s) => s.adopt).map(keyOf));
     const plan = diffIpvs(want, observed, ownedScope, adoptable);
     for (const k of plan.adopted) this.deps.log?.info({ service: k, virtualService: desiredKey(k) }, 'adopting an IPVS service somebody else made (spec.adopt): editing it to match, its connections live on');
-    // diffIpvs saw only a slice (or all but the held services): keep ownership of everything
-    // outside it (ownedScope holds the owned services of the slice).
-    for (const k of owned.services) if (!ownedScope.has(k)) plan.owned.add(k);
     for (const f of plan.foreign) {
       errors.push({ what: `service ${f}`, message: `${f} already exists in the kernel and was not created by lvs-operator (kube-proxy, keepalived or a human?): left untouched`, services: desiredKey(f) });
     }
+    // Without an add or an adoption the plan owns a subset of the slice it saw; the same number
+    // means the same set, and the record (10,000 keys at scale, sorted to be saved) is left alone.
+    const ownershipKept = plan.adopted.length === 0 && plan.owned.size === ownedScope.size && !plan.ops.some((op) => op.op === 'add-service');
+    // diffIpvs saw only a slice (or all but the held services): keep ownership of everything
+    // outside it (ownedScope holds the owned services of the slice).
+    if (!ownershipKept) for (const k of owned.services) if (!ownedScope.has(k)) plan.owned.add(k);
     if (plan.ops.length === 0) {
-      if (owned.services.length !== plan.owned.size) await this.record.set({ services: [...plan.owned].sort() });
+      if (!ownershipKept && owned.services.length !== plan.owned.size) await this.record.set({ services: [...plan.owned].sort() });
       this.remember(want, [], [], plan.foreign);
       this.noteFailures(want, desired, errors, plan.foreign);
       return { ops: 0, foreign: plan.foreign };
     }
     // Record the intent first: a crash between the kernel change and the save must not leave a
     // service of ours looking foreign to the next agent.
-    const intent = new Set([...owned.services, ...plan.owned]);
-    await this.record.set({ services: [...intent].sort() });
+    if (!ownershipKept) await this.record.set({ services: [...new Set([...owned.services, ...plan.owned])].sort() });
     const results = (await this.deps.ipvs.apply(plan.ops)).map((r, i) => (r.ok || alreadyGone(plan.ops[i]!, r.error.code) ? { ok: true as const } : r));
-    const finalOwned = new Set(plan.owned);
+    const finalOwned = new Set(ownershipKept ? [] : plan.owned);
     const lost = new Set<string>();
     results.forEach((r, i) => {
       const op = plan.ops[i]!;
@@ -265,11 +275,37 @@ export class Reconciler {
       const reason = terminalReason(r.error);
       errors.push({ what: describeOp(op), message: r.error.message, services: key ? desiredKey(key) : [], code: r.error.code, ...(reason ? { reason } : {}) });
     });
-    await this.record.set({ services: [...finalOwned].sort() });
+    if (!ownershipKept) await this.record.set({ services: [...finalOwned].sort() });
     const undone = await this.takeBack(plan.ops, results, lost, errors);
     this.remember(want, plan.ops, results, plan.foreign);
     this.noteFailures(want, desired, errors, plan.foreign);
     return { ops: plan.ops.length + undone, foreign: plan.foreign };
+  }
+
+  /** The owned service keys as a set, made again only when the record's list changes. */
+  private ownedSet(services: readonly string[]): ReadonlySet<string> {
+    if (this.owned?.list !== services) this.owned = { list: services, set: new Set(services) };
+    return this.owned.set;
+  }
+
+  /**
+   * Owned services that no service desires any more (held ones are still desired: left alone).
+   * Walked again only when the record or the set of desired keys changed.
+   */
+  private notDesired(owned: readonly string[], desired: NodeDesired): string[] {
+    const keys = this.desiredKeys(desired.services);
+    if (this.gone?.owned !== owned || this.gone.keys !== keys) this.gone = { owned, keys, gone: owned.filter((k) => !keys.has(k)) };
+    return this.gone.gone;
+  }
+
+  /** The desired services' keys, the same Set while they stay the same (most passes edit, not add). */
+  private desiredKeys(services: readonly CompiledService[]): ReadonlySet<string> {
+    const last = this.lastDesired;
+    const same = last !== undefined && last.services.length === services.length
+      && services.every((s, i) => s.ipvs.key === last.services[i]!.ipvs.key || serviceKeyString(s.ipvs.key) === serviceKeyString(last.services[i]!.ipvs.key));
+    if (!same) this.lastDesired = { services, keys: new Set(services.map((s) => serviceKeyString(s.ipvs.key))) };
+    else this.lastDesired!.services = services;
+    return this.lastDesired!.keys;
   }
 
   /**
@@ -297,7 +333,8 @@ export class Reconciler {
   private noteFailures(want: IpvsServiceWithDests[], desired: NodeDesired, errors: ReconcileError[], foreign: string[]): void {
     const byService = new Map<string, ReconcileError[]>();
     for (const e of errors) for (const s of e.services) byService.set(s, [...(byService.get(s) ?? []), e]);
-    const desiredByIpvs = new Map(desired.services.map((s) => [serviceKeyString(s.ipvs.key), s.key]));
+    // Which VirtualService an IPVS key is: looked up only when there are errors to match.
+    const desiredByIpvs = errors.length > 0 ? new Map(desired.services.map((s) => [serviceKeyString(s.ipvs.key), s.key])) : new Map<string, string>();
     for (const s of want) {
       const k = serviceKeyString(s.key);
       const errs = byService.get(desiredByIpvs.get(k) ?? '') ?? [];

@@ -57,6 +57,11 @@ export class ServiceRetry {
     for (const [k, e] of this.entries) if (e.terminal) this.entries.delete(k);
   }
 
+  /** How many services are failing (0: no pass needs to ask about any). */
+  get size(): number {
+    return this.entries.size;
+  }
+
   /** Consecutive failures of `key` (0 when not failing). */
   failuresOf(key: string): number {
     return this.entries.get(key)?.failures ?? 0;

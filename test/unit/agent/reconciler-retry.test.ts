@@ -100,4 +100,15 @@ describe('Reconciler retries', () => {
     expect((await ipvs.listServicesWithDests({ stats: false })).map((s) => s.scheduler)).toEqual(['rr']);
     expect((await reconciler.ownedState()).services).toEqual(['tcp/10.0.0.9:80']);
   });
+
+  it('a held service that is in the kernel is neither edited nor deleted on a pass for a change', async () => {
+    const { ipvs, reconciler } = setup();
+    await reconciler.reconcile(desired([service('10.0.0.9', 'rr'), service('10.0.0.8')]), { full: true });
+    await reconciler.reconcile(desired([service('10.0.0.9', 'mh', 2), service('10.0.0.8')]), { full: false }); // edit-service fails: terminal
+    // Another service changes: the held one stays in the kernel as it was, and ours.
+    const r = await reconciler.reconcile(desired([service('10.0.0.9', 'mh', 2), service('10.0.0.8', 'rr', 2)]), { full: false });
+    expect(r.errors.map((e) => e.services)).toEqual([['demo/10.0.0.9']]);
+    expect((await ipvs.listServicesWithDests({ stats: false })).map((s) => s.scheduler).sort()).toEqual(['rr', 'rr']);
+    expect((await reconciler.ownedState()).services).toEqual(['tcp/10.0.0.8:80', 'tcp/10.0.0.9:80']);
+  });
 });
