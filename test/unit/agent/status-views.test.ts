@@ -121,3 +121,40 @@ describe('NodeViews: what only this director knows', () => {
     expect(after?.reason).toBeUndefined();
   });
 });
+
+describe('NodeViews: a pass looks again only at what changed', () => {
+  // The same compiled objects pass after pass, as the agent's CompileCache hands them out.
+  const desired = compile(model, 'd1', () => true, () => true);
+  const same = (errors: ReconcileError[] = []): AgentPass => ({ model, desired, result: { ipvsOps: 0, addressOps: 0, sysctlOps: 0, nftOps: 0, foreign: [], errors, durationMs: 1 } });
+
+  it('errors that come and go on an unchanged service', () => {
+    const views = new NodeViews('d1');
+    views.update(same(), 't1');
+    const failed = views.update(same([{ what: 'edit-dest', message: 'EINVAL', services: ['shop/web'] }]), 't2');
+    expect([...failed.services.keys()]).toEqual(['shop/web']);
+    expect(failed.services.get('shop/web')!.programmedGeneration).toBeUndefined();
+    const healed = views.update(same(), 't3');
+    expect(healed.services.get('shop/web')).toMatchObject({ programmedGeneration: 1, message: '' });
+    expect(views.update(same(), 't4').services.size).toBe(0);
+  });
+
+  it('a VRRP transition without a new compiled object', () => {
+    let state: 'Master' | 'Backup' = 'Backup';
+    const views = new NodeViews('d1', undefined, () => state);
+    views.update(same(), 't1');
+    state = 'Master';
+    const flipped = views.update(same(), 't2');
+    expect([...flipped.services.keys()].sort()).toEqual(['shop/api', 'shop/web']);
+    expect(flipped.services.get('shop/api')).toMatchObject({ vrrpState: 'Master', lastTransitionTime: 't2' });
+  });
+
+  it('one changed service among unchanged ones', () => {
+    const views = new NodeViews('d1');
+    views.update(same(), 't1');
+    const web = desired.services.find((s) => s.key === 'shop/web')!;
+    const edited = { ...desired, services: desired.services.map((s) => (s === web ? { ...web, healthy: 1 } : s)) };
+    const changed = views.update({ ...same(), desired: edited }, 't2');
+    expect([...changed.services.keys()]).toEqual(['shop/web']);
+    expect(changed.services.get('shop/web')).toMatchObject({ healthy: 1, lastTransitionTime: 't2' });
+  });
+});
