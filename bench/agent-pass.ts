@@ -10,7 +10,7 @@ import type { SnapshotSource } from '../src/agent/source.js';
 import { HealthChecker } from '../src/health/index.js';
 import { FakeIpvsClient } from '../src/ipvs/fake.js';
 import { FakeLinkClient, FakeSysctl } from '../src/link/index.js';
-import { buildSnapshot } from '../src/model/index.js';
+import { ParsedKinds } from '../src/model/index.js';
 import type { Snapshot } from '../src/model/types.js';
 import { logger } from '../src/util/log.js';
 
@@ -30,13 +30,19 @@ const raw = {
   nodes: [{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'd1', labels: { 'lvs.dev/director': 'bench' } } }] as never[],
 };
 
-// Like ApiSource: one snapshot per change, built from the stores' arrays.
+// Like ApiSource: objects parsed as their (informer) events arrive, one snapshot per change.
 class ArraySource implements SnapshotSource {
   private listeners: (() => void)[] = [];
   private cached: Snapshot | undefined;
-  snapshot(): Snapshot { return (this.cached ??= buildSnapshot({ ...raw, realServers: [...realServers], virtualServices: [...virtualServices] })); }
+  private readonly parsed = new ParsedKinds();
+  constructor() {
+    for (const obj of raw.directorGroups) this.parsed.directorGroups.apply({ type: 'added', obj });
+    for (const obj of virtualServices) this.parsed.virtualServices.apply({ type: 'added', obj });
+    for (const obj of realServers) this.parsed.realServers.apply({ type: 'added', obj });
+  }
+  snapshot(): Snapshot { return (this.cached ??= { ...this.parsed.lists(), services: [], endpointSlices: [], nodes: raw.nodes }); }
   onChange(l: () => void): () => void { this.listeners.push(l); return () => undefined; }
-  changed(): void { this.cached = undefined; for (const l of this.listeners) l(); }
+  changed(realServer: unknown): void { this.parsed.realServers.apply({ type: 'updated', obj: realServer }); this.cached = undefined; for (const l of this.listeners) l(); }
 }
 
 const source = new ArraySource();
@@ -58,7 +64,7 @@ for (let k = 1; k <= changes; k++) {
   const old = realServers[0] as { metadata: { resourceVersion: string }; spec: object };
   realServers[0] = { ...old, metadata: { ...old.metadata, generation: 1 + k, resourceVersion: String(1 + k) }, spec: { ...old.spec, weight: w } };
   const sent = performance.now();
-  source.changed();
+  source.changed(realServers[0]);
   while ((await weight()) !== w) await new Promise((r) => setImmediate(r));
   lat.push(performance.now() - sent);
   await new Promise((r) => setTimeout(r, 30));

@@ -3,9 +3,9 @@
 // depends on the control plane) and catches up when watches resume.
 import type { Logger } from 'pino';
 import type { DirectorView } from '../api/index.js';
-import { clusterInformers, clusterLists, Informer, resourceListWatcher, type ClusterInformers, type KubeClients, type ResourceClient } from '../kube/index.js';
+import { clusterInformers, Informer, resourceListWatcher, type ClusterInformers, type KubeClients, type ResourceClient } from '../kube/index.js';
 import type { KubeObject } from '../kube/types.js';
-import { buildSnapshot, carryParse } from '../model/index.js';
+import { ParsedKinds } from '../model/index.js';
 import type { Snapshot } from '../model/types.js';
 import type { SnapshotSource } from './source.js';
 
@@ -59,10 +59,14 @@ export class ApiSource implements SnapshotSource {
     // Count the changes the desired state depends on, so snapshot() can hand out the same
     // snapshot (and resolve() its cached model) until one happens.
     this.onChange(() => { this.version++; });
-    // Their parses leave status out: a status write hands the parse on to the new object.
-    this.informers.virtualServices.on((ev) => { if (ev.type === 'updated') carryParse(ev.old, ev.obj); });
-    this.informers.realServers.on((ev) => { if (ev.type === 'updated') carryParse(ev.old, ev.obj); });
+    // Parsed as they arrive (a status write keeps the parse), so a snapshot after one change
+    // parses one object. Registered before any pass can ask for a snapshot.
+    this.informers.directorGroups.on((ev) => this.parsed.directorGroups.apply(ev));
+    this.informers.virtualServices.on((ev) => this.parsed.virtualServices.apply(ev));
+    this.informers.realServers.on((ev) => this.parsed.realServers.apply(ev));
   }
+
+  private readonly parsed = new ParsedKinds();
 
   private version = 0;
   private cached: { version: number; snapshot: Snapshot } | undefined;
@@ -86,7 +90,8 @@ export class ApiSource implements SnapshotSource {
 
   snapshot(): Snapshot {
     if (this.cached?.version === this.version) return this.cached.snapshot;
-    const snapshot = buildSnapshot(clusterLists(this.informers));
+    const i = this.informers;
+    const snapshot: Snapshot = { ...this.parsed.lists(), services: i.services.list(), endpointSlices: i.endpointSlices.list(), nodes: i.nodes.list(), secrets: undefined, unsupportedSchedulers: undefined };
     this.cached = { version: this.version, snapshot };
     return snapshot;
   }

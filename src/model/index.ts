@@ -2,6 +2,7 @@
 export { resolve } from './resolve.js';
 export { IncrementalResolver } from './incremental.js';
 export { buildSnapshot, carryParse, type RawSnapshot } from './snapshot.js';
+export { ParsedKinds, type ObjectEvent } from './parsed-kinds.js';
 export { allocateVrids, keepPrevious, compareText, minVrid, maxVrid, type VridRequest, type VridResult } from './vrid.js';
 export { resolveClaims, claimOrder, type Claim, type ClaimOutcome } from './conflicts.js';
 export { resolveBackends, selectRealServers, type BackendSources, type BackendResult } from './backends.js';

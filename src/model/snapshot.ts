@@ -51,26 +51,41 @@ function sameStrings(a: unknown, b: Readonly<Record<string, string>> | undefined
   return n === Object.keys(y).length;
 }
 
-function parseAll<T>(
-  kind: InvalidObject['kind'],
-  items: readonly unknown[],
-  parse: (o: unknown) => ParseResult<T>,
-  invalid: InvalidObject[],
-): T[] {
+const parsers: Record<InvalidObject['kind'], (o: unknown) => ParseResult<unknown>> = { DirectorGroup: parseDirectorGroup, VirtualService: parseVirtualService, RealServer: parseRealServer };
+
+/** One object's parse, reusing what is known of it (the same object, or its spec unchanged). */
+export function parseObject(kind: InvalidObject['kind'], item: unknown): ParseResult<unknown> {
+  const cached = typeof item === 'object' && item !== null ? parsed.get(item) : undefined;
+  if (cached) return cached;
+  const parse = parsers[kind];
+  const r = kind === 'DirectorGroup' ? parseGroupKeepingVrids(item, parse) : parseWithoutStatus(item, parse, lastParse[kind]);
+  if (typeof item === 'object' && item !== null) parsed.set(item, r);
+  return r;
+}
+
+/** How an object that failed to parse is reported. */
+export function invalidObject(kind: InvalidObject['kind'], item: unknown, error: string): InvalidObject {
+  const meta = (item as Partial<KubeObject> | null)?.metadata ?? {};
+  return { kind, namespace: meta.namespace, name: meta.name ?? '', generation: meta.generation, error };
+}
+
+/** An object being deleted is no longer desired. */
+export const isDeleting = (item: unknown): boolean => Boolean((item as Partial<KubeObject> | null)?.metadata?.deletionTimestamp);
+
+/** The parse of a VirtualService or RealServer deleted since can be forgotten. */
+export function forgetParse(kind: InvalidObject['kind'], key: string): void {
+  if (kind !== 'DirectorGroup') lastParse[kind].delete(key);
+}
+
+function parseAll<T>(kind: InvalidObject['kind'], items: readonly unknown[], invalid: InvalidObject[]): T[] {
   const out: T[] = [];
-  const reuse = kind === 'VirtualService' || kind === 'RealServer' ? lastParse[kind] : undefined;
   for (const item of items) {
-    const cached = typeof item === 'object' && item !== null ? (parsed.get(item) as ParseResult<T> | undefined) : undefined;
-    const r = cached ?? (reuse ? parseWithoutStatus(item, parse, reuse) : kind === 'DirectorGroup' ? parseGroupKeepingVrids(item, parse) : parse(item));
-    if (!cached && typeof item === 'object' && item !== null) parsed.set(item, r);
-    if (r.ok) {
-      out.push(r.value);
-      continue;
-    }
-    const meta = (item as Partial<KubeObject> | null)?.metadata ?? {};
-    invalid.push({ kind, namespace: meta.namespace, name: meta.name ?? '', generation: meta.generation, error: r.error });
+    const r = parseObject(kind, item);
+    if (r.ok) out.push(r.value as T);
+    else invalid.push(invalidObject(kind, item, r.error));
   }
   // Objects deleted since: forget them once they are as many as the live ones.
+  const reuse = kind === 'DirectorGroup' ? undefined : lastParse[kind];
   if (reuse && reuse.size > 2 * items.length + 64) {
     const live = new Set(items.map((o) => objectKey((o as Partial<KubeObject> | null)?.metadata)));
     for (const k of reuse.keys()) if (!live.has(k)) reuse.delete(k);
@@ -142,12 +157,11 @@ function parseWithoutStatus<T>(item: unknown, parse: (o: unknown) => ParseResult
  */
 export function buildSnapshot(raw: RawSnapshot): Snapshot {
   const invalid: InvalidObject[] = [];
-  const live = (items: readonly unknown[]) =>
-    items.filter((o) => !(o as Partial<KubeObject> | null)?.metadata?.deletionTimestamp);
+  const live = (items: readonly unknown[]) => items.filter((o) => !isDeleting(o));
   return {
-    directorGroups: parseAll('DirectorGroup', live(raw.directorGroups), parseDirectorGroup, invalid),
-    virtualServices: parseAll('VirtualService', live(raw.virtualServices), parseVirtualService, invalid),
-    realServers: parseAll('RealServer', live(raw.realServers), parseRealServer, invalid),
+    directorGroups: parseAll('DirectorGroup', live(raw.directorGroups), invalid),
+    virtualServices: parseAll('VirtualService', live(raw.virtualServices), invalid),
+    realServers: parseAll('RealServer', live(raw.realServers), invalid),
     services: raw.services,
     endpointSlices: raw.endpointSlices,
     nodes: raw.nodes,
