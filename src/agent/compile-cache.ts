@@ -6,10 +6,14 @@ import type { ClusterModel, ServiceModel } from '../model/index.js';
 import { assemble, byKey, compilePiece, neverMaster, type HealthLookup, type NodeDesired, type ServicePiece, type SyncMastership, type VipLeadership } from './compile.js';
 
 export class CompileCache {
+  /** By service key: what a reorder takes the slots from, and the last piece for quorum's hysteresis. */
   private readonly pieces = new Map<string, { model: ServiceModel; piece: ServicePiece }>();
   private readonly stale = new Set<string>();
   private services: ClusterModel['services'] | undefined;
+  /** The services in key order, and each one's last model and piece at the same index. */
   private order: string[] = [];
+  private ordered: ServiceModel[] = [];
+  private slots: ({ model: ServiceModel; piece: ServicePiece } | undefined)[] = [];
 
   constructor(private readonly node: string) {}
 
@@ -19,14 +23,22 @@ export class CompileCache {
   }
 
   compile(model: ClusterModel, health: HealthLookup, leads: VipLeadership, isMaster: SyncMastership = neverMaster): NodeDesired {
-    if (model.services !== this.services) this.reorder(model.services);
-    const ordered = this.order.map((k) => model.services.get(k)!);
-    const desired = assemble(model, ordered, this.node, leads, isMaster, (s) => {
-      const hit = this.pieces.get(s.key);
-      if (hit && hit.model === s && !this.stale.has(s.key)) return hit.piece;
+    // The same services Map (no service changed): the same models in the same order, no lookups.
+    if (model.services !== this.services) {
+      this.reorder(model.services);
+      this.ordered = this.order.map((k) => model.services.get(k)!);
+    }
+    let i = 0;
+    const desired = assemble(model, this.ordered, this.node, leads, isMaster, (s) => {
+      const at = i++;
+      const hit = this.slots[at];
+      if (hit && hit.model === s && (this.stale.size === 0 || !this.stale.has(s.key))) return hit.piece;
       // Quorum's hysteresis depends on whether it held before: the last piece of this service says.
-      const piece = compilePiece(s, this.node, health, hit?.piece.service?.quorumUp);
-      this.pieces.set(s.key, { model: s, piece });
+      const last = hit?.model.key === s.key ? hit : this.pieces.get(s.key);
+      const piece = compilePiece(s, this.node, health, last?.piece.service?.quorumUp);
+      const slot = { model: s, piece };
+      this.slots[at] = slot;
+      this.pieces.set(s.key, slot);
       return piece;
     });
     this.stale.clear();
@@ -39,6 +51,7 @@ export class CompileCache {
     if (!same) {
       this.order = [...services.values()].sort(byKey).map((s) => s.key);
       for (const k of this.pieces.keys()) if (!services.has(k)) this.pieces.delete(k);
+      this.slots = this.order.map((k) => this.pieces.get(k));
     }
     this.services = services;
   }

@@ -108,6 +108,8 @@ export class Reconciler {
   readonly record: OwnershipRecord;
   /** Services applied without error since the last full pass, by service key. */
   private readonly applied = new Map<string, Applied>();
+  /** The desired objects of `applied`: what most passes look up, by identity alone. */
+  private appliedObjects = new WeakSet<IpvsServiceWithDests>();
   private appliedLinks: string | undefined;
   private appliedNft: string | undefined;
   /** Services that failed: terminal ones wait for a change, transient ones back off. */
@@ -194,7 +196,10 @@ export class Reconciler {
     if (!a) return false;
     if (a.service === s) return true;
     if (a.fingerprint !== fingerprint(s)) return false;
-    a.service = s; // same content, new object: the next pass checks by identity again
+    // Same content, new object: the next pass checks by identity again.
+    this.appliedObjects.delete(a.service);
+    a.service = s;
+    this.appliedObjects.add(s);
     return true;
   }
 
@@ -219,6 +224,7 @@ export class Reconciler {
     let ownedScope: ReadonlySet<string>;
     if (full) {
       this.applied.clear();
+      this.appliedObjects = new WeakSet();
       want = desired.services.filter((s) => !held.has(keyOf(s))).map((s) => s.ipvs);
       observed = (await this.deps.ipvs.listServicesWithDests({ stats: false })).filter((s) => !held.has(serviceKeyString(s.key)));
       ownedScope = held.size ? new Set(owned.services.filter((k) => !held.has(k))) : ownedSet;
@@ -227,6 +233,8 @@ export class Reconciler {
       // resync verifies, and owned services no longer desired (to delete them).
       want = [];
       for (const s of desired.services) {
+        // Applied as it is (the common case): one identity lookup, no key.
+        if (this.appliedObjects.has(s.ipvs) && (verify.size === 0 || !verify.has(keyOf(s))) && (held.size === 0 || !held.has(keyOf(s)))) continue;
         const k = keyOf(s);
         if (!held.has(k) && (verify.has(k) || !this.upToDate(k, s.ipvs))) want.push(s.ipvs);
       }
@@ -357,10 +365,21 @@ export class Reconciler {
     });
     for (const s of want) {
       const k = serviceKeyString(s.key);
-      if (failed.has(k)) this.applied.delete(k);
-      else this.applied.set(k, { service: s, fingerprint: fingerprint(s) });
+      if (failed.has(k)) this.forgetApplied(k);
+      else {
+        this.forgetApplied(k);
+        this.applied.set(k, { service: s, fingerprint: fingerprint(s) });
+        this.appliedObjects.add(s);
+      }
     }
-    for (const op of ops) if (op.op === 'del-service') this.applied.delete(serviceKeyString(op.key));
+    for (const op of ops) if (op.op === 'del-service') this.forgetApplied(serviceKeyString(op.key));
+  }
+
+  private forgetApplied(key: string): void {
+    const a = this.applied.get(key);
+    if (!a) return;
+    this.appliedObjects.delete(a.service);
+    this.applied.delete(key);
   }
 
   private async reconcileAddresses(desired: NodeDesired, errors: ReconcileError[]): Promise<number> {
