@@ -90,7 +90,8 @@ export class FileSource implements SnapshotSource {
  */
 export class ModelSource {
   private last: { snapshot: Snapshot; model: ClusterModel } | undefined;
-  private readonly resolver = new IncrementalResolver();
+  // No RealServer models: nothing in the agent reads them (the controller writes RealServer status).
+  private readonly resolver = new IncrementalResolver({ realServers: false });
   /** What the kernel lacks (only the agent knows): the model blocks services that need it. */
   private unsupported: readonly string[] = [];
   private derived: { raw: Snapshot; snapshot: Snapshot } | undefined;

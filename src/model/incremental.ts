@@ -94,7 +94,18 @@ function keyOf(o: { metadata: { namespace?: string | undefined; name?: string | 
  *    RealServers those services say something different about. Changes of DirectorGroups,
  *    Nodes, Secrets or unsupported schedulers that change the groups re-resolve everything.
  */
+export interface ResolverOptions {
+  /**
+   * Build the RealServer models (what the controller writes into RealServer status). An agent
+   * reads none: without them it keeps no per-RealServer model or parts (at 10,000 x 10, 100,000
+   * of each). Default true; false leaves the model's realServers empty.
+   */
+  realServers?: boolean;
+}
+
 export class IncrementalResolver {
+  constructor(private readonly options: ResolverOptions = {}) {}
+
   private last: Snapshot = emptySnapshot;
   private readonly groupsOut = new VersionedMap<GroupModel>();
   private readonly servicesOut = new VersionedMap<ServiceModel>();
@@ -122,7 +133,7 @@ export class IncrementalResolver {
       return this.advance(s);
     } catch (e) {
       // Indexes updated half way would drift from resolve(): start over on the next call.
-      Object.assign(this, new IncrementalResolver());
+      Object.assign(this, new IncrementalResolver(this.options));
       throw e;
     }
   }
@@ -164,7 +175,8 @@ export class IncrementalResolver {
     if (pass.claims) this.place(pass);
     const ctx: ServiceContext = { groups: this.groups, unsupported: this.unsupported, sources: this.sources };
     for (const key of pass.services) this.complete(key, ctx, pass);
-    for (const key of pass.realServers) this.rebuildRealServer(key, pass);
+    if (this.options.realServers !== false) for (const key of pass.realServers) this.rebuildRealServer(key, pass);
+    else pass.realServerModels.clear();
     this.last = s;
 
     const versions = [
@@ -284,6 +296,7 @@ export class IncrementalResolver {
     if (!e) return;
     const r = completeService(e.vs, e.base, e.outcome, e.ids, ctx);
     pass.serviceModels.set(key, r.model);
+    if (this.options.realServers === false) return;
     this.updateParts(key, e.base.namespace, e.parts, r.parts, pass);
     e.parts = r.parts;
   }

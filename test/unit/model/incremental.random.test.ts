@@ -105,3 +105,22 @@ describe('IncrementalResolver against resolve, randomized', () => {
     });
   }
 });
+
+describe('IncrementalResolver without RealServer models (the agent)', () => {
+  it('gives the same groups and services as resolve over random changes, and no RealServer models', () => {
+    const cluster = new RandomCluster(new Rand(7));
+    const inc = new IncrementalResolver({ realServers: false });
+    let prev: ClusterModel | undefined;
+    for (let i = 0; i <= 200; i++) {
+      const snap = cluster.snapshot();
+      const want = resolve(snap);
+      const got = inc.resolve(snap);
+      expect(got.groups, `step ${i}`).toEqual(want.groups);
+      expect(got.services, `step ${i}`).toEqual(want.services);
+      expect(got.realServers.size).toBe(0);
+      if (prev) expectStable(prev, got, ['groups', 'services'], `step ${i}`);
+      prev = got;
+      if (i < 200) cluster.step(conflictWinners(want));
+    }
+  });
+});
