@@ -85,22 +85,25 @@ export class ResourceClient<T extends KubeObject> {
    * the API server's memory at once nor times out. A continue token that expired mid-way (410)
    * restarts as one unpaged list, as client-go does. `pages` counts the requests.
    */
-  async list(o: ListOptions & Omit<PageOptions, 'continue'> = {}): Promise<ListResult<T> & { pages: number }> {
+  async list(o: ListOptions & Omit<PageOptions, 'continue'> & { each?: (item: T) => T } = {}): Promise<ListResult<T> & { pages: number }> {
     const limit = o.limit ?? defaultPageSize;
     const items: T[] = [];
+    // `each` runs on a page as it arrives: what it drops (managedFields, statuses nobody reads)
+    // is held for one page, not for the whole collection until the last page is in.
+    const take = (page: T[]): T[] => (o.each ? page.map(o.each) : page);
     let page = await this.listPage({ ...o, limit });
     let pages = 1;
-    items.push(...page.items);
+    items.push(...take(page.items));
     while (page.continue) {
       try {
         page = await this.listPage({ ...o, limit, continue: page.continue });
       } catch (err) {
         if (!isGone(err)) throw err;
         const whole = await this.listPage({ ...o, limit: undefined, resourceVersion: undefined });
-        return { items: whole.items, resourceVersion: whole.resourceVersion, pages: pages + 2 };
+        return { items: take(whole.items), resourceVersion: whole.resourceVersion, pages: pages + 2 };
       }
       pages++;
-      items.push(...page.items);
+      items.push(...take(page.items));
     }
     return { items, resourceVersion: page.resourceVersion, pages };
   }

@@ -20,8 +20,10 @@ export interface ListWatcher<T> {
    * The whole collection. `latest`: a consistent read, needed after a 410 (the version we had is
    * gone); otherwise any recent version will do, which the API server serves from its watch cache
    * (resourceVersion=0, as client-go's first list), so 100 agents starting at once cost etcd nothing.
+   * `shape`: may be applied to the items as they arrive (then `shaped` is true); else the informer
+   * applies it.
    */
-  list(latest: boolean): Promise<ListResult<T>>;
+  list(latest: boolean, shape?: (obj: T) => T): Promise<ListResult<T> & { shaped?: boolean }>;
   /** Streams events after `resourceVersion` until the server ends the stream or `signal` aborts. */
   watch(resourceVersion: string, onEvent: (ev: WatchEvent<T>) => void, signal: AbortSignal): Promise<void>;
 }
@@ -38,7 +40,8 @@ export function resourceListWatcher<T extends KubeObject>(client: ResourceClient
   const timeout = o.watchTimeoutSeconds ?? (() => 300 + Math.floor(Math.random() * 300));
   const accept = client.resource.kind === 'Secret' ? metadataOnlyWatchAccept : undefined;
   return {
-    list: (latest) => client.list(latest ? o : { ...o, resourceVersion: '0' }),
+    // `shape` (the informer's lean and transform) runs on each page as it arrives.
+    list: async (latest, shape) => ({ ...(await client.list({ ...(latest ? o : { ...o, resourceVersion: '0' }), ...(shape ? { each: shape } : {}) })), shaped: shape !== undefined }),
     watch: (resourceVersion, onEvent, signal) => {
       const seconds = timeout();
       return client.http.watch<T>(
@@ -191,9 +194,9 @@ export class Informer<T extends KubeObject> {
       try {
         if (this.rv === '') {
           this.stats.lists++;
-          const l = await this.lw.list(latest);
+          const l = await this.lw.list(latest, (obj) => this.shape(obj));
           if (signal.aborted) break;
-          this.replace(l.items);
+          this.replace(l.items, l.shaped === true);
           this.rv = l.resourceVersion;
           this.markSynced();
         }
@@ -225,8 +228,9 @@ export class Informer<T extends KubeObject> {
   }
 
   /** A fresh list: emit the difference to what the store held, then hold the list. */
-  private replace(items: T[]): void {
-    const next = new Map(items.map((i) => [keyOf(i), this.shape(i)] as const));
+  /** `shaped`: the list watcher applied shape() already, a page at a time. */
+  private replace(items: T[], shaped: boolean): void {
+    const next = new Map(items.map((i) => [keyOf(i), shaped ? i : this.shape(i)] as const));
     for (const [k, old] of this.store) {
       if (!next.has(k)) {
         this.store.delete(k);

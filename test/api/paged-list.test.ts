@@ -39,11 +39,19 @@ describe('paged lists', () => {
       expect(cached.items).toHaveLength(count);
       expect(names(cached.items)).toEqual(names(latest.items));
 
-      const inf = new Informer<Lease>('paged', resourceListWatcher(leases, { namespace: ns }), { log: testLogger('paged') });
+      // `each` runs on every item, a page at a time.
+      let seen = 0;
+      const mapped = await leases.list({ namespace: ns, limit: 300, each: (o) => { seen++; return { ...o, spec: { holderIdentity: 'mapped' } }; } });
+      expect(seen).toBe(count);
+      expect(new Set(mapped.items.map((o) => o.spec?.holderIdentity))).toEqual(new Set(['mapped']));
+
+      // The informer shapes the pages as they come (lean: no managedFields; its transform).
+      const inf = new Informer<Lease>('paged', resourceListWatcher(leases, { namespace: ns }), { log: testLogger('paged'), transform: (o) => ({ ...o, spec: { holderIdentity: 'kept' } }) });
       inf.start();
       try {
         await inf.waitForSync();
         expect(names(inf.list())).toEqual(names(latest.items));
+        expect(inf.list().every((o) => o.metadata.managedFields === undefined && o.spec?.holderIdentity === 'kept')).toBe(true);
       } finally {
         await inf.stop();
       }
