@@ -44,8 +44,8 @@ interface Pass {
 }
 
 /** The three maps as versions, each built when first read (see VersionedMap). */
-function clusterModel(groups: MapVersion<GroupModel>, services: MapVersion<ServiceModel>, realServers: MapVersion<RealServerModel>): ClusterModel {
-  return {
+function clusterModel(groups: MapVersion<GroupModel>, services: MapVersion<ServiceModel>, realServers: MapVersion<RealServerModel>, changes: ClusterModel['changes']): ClusterModel {
+  const model: ClusterModel = {
     get groups() {
       return groups.read();
     },
@@ -56,6 +56,8 @@ function clusterModel(groups: MapVersion<GroupModel>, services: MapVersion<Servi
       return realServers.read();
     },
   };
+  Object.defineProperty(model, 'changes', { value: changes, enumerable: false });
+  return model;
 }
 
 const emptySnapshot: Snapshot = { directorGroups: [], virtualServices: [], realServers: [], services: [], endpointSlices: [], nodes: [], invalid: [] };
@@ -94,6 +96,11 @@ function keyOf(o: { metadata: { namespace?: string | undefined; name?: string | 
  *    RealServers those services say something different about. Changes of DirectorGroups,
  *    Nodes, Secrets or unsupported schedulers that change the groups re-resolve everything.
  */
+/** The services changed since `seen` (see ClusterModel.changes); undefined: walk them all. */
+export function servicesChangedSince(model: ClusterModel, seen: ClusterModel | undefined): ReadonlyMap<string, ServiceModel | undefined> | undefined {
+  return seen !== undefined && model.changes?.previous.deref() === seen ? model.changes.services : undefined;
+}
+
 export interface ResolverOptions {
   /**
    * Build the RealServer models (what the controller writes into RealServer status). An agent
@@ -185,7 +192,8 @@ export class IncrementalResolver {
       publish(this.realServersOut, pass.realServerModels),
     ] as const;
     if (!this.model || versions.some((v, i) => v !== this.versions[i])) {
-      this.model = clusterModel(this.groupsOut.share(), this.servicesOut.share(), this.realServersOut.share());
+      const changes = this.model ? { previous: new WeakRef(this.model), services: pass.serviceModels } : undefined;
+      this.model = clusterModel(this.groupsOut.share(), this.servicesOut.share(), this.realServersOut.share(), changes);
       this.versions = versions;
     }
     return this.model;

@@ -1,6 +1,6 @@
 // Pure cluster-state resolution, shared by the controller and the agent.
 export { resolve } from './resolve.js';
-export { IncrementalResolver, type ResolverOptions } from './incremental.js';
+export { IncrementalResolver, servicesChangedSince, type ResolverOptions } from './incremental.js';
 export { buildSnapshot, carryParse, type RawSnapshot } from './snapshot.js';
 export { ParsedKinds, type ObjectEvent } from './parsed-kinds.js';
 export { allocateVrids, keepPrevious, compareText, minVrid, maxVrid, type VridRequest, type VridResult } from './vrid.js';

@@ -167,4 +167,12 @@ export interface ClusterModel {
   groups: Map<string, GroupModel>;
   services: Map<string, ServiceModel>;
   realServers: Map<string, RealServerModel>;
+  /**
+   * From the incremental resolver: the services whose model may differ from `previous`'s (a
+   * superset; undefined: removed). A consumer that saw `previous` can look at these alone
+   * instead of walking every service (servicesChangedSince); any other consumer walks
+   * `services`. Not enumerable (a model equals resolve()'s), and `previous` is weak (models do
+   * not chain).
+   */
+  readonly changes?: { previous: WeakRef<ClusterModel>; services: ReadonlyMap<string, ServiceModel | undefined> } | undefined;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CompileCache } from '../../../src/agent/compile-cache.js';
 import { compile, type HealthLookup } from '../../../src/agent/compile.js';
-import { resolve, type ClusterModel } from '../../../src/model/index.js';
+import { IncrementalResolver, resolve, type ClusterModel } from '../../../src/model/index.js';
 import type { Snapshot } from '../../../src/model/types.js';
 import { dg, node, rs, snapshot, web } from '../model/fixtures.js';
 
@@ -41,6 +41,20 @@ describe('CompileCache', () => {
         const m = resolve(s);
         expect(cache.compile(m, () => true, leadsAll)).toEqual(compile(m, nodeName, () => true, leadsAll));
       }
+    }
+  });
+
+  it('equals compile() over models that say what changed (the incremental resolver), skipping one', () => {
+    const steps = [cluster(), cluster({ apiWeight: 5 }), cluster({ apiWeight: 6 }), cluster({ withApi: false }), cluster(), cluster({ apiWeight: 2, rsNode: 'rs-2' })];
+    for (const nodeName of ['d1', 'rs-1']) {
+      const cache = new CompileCache(nodeName);
+      const inc = new IncrementalResolver();
+      steps.forEach((s, i) => {
+        const m = inc.resolve(s);
+        if (i > 0) expect(m.changes).toBeDefined();
+        // Step 2's model is never compiled: step 3's changes are relative to a model the cache did not see.
+        if (i !== 2) expect(cache.compile(m, () => true, leadsAll), `step ${i}`).toEqual(compile(resolve(s), nodeName, () => true, leadsAll));
+      });
     }
   });
 
