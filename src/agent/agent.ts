@@ -6,7 +6,8 @@
 // what changed, not the size of the cluster.
 import type { Logger } from 'pino';
 import { HealthChecker } from '../health/index.js';
-import type { Backend, ClusterModel } from '../model/types.js';
+import type { Backend, ClusterModel, ServiceModel } from '../model/types.js';
+import { servicesChangedSince } from '../model/index.js';
 import { logger } from '../util/log.js';
 import { CheckSync } from './check-sync.js';
 import { CompileCache } from './compile-cache.js';
@@ -113,8 +114,8 @@ export class Agent {
   /** The next pass reads back everything (start-up, resync) rather than only what changed. */
   private fullPending = true;
   private known: Set<string> | undefined;
-  /** A services Map in which no service was to be adopted here (liveInAdoptedServices). */
-  private noAdoptionIn: ClusterModel['services'] | undefined;
+  /** A model in which no service was to be adopted here (liveInAdoptedServices). */
+  private noAdoptionIn: ClusterModel | undefined;
   lastPass: AgentPass | undefined;
 
   constructor(private readonly o: AgentOptions) {
@@ -190,11 +191,13 @@ export class Agent {
    */
   private async liveInAdoptedServices(model: ClusterModel): Promise<Set<string>> {
     const keys = new Set<string>();
-    // The same services Map (the resolver keeps it while no service changed) had no candidate.
-    if (model.services === this.noAdoptionIn) return keys;
-    const candidates = [...model.services.values()].filter((s) => s.spec?.adopt && s.accepted && s.ipvsService && s.directors.includes(this.o.node));
+    // A model with no candidate, or one whose changed services (since such a model) add none.
+    if (model === this.noAdoptionIn) return keys;
+    const candidate = (s: ServiceModel | undefined): boolean => Boolean(s?.spec?.adopt && s.accepted && s.ipvsService && s.directors.includes(this.o.node));
+    const changes = servicesChangedSince(model, this.noAdoptionIn);
+    const candidates = changes && ![...changes.values()].some(candidate) ? [] : [...model.services.values()].filter(candidate);
     if (candidates.length === 0) {
-      this.noAdoptionIn = model.services;
+      this.noAdoptionIn = model;
       return keys;
     }
     const live = await this.o.reconciler.liveForeignDests(candidates.map((s) => s.ipvsService!)).catch((err: unknown) => {

@@ -2,7 +2,7 @@
 // every pass: only services whose model object changed are looked at again, and those whose
 // client-certificate material changed.
 import type { HealthChecker } from '../health/index.js';
-import type { ClusterModel, ServiceModel } from '../model/index.js';
+import { servicesChangedSince, type ClusterModel, type ServiceModel } from '../model/index.js';
 import { serviceChecks, type TlsLookup } from './health-config.js';
 
 /** Loaded client certificates and a version that changes with them. */
@@ -17,7 +17,7 @@ const usesTls = (s: ServiceModel): boolean => s.backends.some((b) => b.healthChe
 
 export class CheckSync {
   private readonly byService = new Map<string, { model: ServiceModel; keys: Set<string>; tls: boolean }>();
-  private services: ClusterModel['services'] | undefined;
+  private model: ClusterModel | undefined;
   private tlsVersion = 0;
 
   constructor(private readonly checker: HealthChecker, private readonly node: string, private readonly tls: TlsSource = noTls) {}
@@ -25,22 +25,36 @@ export class CheckSync {
   /** `known`: check keys already in the kernel (start-up only), which begin healthy. */
   sync(model: ClusterModel, known?: ReadonlySet<string>): void {
     const tlsChanged = this.tls.version !== this.tlsVersion;
-    if (model.services === this.services && !tlsChanged) return;
-    for (const s of model.services.values()) {
-      const prev = this.byService.get(s.key);
-      if (prev?.model === s && !(tlsChanged && prev.tls)) continue;
-      const checks = serviceChecks(s, this.node, known, this.tls.lookup);
-      const keys = new Set(checks.map(([k]) => k));
-      for (const [k, c] of checks) this.checker.set(k, c);
-      for (const k of prev?.keys ?? []) if (!keys.has(k)) this.checker.remove(k);
-      this.byService.set(s.key, { model: s, keys, tls: usesTls(s) });
+    if (model === this.model && !tlsChanged) return;
+    // A model that says which services changed since the one synced last: those alone.
+    const changes = tlsChanged ? undefined : servicesChangedSince(model, this.model);
+    if (changes) {
+      for (const [key, s] of changes) {
+        if (s) this.syncService(s, known, false);
+        else this.drop(key);
+      }
+    } else {
+      for (const s of model.services.values()) this.syncService(s, known, tlsChanged);
+      for (const key of this.byService.keys()) if (!model.services.has(key)) this.drop(key);
     }
-    for (const [key, e] of this.byService) {
-      if (model.services.has(key)) continue;
-      for (const k of e.keys) this.checker.remove(k);
-      this.byService.delete(key);
-    }
-    this.services = model.services;
+    this.model = model;
     this.tlsVersion = this.tls.version;
+  }
+
+  private syncService(s: ServiceModel, known: ReadonlySet<string> | undefined, tlsChanged: boolean): void {
+    const prev = this.byService.get(s.key);
+    if (prev?.model === s && !(tlsChanged && prev.tls)) return;
+    const checks = serviceChecks(s, this.node, known, this.tls.lookup);
+    const keys = new Set(checks.map(([k]) => k));
+    for (const [k, c] of checks) this.checker.set(k, c);
+    for (const k of prev?.keys ?? []) if (!keys.has(k)) this.checker.remove(k);
+    this.byService.set(s.key, { model: s, keys, tls: usesTls(s) });
+  }
+
+  private drop(key: string): void {
+    const e = this.byService.get(key);
+    if (!e) return;
+    for (const k of e.keys) this.checker.remove(k);
+    this.byService.delete(key);
   }
 }

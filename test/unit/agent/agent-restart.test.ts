@@ -90,3 +90,33 @@ describe('an agent adopting an IPVS service somebody else made (spec.adopt)', ()
     checker.close();
   });
 });
+
+describe('a VirtualService that asks to adopt after the agent started', () => {
+  it('keeps the real servers serving in the adopted service while their first checks run', async () => {
+    const file = join(dir, 'adopt-later.yaml');
+    const adopting = manifest.replace('  directorGroup: g1', '  adopt: true\n  directorGroup: g1');
+    // First without the VirtualService: the agent runs, the table is somebody else's.
+    writeFileSync(file, adopting.split('\n---\n').filter((d) => !d.includes('kind: VirtualService')).join('\n---\n'));
+    const source = new FileSource([file], toNodes([{ name: 'd1', labels: { 'lvs.dev/director': 'g1' } }]));
+    await source.reload();
+    const ipvs = new FakeIpvsClient();
+    const key = { af: 'IPv4' as const, protocol: 'tcp' as const, addr: '192.0.2.10', port: 80 };
+    const dest = (addr: string) => ({ key, dest: { addr, port: 80, fwd: 'route' as const, weight: 1, upperThreshold: 0, lowerThreshold: 0 } });
+    await ipvs.apply([{ op: 'add-service', service: { key, scheduler: 'wrr', flags: [], timeout: 0, netmask: 32 } }, { op: 'add-dest', ...dest('192.0.2.21') }, { op: 'add-dest', ...dest('192.0.2.22') }]);
+    const checker = new HealthChecker({ probe: () => new Promise(() => undefined) }); // no answer yet
+    const agent = new Agent({ node: 'd1', source, reconciler: new Reconciler({ ipvs, link: new FakeLinkClient(['lo', 'eth0']), sysctl: new FakeSysctl(), store: new MemoryOwnershipStore() }), debounceMs: 1, checker });
+    await agent.start();
+    await sleep(30);
+    const ops = ipvs.applied.length;
+    // The VirtualService arrives with adopt: the model says it changed, and it is looked at.
+    writeFileSync(file, adopting);
+    await source.reload();
+    await sleep(50);
+    const table = (await ipvs.listServicesWithDests({ stats: false }))[0]!;
+    expect(table.dests.map((d) => `${d.addr} w${d.weight}`).sort()).toEqual(['192.0.2.21 w1', '192.0.2.22 w1']);
+    expect(ipvs.applied.slice(ops).map((o) => o.op)).toEqual([]);
+    expect(agent.lastPass?.result.foreign).toEqual([]);
+    await agent.stop();
+    checker.close();
+  });
+});

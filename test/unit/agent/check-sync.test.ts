@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CheckSync } from '../../../src/agent/check-sync.js';
 import { healthChecks } from '../../../src/agent/health-config.js';
 import { HealthChecker } from '../../../src/health/index.js';
-import { resolve } from '../../../src/model/index.js';
+import { IncrementalResolver, resolve } from '../../../src/model/index.js';
 import type { Snapshot } from '../../../src/model/types.js';
 import { dg, node, rs, snapshot, web } from '../model/fixtures.js';
 
@@ -35,6 +35,23 @@ describe('CheckSync', () => {
         expect(checker.snapshot().map((t) => t.key).sort()).toEqual(want);
         for (const [k, c] of healthChecks(m, 'd1')) expect(checker.get(k)?.target).toEqual(c.target);
       }
+    } finally {
+      checker.close();
+    }
+  });
+
+  it('follows models that say what changed (the incremental resolver), also across a model it never saw', () => {
+    const checker = new HealthChecker({ probe: () => new Promise(() => undefined) });
+    const sync = new CheckSync(checker, 'd1');
+    const inc = new IncrementalResolver();
+    try {
+      const steps = [cluster(), cluster({ extraRs: true }), cluster({ webCheck: 'None', extraRs: true }), cluster({ withApi: false }), cluster({ extraRs: true }), cluster()];
+      steps.forEach((s, i) => {
+        const m = inc.resolve(s);
+        if (i === 3) return; // never synced: the next model's changes are relative to it
+        sync.sync(m);
+        expect(checker.snapshot().map((t) => t.key).sort(), `step ${i}`).toEqual([...healthChecks(resolve(s), 'd1').keys()].sort());
+      });
     } finally {
       checker.close();
     }
