@@ -14,6 +14,8 @@ class ParsedKind<T> {
   /** In the informer store's order: a key keeps its place when its object is replaced. */
   private readonly results = new Map<string, { item: unknown; ok: boolean; value: unknown; error?: string }>();
   private lists: { valid: T[]; invalid: InvalidObject[] } | undefined;
+  /** Each valid object's index in `lists.valid`, while the lists are kept. */
+  private readonly positions = new Map<string, number>();
 
   constructor(private readonly kind: InvalidObject['kind']) {}
 
@@ -30,16 +32,29 @@ class ParsedKind<T> {
     const next = r.ok ? { item: ev.obj, ok: true, value: r.value } : { item: ev.obj, ok: false, value: undefined, error: r.error };
     this.results.set(key, next);
     // A status write keeps the parse: the lists stay as they are.
-    if (!prev || prev.ok !== next.ok || prev.value !== next.value || !next.ok) this.lists = undefined;
+    if (prev?.ok && next.ok && prev.value === next.value) return;
+    // An edit of a valid object that stays valid: a copy of the list with its slot replaced (a
+    // copy, because the last snapshot holds the list), not a walk of every entry.
+    const at = this.lists && prev?.ok && next.ok ? this.positions.get(key) : undefined;
+    if (this.lists && at !== undefined) {
+      const valid = this.lists.valid.slice();
+      valid[at] = next.value as T;
+      this.lists = { valid, invalid: this.lists.invalid };
+      return;
+    }
+    this.lists = undefined;
   }
 
   list(): { valid: T[]; invalid: InvalidObject[] } {
     if (this.lists) return this.lists;
     const valid: T[] = [];
     const invalid: InvalidObject[] = [];
-    for (const r of this.results.values()) {
-      if (r.ok) valid.push(r.value as T);
-      else invalid.push(invalidObject(this.kind, r.item, r.error ?? ''));
+    this.positions.clear();
+    for (const [key, r] of this.results) {
+      if (r.ok) {
+        this.positions.set(key, valid.length);
+        valid.push(r.value as T);
+      } else invalid.push(invalidObject(this.kind, r.item, r.error ?? ''));
     }
     this.lists = { valid, invalid };
     return this.lists;
