@@ -190,9 +190,10 @@ export class Reconciler {
     return out;
   }
 
-  /** Whether `s` is known to be in the kernel as it is now desired. */
-  private upToDate(key: string, s: IpvsServiceWithDests): boolean {
-    const a = this.applied.get(key);
+  /** Whether `s` is known to be in the kernel as it is now desired (applied as it is: one identity lookup, no key). */
+  private upToDate(s: IpvsServiceWithDests): boolean {
+    if (this.appliedObjects.has(s)) return true;
+    const a = this.applied.get(serviceKeyString(s.key));
     if (!a) return false;
     if (a.service === s) return true;
     if (a.fingerprint !== fingerprint(s)) return false;
@@ -233,10 +234,9 @@ export class Reconciler {
       // resync verifies, and owned services no longer desired (to delete them).
       want = [];
       for (const s of desired.services) {
-        // Applied as it is (the common case): one identity lookup, no key.
-        if (this.appliedObjects.has(s.ipvs) && (verify.size === 0 || !verify.has(keyOf(s))) && (held.size === 0 || !held.has(keyOf(s)))) continue;
-        const k = keyOf(s);
-        if (!held.has(k) && (verify.has(k) || !this.upToDate(k, s.ipvs))) want.push(s.ipvs);
+        // Keys only while something is held or verified: most passes have neither.
+        if (held.size > 0 && held.has(keyOf(s))) continue;
+        if ((verify.size > 0 && verify.has(keyOf(s))) || !this.upToDate(s.ipvs)) want.push(s.ipvs);
       }
       const gone = this.notDesired(owned.services, desired);
       if (want.length === 0 && gone.length === 0) return { ops: 0, foreign: [] };
